@@ -55,8 +55,12 @@ export class BatchshipError extends Error {
   }
 
   get exitCode(): ExitCode {
-    return EXIT_CODES[this.code];
+    return exitCodeFor(this.code);
   }
+}
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return EXIT_CODES[code];
 }
 
 export function isBatchshipError(error: unknown): error is BatchshipError {

@@ -6,6 +6,7 @@ import { z } from "zod";
  * contract: add fields freely, never rename.
  *
  * Every object is strict: an unknown key is an error, so a typo cannot silently disable a setting.
+ * Refinements carry a `path` to the offending entry so the loader can point at its line.
  */
 
 const NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -16,6 +17,7 @@ const BATCH_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const IMAGE_REPOSITORY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._\/-][a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TAG_TEMPLATE = /^(?:[A-Za-z0-9_.-]|\{(?:sha|shortSha|branch)\})+$/;
+const RESERVED_TAG_PREFIX = "batchship:";
 
 const stringMap = (what: string) =>
   z.record(z.string(), z.string(), { error: `${what} must map names to strings` });
@@ -27,87 +29,193 @@ const relativePath = z
     message: "must be a path inside the repository (relative, no '..')",
   });
 
-export const SourceSpec = z.strictObject({
-  repository: z.string().regex(GITHUB_REPOSITORY, "must be a GitHub repository as owner/name"),
-  branches: z
-    .array(z.string().min(1))
-    .min(1, "list at least one branch (glob patterns such as 'release/*' are allowed)")
-    .default(["main"]),
-  url: z.string().min(1).optional().describe("Clone URL; defaults to the GitHub HTTPS URL"),
-});
+/**
+ * A cross-field check runs only when the fields it compares parsed cleanly. Zod's default skips
+ * it whenever *any* field of the object failed, which would hide this problem until the user has
+ * fixed an unrelated one.
+ */
+const whenFieldsValid =
+  (...keys: string[]) =>
+  (payload: z.core.ParsePayload): boolean =>
+    typeof payload.value === "object" &&
+    payload.value !== null &&
+    !payload.issues.some((issue) => keys.includes(String(issue.path?.[0])));
 
-export const ImageSpec = z.strictObject({
-  repository: z
-    .string()
-    .regex(IMAGE_REPOSITORY, "must be an ECR repository name (etl) or an image URI without tag")
-    .describe("ECR repository name (created if missing, tags IMMUTABLE) or a full image URI"),
-  context: relativePath.default("."),
-  dockerfile: relativePath.default("Dockerfile"),
-  buildArgs: stringMap("buildArgs").default({}),
-  tags: z
-    .array(z.string().regex(TAG_TEMPLATE, "may use letters, digits, '._-' and {sha} {shortSha} {branch}"))
-    .min(1)
-    .refine((tags) => tags[0]?.includes("{sha}") ?? false, {
-      message: "the first tag must contain {sha}: it is how a build is found again",
-    })
-    .default(["{sha}", "{branch}-{shortSha}"]),
-});
+export const SourceSpec = z
+  .strictObject({
+    repository: z
+      .string()
+      .regex(GITHUB_REPOSITORY, "must be a GitHub repository as owner/name")
+      .describe("GitHub repository whose pushes trigger releases, as owner/name"),
+    branches: z
+      .array(z.string().min(1))
+      .min(1, "list at least one branch (glob patterns such as 'release/*' are allowed)")
+      .default(["main"])
+      .describe("Branches that release; globs such as 'release/*' are allowed, '!pattern' excludes"),
+    url: z.string().min(1).optional().describe("Clone URL; defaults to the GitHub HTTPS URL"),
+  })
+  .describe("Where the code comes from");
 
-export const BuildSpec = z.strictObject({
-  backend: z.literal("codebuild").default("codebuild"),
-  project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be a CodeBuild project name"),
-  timeoutMinutes: z.number().int().min(5).max(2160).default(60),
-});
+export const ImageSpec = z
+  .strictObject({
+    repository: z
+      .string()
+      .regex(IMAGE_REPOSITORY, "must be an ECR repository name (etl) or an image URI without tag")
+      .describe("ECR repository name (created if missing, tags IMMUTABLE) or a full image URI"),
+    context: relativePath.default(".").describe("Build context folder, relative to the repository root"),
+    dockerfile: relativePath
+      .default("Dockerfile")
+      .describe("Dockerfile path, relative to the repository root"),
+    buildArgs: stringMap("buildArgs").default({}).describe("Docker build arguments (KEY: value)"),
+    tags: z
+      .array(
+        z.string().regex(TAG_TEMPLATE, "may use letters, digits, '._-' and {sha} {shortSha} {branch}"),
+      )
+      .min(1)
+      .refine((tags) => tags[0]?.includes("{sha}") ?? true, {
+        message: "the first tag must contain {sha}: it is how a build is found again",
+        path: [0],
+      })
+      // `promote` finds the image from the commit alone, possibly on another machine.
+      .refine((tags) => !(tags[0]?.includes("{branch}") ?? false), {
+        message: "the first tag must not contain {branch}: it must name the commit alone",
+        path: [0],
+      })
+      .default(["{sha}", "{branch}-{shortSha}"])
+      .describe("Tag templates; the first must contain {sha}. Placeholders: {sha} {shortSha} {branch}"),
+  })
+  .describe("The container image to build and push");
+
+export const BuildSpec = z
+  .strictObject({
+    backend: z.literal("codebuild").default("codebuild").describe("Build service"),
+    project: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be a CodeBuild project name")
+      .describe("CodeBuild project that runs the shipped buildspec.yml"),
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(2160)
+      .default(60)
+      .describe("Build timeout in minutes (CodeBuild allows 5-2160)"),
+  })
+  .describe("How the image is built");
 
 /** Free-form AWS shapes are passed through to RegisterJobDefinition; batchship sets the image. */
 const awsObject = (what: string) =>
   z.record(z.string(), z.unknown(), { error: `${what} must be a mapping` });
 
-export const JobDefinitionSpec = z.strictObject({
-  name: z.string().regex(BATCH_NAME, "must be 1-128 letters, digits, '-' or '_'"),
-  platformCapabilities: z.array(z.enum(["EC2", "FARGATE"])).min(1).max(1).default(["EC2"]),
-  containerProperties: awsObject("containerProperties")
-    .refine((c) => !("image" in c), { message: "must not set image: batchship pins the built image" })
-    .default({}),
-  retryStrategy: awsObject("retryStrategy").default({}),
-  timeout: awsObject("timeout").default({}),
-  parameters: stringMap("parameters").default({}),
-  tags: stringMap("tags")
-    .refine((t) => Object.keys(t).every((k) => !k.startsWith("batchship:")), {
-      message: "tags starting with 'batchship:' are reserved",
-    })
-    .default({}),
-});
+export const JobDefinitionSpec = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(BATCH_NAME, "must be 1-128 letters, digits, '-' or '_'")
+      .describe("Production job definition name; candidates are registered as <name>-canary"),
+    platformCapabilities: z
+      .array(z.enum(["EC2", "FARGATE"]))
+      .min(1)
+      .max(1)
+      .default(["EC2"])
+      .describe("EC2 or FARGATE (exactly one)"),
+    containerProperties: awsObject("containerProperties")
+      .refine((c) => !("image" in c), {
+        message: "must not be set: batchship pins the image it built (repository@sha256:…)",
+        path: ["image"],
+      })
+      .default({})
+      .describe("AWS Batch containerProperties, passed through as written, without image"),
+    retryStrategy: awsObject("retryStrategy").default({}).describe("AWS Batch retryStrategy"),
+    timeout: awsObject("timeout").default({}).describe("AWS Batch timeout"),
+    parameters: stringMap("parameters").default({}).describe("Default job parameters"),
+    tags: stringMap("tags")
+      .superRefine((tags, ctx) => {
+        for (const key of Object.keys(tags)) {
+          if (key.startsWith(RESERVED_TAG_PREFIX)) {
+            ctx.addIssue({
+              code: "custom",
+              message: `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved for batchship's own tags`,
+              path: [key],
+              // The key is the mistake, not its value: point the editor there.
+              params: { at: "key" },
+            });
+          }
+        }
+      })
+      .default({})
+      .describe("Tags on every registered revision; keys starting with 'batchship:' are reserved"),
+  })
+  .describe("The AWS Batch job definition to release");
 
 export const CanarySpec = z
   .strictObject({
-    jobQueue: z.string().regex(BATCH_NAME, "must be a job queue name"),
-    arraySize: z.number().int().min(1).max(10_000).default(3),
-    timeoutMinutes: z.number().positive().max(10_080).default(30),
-    runnableTimeoutMinutes: z.number().positive().default(10),
-    fallbackJobQueue: z.string().regex(BATCH_NAME, "must be a job queue name").optional(),
-    minSuccessRate: z.number().min(0).max(1).default(1),
-    parameters: stringMap("parameters").default({}),
+    jobQueue: z
+      .string()
+      .regex(BATCH_NAME, "must be a job queue name")
+      .describe("Job queue the canary array job is submitted to"),
+    arraySize: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .default(3)
+      .describe("Number of canary children (AWS Batch array size, 1 runs a single job)"),
+    timeoutMinutes: z
+      .number()
+      .positive()
+      .max(10_080)
+      .default(30)
+      .describe("Time limit for the whole canary, in minutes"),
+    runnableTimeoutMinutes: z
+      .number()
+      .positive()
+      .default(10)
+      .describe("How long the canary may wait in RUNNABLE before it is cancelled (or moved to the fallback queue)"),
+    fallbackJobQueue: z
+      .string()
+      .regex(BATCH_NAME, "must be a job queue name")
+      .optional()
+      .describe("Queue to resubmit to when the canary is stuck in RUNNABLE"),
+    minSuccessRate: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(1)
+      .describe("Fraction of children that must succeed, 0-1"),
+    parameters: stringMap("parameters").default({}).describe("Job parameters for the canary"),
     environment: z
       .record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string())
-      .default({}),
+      .default({})
+      .describe("Extra environment variables for the canary's containers"),
   })
   .refine((c) => c.runnableTimeoutMinutes <= c.timeoutMinutes, {
     message: "runnableTimeoutMinutes must not exceed timeoutMinutes",
     path: ["runnableTimeoutMinutes"],
+    when: whenFieldsValid("runnableTimeoutMinutes", "timeoutMinutes"),
   })
   .refine((c) => c.fallbackJobQueue === undefined || c.fallbackJobQueue !== c.jobQueue, {
     message: "fallbackJobQueue must differ from jobQueue",
     path: ["fallbackJobQueue"],
-  });
+    when: whenFieldsValid("fallbackJobQueue", "jobQueue"),
+  })
+  .describe("The canary array job that must pass before promotion");
 
-export const PromotionSpec = z.strictObject({
-  mode: z.enum(["auto", "manual"]).default("auto"),
-});
+export const PromotionSpec = z
+  .strictObject({
+    mode: z
+      .enum(["auto", "manual"])
+      .default("auto")
+      .describe("auto: promote when the canary passes; manual: wait for `batchship promote`"),
+  })
+  .describe("How a passing candidate becomes the production revision");
 
 export const PipelineSpec = z.strictObject({
-  apiVersion: z.literal("batchship/v1", { error: "must be batchship/v1" }),
-  name: z.string().regex(NAME, "must be lowercase letters, digits and '-', at most 64"),
+  apiVersion: z.literal("batchship/v1", { error: "must be batchship/v1" }).describe("Spec version"),
+  name: z
+    .string()
+    .regex(NAME, "must be lowercase letters, digits and '-', at most 64")
+    .describe("Pipeline name, unique per repository"),
   source: SourceSpec,
   image: ImageSpec,
   build: BuildSpec,
