@@ -166,6 +166,8 @@ export interface Backend {
   platform: JobPlatform;
   /** Console or log links for a report; empty when the backend has none. */
   links?: BackendLinks;
+  /** Checks that what a pipeline needs exists and can work (`batchship doctor`). */
+  doctor?(spec: import("../spec/schema.js").PipelineSpec): Promise<DoctorCheck[]>;
 }
 
 export interface BackendLinks {

@@ -1,0 +1,76 @@
+import { BatchshipError } from "../errors.js";
+import type { CanarySpec } from "../spec/schema.js";
+import type { EngineContext } from "../release/context.js";
+import type { JobState } from "../release/ports.js";
+import { cannotPass } from "./verdict.js";
+import { countsOf, isTerminal, sameCounts } from "./counts.js";
+
+export type FollowEnd =
+  /** The job reached SUCCEEDED or FAILED by itself. */
+  | { kind: "finished"; job: JobState }
+  /** Enough children failed that the success rate can no longer be reached. */
+  | { kind: "hopeless"; job: JobState }
+  /** Children wait in RUNNABLE with nothing running, longer than runnableTimeoutMinutes. */
+  | { kind: "stuck"; job: JobState; waitedMs: number }
+  | { kind: "deadline"; job: JobState };
+
+/**
+ * Follows one canary job to an end. One DescribeJobs per poll, whatever the array size: the
+ * parent's statusSummary has the per-state counts.
+ *
+ * Batch never times out RUNNABLE. Children waiting there while others run are queueing for
+ * capacity and the overall deadline covers them; children waiting with *nothing* starting or
+ * running are stuck (no instance can take them, or the compute environment cannot scale).
+ */
+export async function followCanary(
+  ctx: EngineContext,
+  first: JobState,
+  canary: CanarySpec,
+  deadline: number,
+): Promise<FollowEnd> {
+  const runnableLimitMs = canary.runnableTimeoutMinutes * 60_000;
+  let job = first;
+  let reported: ReturnType<typeof countsOf> | undefined;
+  let waitingSince: number | undefined;
+  for (;;) {
+    const counts = countsOf(job);
+    if (!sameCounts(reported, counts)) {
+      reported = counts;
+      ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts });
+    }
+    if (isTerminal(job)) return { kind: "finished", job };
+    if (cannotPass(canary, counts)) return { kind: "hopeless", job };
+
+    const now = ctx.clock.now();
+    const waiting = counts.RUNNABLE > 0 && counts.STARTING + counts.RUNNING === 0;
+    if (!waiting) {
+      waitingSince = undefined;
+    } else {
+      // When no child ever left RUNNABLE the wait began at submission: a resumed run keeps it.
+      const allWaiting = counts.RUNNABLE === (job.arraySize ?? 1);
+      waitingSince ??= allWaiting && job.createdAt !== undefined ? Math.min(job.createdAt, now) : now;
+      if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
+    }
+    if (now >= deadline) return { kind: "deadline", job };
+
+    await ctx.sleep(ctx.polling.canaryIntervalMs);
+    job = await poll(ctx, job);
+  }
+}
+
+/** A poll that fails transiently is a missed poll: keep the last state, the deadline still runs. */
+async function poll(ctx: EngineContext, last: JobState): Promise<JobState> {
+  try {
+    const job = await ctx.backend.platform.describeJob(last.jobId);
+    if (job === undefined) {
+      throw new BatchshipError("ENVIRONMENT", `Canary job ${last.jobId} is no longer known to the job platform`, {
+        hint: "Batch keeps finished jobs for about 7 days; run the release again",
+      });
+    }
+    return job;
+  } catch (error) {
+    if (!(error instanceof BatchshipError && error.retryable)) throw error;
+    ctx.observe({ type: "warning", message: `reading canary job ${last.jobId} failed, will retry: ${error.message}` });
+    return last;
+  }
+}

@@ -1,0 +1,115 @@
+import { formatCounts } from "../canary/counts.js";
+import { BatchshipError, exitCodeFor } from "../errors.js";
+import { promoteRelease } from "../release/promote-release.js";
+import type { ReleaseResult } from "../release/result.js";
+import { rollbackPipeline } from "../release/rollback.js";
+import { runRelease } from "../release/run-release.js";
+import { pipelineStatus, type PipelineStatus } from "../release/status.js";
+import { loadPipelineAtCommit, loadPipelineFile } from "./load-pipeline.js";
+import type { CommandEnv } from "./main.js";
+
+interface PipelineOptions {
+  pipeline: string;
+  json?: boolean;
+}
+
+export async function releaseCommand(
+  env: CommandEnv,
+  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number },
+): Promise<number> {
+  const json = o.json === true;
+  const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit", "branch"]));
+  const ctx = await env.engine(loaded.spec, { json, ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}) });
+  if (!json) env.io.stderr(`releasing ${loaded.spec.name} at ${loaded.commit.slice(0, 12)} (${loaded.branch})`);
+  const result = await runRelease(ctx, { spec: loaded.spec, commit: loaded.commit, branch: loaded.branch });
+  if (json) env.io.stdout(JSON.stringify(result));
+  else env.io.stderr(releaseSummary(result, o.pipeline));
+  if (result.error) return exitCodeFor(result.error.code);
+  return result.status === "failed" ? 1 : 0;
+}
+
+export async function promoteCommand(env: CommandEnv, o: PipelineOptions & { commit?: string }): Promise<number> {
+  const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit"]));
+  const ctx = await env.engine(loaded.spec, { json: o.json === true });
+  const result = await promoteRelease(ctx, loaded.spec, loaded.commit);
+  if (o.json) env.io.stdout(JSON.stringify(result));
+  else {
+    const prod = `${loaded.spec.jobDefinition.name}:${result.production.revision}`;
+    env.io.stderr(result.alreadyPromoted ? `already promoted as ${prod}` : `promoted ${result.releaseId} as ${prod} (${result.image.uri})`);
+  }
+  return 0;
+}
+
+export async function rollbackCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
+  const spec = await loadPipelineFile(o.pipeline);
+  const result = await rollbackPipeline(await env.engine(spec, { json: o.json === true }), spec);
+  if (o.json) env.io.stdout(JSON.stringify(result));
+  else {
+    const name = spec.jobDefinition.name;
+    env.io.stderr(
+      `rolled back ${name}:${result.from.revision} → ${name}:${result.to.revision} (release ${result.to.releaseId}, ${result.to.image})`,
+    );
+  }
+  return 0;
+}
+
+export async function statusCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
+  const spec = await loadPipelineFile(o.pipeline);
+  const status = await pipelineStatus(await env.engine(spec, { json: true }), spec);
+  if (o.json) env.io.stdout(JSON.stringify(status));
+  else env.io.stdout(statusText(status, spec.jobDefinition.name));
+  return 0;
+}
+
+export async function doctorCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
+  const spec = await loadPipelineFile(o.pipeline);
+  const ctx = await env.engine(spec, { json: true });
+  if (!ctx.backend.doctor) throw new BatchshipError("USAGE", "This backend has no doctor checks");
+  const checks = await ctx.backend.doctor(spec);
+  for (const c of checks) {
+    env.io.stdout(`${c.level.toUpperCase().padEnd(4)} ${c.subject}: ${c.message}${c.hint ? `\n     hint: ${c.hint}` : ""}`);
+  }
+  return checks.some((c) => c.level === "fail") ? 3 : 0;
+}
+
+function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
+  const lines: string[] = [];
+  if (r.status === "promoted") lines.push(`released ${r.releaseId}: promoted ${r.production?.arn ?? ""}`);
+  if (r.status === "awaiting-promotion") {
+    lines.push(`canary passed; ${r.releaseId} awaits promotion:`);
+    lines.push(`  batchship promote --pipeline ${pipelineFile} --commit ${r.commit}`);
+  }
+  if (r.status === "failed") {
+    lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
+    if (r.error?.hint) lines.push(`  hint: ${r.error.hint}`);
+    if (r.canary) lines.push(`  canary ${r.canary.jobId}: ${formatCounts(r.canary.summary)}`);
+    for (const child of r.canary?.failedChildren ?? []) {
+      const exit = child.exitCode === undefined ? "" : ` exit ${child.exitCode}`;
+      const log = child.logStreamName ? ` (log stream ${child.logStreamName})` : "";
+      lines.push(`  child ${child.jobId}:${exit} ${child.statusReason ?? ""}${log}`);
+    }
+  }
+  return lines.join("\n");
+}
+
+function statusText(s: PipelineStatus, name: string): string {
+  const lines = [`pipeline ${s.pipeline}`];
+  const p = s.production;
+  lines.push(
+    p
+      ? `production ${name}:${p.revision}  ${p.image}  release ${p.releaseId ?? "(not made by batchship)"}${p.rollbackOf ? `  (rollback of ${p.rollbackOf})` : ""}`
+      : `production ${name}: no revision yet`,
+  );
+  for (const c of s.candidates) {
+    lines.push(`candidate ${name}-canary:${c.revision}  release ${c.releaseId ?? "-"}  canary ${c.canary ?? "running or not started"}${c.promoted ? "  promoted" : ""}`);
+  }
+  for (const a of s.awaitingPromotion) lines.push(`awaiting promotion: ${a.releaseId} (commit ${a.commit ?? "?"})`);
+  return lines.join("\n");
+}
+
+function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+

@@ -1,0 +1,45 @@
+import type { Backend, Clock, Sleep } from "./ports.js";
+import { realSleep, systemClock } from "./ports.js";
+import type { ReleaseObserver } from "./events.js";
+import { withRetries } from "./retrying-backend.js";
+
+/** Everything the engine needs from outside, passed in: no globals, so tests run fast and exact. */
+export interface EngineContext {
+  backend: Backend;
+  clock: Clock;
+  sleep: Sleep;
+  observe: ReleaseObserver;
+  polling: PollingOptions;
+}
+
+export interface PollingOptions {
+  buildIntervalMs: number;
+  canaryIntervalMs: number;
+  /** Pause before re-looking for a resource after a failed create (eventual consistency). */
+  retryDelayMs: number;
+  /** Attempts of a port call (or a find-then-create step) before a retryable error is final. */
+  retryAttempts: number;
+}
+
+export const DEFAULT_POLLING: PollingOptions = {
+  buildIntervalMs: 10_000,
+  canaryIntervalMs: 15_000,
+  retryDelayMs: 2_000,
+  retryAttempts: 5,
+};
+
+export function createEngineContext(
+  backend: Backend,
+  overrides: Partial<Omit<EngineContext, "backend" | "polling">> & { polling?: Partial<PollingOptions> } = {},
+): EngineContext {
+  const sleep = overrides.sleep ?? realSleep;
+  const observe = overrides.observe ?? (() => {});
+  const polling = { ...DEFAULT_POLLING, ...overrides.polling };
+  return {
+    backend: withRetries(backend, { attempts: polling.retryAttempts, delayMs: polling.retryDelayMs, sleep, observe }),
+    clock: overrides.clock ?? systemClock,
+    sleep,
+    observe,
+    polling,
+  };
+}

@@ -1,0 +1,25 @@
+import type { JobState, StatusCounts } from "./ports.js";
+
+export type StageName = "build" | "image" | "candidate" | "canary" | "promote" | "rollback";
+
+/**
+ * What the engine tells its caller while it works. The CLI prints these, the Action turns them
+ * into log groups and early outputs, the service persists and logs them. The engine itself
+ * never prints.
+ */
+export type ReleaseEvent =
+  | { type: "stage-started"; stage: StageName }
+  | { type: "stage-finished"; stage: StageName; durationMs: number; outcome: "done" | "reused" | "failed"; detail?: string }
+  | { type: "build-started"; buildId: string; logUrl?: string; reused: boolean }
+  | { type: "build-phase"; buildId: string; phase: string }
+  | { type: "image-resolved"; uri: string; digest: string }
+  | { type: "candidate-registered"; arn: string; revision: number; reused: boolean }
+  | { type: "canary-submitted"; jobId: string; jobQueue: string; fallback: boolean; reused: boolean }
+  | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts }
+  | { type: "canary-stuck"; jobId: string; runnable: number; reasons: string[] }
+  | { type: "promoted"; arn: string; revision: number; reused: boolean }
+  | { type: "warning"; message: string };
+
+export type ReleaseObserver = (event: ReleaseEvent) => void;
+
+export type FailedChild = Pick<JobState, "jobId" | "status" | "statusReason" | "exitCode" | "logStreamName">;

@@ -1,0 +1,52 @@
+import { BatchshipError } from "../errors.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import { renderTags } from "../spec/templates.js";
+import type { EngineContext } from "./context.js";
+import { releaseIdFor } from "./release-id.js";
+import { findCandidate } from "./stages/candidate.js";
+import { promoteCandidate } from "./stages/promote.js";
+
+export interface PromoteResult {
+  releaseId: string;
+  pipeline: string;
+  commit: string;
+  image: { uri: string; digest: string };
+  candidate: { arn: string; revision: number };
+  production: { arn: string; revision: number };
+  /** True when this release had already been promoted: nothing new was registered. */
+  alreadyPromoted: boolean;
+}
+
+/**
+ * `batchship promote`: the manual gate. Everything is found again from AWS — the image by its
+ * commit tag, the candidate by its spec hash, the canary verdict in the candidate's tags — so it
+ * works from any machine, any time after the release ran.
+ */
+export async function promoteRelease(ctx: EngineContext, spec: PipelineSpec, commit: string): Promise<PromoteResult> {
+  const releaseId = releaseIdFor(spec.name, commit);
+  const { registry } = ctx.backend;
+  const repository = await registry.ensureRepository(spec.image.repository);
+  const [shaTag] = renderTags(spec.image.tags.slice(0, 1), { sha: commit, branch: "" });
+  const digest = shaTag === undefined ? undefined : await registry.findDigest(repository, shaTag);
+  const notReleased = (what: string) =>
+    new BatchshipError("NOT_PROMOTABLE", `Cannot promote ${spec.name} at ${commit.slice(0, 12)}: ${what}`, {
+      hint: `run \`batchship release --pipeline <file> --commit ${commit}\` first`,
+    });
+  if (digest === undefined) throw notReleased(`no image tagged ${shaTag} in ${repository.uri}`);
+
+  const uri = `${repository.uri}@${digest}`;
+  const candidate = await findCandidate(ctx, spec, uri);
+  if (candidate === undefined) throw notReleased("no candidate job definition for its image");
+
+  const { revision, reused } = await promoteCandidate(ctx, spec.jobDefinition.name, candidate);
+  ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  return {
+    releaseId,
+    pipeline: spec.name,
+    commit,
+    image: { uri, digest },
+    candidate: { arn: candidate.arn, revision: candidate.revision },
+    production: { arn: revision.arn, revision: revision.revision },
+    alreadyPromoted: reused,
+  };
+}

@@ -1,0 +1,24 @@
+import { BatchshipError } from "../errors.js";
+
+const SHA = /^[0-9a-f]{40}$/;
+
+export function assertCommitSha(commit: string): void {
+  if (!SHA.test(commit)) {
+    throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full 40-character hex sha`);
+  }
+}
+
+/**
+ * A release is one commit of one pipeline. The id is derived, not stored, so every run for the
+ * same commit — a retry, a crash resume, `promote` from another machine — names the same
+ * CodeBuild idempotency token, the same tags and the same canary job.
+ */
+export function releaseIdFor(pipeline: string, commit: string): string {
+  assertCommitSha(commit);
+  return `${pipeline}-${commit.slice(0, 12)}`;
+}
+
+/** Batch job names: up to 128 letters, digits, hyphens and underscores. */
+export function canaryJobName(releaseId: string, fallback = false): string {
+  return `batchship-${releaseId}${fallback ? "-fallback" : ""}`;
+}

@@ -1,0 +1,54 @@
+import { isBatchshipError } from "../errors.js";
+import type { Backend, Builder, JobPlatform, Registry, Sleep } from "./ports.js";
+import type { ReleaseObserver } from "./events.js";
+
+export interface RetryPolicy {
+  attempts: number;
+  delayMs: number;
+  sleep: Sleep;
+  observe: ReleaseObserver;
+}
+
+/**
+ * The SDK retries each call a few times; a throttling storm can outlast that. Every port call
+ * that is safe to repeat — reads, tagging, stopping, and StartBuild with its idempotency token —
+ * is retried again here, with a growing pause. RegisterJobDefinition and SubmitJob are not safe
+ * to repeat and are left to `findOrCreate`, which looks before it creates again.
+ */
+export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
+  const retry = <A extends unknown[], R>(what: string, call: (...args: A) => Promise<R>) =>
+    (...args: A) => retrying(policy, what, () => call(...args));
+  const { builder, registry, platform } = backend;
+  const retryingBuilder: Builder = {
+    findBuild: retry("find build", (r) => builder.findBuild(r)),
+    startBuild: retry("start build", (r) => builder.startBuild(r)),
+    getBuild: retry("read build", (id) => builder.getBuild(id)),
+  };
+  const retryingRegistry: Registry = {
+    ensureRepository: retry("ensure image repository", (r) => registry.ensureRepository(r)),
+    findDigest: retry("find image digest", (r, t) => registry.findDigest(r, t)),
+  };
+  const retryingPlatform: JobPlatform = {
+    listJobDefinitionRevisions: retry("list job definitions", (n) => platform.listJobDefinitionRevisions(n)),
+    registerJobDefinition: (n, b, t) => platform.registerJobDefinition(n, b, t),
+    tagJobDefinition: retry("tag job definition", (a, t) => platform.tagJobDefinition(a, t)),
+    findJobs: retry("find jobs", (q, n) => platform.findJobs(q, n)),
+    submitJob: (r) => platform.submitJob(r),
+    describeJob: retry("describe job", (id) => platform.describeJob(id)),
+    listChildren: retry("list child jobs", (id, o) => platform.listChildren(id, o)),
+    stopJob: retry("stop job", (id, reason) => platform.stopJob(id, reason)),
+  };
+  return { ...backend, builder: retryingBuilder, registry: retryingRegistry, platform: retryingPlatform };
+}
+
+async function retrying<T>(policy: RetryPolicy, what: string, call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(isBatchshipError(error) && error.retryable) || attempt >= policy.attempts) throw error;
+      policy.observe({ type: "warning", message: `${what} failed (attempt ${attempt}), retrying: ${error.message}` });
+      await policy.sleep(policy.delayMs * attempt);
+    }
+  }
+}

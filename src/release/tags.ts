@@ -1,0 +1,18 @@
+/**
+ * Tag keys batchship writes on job definition revisions and jobs. They are how a later run —
+ * on another machine, after a crash — finds what an earlier run created: AWS has no
+ * idempotency token for RegisterJobDefinition or SubmitJob.
+ */
+export const TAG = {
+  pipeline: "batchship:pipeline",
+  commit: "batchship:commit",
+  release: "batchship:release",
+  specHash: "batchship:spec-hash",
+  imageDigest: "batchship:image-digest",
+  canary: "batchship:canary",
+  canaryJob: "batchship:canary-job",
+  candidate: "batchship:candidate",
+  rollbackOf: "batchship:rollback-of",
+} as const;
+
+export type CanaryVerdict = "passed" | "failed";

@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../emulator/index.js";
+import { createTestRepo, type TestRepo } from "../support/git-repo.js";
+import { pipelineYaml } from "./pipeline-yaml.js";
+import { runCli } from "./run-cli.js";
+
+let emu: Emulator;
+let repo: TestRepo;
+let env: Record<string, string>;
+beforeAll(async () => {
+  emu = await startEmulator();
+  await createFixtures(emu, { jobQueues: ["cli-pass", "cli-fail", "cli-manual"], codebuildProject: "etl-image" });
+  env = emulatorEnv(emu);
+  repo = await createTestRepo();
+});
+afterAll(async () => {
+  await emu?.close();
+  await repo?.remove();
+});
+
+describe("batchship CLI (the built binary, configured by the standard AWS environment)", () => {
+  it("releases HEAD and prints one JSON object", async () => {
+    const sha = await repo.commit({ "pipelines/cli-pass.yml": pipelineYaml("cli-pass"), "src/job.py": "print(1)\n" });
+
+    const run = await runCli(["release", "--pipeline", `${repo.dir}/pipelines/cli-pass.yml`, "--poll-interval", "0.05", "--json"], env);
+
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout);
+    expect(out).toMatchObject({
+      releaseId: `cli-pass-${sha.slice(0, 12)}`,
+      pipeline: "cli-pass",
+      commit: sha,
+      branch: "main",
+      status: "promoted",
+      image: { digest: expect.stringMatching(/^sha256:/) },
+      candidate: { revision: 1 },
+      canary: { result: "passed", summary: { SUCCEEDED: 2 } },
+      production: { revision: 1 },
+    });
+  });
+
+  it("prints progress per stage on stderr and exits 1 when the canary fails", async () => {
+    emu.jobs.failChildren("cli-fail", [1], { exitCode: 2, reason: "Essential container in task exited" });
+    await repo.commit({ "pipelines/cli-fail.yml": pipelineYaml("cli-fail") });
+
+    const run = await runCli(["release", "-p", `${repo.dir}/pipelines/cli-fail.yml`, "--poll-interval", "0.05"], env);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/\[build\] done in \d+s/);
+    expect(run.stderr).toMatch(/\[canary\] 2 children: .*SUCCEEDED/);
+    expect(run.stderr).toMatch(/release cli-fail-[0-9a-f]{12} failed: Canary .* 1 of 2 children failed/);
+    expect(run.stderr).toMatch(/child [^ ]+:1: exit 2 Essential container in task exited/);
+  });
+
+  it("awaits promotion in manual mode; promote then status show the production revision", async () => {
+    const sha = await repo.commit({ "pipelines/cli-manual.yml": pipelineYaml("cli-manual", { mode: "manual" }) });
+    const file = `${repo.dir}/pipelines/cli-manual.yml`;
+
+    const released = await runCli(["release", "-p", file, "--poll-interval", "0.05", "--json"], env);
+    expect(released.code, released.stderr).toBe(0);
+    expect(JSON.parse(released.stdout)).toMatchObject({ status: "awaiting-promotion", production: null });
+
+    const promoted = await runCli(["promote", "-p", file, "--commit", sha, "--json"], env);
+    expect(promoted.code, promoted.stderr).toBe(0);
+    expect(JSON.parse(promoted.stdout)).toMatchObject({ alreadyPromoted: false, production: { revision: 1 } });
+
+    const status = await runCli(["status", "-p", file, "--json"], env);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      production: { revision: 1, commit: sha },
+      awaitingPromotion: [],
+    });
+  });
+
+  it("exits 3 with the AWS error name and a hint when the canary queue does not exist", async () => {
+    await repo.commit({ "pipelines/no-queue.yml": pipelineYaml("no-queue", { queue: "missing-queue" }) });
+
+    const run = await runCli(["release", "-p", `${repo.dir}/pipelines/no-queue.yml`, "--poll-interval", "0.05"], env);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/ClientException|JobQueue/);
+    expect(run.stderr).toMatch(/hint:/);
+  });
+
+  it("exits 3 with a hint when the AWS endpoint is unreachable", async () => {
+    await repo.commit({ "pipelines/offline.yml": pipelineYaml("offline") });
+    const offline = { ...env, AWS_ENDPOINT_URL: "http://127.0.0.1:9", AWS_MAX_ATTEMPTS: "1" };
+
+    const run = await runCli(["release", "-p", `${repo.dir}/pipelines/offline.yml`], offline);
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/hint: .*AWS_ENDPOINT_URL/);
+  });
+
+  it("exits 2 on unknown flags and on a commit that is not in the repository, before touching AWS", async () => {
+    const before = emu.calls.length;
+    const file = `${repo.dir}/pipelines/cli-pass.yml`;
+
+    const flag = await runCli(["release", "-p", file, "--comit", "abc"], env);
+    const commit = await runCli(["release", "-p", file, "--commit", "0".repeat(40)], env);
+    const branch = await runCli(["release", "-p", file, "--branch", "bad..name"], env);
+    const option = await runCli(["release", "-p", file, "--commit", "--upload-pack=touch"], env);
+
+    expect([flag.code, commit.code, branch.code, option.code]).toEqual([2, 2, 2, 2]);
+    expect(commit.stderr).toMatch(/Could not resolve commit/);
+    expect(branch.stderr).toMatch(/Invalid branch name/);
+    expect(emu.calls.length).toBe(before);
+  });
+});
