@@ -1,0 +1,90 @@
+/**
+ * The AWS the tests talk to: moto_server for the services' state, and a thin HTTP layer in front
+ * of it for what moto cannot do — scripted job and build lifecycles, fault injection, and
+ * fixes where moto's wire format differs from AWS's. The SDK clients send real HTTP to it.
+ */
+import { batchInterceptors } from "./batch-interceptors.js";
+import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
+import { codebuildInterceptors } from "./codebuild-interceptors.js";
+import { FaultPlan, type Faults } from "./faults.js";
+import { JobLifecycle, type JobScripts } from "./job-scripts.js";
+import { startLayer, type RecordedCall } from "./layer.js";
+import { startMoto } from "./moto.js";
+
+export { testClientConfig, emulatorEnv, type TestClientConfig } from "./client-config.js";
+export { createFixtures } from "./fixtures.js";
+export type { RecordedCall } from "./layer.js";
+export type { JobScripts } from "./job-scripts.js";
+export type { BuildScripts, BuildFailure } from "./build-scripts.js";
+export type { Faults } from "./faults.js";
+export type { FaultKind } from "./aws-errors.js";
+export { STUCK_RUNNABLE_REASON, CONTAINER_EXITED_REASON } from "./scripted-job.js";
+
+export interface Emulator {
+  /** URL of the layer in front of moto; give it to the SDK clients as `endpoint`. */
+  endpoint: string;
+  /** moto itself, bypassing the layer (set-up that must not show up in `calls`). */
+  motoEndpoint: string;
+  region: string;
+  accountId: string;
+  /** Every AWS request that reached the layer, in arrival order (faulted ones too, with faulted: true). */
+  calls: RecordedCall[];
+  /** Calls of the operation that reached moto (a fault answered before forwarding does not count). */
+  count(operation: string): number;
+  jobs: JobScripts;
+  builds: BuildScripts;
+  faults: Faults;
+  /** Clears scripts, faults and recorded calls (moto's state stays). */
+  reset(): void;
+  /** Stops the layer and moto. */
+  close(): Promise<void>;
+}
+
+export const EMULATOR_REGION = "us-east-1";
+/** The account moto answers as. */
+export const EMULATOR_ACCOUNT_ID = "123456789012";
+
+export async function startEmulator(options: { motoEnv?: Record<string, string> } = {}): Promise<Emulator> {
+  const moto = await startMoto(options.motoEnv);
+  const jobs = new JobLifecycle();
+  const builds = new BuildLifecycle();
+  const faults = new FaultPlan();
+  const calls: RecordedCall[] = [];
+
+  let layer;
+  try {
+    layer = await startLayer({
+      motoEndpoint: moto.endpoint,
+      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint) },
+      faults,
+      calls,
+    });
+  } catch (error) {
+    await moto.stop();
+    throw error;
+  }
+  const { endpoint, close: closeLayer } = layer;
+
+  return {
+    endpoint,
+    motoEndpoint: moto.endpoint,
+    region: EMULATOR_REGION,
+    accountId: EMULATOR_ACCOUNT_ID,
+    calls,
+    count: (operation) => calls.filter((call) => call.operation === operation && call.forwarded).length,
+    jobs,
+    builds,
+    faults,
+    reset() {
+      jobs.clear();
+      builds.clear();
+      faults.clear();
+      // Emptied in place: tests may hold a reference to the array.
+      calls.length = 0;
+    },
+    async close() {
+      await closeLayer();
+      await moto.stop();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { CONTAINER_EXITED_REASON, ScriptedJob, type JobScript } from "./scripted-job.js";
+
+export interface JobScripts {
+  /** Jobs submitted to the queue from now on: these children end FAILED (default exit code 1). */
+  failChildren(queue: string, indexes: number[], options?: { exitCode?: number; reason?: string }): void;
+  /** Jobs submitted to the queue from now on: every child stays RUNNABLE until cancelled or terminated. */
+  holdRunnable(queue: string): void;
+  /** Jobs submitted to the queue from now on: children show RUNNING for the parent's first `polls` DescribeJobs, then end. */
+  runFor(queue: string, polls: number): void;
+  /** Forgets the queue scripts (jobs already submitted keep theirs, as jobs in flight would). */
+  clear(): void;
+}
+
+/** Queue scripts, and the jobs that were submitted while one applied. */
+export class JobLifecycle implements JobScripts {
+  private readonly scripts = new Map<string, JobScript>();
+  private readonly jobs = new Map<string, ScriptedJob>();
+
+  failChildren(queue: string, indexes: number[], options: { exitCode?: number; reason?: string } = {}): void {
+    const script = this.scriptFor(queue);
+    for (const index of indexes) {
+      script.failures.set(index, { exitCode: options.exitCode ?? 1, reason: options.reason ?? CONTAINER_EXITED_REASON });
+    }
+  }
+
+  holdRunnable(queue: string): void {
+    this.scriptFor(queue).holdRunnable = true;
+  }
+
+  runFor(queue: string, polls: number): void {
+    this.scriptFor(queue).runPolls = polls;
+  }
+
+  clear(): void {
+    this.scripts.clear();
+  }
+
+  /** Called for each accepted SubmitJob; the job is scripted if its queue has a script. */
+  submitted(queue: string, jobId: string, arraySize: number | undefined): void {
+    const script = this.scripts.get(queueName(queue));
+    if (!script) return;
+    // A copy: later script changes are for later jobs.
+    const snapshot: JobScript = { ...script, failures: new Map(script.failures) };
+    this.jobs.set(jobId, new ScriptedJob(jobId, arraySize, snapshot));
+  }
+
+  /** The scripted job a job id (parent `<id>` or child `<id>:<n>`) belongs to, with the child index. */
+  locate(jobId: string): { job: ScriptedJob; index: number | undefined } | undefined {
+    const id = jobId.replace(/^arn:[^/]*:job\//, "");
+    const [parentId = id, indexText] = id.split(":");
+    const job = this.jobs.get(parentId);
+    if (!job) return undefined;
+    return { job, index: indexText === undefined ? undefined : Number(indexText) };
+  }
+
+  private scriptFor(queue: string): JobScript {
+    const name = queueName(queue);
+    let script = this.scripts.get(name);
+    if (!script) {
+      script = { failures: new Map(), holdRunnable: false, runPolls: 0 };
+      this.scripts.set(name, script);
+    }
+    return script;
+  }
+}
+
+/** Queues are named or given by ARN (`arn:aws:batch:…:job-queue/<name>`); scripts key on the name. */
+function queueName(queue: string): string {
+  return queue.replace(/^arn:[^/]*:job-queue\//, "");
+}
