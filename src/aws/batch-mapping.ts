@@ -1,0 +1,104 @@
+import type { JobDefinition, JobDetail, JobSummary } from "@aws-sdk/client-batch";
+import {
+  JOB_STATUSES,
+  type JobDefinitionBody,
+  type JobDefinitionRevision,
+  type JobState,
+  type JobStatus,
+  type StatusCounts,
+} from "../release/ports.js";
+
+/**
+ * Drops null, undefined, empty arrays and empty objects, recursively. Batch echoes back
+ * `environment: []`, `volumes: []`… for fields never sent; without this a body registered and
+ * read back would not compare equal, and every run would register a new revision.
+ */
+export function pruneEmpty(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(pruneEmpty).filter((item) => item !== undefined);
+    return items.length === 0 ? undefined : items;
+  }
+  if (value !== null && typeof value === "object" && !(value instanceof Date)) {
+    const entries = Object.entries(value)
+      .map(([key, item]) => [key, pruneEmpty(item)] as const)
+      .filter(([, item]) => item !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+  }
+  return value === null ? undefined : value;
+}
+
+/**
+ * The canonical form of a body: the same function shapes what is sent and what is read back.
+ * `propagateTags: false` is Batch's default, so it is dropped like an empty field.
+ */
+export function normalizeJobDefinitionBody(body: JobDefinitionBody): JobDefinitionBody {
+  const containerProperties = (pruneEmpty(body.containerProperties) ?? {}) as JobDefinitionBody["containerProperties"];
+  const result: JobDefinitionBody = {
+    type: "container",
+    platformCapabilities: [...body.platformCapabilities],
+    containerProperties,
+  };
+  const retryStrategy = pruneEmpty(body.retryStrategy) as Record<string, unknown> | undefined;
+  if (retryStrategy !== undefined) result.retryStrategy = retryStrategy;
+  const timeout = pruneEmpty(body.timeout) as Record<string, unknown> | undefined;
+  if (timeout !== undefined) result.timeout = timeout;
+  const parameters = pruneEmpty(body.parameters) as Record<string, string> | undefined;
+  if (parameters !== undefined) result.parameters = parameters;
+  if (body.propagateTags === true) result.propagateTags = true;
+  return result;
+}
+
+export function toJobDefinitionRevision(definition: JobDefinition): JobDefinitionRevision {
+  const body = normalizeJobDefinitionBody({
+    type: "container",
+    platformCapabilities: definition.platformCapabilities ?? [],
+    containerProperties: (definition.containerProperties ?? {}) as JobDefinitionBody["containerProperties"],
+    ...(definition.retryStrategy ? { retryStrategy: definition.retryStrategy as Record<string, unknown> } : {}),
+    ...(definition.timeout ? { timeout: definition.timeout as Record<string, unknown> } : {}),
+    ...(definition.parameters ? { parameters: definition.parameters } : {}),
+    ...(definition.propagateTags === undefined ? {} : { propagateTags: definition.propagateTags }),
+  });
+  return {
+    name: definition.jobDefinitionName ?? "",
+    arn: definition.jobDefinitionArn ?? "",
+    revision: definition.revision ?? 0,
+    body,
+    tags: definition.tags ?? {},
+  };
+}
+
+export function toJobState(job: JobDetail | JobSummary, jobQueue?: string): JobState {
+  const state: JobState = {
+    jobId: job.jobId ?? "",
+    jobName: job.jobName ?? "",
+    jobQueue: ("jobQueue" in job ? job.jobQueue : undefined) ?? jobQueue ?? "",
+    status: toJobStatus(job.status),
+  };
+  if (job.statusReason) state.statusReason = job.statusReason;
+  if (job.createdAt !== undefined) state.createdAt = job.createdAt;
+  if (job.stoppedAt !== undefined) state.stoppedAt = job.stoppedAt;
+  if (job.arrayProperties?.size !== undefined) state.arraySize = job.arrayProperties.size;
+  if ("arrayProperties" in job && job.arrayProperties && "statusSummary" in job.arrayProperties) {
+    const summary = job.arrayProperties.statusSummary;
+    if (summary !== undefined && state.arraySize !== undefined) state.childCounts = toStatusCounts(summary);
+  }
+  const container = job.container as { exitCode?: number; logStreamName?: string; reason?: string } | undefined;
+  if (container?.exitCode !== undefined && container.exitCode !== null) state.exitCode = container.exitCode;
+  if (container?.logStreamName) state.logStreamName = container.logStreamName;
+  // A container's own reason ("OutOfMemoryError: …") says more than the job's.
+  if (!state.statusReason && container?.reason) state.statusReason = container.reason;
+  if ("tags" in job && job.tags) state.tags = job.tags;
+  return state;
+}
+
+export function toStatusCounts(summary: Record<string, number>): StatusCounts {
+  return Object.fromEntries(JOB_STATUSES.map((status) => [status, summary[status] ?? 0])) as StatusCounts;
+}
+
+function toJobStatus(status: string | undefined): JobStatus {
+  return (JOB_STATUSES as readonly string[]).includes(status ?? "") ? (status as JobStatus) : "SUBMITTED";
+}
+
+export function newestFirst(a: JobState, b: JobState): number {
+  return (b.createdAt ?? 0) - (a.createdAt ?? 0);
+}

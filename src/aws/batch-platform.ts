@@ -1,0 +1,171 @@
+import {
+  DescribeJobDefinitionsCommand,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  RegisterJobDefinitionCommand,
+  SubmitJobCommand,
+  TagResourceCommand,
+  TerminateJobCommand,
+  type ContainerProperties,
+  type JobDetail,
+  type JobSummary,
+  type ListJobsCommandInput,
+  type RetryStrategy,
+  type JobTimeout,
+} from "@aws-sdk/client-batch";
+import { BatchshipError } from "../errors.js";
+import type { JobPlatform, JobStatus } from "../release/ports.js";
+import type { AwsClients } from "./clients.js";
+import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
+import { awsCall } from "./errors.js";
+
+// DescribeJobs takes at most 100 ids per call.
+const DESCRIBE_LIMIT = 100;
+// Without a status, ListJobs returns only RUNNING children; this order puts the ones that
+// explain a failing canary first.
+const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
+
+export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">): JobPlatform {
+  const { batch, batchOnce } = clients;
+
+  async function listJobs(input: ListJobsCommandInput, operation: string, limit = Infinity): Promise<JobSummary[]> {
+    const jobs: JobSummary[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await awsCall(operation, () =>
+        batch.send(new ListJobsCommand({ ...input, ...(nextToken === undefined ? {} : { nextToken }) })),
+      );
+      jobs.push(...(page.jobSummaryList ?? []));
+      nextToken = page.nextToken;
+    } while (nextToken && jobs.length < limit);
+    return jobs.slice(0, limit);
+  }
+
+  async function describeJobs(ids: string[], operation: string): Promise<JobDetail[]> {
+    const details: JobDetail[] = [];
+    for (let start = 0; start < ids.length; start += DESCRIBE_LIMIT) {
+      const jobs = ids.slice(start, start + DESCRIBE_LIMIT);
+      const output = await awsCall(operation, () => batch.send(new DescribeJobsCommand({ jobs })));
+      details.push(...(output.jobs ?? []));
+    }
+    return details;
+  }
+
+  return {
+    async listJobDefinitionRevisions(name) {
+      const operation = `list job definition revisions of ${name}`;
+      const revisions = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await awsCall(operation, () =>
+          batch.send(
+            new DescribeJobDefinitionsCommand({
+              jobDefinitionName: name,
+              status: "ACTIVE",
+              ...(nextToken === undefined ? {} : { nextToken }),
+            }),
+          ),
+        );
+        revisions.push(...(page.jobDefinitions ?? []).map(toJobDefinitionRevision));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return revisions.filter((revision) => revision.name === name).sort((a, b) => b.revision - a.revision);
+    },
+
+    async registerJobDefinition(name, body, tags) {
+      const normalized = normalizeJobDefinitionBody(body);
+      // batchOnce: RegisterJobDefinition has no idempotency token; a retried lost response
+      // would register a second revision. The engine looks for the revision by tags instead.
+      const output = await awsCall(`register job definition ${name}`, () =>
+        batchOnce.send(
+          new RegisterJobDefinitionCommand({
+            jobDefinitionName: name,
+            type: "container",
+            platformCapabilities: normalized.platformCapabilities as ("EC2" | "FARGATE")[],
+            containerProperties: normalized.containerProperties as ContainerProperties,
+            ...(normalized.retryStrategy ? { retryStrategy: normalized.retryStrategy as RetryStrategy } : {}),
+            ...(normalized.timeout ? { timeout: normalized.timeout as JobTimeout } : {}),
+            ...(normalized.parameters ? { parameters: normalized.parameters } : {}),
+            ...(normalized.propagateTags ? { propagateTags: true } : {}),
+            ...(Object.keys(tags).length > 0 ? { tags } : {}),
+          }),
+        ),
+      );
+      if (!output.jobDefinitionArn || output.revision === undefined) {
+        throw new BatchshipError("AWS", `Could not register job definition ${name}: Batch returned no ARN`);
+      }
+      return { arn: output.jobDefinitionArn, revision: output.revision };
+    },
+
+    async tagJobDefinition(arn, tags) {
+      if (Object.keys(tags).length === 0) return;
+      await awsCall(`tag job definition ${arn}`, () => batch.send(new TagResourceCommand({ resourceArn: arn, tags })));
+    },
+
+    async findJobs(jobQueue, jobName) {
+      const operation = `find jobs named ${jobName} on job queue ${jobQueue}`;
+      // With a filter ListJobs returns every status. It also lists array children (`<id>:<n>`).
+      const summaries = await listJobs({ jobQueue, filters: [{ name: "JOB_NAME", values: [jobName] }] }, operation);
+      const ids = summaries
+        .filter((job) => job.jobName === jobName && job.jobId !== undefined && !job.jobId.includes(":"))
+        .map((job) => job.jobId as string);
+      if (ids.length === 0) return [];
+      // DescribeJobs adds what a summary lacks: tags (how the engine recognises its own job)
+      // and the children's status summary.
+      const details = await describeJobs(ids, operation);
+      return details.map((job) => toJobState(job)).sort(newestFirst);
+    },
+
+    async submitJob(request) {
+      const environment = Object.entries(request.environment).map(([name, value]) => ({ name, value }));
+      // batchOnce: SubmitJob has no idempotency token; the engine finds a lost submission by name.
+      const output = await awsCall(`submit job ${request.jobName} to job queue ${request.jobQueue}`, () =>
+        batchOnce.send(
+          new SubmitJobCommand({
+            jobName: request.jobName,
+            jobQueue: request.jobQueue,
+            jobDefinition: request.jobDefinitionArn,
+            ...(request.arraySize > 1 ? { arrayProperties: { size: request.arraySize } } : {}),
+            ...(Object.keys(request.parameters).length > 0 ? { parameters: request.parameters } : {}),
+            ...(environment.length > 0 ? { containerOverrides: { environment } } : {}),
+            ...(Object.keys(request.tags).length > 0 ? { tags: request.tags } : {}),
+          }),
+        ),
+      );
+      if (!output.jobId) {
+        throw new BatchshipError("AWS", `Could not submit job ${request.jobName}: Batch returned no job id`);
+      }
+      return { jobId: output.jobId };
+    },
+
+    async describeJob(jobId) {
+      const [job] = await describeJobs([jobId], `describe job ${jobId}`);
+      return job === undefined ? undefined : toJobState(job);
+    },
+
+    async listChildren(arrayJobId, options = {}) {
+      const limit = options.limit ?? DESCRIBE_LIMIT;
+      if (limit <= 0) return [];
+      const operation = `list children of array job ${arrayJobId}`;
+      const statuses = options.status === undefined ? CHILD_STATUS_ORDER : [options.status];
+      const summaries: JobSummary[] = [];
+      for (const jobStatus of statuses) {
+        if (summaries.length >= limit) break;
+        summaries.push(...(await listJobs({ arrayJobId, jobStatus }, operation, limit - summaries.length)));
+      }
+      const children = summaries.map((job) => toJobState(job));
+      // One DescribeJobs call adds exit code, log stream and reason for the first 100.
+      const ids = children.slice(0, DESCRIBE_LIMIT).map((child) => child.jobId);
+      const details = new Map(
+        (await describeJobs(ids, operation)).map((job) => [job.jobId, toJobState(job)] as const),
+      );
+      return children.map((child) => details.get(child.jobId) ?? child);
+    },
+
+    async stopJob(jobId, reason) {
+      // TerminateJob cancels jobs that have not started and terminates running ones; on an
+      // array parent, Batch applies it to every child.
+      await awsCall(`stop job ${jobId}`, () => batch.send(new TerminateJobCommand({ jobId, reason })));
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { BatchClient, type BatchClientConfig } from "@aws-sdk/client-batch";
+import { CodeBuildClient } from "@aws-sdk/client-codebuild";
+import { ECRClient } from "@aws-sdk/client-ecr";
+import { BatchshipError } from "../errors.js";
+
+export interface AwsClientOptions {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  maxAttempts?: number;
+  /** A smithy retry strategy (e.g. ConfiguredRetryStrategy with a tiny delay in tests). */
+  retryStrategy?: BatchClientConfig["retryStrategy"];
+}
+
+export interface AwsClients {
+  batch: BatchClient;
+  ecr: ECRClient;
+  codebuild: CodeBuildClient;
+  /** Same as `batch` but maxAttempts 1, for calls with no idempotency token. */
+  batchOnce: BatchClient;
+  /** The resolved region; a BatchshipError (ENVIRONMENT) when there is none. */
+  region: () => Promise<string>;
+}
+
+export const MISSING_REGION_MESSAGE =
+  "Could not determine the AWS region: set AWS_REGION or a profile region";
+
+/**
+ * Only the options actually given reach the SDK, so that with none it resolves region,
+ * profile, endpoints (AWS_ENDPOINT_URL[_BATCH|_ECR|_CODEBUILD]) and AWS_MAX_ATTEMPTS itself.
+ */
+export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+  const base = {
+    ...(options.region === undefined ? {} : { region: options.region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  };
+  const retries = {
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
+  };
+  const batch = new BatchClient({ ...base, ...retries });
+  // A retry strategy would override maxAttempts, so batchOnce gets none.
+  const batchOnce = new BatchClient({ ...base, maxAttempts: 1 });
+  let resolved: Promise<string> | undefined;
+  return {
+    batch,
+    batchOnce,
+    ecr: new ECRClient({ ...base, ...retries }),
+    codebuild: new CodeBuildClient({ ...base, ...retries }),
+    region: () => (resolved ??= resolveRegion(batch)),
+  };
+}
+
+async function resolveRegion(client: BatchClient): Promise<string> {
+  let region: string | undefined;
+  try {
+    region = await client.config.region();
+  } catch (error) {
+    throw new BatchshipError("ENVIRONMENT", MISSING_REGION_MESSAGE, { cause: error });
+  }
+  if (!region) throw new BatchshipError("ENVIRONMENT", MISSING_REGION_MESSAGE);
+  return region;
+}

@@ -1,0 +1,116 @@
+import {
+  BatchGetBuildsCommand,
+  ListBuildsForProjectCommand,
+  StartBuildCommand,
+  type Build,
+  type CodeBuildClient,
+  type EnvironmentVariable,
+} from "@aws-sdk/client-codebuild";
+import { BatchshipError } from "../errors.js";
+import type { BuildPhase, BuildRequest, BuildState, Builder } from "../release/ports.js";
+import { awsCall } from "./errors.js";
+
+/** Marks a build as started by batchship for one release, so a resume can find it again. */
+export const RELEASE_ID_VARIABLE = "BATCHSHIP_RELEASE_ID";
+
+export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
+  return {
+    async startBuild(request) {
+      const output = await awsCall(`start CodeBuild build in project ${request.project}`, () =>
+        codebuild.send(
+          new StartBuildCommand({
+            projectName: request.project,
+            sourceVersion: request.commit,
+            idempotencyToken: request.releaseId,
+            timeoutInMinutesOverride: request.timeoutMinutes,
+            environmentVariablesOverride: buildEnvironment(request),
+          }),
+        ),
+      );
+      if (!output.build) {
+        throw new BatchshipError("AWS", `Could not start CodeBuild build in project ${request.project}: no build returned`);
+      }
+      return toBuildState(output.build);
+    },
+
+    async findBuild(request) {
+      const listed = await awsCall(`list CodeBuild builds of project ${request.project}`, () =>
+        codebuild.send(new ListBuildsForProjectCommand({ projectName: request.project, sortOrder: "DESCENDING" })),
+      );
+      // The first page (100 newest) is enough: a resume happens soon after the start.
+      const ids = (listed.ids ?? []).slice(0, 100);
+      if (ids.length === 0) return undefined;
+      const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
+      const order = new Map(ids.map((id, index) => [id, index]));
+      const match = builds
+        .filter((build) => build.sourceVersion === request.commit)
+        .filter((build) => releaseIdOf(build) === request.releaseId)
+        // A failed build must be rebuilt, not reused.
+        .filter((build) => build.buildStatus === "IN_PROGRESS" || build.buildStatus === "SUCCEEDED")
+        .sort((a, b) => startMillis(b) - startMillis(a) || (order.get(a.id ?? "") ?? 0) - (order.get(b.id ?? "") ?? 0))[0];
+      return match === undefined ? undefined : toBuildState(match);
+    },
+
+    async getBuild(buildId) {
+      const [build] = await getBuilds(codebuild, [buildId], `read CodeBuild build ${buildId}`);
+      if (!build) {
+        throw new BatchshipError("ENVIRONMENT", `Could not read CodeBuild build ${buildId}: it does not exist`);
+      }
+      return toBuildState(build);
+    },
+  };
+}
+
+/** The buildspec.yml contract: exactly these variables, all PLAINTEXT. */
+export function buildEnvironment(request: BuildRequest): EnvironmentVariable[] {
+  const buildArgs = Object.entries(request.buildArgs)
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n");
+  const variables: Array<[string, string]> = [
+    ["IMAGE_REPOSITORY_URI", request.imageRepositoryUri],
+    ["IMAGE_TAGS", request.imageTags.join(" ")],
+    ["DOCKERFILE", request.dockerfile],
+    ["BUILD_CONTEXT", request.context],
+    // Empty rather than omitted, so a BUILD_ARGS set on the project cannot leak in.
+    ["BUILD_ARGS", buildArgs],
+    [RELEASE_ID_VARIABLE, request.releaseId],
+  ];
+  return variables.map(([name, value]) => ({ name, value, type: "PLAINTEXT" }));
+}
+
+export function toBuildState(build: Build): BuildState {
+  const status = build.buildStatus;
+  const state: BuildState = {
+    id: build.id ?? "",
+    status: status === "IN_PROGRESS" ? "in-progress" : status === "SUCCEEDED" ? "succeeded" : "failed",
+    phases: (build.phases ?? []).map(toPhase),
+  };
+  if (state.status === "failed" && status !== undefined) state.detail = status;
+  if (build.currentPhase) state.currentPhase = build.currentPhase;
+  if (build.logs?.deepLink) state.logUrl = build.logs.deepLink;
+  return state;
+}
+
+function toPhase(phase: NonNullable<Build["phases"]>[number]): BuildPhase {
+  const result: BuildPhase = {
+    name: phase.phaseType ?? "UNKNOWN",
+    contexts: (phase.contexts ?? [])
+      .map((context) => [context.statusCode, context.message].filter(Boolean).join(": "))
+      .filter((text) => text !== ""),
+  };
+  if (phase.phaseStatus) result.status = phase.phaseStatus;
+  return result;
+}
+
+async function getBuilds(codebuild: CodeBuildClient, ids: string[], operation: string): Promise<Build[]> {
+  const output = await awsCall(operation, () => codebuild.send(new BatchGetBuildsCommand({ ids })));
+  return output.builds ?? [];
+}
+
+function releaseIdOf(build: Build): string | undefined {
+  return build.environment?.environmentVariables?.find((variable) => variable.name === RELEASE_ID_VARIABLE)?.value;
+}
+
+function startMillis(build: Build): number {
+  return build.startTime?.getTime() ?? 0;
+}

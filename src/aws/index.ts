@@ -1,0 +1,34 @@
+import type { Backend } from "../release/ports.js";
+import { createBatchPlatform } from "./batch-platform.js";
+import { createAwsClients, type AwsClientOptions, type AwsClients } from "./clients.js";
+import { createCodeBuildBuilder } from "./codebuild-builder.js";
+import { checkAwsEnvironment } from "./doctor.js";
+import { createEcrRegistry } from "./ecr-registry.js";
+import { createAwsLinks } from "./links.js";
+
+export { createAwsClients, MISSING_REGION_MESSAGE, type AwsClientOptions, type AwsClients } from "./clients.js";
+export { checkAwsEnvironment } from "./doctor.js";
+export { toBatchshipError } from "./errors.js";
+export { AWS_IAM_ACTIONS } from "./sdk-commands.js";
+
+/** The AWS implementation of the engine's ports, over clients built from `options`. */
+export function createAwsBackend(options: AwsClientOptions = {}): Backend & { clients: AwsClients } {
+  const clients = createAwsClients(options);
+  return createAwsBackendFromClients(clients);
+}
+
+export function createAwsBackendFromClients(clients: AwsClients): Backend & { clients: AwsClients } {
+  let region: string | undefined;
+  // Links are synchronous: remember the region once resolved. Resolving reads only env and
+  // config files; a failure is left for the first real call to report.
+  const trackRegion = async (): Promise<string> => (region = await clients.region());
+  trackRegion().catch(() => undefined);
+  return {
+    clients: { ...clients, region: trackRegion },
+    builder: createCodeBuildBuilder(clients.codebuild),
+    registry: createEcrRegistry(clients.ecr, trackRegion),
+    platform: createBatchPlatform(clients),
+    links: createAwsLinks(() => region),
+    doctor: (spec) => checkAwsEnvironment(clients, spec),
+  };
+}

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { HINTS } from "../../src/aws/errors.js";
+import type { BuildRequest, BuildState } from "../../src/release/ports.js";
+import { eventually, PROJECT, startAwsTestEnv, type AwsTestEnv } from "./aws-test-env.js";
+
+let env: AwsTestEnv;
+let repositoryUri: string;
+beforeAll(async () => {
+  env = await startAwsTestEnv();
+  repositoryUri = (await env.backend.registry.ensureRepository("etl")).uri;
+});
+afterAll(async () => {
+  await env?.close();
+});
+beforeEach(() => env.emu.reset());
+
+let counter = 0;
+function request(overrides: Partial<BuildRequest> = {}): BuildRequest {
+  counter += 1;
+  // Unique in its first 7 characters too: the branch tag uses the short sha, and tags are immutable.
+  const commit = String(counter).padStart(7, "0").padEnd(40, "c");
+  return {
+    releaseId: `rel-${counter}`,
+    commit,
+    project: PROJECT,
+    imageRepositoryUri: repositoryUri,
+    imageTags: [commit, `main-${commit.slice(0, 7)}`],
+    dockerfile: "Dockerfile",
+    context: ".",
+    buildArgs: {},
+    timeoutMinutes: 30,
+    ...overrides,
+  };
+}
+
+async function ended(buildId: string): Promise<BuildState> {
+  return eventually(async () => {
+    const build = await env.backend.builder.getBuild(buildId);
+    return build.status === "in-progress" ? undefined : build;
+  }, `build ${buildId} to end`);
+}
+
+describe("startBuild", () => {
+  it("starts the project's build with the buildspec contract", async () => {
+    const req = request({ buildArgs: { PYTHON: "3.12", MODE: "release" } });
+    const started = await env.backend.builder.startBuild(req);
+    expect(started.id).toMatch(new RegExp(`^${PROJECT}:`));
+
+    const call = env.emu.calls.find((c) => c.operation === "StartBuild");
+    expect(call?.input).toMatchObject({
+      projectName: PROJECT,
+      sourceVersion: req.commit,
+      idempotencyToken: req.releaseId,
+      timeoutInMinutesOverride: 30,
+    });
+    expect(call?.input.environmentVariablesOverride).toEqual([
+      { name: "IMAGE_REPOSITORY_URI", value: repositoryUri, type: "PLAINTEXT" },
+      { name: "IMAGE_TAGS", value: req.imageTags.join(" "), type: "PLAINTEXT" },
+      { name: "DOCKERFILE", value: "Dockerfile", type: "PLAINTEXT" },
+      { name: "BUILD_CONTEXT", value: ".", type: "PLAINTEXT" },
+      { name: "BUILD_ARGS", value: "PYTHON=3.12\nMODE=release", type: "PLAINTEXT" },
+      { name: "BATCHSHIP_RELEASE_ID", value: req.releaseId, type: "PLAINTEXT" },
+    ]);
+  });
+
+  it("ends succeeded, and the image's digest can be found by its sha tag", async () => {
+    const req = request();
+    const build = await ended((await env.backend.builder.startBuild(req)).id);
+    expect(build.status).toBe("succeeded");
+    expect(build.detail).toBeUndefined();
+    expect(build.phases.map((p) => p.name)).toContain("BUILD");
+    const repository = { name: "etl", uri: repositoryUri };
+    expect(await env.backend.registry.findDigest(repository, req.commit)).toMatch(/^sha256:/);
+  });
+
+  it("maps a failed build with its phase contexts", async () => {
+    env.emu.builds.failNext({ phase: "BUILD", statusCode: "COMMAND_EXECUTION_ERROR", message: "docker build exited 1" });
+    const build = await ended((await env.backend.builder.startBuild(request())).id);
+    expect(build.status).toBe("failed");
+    expect(build.detail).toBe("FAILED");
+    const phase = build.phases.find((p) => p.name === "BUILD");
+    expect(phase).toEqual({ name: "BUILD", status: "FAILED", contexts: ["COMMAND_EXECUTION_ERROR: docker build exited 1"] });
+  });
+
+  it("reports an in-progress build with its current phase", async () => {
+    env.emu.builds.slow(3);
+    const started = await env.backend.builder.startBuild(request());
+    const build = await env.backend.builder.getBuild(started.id);
+    expect(build.status).toBe("in-progress");
+    expect(build.currentPhase).toBeDefined();
+  });
+
+  it("retries a lost StartBuild response without starting a second build", async () => {
+    const req = request();
+    env.emu.faults.failAfterForwarding("StartBuild", 1);
+    const started = await env.backend.builder.startBuild(req);
+    expect(env.emu.calls.filter((c) => c.operation === "StartBuild")).toHaveLength(2);
+    expect((await env.backend.builder.findBuild(req))?.id).toBe(started.id);
+  });
+
+  it("reports a missing project with a hint", async () => {
+    await expect(env.backend.builder.startBuild(request({ project: "no-such-project" }))).rejects.toMatchObject({
+      code: "ENVIRONMENT",
+      hint: HINTS.codebuildProject,
+      message: expect.stringMatching(/^Could not start CodeBuild build in project no-such-project: /),
+    });
+  });
+
+  it("reports an unknown build id", async () => {
+    await expect(env.backend.builder.getBuild(`${PROJECT}:00000000-0000-0000-0000-000000000000`)).rejects.toMatchObject({
+      code: "ENVIRONMENT",
+    });
+  });
+});
+
+describe("findBuild", () => {
+  it("finds the build started for the same release and commit", async () => {
+    const req = request();
+    env.emu.builds.slow(5);
+    const started = await env.backend.builder.startBuild(req);
+    await env.backend.builder.startBuild(request());
+    const found = await env.backend.builder.findBuild(req);
+    expect(found?.id).toBe(started.id);
+  });
+
+  it("ignores builds of other releases or commits", async () => {
+    const req = request();
+    await env.backend.builder.startBuild(req);
+    expect(await env.backend.builder.findBuild({ ...req, releaseId: "another-release" })).toBeUndefined();
+    expect(await env.backend.builder.findBuild({ ...req, commit: "f".repeat(40) })).toBeUndefined();
+  });
+
+  it("does not reuse a failed build", async () => {
+    const req = request();
+    env.emu.builds.failNext();
+    const started = await env.backend.builder.startBuild(req);
+    expect((await ended(started.id)).status).toBe("failed");
+    expect(await env.backend.builder.findBuild(req)).toBeUndefined();
+  });
+});
