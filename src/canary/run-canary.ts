@@ -25,6 +25,7 @@ export interface CanaryResult {
   summary: StatusCounts;
   result: CanaryVerdict;
   reason?: string;
+  hint?: string;
   failedChildren: FailedChild[];
 }
 
@@ -54,7 +55,10 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
       await ctx.backend.platform.stopJob(end.job.jobId, STOP_REASON.stuck);
     }
     if (canary.fallbackJobQueue === undefined) {
-      return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []);
+      return {
+        ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []),
+        hint: "check the queue's compute environments (batchship doctor), or set canary.fallbackJobQueue",
+      };
     }
     fallbackUsed = true;
     const fallback = await submit(ctx, input, true);

@@ -26,7 +26,7 @@ export async function readPipelineAtCommit(
   options: { commit?: string; branch?: string } = {},
 ): Promise<PipelineAtCommit> {
   const file = resolve(pipelineFile);
-  const git = simpleGit(dirname(file));
+  const git = await gitStep(`open the folder of ${pipelineFile}`, async () => simpleGit(dirname(file)));
   const top = await gitStep("find the git repository holding " + pipelineFile, () => git.revparse(["--show-toplevel"]));
   const pathInRepo = relative(top.trim(), file).split("\\").join("/");
 

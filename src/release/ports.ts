@@ -3,6 +3,7 @@
  * them; the engine never learns which one it has. Every method is a single, plain question or
  * action: loops, waiting, retries and judgement live in the engine.
  */
+import type { PipelineSpec } from "../spec/schema.js";
 
 // ---------------------------------------------------------------------------------- Builder
 
@@ -167,7 +168,7 @@ export interface Backend {
   /** Console or log links for a report; empty when the backend has none. */
   links?: BackendLinks;
   /** Checks that what a pipeline needs exists and can work (`batchship doctor`). */
-  doctor?(spec: import("../spec/schema.js").PipelineSpec): Promise<DoctorCheck[]>;
+  doctor?(spec: PipelineSpec): Promise<DoctorCheck[]>;
 }
 
 export interface BackendLinks {

@@ -1,7 +1,7 @@
 import { runCanary, type CanaryResult } from "../canary/run-canary.js";
 import { BatchshipError } from "../errors.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { renderTags } from "../spec/templates.js";
+import { branchMatches, renderTags } from "../spec/templates.js";
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { releaseIdFor } from "./release-id.js";
@@ -48,6 +48,11 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
   };
 
   try {
+    if (!branchMatches(spec.source.branches, branch)) {
+      throw new BatchshipError("USAGE", `Branch ${JSON.stringify(branch)} is not tracked by pipeline ${spec.name}`, {
+        hint: `source.branches is ${JSON.stringify(spec.source.branches)}; release a commit of one of those branches`,
+      });
+    }
     const image: BuiltImage = await timed(ctx, stages, "build", async () => {
       const built = await buildImage(ctx, { spec, releaseId, commit, tags: renderTags(spec.image.tags, { sha: commit, branch }) });
       return { value: built, reused: built.build === null, detail: built.uri };
@@ -74,6 +79,7 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
         code: "CANARY_FAILED",
         message: `Canary ${canary.jobId} failed: ${canary.reason ?? "see its children"}`,
         retryable: false,
+        ...(canary.hint === undefined ? {} : { hint: canary.hint }),
       };
       return result;
     }

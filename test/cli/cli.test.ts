@@ -93,15 +93,18 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
   });
 
   it("exits 2 on unknown flags and on a commit that is not in the repository, before touching AWS", async () => {
+    await repo.commit({ "pipelines/cli-usage.yml": pipelineYaml("cli-usage") });
     const before = emu.calls.length;
-    const file = `${repo.dir}/pipelines/cli-pass.yml`;
+    const file = `${repo.dir}/pipelines/cli-usage.yml`;
 
     const flag = await runCli(["release", "-p", file, "--comit", "abc"], env);
     const commit = await runCli(["release", "-p", file, "--commit", "0".repeat(40)], env);
     const branch = await runCli(["release", "-p", file, "--branch", "bad..name"], env);
     const option = await runCli(["release", "-p", file, "--commit", "--upload-pack=touch"], env);
+    const untracked = await runCli(["release", "-p", file, "--branch", "feature/x"], env);
 
-    expect([flag.code, commit.code, branch.code, option.code]).toEqual([2, 2, 2, 2]);
+    expect([flag.code, commit.code, branch.code, option.code, untracked.code]).toEqual([2, 2, 2, 2, 2]);
+    expect(untracked.stderr).toMatch(/Branch "feature\/x" is not tracked by pipeline cli-usage/);
     expect(commit.stderr).toMatch(/Could not resolve commit/);
     expect(branch.stderr).toMatch(/Invalid branch name/);
     expect(emu.calls.length).toBe(before);
