@@ -3,7 +3,7 @@ import { describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { Backend, Clock, Sleep } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { createBackendFor } from "./backend.js";
+import { createBackendFor } from "../backend.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
 import { processIo, type CliIo } from "./io.js";
 import { progressLine } from "./progress.js";
