@@ -5,6 +5,8 @@ import type { JobState } from "../release/ports.js";
 import { cannotPass } from "./verdict.js";
 import { countsOf, isTerminal, sameCounts } from "./counts.js";
 
+const HEARTBEAT_MS = 5 * 60_000;
+
 export type FollowEnd =
   /** The job reached SUCCEEDED or FAILED by itself. */
   | { kind: "finished"; job: JobState }
@@ -31,12 +33,17 @@ export async function followCanary(
   const runnableLimitMs = canary.runnableTimeoutMinutes * 60_000;
   let job = first;
   let reported: ReturnType<typeof countsOf> | undefined;
+  let reportedAt = 0;
   let waitingSince: number | undefined;
   for (;;) {
     const counts = countsOf(job);
-    if (!sameCounts(reported, counts)) {
+    // A line when the counts change, and now and then while they don't, so a person watching a
+    // long canary sees it is still being followed.
+    if (!sameCounts(reported, counts) || ctx.clock.now() - reportedAt >= HEARTBEAT_MS) {
       reported = counts;
-      ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts });
+      reportedAt = ctx.clock.now();
+      const elapsedMs = reportedAt - (first.createdAt ?? reportedAt);
+      ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts, elapsedMs });
     }
     if (isTerminal(job)) return { kind: "finished", job };
     if (cannotPass(canary, counts)) return { kind: "hopeless", job };

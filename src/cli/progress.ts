@@ -23,7 +23,7 @@ export function progressLine(event: ReleaseEvent): string | undefined {
     case "canary-submitted":
       return `[canary] ${event.reused ? "found" : "submitted"} ${event.fallback ? "fallback " : ""}job ${event.jobId} on ${event.jobQueue}`;
     case "canary-progress":
-      return `[canary] ${event.size > 1 ? `${event.size} children: ` : ""}${formatCounts(event.counts)}`;
+      return `[canary] ${formatDuration(event.elapsedMs)} ${event.size > 1 ? `${event.size} children: ` : ""}${formatCounts(event.counts)}`;
     case "canary-stuck":
       return `[canary] ${event.runnable} stuck in RUNNABLE with nothing running${event.reasons.length ? `: ${event.reasons.join("; ")}` : ""}`;
     case "promoted":

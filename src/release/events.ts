@@ -15,7 +15,7 @@ export type ReleaseEvent =
   | { type: "image-resolved"; uri: string; digest: string }
   | { type: "candidate-registered"; arn: string; revision: number; reused: boolean }
   | { type: "canary-submitted"; jobId: string; jobQueue: string; fallback: boolean; reused: boolean }
-  | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts }
+  | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts; elapsedMs: number }
   | { type: "canary-stuck"; jobId: string; runnable: number; reasons: string[] }
   | { type: "promoted"; arn: string; revision: number; reused: boolean }
   | { type: "warning"; message: string };

@@ -48,7 +48,7 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
     expect(run.code).toBe(1);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/\[build\] done in \d+s/);
-    expect(run.stderr).toMatch(/\[canary\] 2 children: .*SUCCEEDED/);
+    expect(run.stderr).toMatch(/\[canary\] [\dmhs]+ 2 children: .*SUCCEEDED/);
     expect(run.stderr).toMatch(/release cli-fail-[0-9a-f]{12} failed: Canary .* 1 of 2 children failed/);
     expect(run.stderr).toMatch(/child [^ ]+:1: exit 2 Essential container in task exited/);
   });
@@ -80,6 +80,22 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
     expect(run.code).toBe(3);
     expect(run.stderr).toMatch(/ClientException|JobQueue/);
     expect(run.stderr).toMatch(/hint:/);
+  });
+
+  it("doctor passes for a pipeline whose project and queue exist, and fails (exit 3) naming a missing queue", async () => {
+    await repo.commit({
+      "pipelines/doctor-ok.yml": pipelineYaml("doctor-ok", { queue: "cli-pass" }),
+      "pipelines/doctor-bad.yml": pipelineYaml("doctor-bad", { queue: "no-such-queue" }),
+    });
+
+    const ok = await runCli(["doctor", "-p", `${repo.dir}/pipelines/doctor-ok.yml`], env);
+    const bad = await runCli(["doctor", "-p", `${repo.dir}/pipelines/doctor-bad.yml`], env);
+
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/^OK +.*etl-image/m);
+    expect(ok.stdout).not.toMatch(/^FAIL/m);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/^FAIL .*no-such-queue/m);
   });
 
   it("exits 3 with a hint when the AWS endpoint is unreachable", async () => {

@@ -7,7 +7,7 @@ import { pipelineStatus } from "../../src/release/status.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build"];
+const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build", "heartbeat"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -200,6 +200,18 @@ describe("release", () => {
     const progress = events.flatMap((e) => (e.type === "canary-progress" ? [e.counts] : []));
     expect(progress.some((c) => c.RUNNING === 3)).toBe(true);
     expect(progress.at(-1)).toMatchObject({ SUCCEEDED: 3 });
+  });
+
+  it("keeps reporting a long canary whose counts do not change", async () => {
+    h.emulator.jobs.runFor("heartbeat", 60); // 60 polls of 15 s: 15 minutes RUNNING
+    const { ctx, events } = h.engine();
+
+    const result = await runRelease(ctx, { spec: pipeline("heartbeat"), commit: randomSha(), branch: "main" });
+
+    expect(result.status).toBe("promoted");
+    const running = events.flatMap((e) => (e.type === "canary-progress" && e.counts.RUNNING === 3 ? [e.elapsedMs] : []));
+    expect(running.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...running)).toBeGreaterThanOrEqual(10 * 60_000);
   });
 
   it("fails a canary that runs past timeoutMinutes and stops its job", async () => {
