@@ -66,7 +66,15 @@ export const ImageSpec = z
     dockerfile: relativePath
       .default("Dockerfile")
       .describe("Dockerfile path, relative to the repository root"),
-    buildArgs: stringMap("buildArgs").default({}).describe("Docker build arguments (KEY: value)"),
+    // BUILD_ARGS reaches the build as newline-separated KEY=VALUE lines.
+    buildArgs: z
+      .record(
+        z.string().regex(ENV_NAME, "must be a build argument name (letters, digits, '_')"),
+        z.string().refine((v) => !/[\r\n]/.test(v), { message: "must be a single line" }),
+        { error: "buildArgs must map names to strings" },
+      )
+      .default({})
+      .describe("Docker build arguments (KEY: value)"),
     tags: z
       .array(
         z.string().regex(TAG_TEMPLATE, "may use letters, digits, '._-' and {sha} {shortSha} {branch}"),

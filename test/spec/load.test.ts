@@ -101,6 +101,12 @@ describe("parseSpec reports each kind of problem at its line and column", () => 
     ["first tag without {sha}", withLine(6, "  repository: etl\n  tags:\n    - latest\n    - \"{sha}\""), [
       `${FILE}:8:7: image.tags[0]: the first tag must contain {sha}: it is how a build is found again`,
     ]],
+    ["first tag with {branch}", withLine(6, "  repository: etl\n  tags: [\"{branch}-{sha}\"]"), [
+      `${FILE}:7:10: image.tags[0]: the first tag must not contain {branch}: it must name the commit alone`,
+    ]],
+    ["multi-line build argument", withLine(6, "  repository: etl\n  buildArgs:\n    NOTE: \"a\\nb\""), [
+      `${FILE}:8:11: image.buildArgs.NOTE: must be a single line`,
+    ]],
     ["bad tag template", withLine(6, "  repository: etl\n  tags: [\"{sha}\", \"{commit}\"]"), [
       `${FILE}:7:19: image.tags[1]: may use letters, digits, '._-' and {sha} {shortSha} {branch}`,
     ]],
