@@ -57,6 +57,25 @@ export class BatchshipError extends Error {
   get exitCode(): ExitCode {
     return exitCodeFor(this.code);
   }
+
+  /** The error as scripts read it (`--json`, Action outputs, the service's API). */
+  toJSON(): ErrorJson {
+    return {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      ...(this.hint === undefined ? {} : { hint: this.hint }),
+      ...(this.awsErrorName === undefined ? {} : { awsErrorName: this.awsErrorName }),
+    };
+  }
+}
+
+export interface ErrorJson {
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+  hint?: string;
+  awsErrorName?: string;
 }
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

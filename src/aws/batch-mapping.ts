@@ -76,6 +76,7 @@ export function toJobState(job: JobDetail | JobSummary, jobQueue?: string): JobS
   };
   if (job.statusReason) state.statusReason = job.statusReason;
   if (job.createdAt !== undefined) state.createdAt = job.createdAt;
+  if (job.startedAt !== undefined) state.startedAt = job.startedAt;
   if (job.stoppedAt !== undefined) state.stoppedAt = job.stoppedAt;
   if (job.arrayProperties?.size !== undefined) state.arraySize = job.arrayProperties.size;
   if ("arrayProperties" in job && job.arrayProperties && "statusSummary" in job.arrayProperties) {

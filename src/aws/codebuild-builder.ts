@@ -16,12 +16,15 @@ export const RELEASE_ID_VARIABLE = "BATCHSHIP_RELEASE_ID";
 export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
   return {
     async startBuild(request) {
+      // CodeBuild keeps a token for five minutes: a start repeated after a lost answer gets the
+      // same build back, while a release built again after a failed build needs a new token.
+      const failedBefore = (await releaseBuilds(codebuild, request)).filter((b) => !isReusable(b)).length;
       const output = await awsCall(`start CodeBuild build in project ${request.project}`, () =>
         codebuild.send(
           new StartBuildCommand({
             projectName: request.project,
             sourceVersion: request.commit,
-            idempotencyToken: request.releaseId,
+            idempotencyToken: `${request.releaseId}-${failedBefore}`,
             timeoutInMinutesOverride: request.timeoutMinutes,
             environmentVariablesOverride: buildEnvironment(request),
           }),
@@ -34,20 +37,8 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
     },
 
     async findBuild(request) {
-      const listed = await awsCall(`list CodeBuild builds of project ${request.project}`, () =>
-        codebuild.send(new ListBuildsForProjectCommand({ projectName: request.project, sortOrder: "DESCENDING" })),
-      );
-      // The first page (100 newest) is enough: a resume happens soon after the start.
-      const ids = (listed.ids ?? []).slice(0, 100);
-      if (ids.length === 0) return undefined;
-      const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
-      const order = new Map(ids.map((id, index) => [id, index]));
-      const match = builds
-        .filter((build) => build.sourceVersion === request.commit)
-        .filter((build) => releaseIdOf(build) === request.releaseId)
-        // A failed build must be rebuilt, not reused.
-        .filter((build) => build.buildStatus === "IN_PROGRESS" || build.buildStatus === "SUCCEEDED")
-        .sort((a, b) => startMillis(b) - startMillis(a) || (order.get(a.id ?? "") ?? 0) - (order.get(b.id ?? "") ?? 0))[0];
+      // A failed build must be rebuilt, not reused.
+      const match = (await releaseBuilds(codebuild, request)).find(isReusable);
       return match === undefined ? undefined : toBuildState(match);
     },
 
@@ -105,6 +96,25 @@ function toPhase(phase: NonNullable<Build["phases"]>[number]): BuildPhase {
 async function getBuilds(codebuild: CodeBuildClient, ids: string[], operation: string): Promise<Build[]> {
   const output = await awsCall(operation, () => codebuild.send(new BatchGetBuildsCommand({ ids })));
   return output.builds ?? [];
+}
+
+/** This release's builds among the project's 100 newest, newest first. */
+async function releaseBuilds(codebuild: CodeBuildClient, request: BuildRequest): Promise<Build[]> {
+  const listed = await awsCall(`list CodeBuild builds of project ${request.project}`, () =>
+    codebuild.send(new ListBuildsForProjectCommand({ projectName: request.project, sortOrder: "DESCENDING" })),
+  );
+  // The first page (100 newest) is enough: a resume happens soon after the start.
+  const ids = (listed.ids ?? []).slice(0, 100);
+  if (ids.length === 0) return [];
+  const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
+  const order = new Map(ids.map((id, index) => [id, index]));
+  return builds
+    .filter((build) => build.sourceVersion === request.commit && releaseIdOf(build) === request.releaseId)
+    .sort((a, b) => startMillis(b) - startMillis(a) || (order.get(a.id ?? "") ?? 0) - (order.get(b.id ?? "") ?? 0));
+}
+
+function isReusable(build: Build): boolean {
+  return build.buildStatus === "IN_PROGRESS" || build.buildStatus === "SUCCEEDED";
 }
 
 function releaseIdOf(build: Build): string | undefined {

@@ -115,7 +115,9 @@ function classify(error: unknown, name: string | undefined, message: string): Cl
   const status = typeof fields.$metadata?.httpStatusCode === "number" ? fields.$metadata.httpStatusCode : undefined;
 
   if (networkCode !== undefined && UNREACHABLE_CODES.has(networkCode)) {
-    return { code: "ENVIRONMENT", retryable: true, hint: HINTS.unreachable };
+    // Nothing listens there or the host does not exist: configuration, not a passing fault.
+    // Only a temporary DNS failure is worth waiting for.
+    return { code: "ENVIRONMENT", retryable: networkCode === "EAI_AGAIN", hint: HINTS.unreachable };
   }
   if (name !== undefined && (name.startsWith("AccessDenied") || name === "UnauthorizedOperation")) {
     return { code: "ENVIRONMENT", retryable: false, hint: HINTS.accessDenied };

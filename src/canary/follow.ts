@@ -53,9 +53,11 @@ export async function followCanary(
     if (!waiting) {
       waitingSince = undefined;
     } else {
-      // When no child ever left RUNNABLE the wait began at submission: a resumed run keeps it.
-      const allWaiting = counts.RUNNABLE === (job.arraySize ?? 1);
-      waitingSince ??= allWaiting && job.createdAt !== undefined ? Math.min(job.createdAt, now) : now;
+      // A resumed run that finds every child RUNNABLE and none ever started has been waiting
+      // since submission. Anything else — a retry back in RUNNABLE, children that ran — starts
+      // the clock now.
+      const neverStarted = job === first && counts.RUNNABLE === (job.arraySize ?? 1) && job.startedAt === undefined;
+      waitingSince ??= neverStarted && job.createdAt !== undefined ? Math.min(job.createdAt, now) : now;
       if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
     }
     if (now >= deadline) return { kind: "deadline", job };

@@ -4,7 +4,8 @@ import type { JobDefinitionRevision, JobState, StatusCounts } from "../release/p
 import { canaryJobName } from "../release/release-id.js";
 import { TAG, type CanaryVerdict } from "../release/tags.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { countsOf, formatCounts } from "./counts.js";
+import { countsOf, emptyCounts, formatCounts } from "./counts.js";
+import { STOP_REASON, stopReasonOf } from "./stop-reasons.js";
 import { failedChildren, runnableReasons } from "./explain.js";
 import { followCanary, type FollowEnd } from "./follow.js";
 import { ensureCanaryJob } from "./submit.js";
@@ -29,20 +30,23 @@ export interface CanaryResult {
   failedChildren: FailedChild[];
 }
 
-/** Stop reasons batchship writes on jobs it stops; a resumed run reads them back. */
-export const STOP_REASON = {
-  stuck: "batchship: children RUNNABLE past canary.runnableTimeoutMinutes",
-  hopeless: "batchship: canary can no longer reach canary.minSuccessRate",
-  deadline: "batchship: canary past canary.timeoutMinutes",
-} as const;
-
-/** Stage canary: one array job on the candidate, followed to a verdict. */
+/**
+ * Stage canary: one array job on the candidate, followed to a verdict. A verdict already
+ * recorded on the candidate is final: the job may be gone (Batch keeps finished jobs for days,
+ * not forever) and a second canary must never run for one release.
+ */
 export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise<CanaryResult> {
+  const recorded = await recordedVerdict(ctx, input);
+  if (recorded !== undefined) return recorded;
+
   const canary = input.spec.canary;
   const primary = await submit(ctx, input, false);
   const deadline = (primary.createdAt ?? ctx.clock.now()) + canary.timeoutMinutes * 60_000;
 
-  const stoppedAsStuck = primary.status === "FAILED" && primary.statusReason === STOP_REASON.stuck;
+  // A resumed run: the primary may have been stopped by an earlier run.
+  const stopped = stopReasonOf(primary);
+  if (stopped === "deadline") return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
+  const stoppedAsStuck = stopped === "stuck" || (primary.status === "FAILED" && (await fallbackSubmitted(ctx, input)));
   let end: FollowEnd = stoppedAsStuck
     ? { kind: "stuck", job: primary, waitedMs: 0 }
     : await followCanary(ctx, primary, canary, deadline);
@@ -60,6 +64,9 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
         hint: "check the queue's compute environments (batchship doctor), or set canary.fallbackJobQueue",
       };
     }
+    if (ctx.clock.now() >= deadline) {
+      return failed(end.job, deadlineReason(canary.timeoutMinutes, countsOf(end.job)), []);
+    }
     fallbackUsed = true;
     const fallback = await submit(ctx, input, true);
     end = await followCanary(ctx, fallback, canary, deadline);
@@ -75,7 +82,7 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary };
   if (end.kind === "deadline") {
     await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.deadline);
-    return failed(job, `did not finish within canary.timeoutMinutes (${canary.timeoutMinutes}): ${formatCounts(summary)}`, []);
+    return failed(job, deadlineReason(canary.timeoutMinutes, summary), []);
   }
   if (end.kind === "hopeless") await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.hopeless);
 
@@ -110,6 +117,18 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   }
 }
 
+/**
+ * Submits the canary, or finds the one an earlier run submitted, without following it: a
+ * release with `wait: false`. A primary job batchship stopped as stuck moves on to the fallback
+ * queue exactly as `runCanary` would, so a later run with waiting follows the same job.
+ */
+export async function startCanary(ctx: EngineContext, input: CanaryInput): Promise<{ job: JobState; fallbackUsed: boolean }> {
+  const primary = await submit(ctx, input, false);
+  const stoppedAsStuck = primary.status === "FAILED" && primary.statusReason === STOP_REASON.stuck;
+  if (!stoppedAsStuck || input.spec.canary.fallbackJobQueue === undefined) return { job: primary, fallbackUsed: false };
+  return { job: await submit(ctx, input, true), fallbackUsed: true };
+}
+
 async function submit(ctx: EngineContext, input: CanaryInput, fallback: boolean): Promise<JobState> {
   const canary = input.spec.canary;
   const jobQueue = fallback ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue;
@@ -124,6 +143,39 @@ async function submit(ctx: EngineContext, input: CanaryInput, fallback: boolean)
   });
   ctx.observe({ type: "canary-submitted", jobId: job.jobId, jobQueue, fallback, reused });
   return job;
+}
+
+/** The verdict an earlier run wrote on this release's candidate, if any. */
+async function recordedVerdict(ctx: EngineContext, input: CanaryInput): Promise<CanaryResult | undefined> {
+  const { candidate, spec } = input;
+  const verdict = candidate.tags[TAG.canary];
+  const jobId = candidate.tags[TAG.canaryJob];
+  if ((verdict !== "passed" && verdict !== "failed") || jobId === undefined) return undefined;
+  const job = await ctx.backend.platform.describeJob(jobId);
+  const fallbackUsed = job?.jobName === canaryJobName(input.releaseId, true);
+  const summary = job ? countsOf(job) : emptyCounts();
+  return {
+    jobId,
+    jobQueue: fallbackUsed ? (spec.canary.fallbackJobQueue ?? spec.canary.jobQueue) : spec.canary.jobQueue,
+    fallbackUsed,
+    size: job?.arraySize ?? 1,
+    summary,
+    result: verdict,
+    ...(verdict === "failed"
+      ? { reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary)}` }
+      : {}),
+    failedChildren: verdict === "failed" && job ? await failedChildren(ctx, job) : [],
+  };
+}
+
+async function fallbackSubmitted(ctx: EngineContext, input: CanaryInput): Promise<boolean> {
+  const queue = input.spec.canary.fallbackJobQueue;
+  if (queue === undefined) return false;
+  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input.releaseId, true))).length > 0;
+}
+
+function deadlineReason(minutes: number, counts: StatusCounts): string {
+  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}`;
 }
 
 function stuckReason(minutes: number, reasons: string[], onFallback: boolean): string {

@@ -13,17 +13,29 @@ export async function ensureCanaryJob(
   request: SubmitJobRequest,
 ): Promise<{ job: JobState; reused: boolean }> {
   const { platform } = ctx.backend;
-  const { value, created } = await findOrCreate(
+  const { value, created } = await findOrCreate<JobState | string>(
     ctx,
     async () => (await platform.findJobs(request.jobQueue, request.jobName))[0],
-    async () => {
-      const { jobId } = await platform.submitJob(request);
-      const job = await platform.describeJob(jobId);
-      if (job === undefined) {
-        throw new BatchshipError("AWS", `Submitted canary job ${jobId} but cannot describe it yet`, { retryable: true });
-      }
-      return job;
-    },
+    async () => (await platform.submitJob(request)).jobId,
   );
-  return { job: value, reused: !created };
+  if (typeof value !== "string") return { job: value, reused: !created };
+  return { job: await describeSubmitted(ctx, value), reused: false };
+}
+
+/**
+ * Once SubmitJob answered, the job exists: wait for it to be visible rather than ever
+ * submitting again (reads can lag a write for a moment).
+ */
+async function describeSubmitted(ctx: EngineContext, jobId: string): Promise<JobState> {
+  for (let attempt = 1; ; attempt++) {
+    const job = await ctx.backend.platform.describeJob(jobId);
+    if (job !== undefined) return job;
+    if (attempt >= ctx.polling.retryAttempts) {
+      throw new BatchshipError("AWS", `Submitted canary job ${jobId}, but Batch does not describe it`, {
+        retryable: true,
+        hint: "run the release again: it finds the job by name and follows it",
+      });
+    }
+    await ctx.sleep(ctx.polling.retryDelayMs * attempt);
+  }
 }

@@ -38,6 +38,7 @@ export async function readPipelineAtCommit(
 
   const branch = options.branch ?? (await currentBranch(git));
   await assertBranchName(git, branch);
+  await assertCommitOnBranch(git, commit, branch);
 
   const text = await gitStep(`read ${pathInRepo} at ${commit.slice(0, 12)}`, () => git.show([`${commit}:${pathInRepo}`]));
   return { commit, branch, text, pathInRepo };
@@ -56,7 +57,8 @@ export async function assertBranchName(git: SimpleGit, branch: string): Promise<
   const ok = branch.length > 0 && branch.length <= 255 && !branch.startsWith("-") && !/[\x00-\x1f\x7f]/.test(branch);
   if (ok) {
     try {
-      await git.raw(["check-ref-format", "--branch", branch]);
+      // The full ref, not --branch: that form would expand @{-1} and friends.
+      await git.raw(["check-ref-format", `refs/heads/${branch}`]);
       return;
     } catch {
       // fall through to the error below
@@ -65,6 +67,37 @@ export async function assertBranchName(git: SimpleGit, branch: string): Promise<
   throw new BatchshipError("USAGE", `Invalid branch name ${JSON.stringify(branch)}`, {
     hint: "a branch name as git accepts it (git check-ref-format --branch)",
   });
+}
+
+/**
+ * A release is for a commit of a tracked branch: a feature commit released "as main" would
+ * reach production without ever being on main. The branch may be local or only fetched.
+ */
+async function assertCommitOnBranch(git: SimpleGit, commit: string, branch: string): Promise<void> {
+  const refs = [`refs/heads/${branch}`, `refs/remotes/origin/${branch}`];
+  let found = false;
+  for (const ref of refs) {
+    const exists = await git.raw(["rev-parse", "--verify", "--quiet", ref]).then(
+      (out) => out.trim() !== "",
+      () => false,
+    );
+    if (!exists) continue;
+    found = true;
+    // The commit is on the branch when it is its own merge base with the branch tip. (simple-git
+    // resolves a silent non-zero exit, so `--is-ancestor`'s status cannot be read here.)
+    const base = await git.raw(["merge-base", commit, ref]).then(
+      (out) => out.trim(),
+      () => "",
+    );
+    if (base === commit) return;
+  }
+  throw new BatchshipError(
+    "USAGE",
+    found
+      ? `Commit ${commit.slice(0, 12)} is not on branch ${branch}`
+      : `Branch ${branch} does not exist in the repository holding the pipeline file`,
+    { hint: "release a commit of the branch it is released for (--branch), after fetching it" },
+  );
 }
 
 async function gitStep<T>(what: string, run: () => Promise<T>): Promise<T> {

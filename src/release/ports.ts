@@ -105,6 +105,8 @@ export interface JobState {
   statusReason?: string;
   /** Epoch milliseconds. */
   createdAt?: number;
+  /** When the job (an array parent: its first child) started running, if it ever did. */
+  startedAt?: number;
   stoppedAt?: number;
   /** Array size; undefined for a single job. */
   arraySize?: number;

@@ -50,7 +50,7 @@ describe("startBuild", () => {
     expect(call?.input).toMatchObject({
       projectName: PROJECT,
       sourceVersion: req.commit,
-      idempotencyToken: req.releaseId,
+      idempotencyToken: `${req.releaseId}-0`,
       timeoutInMinutesOverride: 30,
     });
     expect(call?.input.environmentVariablesOverride).toEqual([
@@ -102,7 +102,7 @@ describe("startBuild", () => {
     await expect(env.backend.builder.startBuild(request({ project: "no-such-project" }))).rejects.toMatchObject({
       code: "ENVIRONMENT",
       hint: HINTS.codebuildProject,
-      message: expect.stringMatching(/^Could not start CodeBuild build in project no-such-project: /),
+      message: expect.stringMatching(/^Could not (start|list) CodeBuild builds? (in|of) project no-such-project: /),
     });
   });
 

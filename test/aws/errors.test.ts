@@ -77,14 +77,14 @@ describe("toBatchshipError", () => {
 describe("the AWS backend's environment errors", () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  it("reports an unreachable endpoint as retryable, with a hint", async () => {
+  it("reports an unreachable endpoint as a configuration error, with a hint", async () => {
     const port = await closedPort();
     const backend = createAwsBackend({ region: "us-east-1", endpoint: `http://127.0.0.1:${port}`, credentials, maxAttempts: 1 });
     const error = await backend.platform.describeJob("job-1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BatchshipError);
     expect(error).toMatchObject({
       code: "ENVIRONMENT",
-      retryable: true,
+      retryable: false,
       hint: HINTS.unreachable,
       awsErrorName: "ECONNREFUSED",
     });
