@@ -1,0 +1,182 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Clock } from "../release/ports.js";
+import { childLaunch, type ChildLaunch } from "./child-command.js";
+import type { ContainerTool, RunOutcome } from "./container-tool.js";
+import type { JobDefinitionStore } from "./job-definition-store.js";
+import type { ChildRow, JobRow, JobStore } from "./job-store.js";
+import type { Semaphore } from "./semaphore.js";
+
+export interface RunnerDeps {
+  jobs: JobStore;
+  definitions: JobDefinitionStore;
+  /** Resolved on the first child: detecting the tool costs a process or two. */
+  tool: () => Promise<ContainerTool>;
+  slots: Semaphore;
+  clock: Clock;
+  logsDir: string;
+  isInsecure: (image: string) => boolean;
+}
+
+/** Batch's words, so a reason reads the same on both backends. */
+export const CHILD_REASON = {
+  timeout: "Job attempt duration exceeded timeout",
+  exited: "Essential container in task exited",
+  cannotStart: "CannotStartContainerError",
+} as const;
+
+const REASON_OUTPUT_LIMIT = 400;
+
+/**
+ * Runs the children of local jobs in this process: each child is a real container, at most
+ * `slots` at once across all jobs, retried per `retryStrategy.attempts`, killed at
+ * `timeout.attemptDurationSeconds` (and then not retried, as in Batch). Every change is written
+ * to the store at once, so another process reading it sees what Batch's DescribeJobs would show.
+ */
+export function createArrayRunner(deps: RunnerDeps) {
+  const { jobs } = deps;
+  /** Stops for the jobs this process runs. */
+  const controllers = new Map<string, AbortController>();
+
+  async function drive(job: JobRow, controller: AbortController): Promise<void> {
+    const definition = deps.definitions.byArn(job.definition_arn);
+    const waiting = jobs.children(job.job_id).filter((c) => c.status === "RUNNABLE");
+    if (definition === undefined) {
+      for (const child of waiting) finish(job, child.array_index, `job definition ${job.definition_arn} no longer exists`);
+      return;
+    }
+    await Promise.all(waiting.map((child) => runChild(job, child, definition.body, controller.signal)));
+  }
+
+  async function runChild(
+    job: JobRow,
+    first: ChildRow,
+    body: Parameters<typeof childLaunch>[0],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const index = first.array_index;
+    for (let attempt = first.attempt; ; attempt++) {
+      await deps.slots.acquire();
+      let retry = false;
+      try {
+        if (signal.aborted || jobs.job(job.job_id)?.stop_reason) return;
+        const launch = childLaunch(
+          body,
+          { parameters: parse(job.parameters), environment: parse(job.environment) },
+          { jobId: job.job_id, arrayIndex: job.array_size === null ? undefined : index, attempt, jobQueue: job.job_queue },
+        );
+        const logPath = join(deps.logsDir, job.job_id, `${index}.attempt-${attempt}.log`);
+        mkdirSync(join(deps.logsDir, job.job_id), { recursive: true });
+        jobs.update(job.job_id, index, {
+          status: "RUNNING",
+          attempt,
+          statusReason: null,
+          exitCode: null,
+          logPath,
+          startedAt: deps.clock.now(),
+        });
+        const outcome = await runContainer(job, index, attempt, launch, logPath, signal);
+        retry = record(job, index, attempt, launch, outcome, signal);
+      } catch (error) {
+        finish(job, index, `batchship local runner: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        deps.slots.release();
+      }
+      if (!retry) return;
+    }
+  }
+
+  async function runContainer(
+    job: JobRow,
+    index: number,
+    attempt: number,
+    launch: ChildLaunch,
+    logFile: string,
+    signal: AbortSignal,
+  ): Promise<RunOutcome> {
+    const tool = await deps.tool();
+    return tool.run({
+      image: launch.image,
+      insecure: deps.isInsecure(launch.image),
+      command: launch.command,
+      environment: launch.environment,
+      // Unique per run: a container left behind by a crashed process must not block a re-run.
+      name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
+      logFile,
+      ...(launch.attemptTimeoutMs === undefined ? {} : { timeoutMs: launch.attemptTimeoutMs }),
+      signal,
+    });
+  }
+
+  /** Writes how an attempt ended; true when the child gets another attempt. */
+  function record(job: JobRow, index: number, attempt: number, launch: ChildLaunch, outcome: RunOutcome, signal: AbortSignal): boolean {
+    const now = deps.clock.now();
+    const stopReason = jobs.job(job.job_id)?.stop_reason;
+    if (signal.aborted || stopReason) {
+      jobs.update(job.job_id, index, { status: "FAILED", statusReason: stopReason ?? "stopped", stoppedAt: now });
+      return false;
+    }
+    if (outcome.timedOut) {
+      // Batch does not retry an attempt it terminated for its duration.
+      jobs.update(job.job_id, index, { status: "FAILED", statusReason: CHILD_REASON.timeout, stoppedAt: now });
+      return false;
+    }
+    if (outcome.started && outcome.code === 0) {
+      jobs.update(job.job_id, index, { status: "SUCCEEDED", exitCode: 0, stoppedAt: now });
+      return false;
+    }
+    const reason = failureReason(outcome);
+    if (attempt < launch.attempts) {
+      jobs.update(job.job_id, index, { status: "RUNNABLE", statusReason: `attempt ${attempt} failed: ${reason}` });
+      return true;
+    }
+    jobs.update(job.job_id, index, {
+      status: "FAILED",
+      statusReason: reason,
+      exitCode: outcome.started && outcome.code !== undefined ? outcome.code : null,
+      stoppedAt: now,
+    });
+    return false;
+  }
+
+  function finish(job: JobRow, index: number, reason: string): void {
+    jobs.update(job.job_id, index, { status: "FAILED", statusReason: reason, stoppedAt: deps.clock.now() });
+  }
+
+  return {
+    /** Runs the job's RUNNABLE children in the background; the store says when they are done. */
+    start(job: JobRow): void {
+      if (controllers.has(job.job_id)) return;
+      const controller = new AbortController();
+      controllers.set(job.job_id, controller);
+      void drive(job, controller)
+        .catch((error: unknown) => {
+          for (const child of jobs.children(job.job_id).filter((c) => c.status === "RUNNABLE" || c.status === "RUNNING")) {
+            finish(job, child.array_index, `batchship local runner: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        })
+        .finally(() => controllers.delete(job.job_id));
+    },
+    /** Kills this process's running containers of the job. */
+    stop(jobId: string): void {
+      controllers.get(jobId)?.abort();
+    },
+    runs(jobId: string): boolean {
+      return controllers.has(jobId);
+    },
+  };
+}
+
+export type ArrayRunner = ReturnType<typeof createArrayRunner>;
+
+function failureReason(outcome: RunOutcome): string {
+  const output = outcome.tail.slice(-3).join(" | ");
+  const last = output.length > REASON_OUTPUT_LIMIT ? `…${output.slice(-REASON_OUTPUT_LIMIT)}` : output;
+  if (!outcome.started) return `${CHILD_REASON.cannotStart}: ${last || "the container did not start"}`;
+  const how = outcome.code !== undefined ? `exit code ${outcome.code}` : `killed by ${outcome.signal ?? "a signal"}`;
+  return `${CHILD_REASON.exited}: ${how}${last ? `; last output: ${last}` : ""}`;
+}
+
+function parse(text: string): Record<string, string> {
+  return JSON.parse(text) as Record<string, string>;
+}

@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { buildArgFlags, envFlags, type ContainerRun, type ContainerTool, type RunOutcome } from "./container-tool.js";
+import { runCommand } from "./run-command.js";
+
+export interface BuildahSettings {
+  env: NodeJS.ProcessEnv;
+  /** buildah's storage lives under the state dir, apart from the user's own images. */
+  stateDir: string;
+  storageDriver: string;
+}
+
+// buildah's own report of the container's exit status, which the outcome already carries.
+const BUILDAH_EXIT_NOISE = /^(?:subprocess exited with status \d+|Error: (?:while running runtime: )?exit status \d+)$/;
+
+interface InspectOutput {
+  OCIv1?: { config?: { Entrypoint?: string[] | null; Cmd?: string[] | null } };
+}
+
+/**
+ * buildah with chroot isolation: needs no daemon, no user namespaces and no overlay support, so
+ * it works inside containers and CI machines where docker and podman cannot run.
+ */
+export function createBuildahTool(settings: BuildahSettings): ContainerTool {
+  const global = [
+    "--root",
+    join(settings.stateDir, "containers", "storage"),
+    "--runroot",
+    join(settings.stateDir, "containers", "run"),
+    "--storage-driver",
+    settings.storageDriver,
+  ];
+  const buildah = (args: string[], options: Partial<Parameters<typeof runCommand>[2]> = {}) =>
+    runCommand("buildah", [...global, ...args], { env: settings.env, ...options });
+  const tls = (insecure: boolean) => (insecure ? ["--tls-verify=false"] : []);
+
+  return {
+    name: "buildah",
+
+    build(input) {
+      const tags = input.tags.flatMap((tag) => ["--tag", tag]);
+      return buildah(
+        ["bud", "--isolation", "chroot", "--layers", "--file", input.dockerfile, ...tags, ...buildArgFlags(input.buildArgs), "--", input.contextDir],
+        { logFile: input.logFile, timeoutMs: input.timeoutMs },
+      );
+    },
+
+    push(reference, insecure, logFile) {
+      return buildah(["push", ...tls(insecure), "--", reference, `docker://${reference}`], { logFile });
+    },
+
+    async run(input) {
+      const from = await buildah(
+        ["from", "--pull=missing", ...tls(input.insecure), "--name", input.name, "--", input.image],
+        { signal: input.signal },
+      );
+      if (from.code !== 0) return { ...from, started: false };
+      try {
+        const argv = await commandLine(input);
+        if (argv.length === 0) return noCommand(input.image);
+        const ran = await buildah(["run", "--isolation", "chroot", ...envFlags(input.environment), "--", input.name, ...argv], {
+          logFile: input.logFile,
+          signal: input.signal,
+          ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
+        });
+        return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
+      } finally {
+        await buildah(["rm", "--", input.name]);
+      }
+    },
+  };
+
+  /** `buildah run` ignores ENTRYPOINT and CMD: put them together as a container runtime would. */
+  async function commandLine(input: ContainerRun): Promise<string[]> {
+    // Older buildah has no `json` template function: read the whole document.
+    const inspected = await buildah(["inspect", "--type", "container", "--", input.name], { tailLines: 1 });
+    const config = inspected.code === 0 ? ((JSON.parse(inspected.stdout) as InspectOutput).OCIv1?.config ?? {}) : {};
+    return [...(config.Entrypoint ?? []), ...(input.command ?? config.Cmd ?? [])];
+  }
+}
+
+function noCommand(image: string): RunOutcome {
+  return {
+    started: false,
+    code: undefined,
+    signal: undefined,
+    timedOut: false,
+    missing: false,
+    stdout: "",
+    tail: [`${image} has no ENTRYPOINT or CMD and the job definition sets no command`],
+  };
+}

@@ -1,0 +1,47 @@
+import type { CommandOutcome } from "./run-command.js";
+
+export type ContainerToolName = "docker" | "podman" | "buildah";
+
+export interface BuildInput {
+  contextDir: string;
+  dockerfile: string;
+  /** Full references: `127.0.0.1:5000/etl:<sha>`. */
+  tags: readonly string[];
+  buildArgs: Readonly<Record<string, string>>;
+  logFile: string;
+  timeoutMs: number;
+}
+
+export interface ContainerRun {
+  /** Pinned reference: `127.0.0.1:5000/etl@sha256:…`. */
+  image: string;
+  insecure: boolean;
+  /** Replaces the image's CMD, as Batch's `command` does; undefined keeps it. */
+  command: readonly string[] | undefined;
+  environment: Readonly<Record<string, string>>;
+  /** Unique per attempt; the container is removed when it ends. */
+  name: string;
+  logFile: string;
+  timeoutMs?: number;
+  signal: AbortSignal;
+}
+
+/** One way of building and running OCI images on this machine. Every call is argv, no shell. */
+export interface ContainerTool {
+  name: ContainerToolName;
+  build(input: BuildInput): Promise<CommandOutcome>;
+  push(reference: string, insecure: boolean, logFile: string): Promise<CommandOutcome>;
+  /** Runs one container to its end (or its timeout, or the signal) and removes it. */
+  run(input: ContainerRun): Promise<RunOutcome>;
+}
+
+/** `started: false` — the container never ran (pull failed, no command): the tail says why. */
+export type RunOutcome = CommandOutcome & { started: boolean };
+
+export function buildArgFlags(buildArgs: Readonly<Record<string, string>>): string[] {
+  return Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
+}
+
+export function envFlags(environment: Readonly<Record<string, string>>): string[] {
+  return Object.entries(environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]);
+}

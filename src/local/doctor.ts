@@ -1,0 +1,30 @@
+import type { DoctorCheck, Registry } from "../release/ports.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import { describeError } from "../errors.js";
+import type { ContainerTool } from "./container-tool.js";
+
+/** `batchship doctor` for the local backend: the tool, the registry, the state store. */
+export async function checkLocalEnvironment(
+  spec: PipelineSpec,
+  deps: { tool: () => Promise<ContainerTool>; registry: Registry; stateDir: string },
+): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [{ level: "ok", subject: "state store", message: deps.stateDir }];
+  try {
+    const tool = await deps.tool();
+    checks.push({ level: "ok", subject: "container builder", message: `${tool.name} builds and runs the canary` });
+  } catch (error) {
+    checks.push(failure("container builder", error));
+  }
+  try {
+    const repository = await deps.registry.ensureRepository(spec.image.repository);
+    checks.push({ level: "ok", subject: "image registry", message: `${repository.uri} is reachable` });
+  } catch (error) {
+    checks.push(failure("image registry", error));
+  }
+  return checks;
+}
+
+function failure(subject: string, error: unknown): DoctorCheck {
+  const [message = "failed", hint] = describeError(error).split("\n  hint: ");
+  return { level: "fail", subject, message, ...(hint === undefined ? {} : { hint }) };
+}

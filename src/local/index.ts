@@ -1,0 +1,87 @@
+import { join } from "node:path";
+import type { Backend, Clock } from "../release/ports.js";
+import { systemClock } from "../release/ports.js";
+import { createArrayRunner } from "./array-runner.js";
+import type { ContainerTool } from "./container-tool.js";
+import { detectContainerTool } from "./detect-container-tool.js";
+import { checkLocalEnvironment } from "./doctor.js";
+import { parseImageReference } from "./image-reference.js";
+import { createJobDefinitionStore } from "./job-definition-store.js";
+import { createJobStore } from "./job-store.js";
+import { createLocalBuilder } from "./local-builder.js";
+import { createLocalPlatform, type PlatformDeps } from "./local-platform.js";
+import { createOciRegistry } from "./oci-registry.js";
+import type { LocalOptions } from "./options.js";
+import { createSemaphore } from "./semaphore.js";
+import { openStateStore } from "./state-store.js";
+
+export { readLocalOptions, type LocalOptions } from "./options.js";
+
+export interface LocalBackendExtras {
+  clock?: Clock;
+  /** A fixed tool instead of detecting one (tests). */
+  tool?: ContainerTool;
+  isAlive?: PlatformDeps["isAlive"];
+}
+
+/**
+ * The local implementation of the engine's ports: images built by docker, podman or buildah and
+ * pushed to an OCI registry; job definitions and jobs in SQLite under the state dir; canary
+ * children as real containers run by this process.
+ */
+export function createLocalBackend(options: LocalOptions, extras: LocalBackendExtras = {}): Backend & { close(): void } {
+  const clock = extras.clock ?? systemClock;
+  const db = openStateStore(options.stateDir);
+  let detected: Promise<ContainerTool> | undefined;
+  const tool = (): Promise<ContainerTool> => {
+    if (extras.tool !== undefined) return Promise.resolve(extras.tool);
+    // A failed detection is not remembered: installing the tool fixes the next call.
+    detected ??= detectContainerTool({
+      env: options.toolEnv,
+      stateDir: options.stateDir,
+      buildahStorageDriver: options.buildahStorageDriver,
+    }).catch((error: unknown) => {
+      detected = undefined;
+      throw error;
+    });
+    return detected;
+  };
+  const isInsecure = (image: string): boolean => {
+    try {
+      return parseImageReference(image.split("@")[0] ?? image, options.insecureRegistries).insecure;
+    } catch {
+      return false;
+    }
+  };
+  const jobs = createJobStore(db, clock);
+  const definitions = createJobDefinitionStore(db, clock);
+  const runner = createArrayRunner({
+    jobs,
+    definitions,
+    tool,
+    slots: createSemaphore(options.concurrency),
+    clock,
+    logsDir: join(options.stateDir, "jobs"),
+    isInsecure,
+  });
+  const registry = createOciRegistry(options.insecureRegistries);
+  return {
+    builder: createLocalBuilder({
+      db,
+      tool,
+      stateDir: options.stateDir,
+      repositoryDir: options.repositoryDir,
+      insecureRegistries: options.insecureRegistries,
+      now: () => clock.now(),
+    }),
+    registry,
+    platform: createLocalPlatform({
+      jobs,
+      definitions,
+      runner,
+      ...(extras.isAlive === undefined ? {} : { isAlive: extras.isAlive }),
+    }),
+    doctor: (spec) => checkLocalEnvironment(spec, { tool, registry, stateDir: options.stateDir }),
+    close: () => db.close(),
+  };
+}

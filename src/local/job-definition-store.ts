@@ -1,0 +1,79 @@
+import { BatchshipError } from "../errors.js";
+import type { Clock, JobDefinitionBody, JobDefinitionRevision, JobPlatform } from "../release/ports.js";
+import type { StateDb } from "./state-store.js";
+
+interface DefinitionRow {
+  name: string;
+  revision: number;
+  arn: string;
+  body: string;
+  tags: string;
+}
+
+export type JobDefinitionStore = Pick<JobPlatform, "listJobDefinitionRevisions" | "registerJobDefinition" | "tagJobDefinition"> & {
+  /** The revision an ARN names, for the runner. */
+  byArn(arn: string): JobDefinitionRevision | undefined;
+};
+
+/** Local ARNs keep Batch's shape after the colon-separated prefix: `…:job-definition/<name>:<revision>`. */
+export function localJobDefinitionArn(name: string, revision: number): string {
+  return `arn:batchship:local::job-definition/${name}:${revision}`;
+}
+
+/**
+ * Job definition revisions as Batch keeps them: numbered per name from 1, never reused, with
+ * tags. Registration is one transaction, so two processes never get the same revision.
+ */
+export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefinitionStore {
+  const list = db.prepare<[string], DefinitionRow>(
+    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? ORDER BY revision DESC",
+  );
+  const byArn = db.prepare<[string], DefinitionRow>("SELECT name, revision, arn, body, tags FROM job_definitions WHERE arn = ?");
+  const nextRevision = db.prepare<[string], { next: number }>(
+    "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM job_definitions WHERE name = ?",
+  );
+  const insert = db.prepare(
+    "INSERT INTO job_definitions (name, revision, arn, body, tags, created_at) VALUES (@name, @revision, @arn, @body, @tags, @createdAt)",
+  );
+  const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
+
+  const register = db.transaction((name: string, body: JobDefinitionBody, tags: Record<string, string>) => {
+    const revision = nextRevision.get(name)?.next ?? 1;
+    const arn = localJobDefinitionArn(name, revision);
+    insert.run({ name, revision, arn, body: JSON.stringify(body), tags: JSON.stringify(tags), createdAt: clock.now() });
+    return { arn, revision };
+  });
+  const tag = db.transaction((arn: string, tags: Record<string, string>) => {
+    const row = byArn.get(arn);
+    if (row === undefined) {
+      throw new BatchshipError("ENVIRONMENT", `Could not tag job definition ${arn}: it does not exist in the local store`);
+    }
+    setTags.run(JSON.stringify({ ...(JSON.parse(row.tags) as Record<string, string>), ...tags }), arn);
+  });
+
+  return {
+    async listJobDefinitionRevisions(name) {
+      return list.all(name).map(toRevision);
+    },
+    async registerJobDefinition(name, body, tags) {
+      return register(name, body, tags);
+    },
+    async tagJobDefinition(arn, tags) {
+      if (Object.keys(tags).length > 0) tag(arn, tags);
+    },
+    byArn(arn) {
+      const row = byArn.get(arn);
+      return row === undefined ? undefined : toRevision(row);
+    },
+  };
+}
+
+function toRevision(row: DefinitionRow): JobDefinitionRevision {
+  return {
+    name: row.name,
+    arn: row.arn,
+    revision: row.revision,
+    body: JSON.parse(row.body) as JobDefinitionBody,
+    tags: JSON.parse(row.tags) as Record<string, string>,
+  };
+}

@@ -1,0 +1,86 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { BatchshipError } from "../errors.js";
+
+export type StateDb = Database.Database;
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS builds (
+  id TEXT PRIMARY KEY,
+  release_id TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detail TEXT,
+  current_phase TEXT,
+  phases TEXT NOT NULL,
+  log_path TEXT NOT NULL,
+  started_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_definitions (
+  name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  arn TEXT NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, revision)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  job_name TEXT NOT NULL,
+  job_queue TEXT NOT NULL,
+  definition_arn TEXT NOT NULL,
+  array_size INTEGER,
+  parameters TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  stop_reason TEXT,
+  owner_pid INTEGER NOT NULL,
+  owner_host TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  stopped_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_name ON jobs (job_queue, job_name);
+CREATE TABLE IF NOT EXISTS children (
+  job_id TEXT NOT NULL REFERENCES jobs (job_id),
+  array_index INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status_reason TEXT,
+  exit_code INTEGER,
+  log_path TEXT,
+  started_at INTEGER,
+  stopped_at INTEGER,
+  PRIMARY KEY (job_id, array_index)
+);
+`;
+
+/**
+ * The local backend's state: what AWS keeps for the AWS backend (job definition revisions and
+ * their tags, jobs and their children, builds). One SQLite file, shared by every batchship
+ * process of the user; WAL and a busy timeout let a `status` read while a release writes.
+ */
+export function openStateStore(stateDir: string): StateDb {
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    const db = new Database(join(stateDir, "local.db"), { timeout: 10_000 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`it was written by a newer batchship (schema ${version})`);
+    }
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    return db;
+  } catch (error) {
+    throw new BatchshipError(
+      "ENVIRONMENT",
+      `Could not open the local state store in ${stateDir}: ${error instanceof Error ? error.message : String(error)}`,
+      { hint: "set BATCHSHIP_STATE_DIR to a writable directory", cause: error },
+    );
+  }
+}
