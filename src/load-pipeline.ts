@@ -1,8 +1,9 @@
-import { BatchshipError } from "../errors.js";
-import { readPipelineAtCommit } from "../git/pipeline-at-commit.js";
-import { formatProblem, parseSpec, readSpecFile, type LoadResult } from "../spec/index.js";
-import type { PipelineSpec } from "../spec/schema.js";
+import { BatchshipError } from "./errors.js";
+import { readPipelineAtCommit } from "./git/pipeline-at-commit.js";
+import { formatProblem, parseSpec, readSpecFile, type LoadResult } from "./spec/index.js";
+import type { PipelineSpec } from "./spec/schema.js";
 
+/** Pipeline loading shared by the CLI and the Action: same files, same errors. */
 export interface LoadedPipeline {
   spec: PipelineSpec;
   commit: string;
