@@ -1,0 +1,66 @@
+import { Command } from "commander";
+import { describeError } from "../errors.js";
+import { createLogger } from "../server/logger.js";
+import { readServiceConfig, secretsOf, type ServeFlags } from "../service/config.js";
+import { startService } from "../service/start-service.js";
+import type { CliIo } from "./io.js";
+
+/**
+ * `batchship serve`: the webhook service. Flags and environment are read once here into one
+ * typed config; the process's signals are wired here and nowhere else. Logs are JSON lines on
+ * stdout; the command resolves when the service has stopped.
+ */
+export function addServeCommand(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command("serve")
+    .description("receive GitHub push webhooks and drive each matching pipeline's release (see docs/service.md)")
+    .option("--pipelines <dir>", "folder of pipeline files in a checkout of the config repository [BATCHSHIP_PIPELINES]")
+    .option("--config-repository <owner/name>", "a push to it reloads the pipelines [BATCHSHIP_CONFIG_REPOSITORY]")
+    .option("--data-dir <dir>", "store and git mirrors (default ./batchship-data) [BATCHSHIP_DATA_DIR]")
+    .option("--store-sync <mode>", "full: fsync each commit (default); normal: survive process crashes only [BATCHSHIP_STORE_SYNC]")
+    .option("--host <host>", "listen address (default 0.0.0.0) [BATCHSHIP_HOST]")
+    .option("--port <port>", "listen port, 0 for any (default 8080) [BATCHSHIP_PORT]")
+    .option("--public-url <url>", "base URL of the links in commit statuses [BATCHSHIP_PUBLIC_URL]")
+    .option("--github-api-url <url>", "GitHub API (default https://api.github.com) [BATCHSHIP_GITHUB_API_URL]")
+    .option("--github-url <url>", "GitHub web URL for clone URLs (default https://github.com) [BATCHSHIP_GITHUB_URL]")
+    .option("--poll-interval <seconds>", "seconds between build and canary polls (default 15) [BATCHSHIP_POLL_INTERVAL]")
+    .option("--concurrency <n>", "releases at once, across pipelines (default 8) [BATCHSHIP_CONCURRENCY]")
+    .option("--max-body-bytes <n>", "largest webhook body accepted (default 25 MiB) [BATCHSHIP_MAX_BODY_BYTES]")
+    .option("--report-retry <seconds>", "first pause before re-sending a failed commit status (default 5) [BATCHSHIP_REPORT_RETRY]")
+    .option("--shutdown-grace <seconds>", "longest wait for releases in flight on SIGTERM (default 60) [BATCHSHIP_SHUTDOWN_GRACE]")
+    .option("--log-level <level>", "debug, info, warn or error (default info) [BATCHSHIP_LOG_LEVEL]")
+    .action(async (flags: ServeFlags) => setExit(await serve(flags, io)));
+}
+
+async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
+  let config;
+  try {
+    config = readServiceConfig(flags, process.env);
+  } catch (error) {
+    io.stderr(`error: ${describeError(error)}`);
+    return 2;
+  }
+  const logger = createLogger({ write: (line) => process.stdout.write(`${line}\n`), level: config.logLevel, secrets: secretsOf(config) });
+  let service;
+  try {
+    service = await startService(config, { logger });
+  } catch (error) {
+    logger.error("service failed to start", { error: describeError(error) });
+    io.stderr(`error: ${describeError(error)}`);
+    return 3;
+  }
+  const running = service;
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      logger.info("signal received", { signal });
+      running.shutdown().then(resolve, (error: unknown) => {
+        logger.error("shutdown failed", { error: describeError(error) });
+        resolve();
+      });
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", () => running.reload());
+  });
+  return 0;
+}

@@ -1,0 +1,70 @@
+import { createBearerCheck } from "./bearer-auth.js";
+import { HttpError } from "./http-error.js";
+import type { Route } from "./router.js";
+
+/** What the JSON API can do; the service implements it. */
+export interface ApiActions {
+  listReleases(options: { pipeline?: string; limit: number }): unknown;
+  getRelease(id: string): unknown | undefined;
+  promote(releaseId: string): Promise<unknown>;
+  rollback(pipeline: string): Promise<unknown>;
+}
+
+const MAX_LIMIT = 500;
+
+/**
+ * Reading is open (the commit statuses link here); changing production needs the API token,
+ * and without a configured token those endpoints are not served at all.
+ */
+export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Route[] {
+  const routes: Route[] = [
+    {
+      method: "GET",
+      path: "/api/releases",
+      handler({ query }) {
+        const limitText = query.get("limit") ?? "50";
+        const limit = Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+          throw new HttpError(400, "BAD_LIMIT", `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+        }
+        const pipeline = query.get("pipeline") ?? undefined;
+        return { status: 200, body: { releases: actions.listReleases({ limit, ...(pipeline ? { pipeline } : {}) }) } };
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/releases/:id",
+      handler({ params }) {
+        const release = actions.getRelease(params.id ?? "");
+        if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${params.id ?? ""}`);
+        return { status: 200, body: release };
+      },
+    },
+  ];
+  const writes: Route[] = [
+    { method: "POST", path: "/api/releases/:id/promote", handler: ({ params }) => actions.promote(params.id ?? "").then((body) => ({ status: 200, body })) },
+    { method: "POST", path: "/api/pipelines/:name/rollback", handler: ({ params }) => actions.rollback(params.name ?? "").then((body) => ({ status: 200, body })) },
+  ];
+  if (apiToken === undefined) {
+    return [
+      ...routes,
+      ...writes.map((route) => ({
+        ...route,
+        handler: () => {
+          throw new HttpError(404, "API_DISABLED", "Not exposed: BATCHSHIP_API_TOKEN is not set");
+        },
+      })),
+    ];
+  }
+  const check = createBearerCheck(apiToken);
+  return [
+    ...routes,
+    ...writes.map((route) => ({
+      ...route,
+      handler: (request: Parameters<Route["handler"]>[0]) => {
+        check(request.raw);
+        return route.handler(request);
+      },
+    })),
+  ];
+}

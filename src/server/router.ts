@@ -1,0 +1,98 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { BatchshipError } from "../errors.js";
+import { HttpError } from "./http-error.js";
+import { errorFields, type Logger } from "./logger.js";
+import { send, type Reply } from "./respond.js";
+
+export interface RouteRequest {
+  raw: IncomingMessage;
+  /** Path parameters (`:id`), URL-decoded. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+}
+
+export type RouteHandler = (request: RouteRequest) => Promise<Reply> | Reply;
+
+export interface Route {
+  method: "GET" | "POST";
+  /** `/api/releases/:id`; segments starting with `:` are parameters. */
+  path: string;
+  handler: RouteHandler;
+}
+
+/**
+ * The HTTP rules, once: 404 for an unknown path, 405 (with Allow) for a known path and another
+ * method, and every thrown error turned into a JSON error response. A BatchshipError maps by
+ * its code; anything else is a 500 whose details go to the log, not to the client.
+ */
+export function createRouter(routes: readonly Route[], logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
+  const compiled = routes.map((route) => ({ ...route, segments: route.path.split("/").filter(Boolean) }));
+  return (request, response) => {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const segments = url.pathname.split("/").filter(Boolean);
+    const matches = compiled
+      .map((route) => ({ route, params: match(route.segments, segments) }))
+      .filter((m): m is { route: (typeof compiled)[number]; params: Record<string, string> } => m.params !== undefined);
+
+    const run = async (): Promise<Reply> => {
+      if (matches.length === 0) throw new HttpError(404, "NOT_FOUND", `No route for ${url.pathname}`);
+      const found = matches.find((m) => m.route.method === request.method);
+      if (found === undefined) {
+        const allow = [...new Set(matches.map((m) => m.route.method))].join(", ");
+        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${request.method ?? "?"} is not allowed on ${url.pathname}`, { allow });
+      }
+      return found.route.handler({ raw: request, params: found.params, query: url.searchParams });
+    };
+
+    run().then(
+      (reply) => send(response, reply),
+      (error: unknown) => {
+        const reply = errorReply(error);
+        if (reply.status >= 500) logger.error("request failed", { method: request.method, path: url.pathname, ...errorFields(error) });
+        send(response, reply);
+        // A refused body is not drained: the connection goes instead.
+        if (reply.headers?.connection === "close") response.once("finish", () => request.socket.destroy());
+      },
+    );
+  };
+}
+
+function match(pattern: string[], actual: string[]): Record<string, string> | undefined {
+  if (pattern.length !== actual.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i] ?? "";
+    const a = actual[i] ?? "";
+    if (p.startsWith(":")) {
+      try {
+        params[p.slice(1)] = decodeURIComponent(a);
+      } catch {
+        return undefined;
+      }
+    } else if (p !== a) return undefined;
+  }
+  return params;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  USAGE: 400,
+  SPEC_INVALID: 400,
+  NOT_PROMOTABLE: 409,
+  NOTHING_TO_ROLL_BACK: 409,
+  GIT: 502,
+  AWS: 502,
+  ENVIRONMENT: 502,
+};
+
+function errorReply(error: unknown): Reply {
+  if (error instanceof HttpError) {
+    return { status: error.status, headers: error.headers, body: { error: { code: error.code, message: error.message } } };
+  }
+  if (error instanceof BatchshipError) {
+    return {
+      status: STATUS_BY_CODE[error.code] ?? 500,
+      body: { error: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) } },
+    };
+  }
+  return { status: 500, body: { error: { code: "INTERNAL", message: "Internal error; see the service log" } } };
+}

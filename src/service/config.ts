@@ -1,0 +1,120 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { BatchshipError } from "../errors.js";
+import type { LogLevel } from "../server/logger.js";
+
+/** Everything `batchship serve` is configured with, read once at start. */
+export interface ServiceConfig {
+  host: string;
+  port: number;
+  /** Folder with the pipeline files (`*.yml`), in a checkout of the config repository. */
+  pipelinesDir: string;
+  /** owner/name of the config repository: a push to it reloads the pipelines. */
+  configRepository: string | undefined;
+  /** The store (`batchship.sqlite`) and the bare mirrors live here. */
+  dataDir: string;
+  /** fsync every store commit (full) or leave it to WAL checkpoints (normal). */
+  storeSync: "full" | "normal";
+  webhookSecrets: string[];
+  githubToken: string | undefined;
+  githubApiUrl: string;
+  /** Web URL of GitHub (or GitHub Enterprise): default clone URLs, and where the token is sent. */
+  githubUrl: string;
+  apiToken: string | undefined;
+  /** Base of the links in commit statuses. */
+  publicUrl: string | undefined;
+  pollIntervalMs: number;
+  concurrency: number;
+  maxBodyBytes: number;
+  reportRetryMs: number;
+  shutdownGraceMs: number;
+  logLevel: LogLevel;
+}
+
+/** The flags commander hands over, as typed by the user. */
+export type ServeFlags = Partial<Record<string, string>>;
+
+interface Setting<K extends keyof ServiceConfig> {
+  key: K;
+  flag?: string;
+  env: string;
+  schema: z.ZodType<ServiceConfig[K]>;
+}
+
+const text = z.string().trim().min(1, "must not be empty");
+const optionalText = z.string().trim().min(1, "must not be empty").optional();
+const int = (min: number, max: number) => z.coerce.number().int("must be a whole number").min(min).max(max);
+const seconds = (minMs: number) =>
+  z.coerce.number().positive("must be a positive number of seconds").transform((s) => Math.max(minMs, Math.round(s * 1000)));
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
+const secretList = z
+  .string({ error: "is required: the service refuses to run without a webhook secret" })
+  .transform((s) => s.split(",").map((part) => part.trim()).filter(Boolean))
+  .pipe(z.array(z.string()).min(1, "is required: the service refuses to run without a webhook secret"));
+
+const SETTINGS = [
+  { key: "host", flag: "--host", env: "BATCHSHIP_HOST", schema: text.default("0.0.0.0") },
+  { key: "port", flag: "--port", env: "BATCHSHIP_PORT", schema: int(0, 65535).default(8080) },
+  { key: "pipelinesDir", flag: "--pipelines", env: "BATCHSHIP_PIPELINES", schema: text.transform((p) => resolve(p)) },
+  {
+    key: "configRepository",
+    flag: "--config-repository",
+    env: "BATCHSHIP_CONFIG_REPOSITORY",
+    schema: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name").optional(),
+  },
+  { key: "dataDir", flag: "--data-dir", env: "BATCHSHIP_DATA_DIR", schema: text.default("batchship-data").transform((p) => resolve(p)) },
+  { key: "storeSync", flag: "--store-sync", env: "BATCHSHIP_STORE_SYNC", schema: z.enum(["full", "normal"]).default("full") },
+  // Secrets come only from the environment: flags show up in `ps`.
+  { key: "webhookSecrets", env: "BATCHSHIP_WEBHOOK_SECRET", schema: secretList },
+  { key: "githubToken", env: "BATCHSHIP_GITHUB_TOKEN", schema: optionalText },
+  { key: "apiToken", env: "BATCHSHIP_API_TOKEN", schema: z.string().min(16, "must be at least 16 characters").optional() },
+  { key: "githubApiUrl", flag: "--github-api-url", env: "BATCHSHIP_GITHUB_API_URL", schema: httpUrl.default("https://api.github.com") },
+  { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
+  { key: "publicUrl", flag: "--public-url", env: "BATCHSHIP_PUBLIC_URL", schema: httpUrl.optional() },
+  { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(10).default(15_000) },
+  { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
+  { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
+  { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(10).default(5_000) },
+  { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(100).default(60_000) },
+  { key: "logLevel", flag: "--log-level", env: "BATCHSHIP_LOG_LEVEL", schema: z.enum(["debug", "info", "warn", "error"]).default("info") },
+] as const satisfies readonly Setting<keyof ServiceConfig>[];
+
+/**
+ * Flags win over environment variables. Every bad value is reported, each naming its flag and
+ * variable, before anything starts.
+ */
+export function readServiceConfig(flags: ServeFlags, env: Readonly<Record<string, string | undefined>>): ServiceConfig {
+  const config: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const setting of SETTINGS as readonly Setting<keyof ServiceConfig>[]) {
+    const fromFlag = setting.flag === undefined ? undefined : flags[flagKey(setting.flag)];
+    const raw = fromFlag ?? emptyToUndefined(env[setting.env]);
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) config[setting.key] = parsed.data;
+    else {
+      const name = setting.flag ? `${setting.flag} / ${setting.env}` : setting.env;
+      const message = parsed.error.issues[0]?.message ?? "is invalid";
+      problems.push(raw === undefined && !message.startsWith("is required") ? `${name} is required` : `${name} ${message}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new BatchshipError("USAGE", `Could not start the service: ${problems.join("; ")}`, {
+      hint: "see docs/service.md for every setting",
+    });
+  }
+  return config as unknown as ServiceConfig;
+}
+
+/** `--config-repository` → `configRepository`, the key commander uses. */
+function flagKey(flag: string): string {
+  return flag.replace(/^--/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value;
+}
+
+/** Every secret in the configuration, for the logger's redaction. */
+export function secretsOf(config: ServiceConfig): string[] {
+  return [...config.webhookSecrets, config.githubToken, config.apiToken].filter((s): s is string => s !== undefined);
+}

@@ -1,0 +1,70 @@
+import type { Reply } from "../server/respond.js";
+import type { VerifiedDelivery } from "../server/webhook-route.js";
+import { planDelivery } from "./plan-delivery.js";
+import type { ServiceState } from "./service-state.js";
+
+/**
+ * Records a verified delivery and what it queues in one transaction, committed before the
+ * answer goes out; the releases run later. A delivery id seen before is answered as it was
+ * the first time and queues nothing (GitHub's "Redeliver" button, or a retry after a timeout).
+ */
+export async function receiveDelivery(state: ServiceState, delivery: VerifiedDelivery): Promise<Reply> {
+  const { store, logger, metrics, statuses } = state;
+  const previous = store.deliveries.get(delivery.id);
+  if (previous !== undefined) return duplicate(state, delivery, previous.httpStatus);
+
+  const pipelines = state.pipelines();
+  const plan = planDelivery(delivery.event, delivery.payload, {
+    pipelines,
+    configRepository: state.config.configRepository,
+    githubUrl: state.config.githubUrl,
+  });
+  const now = state.clock();
+  const written = await store.commit(() => {
+    // Checked again inside the transaction: two copies may arrive in the same batch.
+    const raced = store.deliveries.get(delivery.id);
+    if (raced !== undefined) return { duplicateOf: raced.httpStatus, queued: [] as string[] };
+    store.deliveries.insert({
+      id: delivery.id,
+      event: delivery.event,
+      receivedAt: now,
+      outcome: plan.outcome,
+      httpStatus: plan.httpStatus,
+      ...(plan.reason === undefined ? {} : { reason: plan.reason }),
+      ...(plan.repository === undefined ? {} : { repository: plan.repository }),
+      ...(plan.ref === undefined ? {} : { ref: plan.ref }),
+      ...(plan.after === undefined ? {} : { after: plan.after }),
+    });
+    const queued: string[] = [];
+    for (const release of plan.releases) {
+      if (store.releases.enqueue({ ...release, deliveryId: delivery.id }, now)) {
+        queued.push(release.id);
+        statuses.queue(release, { kind: "queued" }, now);
+      }
+    }
+    return { duplicateOf: undefined, queued };
+  });
+  if (written.duplicateOf !== undefined) return duplicate(state, delivery, written.duplicateOf);
+
+  metrics.deliveries.inc({ outcome: plan.outcome });
+  logger.info(`delivery ${plan.outcome}`, {
+    deliveryId: delivery.id,
+    event: delivery.event,
+    ...(plan.reason === undefined ? {} : { reason: plan.reason }),
+    ...(plan.repository === undefined ? {} : { repository: plan.repository, ref: plan.ref, commit: plan.after }),
+    releases: written.queued,
+  });
+  if (written.queued.length > 0) state.wakeWorkers();
+  if (plan.reloadPipelines) state.reloadPipelines("push to the config repository", { pull: true });
+
+  if (plan.httpStatus === 204) return { status: 204 };
+  if (plan.outcome === "ping") return { status: 200, body: { delivery: delivery.id, event: "ping", message: "pong" } };
+  return { status: 202, body: { delivery: delivery.id, releases: written.queued } };
+}
+
+function duplicate(state: ServiceState, delivery: VerifiedDelivery, httpStatus: number): Reply {
+  state.metrics.deliveries.inc({ outcome: "duplicate" });
+  state.logger.info("delivery duplicate", { deliveryId: delivery.id, event: delivery.event });
+  if (httpStatus === 204) return { status: 204 };
+  return { status: httpStatus, body: { delivery: delivery.id, duplicate: true, releases: [] } };
+}

@@ -1,0 +1,49 @@
+import type { ReleaseEvent, ReleaseObserver } from "../release/events.js";
+import type { Logger } from "../server/logger.js";
+import type { ServiceState } from "./service-state.js";
+
+/**
+ * The engine's events, as the service keeps them: each on the release's timeline (except
+ * canary progress, which only updates the summary), its outcome facts on the release row for
+ * the API, stage durations in the metrics, and one log line each.
+ */
+export function recordEvents(state: ServiceState, releaseId: string, log: Logger): ReleaseObserver {
+  const { store, metrics } = state;
+  return (event: ReleaseEvent) => {
+    const now = state.clock();
+    try {
+      if (event.type !== "canary-progress") store.stageEvents.append(releaseId, now, event);
+      switch (event.type) {
+        case "stage-started":
+          store.releases.setStage(releaseId, event.stage, now);
+          break;
+        case "stage-finished":
+          metrics.stageDuration.observe({ stage: event.stage, outcome: event.outcome }, event.durationMs / 1000);
+          break;
+        case "build-started":
+          store.releases.recordFacts(releaseId, { build_id: event.buildId }, now);
+          break;
+        case "image-resolved":
+          store.releases.recordFacts(releaseId, { image_uri: event.uri, image_digest: event.digest }, now);
+          break;
+        case "candidate-registered":
+          store.releases.recordFacts(releaseId, { candidate_arn: event.arn }, now);
+          break;
+        case "canary-submitted":
+          store.releases.recordFacts(releaseId, { canary_job_id: event.jobId }, now);
+          break;
+        case "canary-progress":
+          store.releases.recordFacts(releaseId, { canary_json: JSON.stringify({ jobId: event.jobId, size: event.size, summary: event.counts }) }, now);
+          break;
+        default:
+          break;
+      }
+    } catch (error) {
+      // The store is for the API and metrics; the engine's state is in AWS. Never fail a release for it.
+      log.warn("could not record a release event", { event: event.type, error: error instanceof Error ? error.message : String(error) });
+    }
+    if (event.type === "canary-progress") log.debug("release event", { event: event.type, summary: event.counts });
+    else if (event.type === "warning") log.warn("release warning", { message: event.message });
+    else log.info("release event", { ...event, event: event.type, type: undefined });
+  };
+}

@@ -1,0 +1,107 @@
+import { BatchshipError, isBatchshipError } from "../errors.js";
+import type { MirrorCache } from "../git/mirror-cache.js";
+import { createEngineContext } from "../release/context.js";
+import type { ReleaseResult } from "../release/result.js";
+import { runRelease } from "../release/run-release.js";
+import { errorFields, type Logger } from "../server/logger.js";
+import { PipelineSpec } from "../spec/schema.js";
+import type { ReleaseOutcome, ReleaseRecord } from "../store/index.js";
+import type { ServiceState } from "./service-state.js";
+import { recordEvents } from "./record-events.js";
+import { abortableSleep, guardBackend, ShutdownError } from "./shutdown-guard.js";
+
+const FETCH_ATTEMPTS = 3;
+
+/**
+ * Drives one claimed release to its end: the commit into the mirror cache, then the engine.
+ * The same function starts a release and resumes one after a restart; the engine finds what
+ * an earlier run did in AWS. On shutdown the release is left `running`, to resume.
+ */
+export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal): Promise<void> {
+  const log = state.logger.child({ releaseId: release.id, pipeline: release.pipeline });
+  const { store, statuses } = state;
+  log.info(release.attempts > 1 ? "release resumed" : "release started", { commit: release.commit, branch: release.branch, attempt: release.attempts });
+  store.transaction(() => statuses.queue(release, { kind: "running", attempt: release.attempts }, state.clock()));
+  try {
+    const spec = PipelineSpec.parse(JSON.parse(release.specJson));
+    await fetchCommit(state, mirrors, release, signal, log);
+    const poll = state.config.pollIntervalMs;
+    const ctx = createEngineContext(guardBackend(state.backendFor(spec), signal), {
+      sleep: abortableSleep(signal),
+      observe: recordEvents(state, release.id, log),
+      polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
+    });
+    const result = await runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
+    finish(state, release, result, spec.jobDefinition.name, log);
+  } catch (error) {
+    if (error instanceof ShutdownError) {
+      log.info("release paused for shutdown; it resumes on the next start", { stage: release.stage });
+      return;
+    }
+    const failed = failedResult(release, error);
+    if (!isBatchshipError(error)) log.error("release crashed", errorFields(error));
+    finish(state, release, failed, "", log, !isBatchshipError(error));
+  }
+}
+
+async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<void> {
+  const sleep = abortableSleep(signal);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await mirrors.fetchCommit({ url: release.cloneUrl, branch: release.branch, commit: release.commit });
+      return;
+    } catch (error) {
+      if (!(isBatchshipError(error) && error.retryable) || attempt >= FETCH_ATTEMPTS) throw error;
+      log.warn("fetching the commit failed; retrying", { attempt, ...errorFields(error) });
+      await sleep(state.config.pollIntervalMs * attempt);
+    }
+  }
+}
+
+function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
+  const now = state.clock();
+  state.store.transaction(() => {
+    state.store.releases.finish(
+      release.id,
+      {
+        status: storedStatus(result.status),
+        buildId: result.build?.id ?? null,
+        image: result.image,
+        candidateArn: result.candidate?.arn ?? null,
+        canary: result.canary,
+        production: result.production,
+        error: result.error ? { code: result.error.code, message: result.error.message, ...(result.error.hint ? { hint: result.error.hint } : {}) } : null,
+      },
+      now,
+    );
+    state.statuses.queue(release, internal ? { kind: "internal-error" } : { kind: "finished", result, jobDefinition }, now);
+  });
+  const status = storedStatus(result.status);
+  state.metrics.releases.inc({ status });
+  const fields = { status, ...(result.error ? { errorCode: result.error.code, error: result.error.message } : {}) };
+  if (status === "failed") log.warn("release finished", fields);
+  else log.info("release finished", { ...fields, production: result.production?.arn ?? null });
+}
+
+function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {
+  const cause = isBatchshipError(error) ? error : new BatchshipError("ENVIRONMENT", `Release ${release.id} failed: ${error instanceof Error ? error.message : String(error)}`);
+  return {
+    releaseId: release.id,
+    pipeline: release.pipeline,
+    commit: release.commit,
+    branch: release.branch,
+    status: "failed",
+    build: null,
+    image: null,
+    candidate: null,
+    canary: null,
+    production: null,
+    stages: [],
+    error: { code: cause.code, message: cause.message, retryable: cause.retryable, ...(cause.hint ? { hint: cause.hint } : {}) },
+  };
+}
+
+/** The service always waits for the canary; any other engine status would be a bug, kept as failed. */
+function storedStatus(status: string): ReleaseOutcome["status"] {
+  return status === "promoted" || status === "awaiting-promotion" ? status : "failed";
+}

@@ -1,0 +1,25 @@
+import type { Backend } from "../release/ports.js";
+import type { ServiceMetrics } from "../server/metrics.js";
+import type { Logger } from "../server/logger.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import type { Store } from "../store/index.js";
+import type { ServiceConfig } from "./config.js";
+import type { PipelineSet } from "./pipeline-set.js";
+import type { StatusOutbox } from "./status-outbox.js";
+
+/** What the service's parts share, built once in startService and passed down. */
+export interface ServiceState {
+  config: ServiceConfig;
+  store: Store;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  statuses: StatusOutbox;
+  clock: () => number;
+  /** The pipelines as last loaded. */
+  pipelines(): PipelineSet;
+  /** One backend per kind for the service's lifetime (SDK clients keep their connections). */
+  backendFor(spec: PipelineSpec): Backend;
+  wakeWorkers(): void;
+  /** Reloads in the background; reloads never overlap. */
+  reloadPipelines(reason: string, options?: { pull?: boolean }): void;
+}

@@ -1,0 +1,182 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { createBackendFor } from "../backend.js";
+import { createCommitStatusClient } from "../github/commit-status-client.js";
+import { createSignatureVerifier } from "../github/verify-signature.js";
+import { createMirrorCache } from "../git/mirror-cache.js";
+import { updateCheckout } from "../git/update-checkout.js";
+import type { Backend } from "../release/ports.js";
+import { apiRoutes } from "../server/api-routes.js";
+import { healthRoutes } from "../server/health-routes.js";
+import { errorFields, type Logger } from "../server/logger.js";
+import { createMetrics } from "../server/metrics.js";
+import { createRouter } from "../server/router.js";
+import { webhookRoute } from "../server/webhook-route.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import { openStore } from "../store/index.js";
+import { createApiActions } from "./api-actions.js";
+import type { ServiceConfig } from "./config.js";
+import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
+import { receiveDelivery } from "./receive-delivery.js";
+import { createReportLoop, type ReportLoop } from "./report-loop.js";
+import type { ServiceState } from "./service-state.js";
+import { createStatusOutbox } from "./status-outbox.js";
+import { createWorkers } from "./workers.js";
+
+export interface RunningService {
+  port: number;
+  /** Reloads the pipeline files (SIGHUP). */
+  reload(): void;
+  /** Stops accepting, lets releases in flight reach the end of their current AWS call, persists, closes. */
+  shutdown(): Promise<void>;
+}
+
+export interface ServiceDeps {
+  logger: Logger;
+  clock?: () => number;
+  /** Tests and the local backend plug in here; default: the backend each spec asks for. */
+  createBackend?: (spec: PipelineSpec) => Backend;
+}
+
+/** `batchship serve`: wires the store, the HTTP server, the workers and the status reporter. */
+export async function startService(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
+  const { logger } = deps;
+  const clock = deps.clock ?? Date.now;
+  const store = openStore(join(config.dataDir, "batchship.sqlite"), { sync: config.storeSync });
+  let pipelines: PipelineSet;
+  try {
+    pipelines = await loadPipelineSet(config.pipelinesDir, clock());
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  logPipelines(logger, pipelines);
+
+  let publicUrl = config.publicUrl ?? "";
+  const links = (id: string): string => `${publicUrl}/api/releases/${encodeURIComponent(id)}`;
+  const backends = new Map<string, Backend>();
+  const metrics = createMetrics({
+    queueDepth: () => store.releases.countByStatus().queued ?? 0,
+    running: () => store.releases.countByStatus().running ?? 0,
+    pendingReports: () => store.statusReports.pendingCount(),
+  });
+
+  let reloading: Promise<void> = Promise.resolve();
+  const state: ServiceState = {
+    config,
+    store,
+    logger,
+    metrics,
+    clock,
+    statuses: createStatusOutbox(store, { enabled: config.githubToken !== undefined, targetUrl: links }),
+    pipelines: () => pipelines,
+    backendFor(spec) {
+      let backend = backends.get(spec.build.backend);
+      if (backend === undefined) {
+        backend = (deps.createBackend ?? createBackendFor)(spec);
+        backends.set(spec.build.backend, backend);
+      }
+      return backend;
+    },
+    wakeWorkers: () => workers.wake(),
+    reloadPipelines(reason, options = {}) {
+      reloading = reloading.then(async () => {
+        try {
+          if (options.pull) await updateCheckout(config.pipelinesDir);
+          pipelines = await loadPipelineSet(config.pipelinesDir, clock());
+          logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length });
+          logPipelines(logger, pipelines, false);
+        } catch (error) {
+          logger.error("pipelines reload failed; keeping the previous ones", { reason, ...errorFields(error) });
+        }
+      });
+    },
+  };
+
+  const mirrors = createMirrorCache({
+    dir: join(config.dataDir, "mirrors"),
+    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
+    tokenScope: `${config.githubUrl}/`,
+  });
+  const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
+  let reports: ReportLoop | undefined;
+  if (config.githubToken !== undefined) {
+    const post = createCommitStatusClient({ token: config.githubToken, baseUrl: config.githubApiUrl, timeoutMs: 10_000, userAgent: "batchship" });
+    reports = createReportLoop(state, post, { retryMs: config.reportRetryMs, tickMs: Math.min(250, config.reportRetryMs) });
+  } else {
+    logger.warn("BATCHSHIP_GITHUB_TOKEN is not set: commit statuses are not reported");
+  }
+
+  let accepting = true;
+  const routes = [
+    webhookRoute({
+      verify: createSignatureVerifier(config.webhookSecrets),
+      maxBodyBytes: config.maxBodyBytes,
+      receive: (delivery) => receiveDelivery(state, delivery),
+      onRejected: (status) => metrics.deliveries.inc({ outcome: status === 401 ? "unauthorized" : "rejected" }),
+    }),
+    ...healthRoutes({
+      registry: metrics.registry,
+      ready: () => {
+        const checks = { storeWritable: store.isWritable(), pipelinesLoaded: pipelines.loadedAt > 0, accepting };
+        return { ok: Object.values(checks).every(Boolean), checks };
+      },
+    }),
+    ...apiRoutes(createApiActions(state, links), config.apiToken),
+  ];
+  const server = createServer({ keepAliveTimeout: 5_000 }, createRouter(routes, logger));
+  await listen(server, config);
+  const port = (server.address() as AddressInfo).port;
+  if (publicUrl === "") publicUrl = `http://localhost:${port}`;
+  logger.info("service listening", { host: config.host, port, pipelines: [...pipelines.specs.keys()], apiEnabled: config.apiToken !== undefined });
+
+  workers.start();
+  reports?.start();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    port,
+    reload: () => state.reloadPipelines("SIGHUP"),
+    shutdown() {
+      stopping ??= (async () => {
+        accepting = false;
+        logger.info("service stopping", { releasesInFlight: workers.inFlight() });
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await workers.stop(config.shutdownGraceMs);
+        await reports?.stop();
+        await reloading;
+        server.closeAllConnections();
+        await closed;
+        for (const backend of backends.values()) destroyClients(backend);
+        store.close();
+        logger.info("service stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+function listen(server: Server, config: ServiceConfig): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+}
+
+function logPipelines(logger: Logger, set: PipelineSet, summary = true): void {
+  if (summary) logger.info("pipelines loaded", { pipelines: [...set.specs.keys()], problems: set.problems.length });
+  for (const problem of set.problems) logger.warn("pipeline file skipped", { problem });
+}
+
+/** SDK clients hold sockets open; a stopping service closes them so the process can exit. */
+function destroyClients(backend: Backend): void {
+  const clients = (backend as { clients?: Record<string, unknown> }).clients;
+  for (const client of Object.values(clients ?? {})) {
+    if (typeof client === "object" && client !== null && "destroy" in client && typeof client.destroy === "function") client.destroy();
+  }
+}

@@ -1,0 +1,54 @@
+import type { Database } from "better-sqlite3";
+import type { DeliveryOutcome, DeliveryRecord } from "./types.js";
+
+interface DeliveryRow {
+  id: string;
+  event: string;
+  received_at: number;
+  outcome: DeliveryOutcome;
+  http_status: number;
+  reason: string | null;
+  repository: string | null;
+  ref: string | null;
+  after: string | null;
+}
+
+export interface DeliveryTable {
+  /** The delivery recorded under this `X-GitHub-Delivery` id, if any. */
+  get(id: string): DeliveryRecord | undefined;
+  insert(delivery: DeliveryRecord): void;
+  countByOutcome(): Record<string, number>;
+}
+
+export function createDeliveryTable(db: Database): DeliveryTable {
+  const one = db.prepare(`SELECT * FROM deliveries WHERE id = ?`);
+  const insert = db.prepare(`
+    INSERT INTO deliveries (id, event, received_at, outcome, http_status, reason, repository, ref, after)
+    VALUES (@id, @event, @receivedAt, @outcome, @httpStatus, @reason, @repository, @ref, @after)`);
+  const counts = db.prepare(`SELECT outcome, COUNT(*) AS n FROM deliveries GROUP BY outcome`);
+  return {
+    get(id) {
+      const row = one.get(id) as DeliveryRow | undefined;
+      if (row === undefined) return undefined;
+      return {
+        id: row.id,
+        event: row.event,
+        receivedAt: row.received_at,
+        outcome: row.outcome,
+        httpStatus: row.http_status,
+        ...(row.reason === null ? {} : { reason: row.reason }),
+        ...(row.repository === null ? {} : { repository: row.repository }),
+        ...(row.ref === null ? {} : { ref: row.ref }),
+        ...(row.after === null ? {} : { after: row.after }),
+      };
+    },
+    insert(d) {
+      insert.run({ reason: null, repository: null, ref: null, after: null, ...d });
+    },
+    countByOutcome() {
+      const out: Record<string, number> = {};
+      for (const { outcome, n } of counts.all() as Array<{ outcome: string; n: number }>) out[outcome] = n;
+      return out;
+    },
+  };
+}

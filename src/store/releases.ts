@@ -1,0 +1,177 @@
+import type { Database } from "better-sqlite3";
+import type { NewRelease, ReleaseOutcome, ReleaseRecord, ReleaseState } from "./types.js";
+
+interface ReleaseRow {
+  id: string;
+  seq: number;
+  pipeline: string;
+  repository: string;
+  commit_sha: string;
+  branch: string;
+  clone_url: string;
+  spec_json: string;
+  delivery_id: string;
+  status: ReleaseState;
+  stage: string | null;
+  superseded_by: string | null;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  updated_at: number;
+  build_id: string | null;
+  image_uri: string | null;
+  image_digest: string | null;
+  candidate_arn: string | null;
+  canary_job_id: string | null;
+  canary_json: string | null;
+  production_arn: string | null;
+  production_revision: number | null;
+  error_json: string | null;
+}
+
+export interface Claim {
+  release: ReleaseRecord;
+  /** Older queued releases of the same pipeline that will never run. */
+  superseded: ReleaseRecord[];
+}
+
+/** The release table. Every method is one statement or one transaction; callers compose them. */
+export interface ReleaseTable {
+  /** Queues a release; false when it already exists (a redelivery, or the same commit pushed again). */
+  enqueue(release: NewRelease, now: number): boolean;
+  /**
+   * The newest queued release of the pipeline that has waited longest, among pipelines with
+   * nothing running; it becomes `running` and the older queued releases of its pipeline
+   * `superseded`, in one transaction.
+   */
+  claimNext(now: number): Claim | undefined;
+  listRunning(): ReleaseRecord[];
+  /** A running release picked up again after a restart: one more attempt. */
+  resume(id: string, now: number): ReleaseRecord | undefined;
+  get(id: string): ReleaseRecord | undefined;
+  list(options: { pipeline?: string; limit: number }): ReleaseRecord[];
+  setStage(id: string, stage: string, now: number): void;
+  recordFacts(id: string, facts: Partial<Pick<ReleaseRow, "build_id" | "image_uri" | "image_digest" | "candidate_arn" | "canary_job_id" | "canary_json">>, now: number): void;
+  finish(id: string, outcome: ReleaseOutcome, now: number): void;
+  countByStatus(): Record<string, number>;
+}
+
+export function createReleaseTable(db: Database): ReleaseTable {
+  const insert = db.prepare(`
+    INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, status, created_at, updated_at)
+    VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, 'queued', @now, @now)
+    ON CONFLICT (id) DO UPDATE SET
+      -- A superseded commit pushed again is wanted again; anything else keeps its history.
+      status = 'queued', seq = excluded.seq, superseded_by = NULL, delivery_id = excluded.delivery_id,
+      branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
+    WHERE releases.status = 'superseded'`);
+  const nextPipeline = db.prepare(`
+    SELECT pipeline, MAX(seq) AS newest FROM releases
+    WHERE status = 'queued' AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
+    GROUP BY pipeline ORDER BY MIN(seq) LIMIT 1`);
+  const bySeq = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND seq = ?`);
+  const olderQueued = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND status = 'queued' AND seq < ? ORDER BY seq`);
+  const supersede = db.prepare(
+    `UPDATE releases SET status = 'superseded', superseded_by = ?, finished_at = ?, updated_at = ? WHERE pipeline = ? AND status = 'queued' AND seq < ?`,
+  );
+  const start = db.prepare(`UPDATE releases SET status = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + 1, updated_at = ? WHERE id = ?`);
+  const running = db.prepare(`SELECT * FROM releases WHERE status = 'running' ORDER BY seq`);
+  const one = db.prepare(`SELECT * FROM releases WHERE id = ?`);
+  const recent = db.prepare(`SELECT * FROM releases ORDER BY seq DESC LIMIT ?`);
+  const recentOf = db.prepare(`SELECT * FROM releases WHERE pipeline = ? ORDER BY seq DESC LIMIT ?`);
+  const stage = db.prepare(`UPDATE releases SET stage = ?, updated_at = ? WHERE id = ?`);
+  const finish = db.prepare(`
+    UPDATE releases SET status = @status, finished_at = @now, updated_at = @now,
+      build_id = COALESCE(@buildId, build_id), image_uri = COALESCE(@imageUri, image_uri), image_digest = COALESCE(@imageDigest, image_digest),
+      candidate_arn = COALESCE(@candidateArn, candidate_arn), canary_json = COALESCE(@canaryJson, canary_json),
+      production_arn = COALESCE(@productionArn, production_arn), production_revision = COALESCE(@productionRevision, production_revision),
+      error_json = @errorJson
+    WHERE id = @id`);
+  const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM releases GROUP BY status`);
+
+  const claim = db.transaction((now: number): Claim | undefined => {
+    const next = nextPipeline.get() as { pipeline: string; newest: number } | undefined;
+    if (next === undefined) return undefined;
+    const row = bySeq.get(next.pipeline, next.newest) as ReleaseRow;
+    const older = (olderQueued.all(next.pipeline, next.newest) as ReleaseRow[]).map(toRecord);
+    supersede.run(row.id, now, now, next.pipeline, next.newest);
+    start.run(now, now, row.id);
+    const release = toRecord(one.get(row.id) as ReleaseRow);
+    return { release, superseded: older.map((r) => ({ ...r, status: "superseded" as const, supersededBy: row.id })) };
+  });
+
+  return {
+    enqueue: (release, now) => insert.run({ ...release, now }).changes > 0,
+    claimNext: (now) => claim.immediate(now),
+    listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
+    resume(id, now) {
+      start.run(now, now, id);
+      const row = one.get(id) as ReleaseRow | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+    get(id) {
+      const row = one.get(id) as ReleaseRow | undefined;
+      return row === undefined ? undefined : toRecord(row);
+    },
+    list: ({ pipeline, limit }) =>
+      ((pipeline === undefined ? recent.all(limit) : recentOf.all(pipeline, limit)) as ReleaseRow[]).map(toRecord),
+    setStage: (id, name, now) => void stage.run(name, now, id),
+    recordFacts(id, facts, now) {
+      const keys = Object.keys(facts) as Array<keyof typeof facts>;
+      if (keys.length === 0) return;
+      // Column names come from the typed key list above, never from input.
+      const sets = keys.map((k) => `${k} = @${k}`).join(", ");
+      db.prepare(`UPDATE releases SET ${sets}, updated_at = @now WHERE id = @id`).run({ ...facts, now, id });
+    },
+    finish(id, outcome, now) {
+      finish.run({
+        id,
+        now,
+        status: outcome.status,
+        buildId: outcome.buildId ?? null,
+        imageUri: outcome.image?.uri ?? null,
+        imageDigest: outcome.image?.digest ?? null,
+        candidateArn: outcome.candidateArn ?? null,
+        canaryJson: outcome.canary === undefined || outcome.canary === null ? null : JSON.stringify(outcome.canary),
+        productionArn: outcome.production?.arn ?? null,
+        productionRevision: outcome.production?.revision ?? null,
+        errorJson: outcome.error ? JSON.stringify(outcome.error) : null,
+      });
+    },
+    countByStatus() {
+      const out: Record<string, number> = {};
+      for (const { status, n } of counts.all() as Array<{ status: string; n: number }>) out[status] = n;
+      return out;
+    },
+  };
+}
+
+function toRecord(row: ReleaseRow): ReleaseRecord {
+  return {
+    id: row.id,
+    seq: row.seq,
+    pipeline: row.pipeline,
+    repository: row.repository,
+    commit: row.commit_sha,
+    branch: row.branch,
+    cloneUrl: row.clone_url,
+    specJson: row.spec_json,
+    deliveryId: row.delivery_id,
+    status: row.status,
+    stage: row.stage,
+    supersededBy: row.superseded_by,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    updatedAt: row.updated_at,
+    buildId: row.build_id,
+    image: row.image_uri && row.image_digest ? { uri: row.image_uri, digest: row.image_digest } : null,
+    candidateArn: row.candidate_arn,
+    canaryJobId: row.canary_job_id,
+    canary: row.canary_json === null ? null : JSON.parse(row.canary_json),
+    production: row.production_arn && row.production_revision !== null ? { arn: row.production_arn, revision: row.production_revision } : null,
+    error: row.error_json === null ? null : JSON.parse(row.error_json),
+  };
+}

@@ -1,0 +1,89 @@
+/** What the store holds, as the rest of the service sees it (rows are mapped, never leaked). */
+
+export type DeliveryOutcome = "accepted" | "ignored" | "ping";
+
+export interface DeliveryRecord {
+  id: string;
+  event: string;
+  receivedAt: number;
+  outcome: DeliveryOutcome;
+  /** The HTTP status the delivery was answered with; a redelivery gets the same. */
+  httpStatus: number;
+  reason?: string;
+  repository?: string;
+  ref?: string;
+  after?: string;
+}
+
+export type ReleaseState = "queued" | "running" | "superseded" | "promoted" | "awaiting-promotion" | "failed";
+
+export const FINAL_STATES: readonly ReleaseState[] = ["superseded", "promoted", "awaiting-promotion", "failed"];
+
+export interface NewRelease {
+  /** The engine's release id, `<pipeline>-<sha12>`: one commit of one pipeline is one release. */
+  id: string;
+  pipeline: string;
+  repository: string;
+  commit: string;
+  branch: string;
+  cloneUrl: string;
+  /** The parsed spec, frozen when the push arrived, so a resume builds exactly what was queued. */
+  specJson: string;
+  deliveryId: string;
+}
+
+export interface ReleaseRecord extends NewRelease {
+  seq: number;
+  status: ReleaseState;
+  stage: string | null;
+  supersededBy: string | null;
+  attempts: number;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  updatedAt: number;
+  buildId: string | null;
+  image: { uri: string; digest: string } | null;
+  candidateArn: string | null;
+  canaryJobId: string | null;
+  canary: unknown;
+  production: { arn: string; revision: number } | null;
+  error: { code: string; message: string; hint?: string } | null;
+}
+
+/** What a finished engine run leaves on the release row. */
+export interface ReleaseOutcome {
+  status: Extract<ReleaseState, "promoted" | "awaiting-promotion" | "failed">;
+  buildId?: string | null;
+  image?: { uri: string; digest: string } | null;
+  candidateArn?: string | null;
+  canary?: unknown;
+  production?: { arn: string; revision: number } | null;
+  error?: { code: string; message: string; hint?: string } | null;
+}
+
+export interface StageEventRecord {
+  id: number;
+  releaseId: string;
+  at: number;
+  type: string;
+  stage: string | null;
+  data: Record<string, unknown>;
+}
+
+export type CommitState = "pending" | "success" | "failure" | "error";
+
+export interface NewStatusReport {
+  releaseId: string;
+  repository: string;
+  commit: string;
+  context: string;
+  state: CommitState;
+  description: string;
+  targetUrl: string;
+}
+
+export interface StatusReportRecord extends NewStatusReport {
+  id: number;
+  attempts: number;
+}

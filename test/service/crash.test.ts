@@ -1,0 +1,120 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createFixtures, startEmulator, type Emulator } from "../emulator/index.js";
+import { createTestRepo, type TestRepo } from "../support/git-repo.js";
+import { releaseCalls } from "./aws-calls.js";
+import { post, pushPayload, signDelivery } from "./deliveries.js";
+import { startGitHubStandIn, type GitHubStandIn } from "./github-stand-in.js";
+import { SECRET, createServiceDirs, servicePipelineYaml, serviceSetup, type ServiceDirs } from "./service-fixture.js";
+import { killHard, startServiceProcess, stopGracefully, waitFor, type ServiceProcess } from "./service-process.js";
+
+let emu: Emulator;
+let repo: TestRepo;
+let dirs: ServiceDirs;
+let github: GitHubStandIn;
+let setup: { env: Record<string, string>; args: string[] };
+const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term"];
+
+beforeAll(async () => {
+  [emu, repo, dirs, github] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs(), startGitHubStandIn()]);
+  await createFixtures(emu, { jobQueues: PIPELINES, codebuildProject: "svc-image" });
+  for (const name of PIPELINES) {
+    await dirs.writePipeline(name, servicePipelineYaml(name, { repository: `acme/${name}`, url: `file://${repo.dir}` }));
+  }
+  setup = serviceSetup(emu, dirs, github.url);
+});
+afterAll(async () => {
+  await Promise.all([emu?.close(), repo?.remove(), dirs?.remove(), github?.close()]);
+});
+
+/**
+ * Pushes a commit for `pipeline`, kills the service with SIGKILL once `reached` says the release
+ * got there, starts it again on the same data dir, and returns the release as it ended.
+ */
+async function crashAndResume(pipeline: string, reached: (releaseId: string) => boolean): Promise<{ id: string; release: any; resumed: ServiceProcess }> {
+  // Calls of both runs stay recorded: the counts below are for the release's whole life.
+  const sha = await repo.commit({ [`${pipeline}.txt`]: pipeline });
+  const id = `${pipeline}-${sha.slice(0, 12)}`;
+  const first = await startServiceProcess(setup.args, setup.env);
+  expect((await post(first.url, await signDelivery(SECRET, "push", pushPayload(`acme/${pipeline}`, sha)))).status).toBe(202);
+  await waitFor(`${pipeline} to reach the crash point`, () => (reached(id) ? true : undefined), 30_000, 2);
+  await killHard(first);
+  emu.faults.clear();
+  emu.builds.clear();
+
+  const resumed = await startServiceProcess(setup.args, setup.env);
+  await resumed.waitForLog((l) => l.msg === "release resumed" && l.releaseId === id);
+  const release = await waitFor(`${id} to finish`, async () => {
+    const body = (await (await fetch(`${resumed.url}/api/releases/${id}`)).json()) as any;
+    return ["promoted", "failed", "awaiting-promotion"].includes(body.status) ? body : undefined;
+  });
+  return { id, release, resumed };
+}
+
+describe("batchship serve: kill -9 at any moment loses nothing and repeats nothing", () => {
+  it("during the build", async () => {
+    emu.builds.slow(30);
+    // Calls of earlier tests stay recorded too: look for this release's own.
+    const { id, release, resumed } = await crashAndResume("crash-build", (releaseId) => {
+      const start = emu.calls.find((c) => c.operation === "StartBuild" && c.status === 200 && c.input.idempotencyToken?.startsWith(releaseId));
+      return start !== undefined && emu.calls.slice(emu.calls.indexOf(start)).some((c) => c.operation === "BatchGetBuilds");
+    });
+    expect(release.error).toBeNull();
+    expect(release).toMatchObject({ status: "promoted", attempts: 2 });
+    // The build was found again after the restart, not started again.
+    expect(releaseCalls(emu, id, "crash-build")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    await stopGracefully(resumed);
+  });
+
+  it("during the canary", async () => {
+    emu.jobs.runFor("crash-canary", 40);
+    const { id, release, resumed } = await crashAndResume("crash-canary", (releaseId) =>
+      emu.calls.some((c) => c.operation === "SubmitJob" && c.status === 200 && c.input.jobName === `batchship-${releaseId}`),
+    );
+    expect(release.error).toBeNull();
+    expect(release).toMatchObject({ status: "promoted", canary: { result: "passed" } });
+    // The canary job was found by name: no second build, candidate or canary job.
+    expect(releaseCalls(emu, id, "crash-canary")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    await stopGracefully(resumed);
+  });
+
+  it("just after the promotion reached AWS, before its answer did", async () => {
+    // Every answer is held back: the promotion is in moto, the service has not heard of it.
+    emu.faults.latency(150);
+    const { id, release, resumed } = await crashAndResume("crash-promote", () =>
+      emu.calls.some((c) => c.operation === "RegisterJobDefinition" && c.input.jobDefinitionName === "crash-promote" && c.forwarded && c.status === 0),
+    );
+    expect(release.error).toBeNull();
+    expect(release).toMatchObject({ status: "promoted", production: { revision: 1 } });
+    expect(releaseCalls(emu, id, "crash-promote")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    const final = await waitFor("the success status", () => {
+      const last = github.statuses.filter((s) => s.context === "batchship/crash-promote").at(-1);
+      return last?.state === "success" ? last : undefined;
+    });
+    expect(final).toMatchObject({ state: "success", description: "canary 2/2 passed, promoted crash-promote:1" });
+    await stopGracefully(resumed);
+  });
+
+  it("SIGTERM during the canary exits 0 at once and the release resumes on the next start", async () => {
+    emu.jobs.runFor("crash-term", 40);
+    const sha = await repo.commit({ "term.txt": "term" });
+    const id = `crash-term-${sha.slice(0, 12)}`;
+    const first = await startServiceProcess(setup.args, setup.env);
+    expect((await post(first.url, await signDelivery(SECRET, "push", pushPayload("acme/crash-term", sha)))).status).toBe(202);
+    // This release's canary: the emulator's calls also hold earlier tests' submissions.
+    const submitted = () => emu.calls.some((c) => c.operation === "SubmitJob" && c.status === 200 && c.input.jobName === `batchship-${id}`);
+    await waitFor("the canary", () => (submitted() ? true : undefined));
+    const started = Date.now();
+    expect((await stopGracefully(first)).code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(first.logs.some((l) => l.msg === "release paused for shutdown; it resumes on the next start" && l.releaseId === id)).toBe(true);
+
+    const resumed = await startServiceProcess(setup.args, setup.env);
+    const release = await waitFor(`${id} to finish`, async () => {
+      const body = (await (await fetch(`${resumed.url}/api/releases/${id}`)).json()) as any;
+      return body.status === "promoted" ? body : undefined;
+    }, 60_000);
+    expect(release.attempts).toBe(2);
+    expect(releaseCalls(emu, id, "crash-term")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    await stopGracefully(resumed);
+  });
+});
