@@ -1,14 +1,27 @@
 import { createAwsBackend } from "./aws/index.js";
+import { createLocalBackend, readLocalOptions } from "./local/index.js";
 import type { Backend } from "./release/ports.js";
 import type { PipelineSpec } from "./spec/schema.js";
 
+/** Where a release runs from, for backends that build on this machine. */
+export interface BackendSite {
+  /** A directory inside the git repository being released. */
+  repositoryDir?: string;
+}
+
 /**
  * The backend a spec asks for. The CLI, the Action and the service all get theirs here; the
- * AWS one is configured by the SDK's standard environment (AWS_REGION, AWS_PROFILE, …).
+ * AWS one is configured by the SDK's standard environment (AWS_REGION, AWS_PROFILE, …), the
+ * local one by BATCHSHIP_STATE_DIR and friends (src/local/options.ts).
  */
-export function createBackendFor(spec: PipelineSpec): Backend {
+export function createBackendFor(spec: PipelineSpec, site: BackendSite = {}, env: NodeJS.ProcessEnv = process.env): Backend {
   switch (spec.build.backend) {
     case "codebuild":
       return createAwsBackend();
+    case "local":
+      return createLocalBackend({
+        ...readLocalOptions(env),
+        ...(site.repositoryDir === undefined ? {} : { repositoryDir: site.repositoryDir }),
+      });
   }
 }

@@ -5,7 +5,8 @@ import type { ReleaseResult } from "../release/result.js";
 import { rollbackPipeline } from "../release/rollback.js";
 import { runRelease } from "../release/run-release.js";
 import { pipelineStatus, type PipelineStatus } from "../release/status.js";
-import { loadPipelineAtCommit, loadPipelineFile } from "./load-pipeline.js";
+import { loadPipelineAtCommit, loadPipelineFile } from "../load-pipeline.js";
+import { ledgerLines } from "./gitops-commands.js";
 import type { CommandEnv } from "./main.js";
 
 interface PipelineOptions {
@@ -15,13 +16,22 @@ interface PipelineOptions {
 
 export async function releaseCommand(
   env: CommandEnv,
-  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number },
+  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean },
 ): Promise<number> {
   const json = o.json === true;
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit", "branch"]));
-  const ctx = await env.engine(loaded.spec, { json, ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}) });
+  const ctx = await env.engine(loaded.spec, {
+    json,
+    pipelineFile: o.pipeline,
+    ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}),
+  });
   if (!json) env.io.stderr(`releasing ${loaded.spec.name} at ${loaded.commit.slice(0, 12)} (${loaded.branch})`);
-  const result = await runRelease(ctx, { spec: loaded.spec, commit: loaded.commit, branch: loaded.branch });
+  const result = await runRelease(ctx, {
+    spec: loaded.spec,
+    commit: loaded.commit,
+    branch: loaded.branch,
+    ...(o.wait === false ? { wait: false } : {}),
+  });
   if (json) env.io.stdout(JSON.stringify(result));
   else env.io.stderr(releaseSummary(result, o.pipeline));
   if (result.error) return exitCodeFor(result.error.code);
@@ -30,8 +40,8 @@ export async function releaseCommand(
 
 export async function promoteCommand(env: CommandEnv, o: PipelineOptions & { commit?: string }): Promise<number> {
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit"]));
-  const ctx = await env.engine(loaded.spec, { json: o.json === true });
-  const result = await promoteRelease(ctx, loaded.spec, loaded.commit);
+  const ctx = await env.engine(loaded.spec, { json: o.json === true, pipelineFile: o.pipeline });
+  const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: env.actor });
   if (o.json) env.io.stdout(JSON.stringify(result));
   else {
     const prod = `${loaded.spec.jobDefinition.name}:${result.production.revision}`;
@@ -42,7 +52,8 @@ export async function promoteCommand(env: CommandEnv, o: PipelineOptions & { com
 
 export async function rollbackCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
   const spec = await loadPipelineFile(o.pipeline);
-  const result = await rollbackPipeline(await env.engine(spec, { json: o.json === true }), spec);
+  const ctx = await env.engine(spec, { json: o.json === true, pipelineFile: o.pipeline });
+  const result = await rollbackPipeline(ctx, spec, { by: env.actor });
   if (o.json) env.io.stdout(JSON.stringify(result));
   else {
     const name = spec.jobDefinition.name;
@@ -55,7 +66,7 @@ export async function rollbackCommand(env: CommandEnv, o: PipelineOptions): Prom
 
 export async function statusCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
   const spec = await loadPipelineFile(o.pipeline);
-  const status = await pipelineStatus(await env.engine(spec, { json: true }), spec);
+  const status = await pipelineStatus(await env.engine(spec, { json: true, pipelineFile: o.pipeline }), spec);
   if (o.json) env.io.stdout(JSON.stringify(status));
   else env.io.stdout(statusText(status, spec.jobDefinition.name));
   return 0;
@@ -77,7 +88,12 @@ function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
   if (r.status === "promoted") lines.push(`released ${r.releaseId}: promoted ${r.production?.arn ?? ""}`);
   if (r.status === "awaiting-promotion") {
     lines.push(`canary passed; ${r.releaseId} awaits promotion:`);
+    if (r.hold) lines.push(`  automatic promotion is held since ${r.hold.at} by ${r.hold.by}: ${r.hold.reason}`);
     lines.push(`  batchship promote --pipeline ${pipelineFile} --commit ${r.commit}`);
+    if (r.hold) lines.push(`  or let the next release promote itself: batchship unhold --pipeline ${pipelineFile}`);
+  }
+  if (r.status === "canary-running") {
+    lines.push(`canary ${r.canary?.jobId ?? ""} of ${r.releaseId} submitted; run release again (without --no-wait) to follow it`);
   }
   if (r.status === "failed") {
     lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
@@ -104,6 +120,7 @@ function statusText(s: PipelineStatus, name: string): string {
     lines.push(`candidate ${name}-canary:${c.revision}  release ${c.releaseId ?? "-"}  canary ${c.canary ?? "running or not started"}${c.promoted ? "  promoted" : ""}`);
   }
   for (const a of s.awaitingPromotion) lines.push(`awaiting promotion: ${a.releaseId} (commit ${a.commit ?? "?"})`);
+  lines.push(...ledgerLines(s));
   return lines.join("\n");
 }
 

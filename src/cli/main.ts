@@ -1,26 +1,35 @@
+import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { Backend, Clock, Sleep } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { createBackendFor } from "../backend.js";
+import { createBackendFor, type BackendSite } from "../backend.js";
+import { ledgerForSpec } from "../git/ledger-for-spec.js";
+import { actorOf } from "./actor.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
+import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
 import { progressLine } from "./progress.js";
+import { addServeCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
 
 /** What the CLI takes from outside; tests pass their own. */
 export interface CliDeps {
   io: CliIo;
-  createBackend: (spec: PipelineSpec) => Backend | Promise<Backend>;
+  createBackend: (spec: PipelineSpec, site: BackendSite) => Backend | Promise<Backend>;
   clock?: Clock;
   sleep?: Sleep;
   polling?: Partial<PollingOptions>;
+  /** The environment, read once here: git credentials and cache dir for GitOps, the actor. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface CommandEnv {
   io: CliIo;
-  engine(spec: PipelineSpec, options: { json: boolean; pollSeconds?: number }): Promise<EngineContext>;
+  /** Who runs the command, for release records: BATCHSHIP_ACTOR, GITHUB_ACTOR or the OS user. */
+  actor: string;
+  engine(spec: PipelineSpec, options: { json: boolean; pollSeconds?: number; pipelineFile?: string }): Promise<EngineContext>;
 }
 
 const VERSION = "0.1.0";
@@ -28,19 +37,25 @@ const VERSION = "0.1.0";
 export async function main(argv: readonly string[], deps: Partial<CliDeps> = {}): Promise<number> {
   const io = deps.io ?? processIo;
   const createBackend = deps.createBackend ?? createBackendFor;
+  const environment = deps.env ?? process.env;
   const env: CommandEnv = {
     io,
-    async engine(spec, { json, pollSeconds }) {
+    actor: actorOf(environment),
+    async engine(spec, { json, pollSeconds, pipelineFile }) {
       const polling = { ...deps.polling };
       if (pollSeconds !== undefined) {
         polling.buildIntervalMs = pollSeconds * 1000;
         polling.canaryIntervalMs = pollSeconds * 1000;
       }
-      return createEngineContext(await createBackend(spec), {
+      // A local build exports the commit from the repository that holds the pipeline file.
+      const site = pipelineFile === undefined ? {} : { repositoryDir: dirname(resolve(pipelineFile)) };
+      return createEngineContext(await createBackend(spec, site), {
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
         polling,
         observe: json ? () => {} : progressTo(io),
+        // GitOps: promotions, rollbacks and holds become commits (promotion.gitops).
+        ...(await ledgerOption(spec, pipelineFile, environment)),
       });
     },
   };
@@ -56,6 +71,10 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
       return error.exitCode === 0 ? 0 : 2;
     }
     io.stderr(`error: ${describeError(error)}`);
+    // Scripts asked for JSON: they get an object on stdout for a failure too.
+    if (argv.includes("--json")) {
+      io.stdout(JSON.stringify({ error: isBatchshipError(error) ? error.toJSON() : { message: describeError(error) } }));
+    }
     return isBatchshipError(error) ? error.exitCode : 3;
   }
 }
@@ -85,6 +104,7 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .option("--commit <sha>", "commit to release (default: HEAD of the repository holding the pipeline file)")
     .option("--branch <name>", "branch the commit is on (default: the checked-out branch)")
     .addOption(new Option("--poll-interval <seconds>", "seconds between status polls").argParser(positiveNumber))
+    .option("--no-wait", "return once the canary is submitted; a later release run follows it to a verdict")
     .addOption(json())
     .action(async (o) => setExit(await releaseCommand(env, o)));
 
@@ -111,12 +131,33 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .action(async (o) => setExit(await statusCommand(env, o)));
 
   program
+    .command("reconcile")
+    .description("GitOps: make the production revision match the release record in git")
+    .addOption(pipeline())
+    .addOption(json())
+    .action(async (o) => setExit(await reconcileCommand(env, o)));
+
+  program
+    .command("unhold")
+    .description("GitOps: let automatic promotion resume after a rollback held it")
+    .addOption(pipeline())
+    .addOption(json())
+    .action(async (o) => setExit(await unholdCommand(env, o)));
+
+  program
     .command("doctor")
     .description("check the build project, image repository and canary queues the pipeline needs")
     .addOption(pipeline())
     .action(async (o) => setExit(await doctorCommand(env, o)));
 
+  addServeCommand(program, env.io, setExit);
+
   return program;
+}
+
+async function ledgerOption(spec: PipelineSpec, pipelineFile: string | undefined, environment: Readonly<Record<string, string | undefined>>) {
+  const ledger = await ledgerForSpec(spec, pipelineFile === undefined ? {} : { pipelineFile }, environment);
+  return ledger === undefined ? {} : { ledger };
 }
 
 function positiveNumber(value: string): number {

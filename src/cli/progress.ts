@@ -28,6 +28,8 @@ export function progressLine(event: ReleaseEvent): string | undefined {
       return `[canary] ${event.runnable} stuck in RUNNABLE with nothing running${event.reasons.length ? `: ${event.reasons.join("; ")}` : ""}`;
     case "promoted":
       return undefined;
+    case "ledger-commit":
+      return `[git] ${event.subject}: ${event.commit.slice(0, 12)} on ${event.branch} (${event.repository})`;
     case "warning":
       return `warning: ${event.message}`;
   }

@@ -56,13 +56,14 @@ async function currentBranch(git: SimpleGit): Promise<string> {
 export async function assertBranchName(git: SimpleGit, branch: string): Promise<void> {
   const ok = branch.length > 0 && branch.length <= 255 && !branch.startsWith("-") && !/[\x00-\x1f\x7f]/.test(branch);
   if (ok) {
-    try {
-      // The full ref, not --branch: that form would expand @{-1} and friends.
-      await git.raw(["check-ref-format", `refs/heads/${branch}`]);
-      return;
-    } catch {
-      // fall through to the error below
-    }
+    // The full ref, not --branch: that form would expand @{-1} and friends. --normalize prints
+    // the ref when it is valid and nothing when not (simple-git does not reject a silent exit 1).
+    const ref = `refs/heads/${branch}`;
+    const normalized = await git.raw(["check-ref-format", "--normalize", ref]).then(
+      (out) => out.trim(),
+      () => "",
+    );
+    if (normalized === ref) return;
   }
   throw new BatchshipError("USAGE", `Invalid branch name ${JSON.stringify(branch)}`, {
     hint: "a branch name as git accepts it (git check-ref-format --branch)",

@@ -2,6 +2,7 @@ import type { Backend, Clock, Sleep } from "./ports.js";
 import { realSleep, systemClock } from "./ports.js";
 import type { ReleaseObserver } from "./events.js";
 import { withRetries } from "./retrying-backend.js";
+import type { ReleaseLedger } from "./gitops/ledger.js";
 
 /** Everything the engine needs from outside, passed in: no globals, so tests run fast and exact. */
 export interface EngineContext {
@@ -10,6 +11,11 @@ export interface EngineContext {
   sleep: Sleep;
   observe: ReleaseObserver;
   polling: PollingOptions;
+  /**
+   * GitOps (`promotion.gitops`): where promotions, rollbacks and holds are written as commits,
+   * and what production is reconciled to. Absent: AWS tags are the only record.
+   */
+  ledger?: ReleaseLedger;
 }
 
 export interface PollingOptions {
@@ -41,5 +47,6 @@ export function createEngineContext(
     sleep,
     observe,
     polling,
+    ...(overrides.ledger === undefined ? {} : { ledger: overrides.ledger }),
   };
 }

@@ -18,6 +18,7 @@ export type ReleaseEvent =
   | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts; elapsedMs: number }
   | { type: "canary-stuck"; jobId: string; runnable: number; reasons: string[] }
   | { type: "promoted"; arn: string; revision: number; reused: boolean }
+  | { type: "ledger-commit"; commit: string; subject: string; repository: string; branch: string; path: string }
   | { type: "warning"; message: string };
 
 export type ReleaseObserver = (event: ReleaseEvent) => void;

@@ -4,7 +4,7 @@ import { renderTags } from "../spec/templates.js";
 import type { EngineContext } from "./context.js";
 import { releaseIdFor } from "./release-id.js";
 import { findCandidate } from "./stages/candidate.js";
-import { promoteCandidate } from "./stages/promote.js";
+import { promoteToProduction } from "./stages/promote-to-production.js";
 
 export interface PromoteResult {
   releaseId: string;
@@ -19,10 +19,15 @@ export interface PromoteResult {
 
 /**
  * `batchship promote`: the manual gate. Everything is found again from AWS — the image by its
- * commit tag, the candidate by its spec hash, the canary verdict in the candidate's tags — so it
+ * commit tag, the candidate by its release and spec hash, the canary verdict in the candidate's tags — so it
  * works from any machine, any time after the release ran.
  */
-export async function promoteRelease(ctx: EngineContext, spec: PipelineSpec, commit: string): Promise<PromoteResult> {
+export async function promoteRelease(
+  ctx: EngineContext,
+  spec: PipelineSpec,
+  commit: string,
+  options: { by?: string } = {},
+): Promise<PromoteResult> {
   const releaseId = releaseIdFor(spec.name, commit);
   const { registry } = ctx.backend;
   const repository = await registry.ensureRepository(spec.image.repository);
@@ -35,10 +40,11 @@ export async function promoteRelease(ctx: EngineContext, spec: PipelineSpec, com
   if (digest === undefined) throw notReleased(`no image tagged ${shaTag} in ${repository.uri}`);
 
   const uri = `${repository.uri}@${digest}`;
-  const candidate = await findCandidate(ctx, spec, uri);
+  const candidate = await findCandidate(ctx, spec, uri, releaseId);
   if (candidate === undefined) throw notReleased("no candidate job definition for its image");
 
-  const { revision, reused } = await promoteCandidate(ctx, spec.jobDefinition.name, candidate);
+  // A person's promotion: with GitOps it is recorded under their name and lifts a hold.
+  const { revision, reused } = await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
   ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
   return {
     releaseId,

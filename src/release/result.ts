@@ -1,8 +1,10 @@
 import type { CanaryResult } from "../canary/run-canary.js";
-import type { ErrorCode } from "../errors.js";
+import type { ErrorJson } from "../errors.js";
 import type { StageName } from "./events.js";
+import type { CanaryVerdict } from "./tags.js";
 
-export type ReleaseStatus = "promoted" | "awaiting-promotion" | "failed";
+/** "canary-running": a release with `wait: false` returned once its canary was submitted. */
+export type ReleaseStatus = "promoted" | "awaiting-promotion" | "canary-running" | "failed";
 
 export interface StageRecord {
   stage: StageName;
@@ -22,8 +24,15 @@ export interface ReleaseResult {
   build: { id: string; logUrl?: string } | null;
   image: { uri: string; digest: string } | null;
   candidate: { arn: string; revision: number } | null;
-  canary: (Pick<CanaryResult, "jobId" | "jobQueue" | "summary" | "result" | "fallbackUsed" | "failedChildren"> & { reason?: string }) | null;
+  canary:
+    | (Pick<CanaryResult, "jobId" | "jobQueue" | "summary" | "fallbackUsed" | "failedChildren"> & {
+        result: CanaryVerdict | "running";
+        reason?: string;
+      })
+    | null;
   production: { arn: string; revision: number } | null;
   stages: StageRecord[];
-  error?: { code: ErrorCode; message: string; retryable: boolean; hint?: string; awsErrorName?: string };
+  /** GitOps: why a passing release awaits promotion although the pipeline promotes automatically. */
+  hold?: { reason: string; by: string; at: string };
+  error?: ErrorJson;
 }

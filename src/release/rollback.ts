@@ -2,9 +2,10 @@ import { BatchshipError } from "../errors.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineContext } from "./context.js";
 import { findOrCreate } from "./find-or-create.js";
+import { ledgerOf } from "./gitops/hold.js";
+import { rollbackViaLedger } from "./gitops/rollback-via-ledger.js";
 import { imageOf } from "./job-definition.js";
 import type { JobDefinitionRevision } from "./ports.js";
-import { promotionOf } from "./stages/promote.js";
 import { TAG } from "./tags.js";
 
 export interface RollbackResult {
@@ -18,7 +19,10 @@ export interface RollbackResult {
  * exact body, tagged batchship:rollback-of. Revisions are never reused, so history stays
  * monotonic; rolling back twice walks further back.
  */
-export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec): Promise<RollbackResult> {
+export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec, options: { by?: string } = {}): Promise<RollbackResult> {
+  // GitOps: the rollback is a commit (the previous record, and a hold), and Batch follows it.
+  const ledger = ledgerOf(ctx, spec);
+  if (ledger !== undefined) return rollbackViaLedger(ctx, ledger, spec, options.by ?? "batchship rollback");
   const name = spec.jobDefinition.name;
   const { platform } = ctx.backend;
   const revisions = await platform.listJobDefinitionRevisions(name);
@@ -26,7 +30,7 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec): 
   if (current === undefined) {
     throw new BatchshipError("NOTHING_TO_ROLL_BACK", `Cannot roll back ${name}: it has no ACTIVE revision`);
   }
-  const target = previousPromotion(revisions, current);
+  const target = previousLiveRevision(revisions, current);
   if (target === undefined) {
     throw new BatchshipError(
       "NOTHING_TO_ROLL_BACK",
@@ -34,11 +38,13 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec): 
     );
   }
   const tags = { ...target.tags, [TAG.rollbackOf]: current.arn };
+  let listed: readonly JobDefinitionRevision[] | undefined = revisions;
   const { value } = await findOrCreate(
     ctx,
     // A retry after a lost response: the newest revision is already this rollback.
     async () => {
-      const newest = (await platform.listJobDefinitionRevisions(name))[0];
+      const newest = (listed ?? (await platform.listJobDefinitionRevisions(name)))[0];
+      listed = undefined;
       return newest?.tags[TAG.rollbackOf] === current.arn ? newest : undefined;
     },
     async (): Promise<JobDefinitionRevision> => ({
@@ -55,14 +61,24 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec): 
   };
 }
 
-/** The promotion before the one the current revision runs (current may itself be a rollback). */
-function previousPromotion(
+/**
+ * The revision whose release was live before the current one. Walks the production history
+ * newest first; a release that any later revision rolled back is never a target again, so
+ * rolling back after a rollback and a new release returns to what ran before that release.
+ */
+export function previousLiveRevision(
   revisions: readonly JobDefinitionRevision[],
   current: JobDefinitionRevision,
 ): JobDefinitionRevision | undefined {
+  const releaseOf = new Map(revisions.map((r) => [r.arn, r.tags[TAG.release]] as const));
+  const rolledBack = new Set<string>();
   const currentRelease = current.tags[TAG.release];
-  const currentPromotion = currentRelease === undefined ? current : promotionOf(revisions, currentRelease) ?? current;
-  return revisions
-    .filter((r) => r.revision < currentPromotion.revision || currentRelease === undefined)
-    .find((r) => r.tags[TAG.release] !== undefined && r.tags[TAG.rollbackOf] === undefined && r.tags[TAG.release] !== currentRelease);
+  if (currentRelease !== undefined) rolledBack.add(currentRelease);
+  for (const revision of revisions) {
+    const undone = releaseOf.get(revision.tags[TAG.rollbackOf] ?? "");
+    if (undone !== undefined) rolledBack.add(undone);
+    const release = revision.tags[TAG.release];
+    if (revision !== current && release !== undefined && !rolledBack.has(release)) return revision;
+  }
+  return undefined;
 }

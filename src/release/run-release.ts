@@ -1,4 +1,5 @@
-import { runCanary, type CanaryResult } from "../canary/run-canary.js";
+import { countsOf, isTerminal } from "../canary/counts.js";
+import { runCanary, startCanary, type CanaryInput, type CanaryResult } from "../canary/run-canary.js";
 import { BatchshipError } from "../errors.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { branchMatches, renderTags } from "../spec/templates.js";
@@ -8,7 +9,8 @@ import { releaseIdFor } from "./release-id.js";
 import type { ReleaseResult, StageRecord } from "./result.js";
 import { buildImage, type BuiltImage } from "./stages/build.js";
 import { registerCandidate } from "./stages/candidate.js";
-import { promoteCandidate } from "./stages/promote.js";
+import { promotionHold } from "./gitops/hold.js";
+import { promoteToProduction } from "./stages/promote-to-production.js";
 import { timed } from "./stage-timer.js";
 import { TAG } from "./tags.js";
 
@@ -17,6 +19,12 @@ export interface ReleaseRequest {
   spec: PipelineSpec;
   commit: string;
   branch: string;
+  /**
+   * false: return once the candidate is registered and the canary submitted, with status
+   * "canary-running"; a later run of the same release (waiting) follows that canary to the end.
+   * Default true.
+   */
+  wait?: boolean;
 }
 
 /**
@@ -68,11 +76,16 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
     });
     result.candidate = { arn: candidate.arn, revision: candidate.revision };
 
+    const canaryInput = { spec, releaseId, commit, candidate };
     const canary = await timed(ctx, stages, "canary", async () => {
-      const outcome = await runCanary(ctx, { spec, releaseId, commit, candidate });
+      const outcome = request.wait === false ? await canaryWithoutWaiting(ctx, canaryInput) : await runCanary(ctx, canaryInput);
       return { value: outcome, detail: outcome.reason ?? outcome.result };
     });
     result.canary = canarySummary(canary);
+    if (canary.result === "running") {
+      result.status = "canary-running";
+      return result;
+    }
     const judged = await recordVerdict(ctx, candidate, canary);
     if (canary.result === "failed") {
       result.error = {
@@ -88,8 +101,19 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
       result.status = "awaiting-promotion";
       return result;
     }
+    // GitOps: after a rollback, automatic promotion waits for a person (docs/gitops.md).
+    const hold = await promotionHold(ctx, spec);
+    if (hold !== null) {
+      result.status = "awaiting-promotion";
+      result.hold = { reason: hold.reason, by: hold.by, at: hold.at };
+      return result;
+    }
     const production = await timed(ctx, stages, "promote", async () => {
-      const { revision, reused } = await promoteCandidate(ctx, spec.jobDefinition.name, judged);
+      const { revision, reused } = await promoteToProduction(ctx, spec, judged, {
+        by: "batchship (automatic: canary passed)",
+        person: false,
+        canary: { jobId: canary.jobId, summary: canary.summary },
+      });
       ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
     });
@@ -98,11 +122,34 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
     return result;
   } catch (error) {
     if (error instanceof BatchshipError) {
-      result.error = errorFields(error);
+      result.error = error.toJSON();
       return result;
     }
     throw error;
   }
+}
+
+type RunningCanary = Omit<CanaryResult, "result"> & { result: "running" };
+
+/**
+ * `wait: false`: submit the canary (or find it) and leave it running. A canary that has already
+ * finished — this release ran before — is judged as usual, so the answer is never staler than AWS.
+ */
+async function canaryWithoutWaiting(ctx: EngineContext, input: CanaryInput): Promise<CanaryResult | RunningCanary> {
+  if (input.candidate.tags[TAG.canary] !== undefined) return runCanary(ctx, input);
+  const { job, fallbackUsed } = await startCanary(ctx, input);
+  if (isTerminal(job)) return runCanary(ctx, input);
+  const { canary } = input.spec;
+  return {
+    jobId: job.jobId,
+    jobQueue: fallbackUsed ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue,
+    fallbackUsed,
+    size: job.arraySize ?? 1,
+    summary: countsOf(job),
+    result: "running",
+    reason: "submitted; not followed (wait: false)",
+    failedChildren: [],
+  };
 }
 
 /** The canary's verdict lives on the candidate revision, where `promote` reads it later. */
@@ -118,18 +165,9 @@ async function recordVerdict(
   return { ...candidate, tags: { ...candidate.tags, ...tags } };
 }
 
-function canarySummary(canary: CanaryResult): NonNullable<ReleaseResult["canary"]> {
+function canarySummary(canary: CanaryResult | RunningCanary): NonNullable<ReleaseResult["canary"]> {
   const { jobId, jobQueue, summary, result, fallbackUsed, failedChildren, reason } = canary;
   return { jobId, jobQueue, summary, result, fallbackUsed, failedChildren, ...(reason === undefined ? {} : { reason }) };
 }
 
-export function errorFields(error: BatchshipError): NonNullable<ReleaseResult["error"]> {
-  return {
-    code: error.code,
-    message: error.message,
-    retryable: error.retryable,
-    ...(error.hint === undefined ? {} : { hint: error.hint }),
-    ...(error.awsErrorName === undefined ? {} : { awsErrorName: error.awsErrorName }),
-  };
-}
 

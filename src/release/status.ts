@@ -1,5 +1,8 @@
 import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineContext } from "./context.js";
+import { driftBetween, type Drift } from "./gitops/drift.js";
+import { ledgerOf } from "./gitops/hold.js";
+import type { PromotionHold } from "./gitops/record.js";
 import { candidateName, imageOf } from "./job-definition.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { promotionOf } from "./stages/promote.js";
@@ -20,8 +23,19 @@ export interface PipelineStatus {
   production: RevisionSummary | null;
   /** Newest candidates first. */
   candidates: (RevisionSummary & { promoted: boolean })[];
-  /** Candidates whose canary passed and that were never promoted, newest first. */
+  /** Candidates newer than production's whose canary passed and that were never promoted, newest first. */
   awaitingPromotion: RevisionSummary[];
+  /** GitOps: the release record and hold at the tip of the releases branch. */
+  ledger?: {
+    repository: string;
+    branch: string;
+    path: string;
+    holdPath: string;
+    record: { releaseId: string; image: string; commit: string; recordCommit: string | null; promotedBy: string; promotedAt: string } | null;
+    hold: PromotionHold | null;
+  };
+  /** GitOps: the production revision git does not explain, with both sides; null when they agree. */
+  drift: Drift | null;
 }
 
 const CANDIDATES_SHOWN = 5;
@@ -33,16 +47,44 @@ export async function pipelineStatus(ctx: EngineContext, spec: PipelineSpec): Pr
     platform.listJobDefinitionRevisions(spec.jobDefinition.name),
     platform.listJobDefinitionRevisions(candidateName(spec)),
   ]);
-  const shown = candidates.slice(0, CANDIDATES_SHOWN).map((c) => {
+  const withPromotion = candidates.map((c) => {
     const releaseId = c.tags[TAG.release];
     return { ...summarize(c), promoted: releaseId !== undefined && promotionOf(production, releaseId) !== undefined };
   });
-  return {
+  // Only candidates newer than the one production runs await promotion: an older one that passed
+  // was overtaken, and promoting it would move production backwards.
+  const live = production[0]?.tags[TAG.candidate];
+  const liveRevision = candidates.find((c) => c.arn === live)?.revision ?? 0;
+  const status: PipelineStatus = {
     pipeline: spec.name,
     production: production[0] ? summarize(production[0]) : null,
-    candidates: shown,
-    awaitingPromotion: shown.filter((c) => c.canary === "passed" && !c.promoted).map(({ promoted: _, ...c }) => c),
+    candidates: withPromotion.slice(0, CANDIDATES_SHOWN),
+    awaitingPromotion: withPromotion
+      .filter((c) => c.canary === "passed" && !c.promoted && c.revision > liveRevision)
+      .map(({ promoted: _, ...c }) => c),
+    drift: null,
   };
+  const ledger = ledgerOf(ctx, spec);
+  if (ledger === undefined) return status;
+  const state = await ledger.read(spec.name);
+  const { record } = state;
+  status.ledger = {
+    ...ledger.where(spec.name),
+    record:
+      record === null
+        ? null
+        : {
+            releaseId: record.releaseId,
+            image: record.image.uri,
+            commit: record.commit,
+            recordCommit: state.recordCommit,
+            promotedBy: record.promotedBy,
+            promotedAt: record.promotedAt,
+          },
+    hold: state.hold,
+  };
+  status.drift = driftBetween(production[0], state);
+  return status;
 }
 
 function summarize(revision: JobDefinitionRevision): RevisionSummary {

@@ -13,6 +13,8 @@ export const TAG = {
   canaryJob: "batchship:canary-job",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
+  /** GitOps: the ledger commit whose release record this production revision was registered from. */
+  recordCommit: "batchship:record-commit",
 } as const;
 
 export type CanaryVerdict = "passed" | "failed";

@@ -13,6 +13,8 @@ const NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 // AWS Batch: job definition and queue names are up to 128 letters, digits, hyphens, underscores.
 const BATCH_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+// The production name, with room for the "-canary" suffix within Batch's 128 characters.
+const JOB_DEFINITION_NAME = /^[A-Za-z0-9_-]{1,121}$/;
 // ECR repository name, or a full image reference without tag/digest.
 const IMAGE_REPOSITORY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._\/-][a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -27,7 +29,9 @@ const relativePath = z
   .min(1)
   .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
     message: "must be a path inside the repository (relative, no '..')",
-  });
+  })
+  // It reaches the build tool's command line: it must never read as an option.
+  .refine((p) => !p.startsWith("-"), { message: "must not start with '-'" });
 
 /**
  * A cross-field check runs only when the fields it compares parsed cleanly. Zod's default skips
@@ -61,7 +65,9 @@ export const ImageSpec = z
     repository: z
       .string()
       .regex(IMAGE_REPOSITORY, "must be an ECR repository name (etl) or an image URI without tag")
-      .describe("ECR repository name (created if missing, tags IMMUTABLE) or a full image URI"),
+      .describe(
+        "ECR repository name (created if missing, tags IMMUTABLE) or a full image URI; with build.backend local, a full reference to any OCI registry (127.0.0.1:5000/etl)",
+      ),
     context: relativePath.default(".").describe("Build context folder, relative to the repository root"),
     dockerfile: relativePath
       .default("Dockerfile")
@@ -94,20 +100,45 @@ export const ImageSpec = z
   })
   .describe("The container image to build and push");
 
-export const BuildSpec = z
+const BUILD_TIMEOUT_MINUTES = z
+  .number()
+  .int()
+  .min(5)
+  .max(2160)
+  .default(60)
+  .describe("Build timeout in minutes (CodeBuild allows 5-2160)");
+
+const CodeBuildBuildSpec = z
   .strictObject({
-    backend: z.literal("codebuild").default("codebuild").describe("Build service"),
+    backend: z.literal("codebuild").default("codebuild").describe("AWS CodeBuild, pushing to Amazon ECR"),
     project: z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be a CodeBuild project name")
       .describe("CodeBuild project that runs the shipped buildspec.yml"),
-    timeoutMinutes: z
-      .number()
-      .int()
-      .min(5)
-      .max(2160)
-      .default(60)
-      .describe("Build timeout in minutes (CodeBuild allows 5-2160)"),
+    timeoutMinutes: BUILD_TIMEOUT_MINUTES,
+  })
+  .describe("Build with AWS CodeBuild");
+
+const LocalBuildSpec = z
+  .strictObject({
+    backend: z
+      .literal("local")
+      .describe("This machine: the first working of docker, podman, buildah; pushes to any OCI registry"),
+    // Always present in the parsed spec so the engine can label any build the same way.
+    project: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be letters, digits, '-' or '_'")
+      .default("local")
+      .describe("Label of local builds (the prefix of their build ids)"),
+    timeoutMinutes: BUILD_TIMEOUT_MINUTES.describe("Build timeout in minutes; the local builder is stopped then"),
+  })
+  .describe("Build on this machine");
+
+// `backend` may be left out: it then means codebuild, as before the local backend existed.
+export const BuildSpec = z
+  .discriminatedUnion("backend", [CodeBuildBuildSpec, LocalBuildSpec], {
+    // Only for an unknown backend; other problems (build left empty…) keep their own message.
+    error: (issue) => (issue.code === "invalid_union" ? "must be codebuild or local" : undefined),
   })
   .describe("How the image is built");
 
@@ -119,7 +150,7 @@ export const JobDefinitionSpec = z
   .strictObject({
     name: z
       .string()
-      .regex(BATCH_NAME, "must be 1-128 letters, digits, '-' or '_'")
+      .regex(JOB_DEFINITION_NAME, "must be 1-121 letters, digits, '-' or '_' (the candidate adds '-canary')")
       .describe("Production job definition name; candidates are registered as <name>-canary"),
     platformCapabilities: z
       .array(z.enum(["EC2", "FARGATE"]))
@@ -137,6 +168,12 @@ export const JobDefinitionSpec = z
     retryStrategy: awsObject("retryStrategy").default({}).describe("AWS Batch retryStrategy"),
     timeout: awsObject("timeout").default({}).describe("AWS Batch timeout"),
     parameters: stringMap("parameters").default({}).describe("Default job parameters"),
+    platform: z
+      .enum(["batch", "local"])
+      .default("batch")
+      .describe(
+        "Where revisions are registered and the canary runs: batch (AWS Batch) or local (containers on this machine, revisions in the local state store); local needs build.backend: local",
+      ),
     tags: stringMap("tags")
       .superRefine((tags, ctx) => {
         for (const key of Object.keys(tags)) {
@@ -209,12 +246,36 @@ export const CanarySpec = z
   })
   .describe("The canary array job that must pass before promotion");
 
+export const GitOpsSpec = z
+  .strictObject({
+    repository: z
+      .string()
+      .min(1)
+      // Credentials come from BATCHSHIP_GIT_TOKEN or the SSH agent; a URL ends up in logs.
+      .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/@]*:[^/@]*@/i.test(url), {
+        message: "must not contain credentials: set BATCHSHIP_GIT_TOKEN or use an SSH agent",
+      })
+      .optional()
+      .describe("Clone URL of the repository holding release records; default: the origin of the repository holding this pipeline file"),
+    branch: z
+      .string()
+      .regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._\/-]+$/, "must be a branch name")
+      .default("batchship/releases")
+      .describe("Branch the release records are committed to; pushes to it are reconciled, never released"),
+    path: relativePath
+      .refine((p) => p.endsWith(".json"), { message: "must end with .json" })
+      .default("releases/{pipeline}.json")
+      .describe("Record file in that branch; {pipeline} is the pipeline name. The hold lives beside it as <name>.hold.json"),
+  })
+  .describe("GitOps: promotions, rollbacks and holds are commits to a release record in git, and Batch is made to match it");
+
 export const PromotionSpec = z
   .strictObject({
     mode: z
       .enum(["auto", "manual"])
       .default("auto")
       .describe("auto: promote when the canary passes; manual: wait for `batchship promote`"),
+    gitops: GitOpsSpec.optional(),
   })
   .describe("How a passing candidate becomes the production revision");
 
@@ -230,7 +291,14 @@ export const PipelineSpec = z.strictObject({
   jobDefinition: JobDefinitionSpec,
   canary: CanarySpec,
   promotion: PromotionSpec.default({ mode: "auto" }),
-});
+})
+  // The local job platform runs images from the machine's builder and registry; the codebuild
+  // backend pushes to ECR, which local containers cannot pull without AWS credentials.
+  .refine((spec) => (spec.build.backend === "local") === (spec.jobDefinition.platform === "local"), {
+    message: "jobDefinition.platform local and build.backend local go together",
+    path: ["jobDefinition", "platform"],
+    when: whenFieldsValid("build", "jobDefinition"),
+  });
 
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
 export type CanarySpec = z.infer<typeof CanarySpec>;

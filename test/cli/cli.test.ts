@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../emulator/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
@@ -117,9 +118,18 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
     const commit = await runCli(["release", "-p", file, "--commit", "0".repeat(40)], env);
     const branch = await runCli(["release", "-p", file, "--branch", "bad..name"], env);
     const option = await runCli(["release", "-p", file, "--commit", "--upload-pack=touch"], env);
+    execFileSync("git", ["branch", "feature/x"], { cwd: repo.dir });
     const untracked = await runCli(["release", "-p", file, "--branch", "feature/x"], env);
+    execFileSync("git", ["checkout", "-q", "-b", "side"], { cwd: repo.dir });
+    const sideCommit = await repo.commit({ "side.txt": "side\n" });
+    execFileSync("git", ["checkout", "-q", "main"], { cwd: repo.dir });
+    const offBranch = await runCli(["release", "-p", file, "--commit", sideCommit, "--branch", "main"], env);
 
-    expect([flag.code, commit.code, branch.code, option.code, untracked.code]).toEqual([2, 2, 2, 2, 2]);
+    expect([flag.code, commit.code, branch.code, option.code, untracked.code, offBranch.code]).toEqual([2, 2, 2, 2, 2, 2]);
+    expect(offBranch.stderr).toMatch(/Commit [0-9a-f]{12} is not on branch main/);
+    const jsonError = await runCli(["promote", "-p", file, "--commit", "0".repeat(40), "--json"], env);
+    expect(jsonError.code).toBe(2);
+    expect(JSON.parse(jsonError.stdout)).toMatchObject({ error: { code: "GIT", message: expect.stringMatching(/resolve commit/) } });
     expect(untracked.stderr).toMatch(/Branch "feature\/x" is not tracked by pipeline cli-usage/);
     expect(commit.stderr).toMatch(/Could not resolve commit/);
     expect(branch.stderr).toMatch(/Invalid branch name/);

@@ -3,11 +3,13 @@ import { promoteRelease } from "../../src/release/promote-release.js";
 import { rollbackPipeline } from "../../src/release/rollback.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { TAG } from "../../src/release/tags.js";
+import { registerCandidate } from "../../src/release/stages/candidate.js";
+import { releaseIdFor } from "../../src/release/release-id.js";
 import { pipelineStatus } from "../../src/release/status.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build", "heartbeat"];
+const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build", "heartbeat", "rebuild", "history", "same-image", "late-again", "overtaken"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -128,6 +130,20 @@ describe("release", () => {
     expect((await pipelineStatus(ctx, spec)).awaitingPromotion).toHaveLength(0);
   });
 
+  it("lists only releases newer than production as awaiting promotion", async () => {
+    const spec = pipeline("overtaken", {}, "manual");
+    const older = randomSha();
+    const newer = randomSha();
+    await runRelease(h.engine().ctx, { spec, commit: older, branch: "main" });
+    await runRelease(h.engine().ctx, { spec, commit: newer, branch: "main" });
+    const { ctx } = h.engine();
+    expect((await pipelineStatus(ctx, spec)).awaitingPromotion.map((a) => a.commit)).toEqual([newer, older]);
+
+    await promoteRelease(ctx, spec, newer);
+
+    expect((await pipelineStatus(ctx, spec)).awaitingPromotion).toEqual([]);
+  });
+
   it("refuses to promote a release whose canary failed", async () => {
     const spec = pipeline("fail");
     h.emulator.jobs.failChildren("fail", [0], { exitCode: 1 });
@@ -173,6 +189,58 @@ describe("release", () => {
     await expect(rollbackPipeline(ctx, spec)).rejects.toMatchObject({ code: "NOTHING_TO_ROLL_BACK" });
   });
 
+  it("after a rollback and a new release, rolls back to what ran before that release", async () => {
+    const spec = pipeline("history");
+    const run = async () => runRelease(h.engine().ctx, { spec, commit: randomSha(), branch: "main" });
+    await run(); // A → history:1
+    const b = await run(); // B → history:2
+    await run(); // C → history:3
+    const { ctx } = h.engine();
+    expect((await rollbackPipeline(ctx, spec)).to.releaseId).toBe(b.releaseId); // → B as history:4
+    const d = await run(); // D → history:5
+    expect(d.production?.revision).toBe(5);
+
+    const second = await rollbackPipeline(ctx, spec);
+
+    expect(second.to).toMatchObject({ revision: 6, releaseId: b.releaseId, image: b.image?.uri });
+  });
+
+  it("gives every release its own candidate, even for an image an earlier release built", async () => {
+    const spec = pipeline("same-image");
+    const first = await runRelease(h.engine().ctx, { spec, commit: randomSha(), branch: "main" });
+    const { ctx } = h.engine();
+    const commit = randomSha();
+
+    const { revision, reused } = await registerCandidate(ctx, {
+      spec,
+      releaseId: releaseIdFor("same-image", commit),
+      commit,
+      imageUri: first.image?.uri ?? "",
+      digest: first.image?.digest ?? "",
+    });
+
+    expect(reused).toBe(false);
+    expect(revision.revision).toBe(2);
+    expect(revision.tags[TAG.canary]).toBeUndefined();
+  });
+
+  it("a canary stopped at its deadline stays failed when the release runs again", async () => {
+    h.emulator.jobs.runFor("late-again", 1000);
+    h.emulator.jobs.failChildren("late-again", [], {});
+    const spec = pipeline("late-again", { timeoutMinutes: 2, runnableTimeoutMinutes: 1, minSuccessRate: 0 });
+    const commit = randomSha();
+    const calls = h.mark();
+
+    const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    const again = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+
+    expect(first.status).toBe("failed");
+    expect(again.status).toBe("failed");
+    expect(again.canary?.jobId).toBe(first.canary?.jobId);
+    expect(calls()("SubmitJob")).toBe(1);
+    expect(await h.engine().ctx.backend.platform.listJobDefinitionRevisions("late-again")).toEqual([]);
+  });
+
   it("reports the failed build phase and registers nothing", async () => {
     h.emulator.builds.failNext({ phase: "BUILD", message: "docker build exited 1" });
     const spec = pipeline("build");
@@ -185,6 +253,20 @@ describe("release", () => {
     expect(result.error?.message).toMatch(/phase BUILD.*docker build exited 1/);
     expect(result.candidate).toBeNull();
     expect(await ctx.backend.platform.listJobDefinitionRevisions("build-canary")).toEqual([]);
+  });
+
+  it("builds again on the next run after a failed build, instead of replaying the failure", async () => {
+    h.emulator.builds.failNext({ phase: "BUILD", message: "network flake" });
+    const spec = pipeline("rebuild");
+    const commit = randomSha();
+    const calls = h.mark();
+
+    const failed = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    const retried = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+
+    expect(failed.error?.code).toBe("BUILD_FAILED");
+    expect(retried.status).toBe("promoted");
+    expect(calls()("StartBuild")).toBe(2);
   });
 
   it("reports build phases and canary counts as they change", async () => {

@@ -107,6 +107,12 @@ describe("parseSpec reports each kind of problem at its line and column", () => 
     ["multi-line build argument", withLine(6, "  repository: etl\n  buildArgs:\n    NOTE: \"a\\nb\""), [
       `${FILE}:8:11: image.buildArgs.NOTE: must be a single line`,
     ]],
+    ["build context that reads as an option", withLine(6, "  repository: etl\n  context: --output=/tmp"), [
+      `${FILE}:7:12: image.context: must not start with '-'`,
+    ]],
+    ["job definition name too long for its candidate", withLine(10, `  name: ${"j".repeat(122)}`), [
+      `${FILE}:10:9: jobDefinition.name: must be 1-121 letters, digits, '-' or '_' (the candidate adds '-canary')`,
+    ]],
     ["bad tag template", withLine(6, "  repository: etl\n  tags: [\"{sha}\", \"{commit}\"]"), [
       `${FILE}:7:19: image.tags[1]: may use letters, digits, '._-' and {sha} {shortSha} {branch}`,
     ]],

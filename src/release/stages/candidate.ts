@@ -14,19 +14,27 @@ export interface CandidateInput {
 }
 
 /**
- * Looks for the candidate revision of this spec and image: a revision under `<name>-canary`
- * whose spec-hash tag matches. Used by the release and, later and elsewhere, by `promote`.
+ * Looks for this release's candidate: a revision under `<name>-canary` tagged with the release
+ * and the spec hash. Each release gets its own candidate even when two commits build the same
+ * image (a revert, a change outside the build context): the canary verdict and the promotion
+ * belong to a release, and sharing a revision would let one release's outcome stand for
+ * another's. Used by the release and, later and elsewhere, by `promote`.
  */
 export async function findCandidate(
   ctx: EngineContext,
   spec: PipelineSpec,
   imageUri: string,
+  releaseId: string,
 ): Promise<JobDefinitionRevision | undefined> {
   const hash = specHash(jobDefinitionBody(spec, imageUri));
-  return findBySpecHash(await ctx.backend.platform.listJobDefinitionRevisions(candidateName(spec)), hash);
+  const revisions = await ctx.backend.platform.listJobDefinitionRevisions(candidateName(spec));
+  return findBySpecHash(
+    revisions.filter((r) => r.tags[TAG.release] === releaseId),
+    hash,
+  );
 }
 
-/** Stage candidate: register `<name>-canary` — never the production name — once per spec. */
+/** Stage candidate: register `<name>-canary` — never the production name — once per release. */
 export async function registerCandidate(
   ctx: EngineContext,
   input: CandidateInput,
@@ -44,7 +52,7 @@ export async function registerCandidate(
   };
   const { value, created } = await findOrCreate(
     ctx,
-    () => findCandidate(ctx, input.spec, input.imageUri),
+    () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId),
     async (): Promise<JobDefinitionRevision> => {
       const registered = await platform.registerJobDefinition(name, body, tags);
       return { name, ...registered, body, tags };

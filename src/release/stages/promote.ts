@@ -23,13 +23,7 @@ export async function promoteCandidate(
   productionName: string,
   candidate: JobDefinitionRevision,
 ): Promise<{ revision: JobDefinitionRevision; reused: boolean }> {
-  if (candidate.tags[TAG.canary] !== "passed") {
-    throw new BatchshipError(
-      "NOT_PROMOTABLE",
-      `Cannot promote ${candidate.name}:${candidate.revision}: its canary ${candidate.tags[TAG.canary] ?? "has not finished"}`,
-      { hint: "only a candidate whose canary passed can be promoted; run `batchship release` for the commit" },
-    );
-  }
+  assertPromotable(candidate);
   const releaseId = candidate.tags[TAG.release] ?? "";
   const { platform } = ctx.backend;
   const tags = { ...candidate.tags, [TAG.candidate]: candidate.arn };
@@ -42,4 +36,15 @@ export async function promoteCandidate(
     },
   );
   return { revision: value, reused: !created };
+}
+
+/** Only a candidate whose canary passed may reach production, by any path. */
+export function assertPromotable(candidate: JobDefinitionRevision): void {
+  if (candidate.tags[TAG.canary] !== "passed") {
+    throw new BatchshipError(
+      "NOT_PROMOTABLE",
+      `Cannot promote ${candidate.name}:${candidate.revision}: its canary ${candidate.tags[TAG.canary] ?? "has not finished"}`,
+      { hint: "only a candidate whose canary passed can be promoted; run `batchship release` for the commit" },
+    );
+  }
 }
