@@ -14,6 +14,10 @@ export const PushPayload = z.object({
     full_name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),
     clone_url: z.string().optional(),
   }),
+  // Only the messages, for loop prevention (batchship's own record commits). Lenient: a payload
+  // whose commits are shaped unexpectedly is still a push, just one without known messages.
+  head_commit: z.object({ message: z.string() }).nullish().catch(null),
+  commits: z.array(z.object({ message: z.string() })).optional().catch(undefined),
 });
 export type PushPayload = z.infer<typeof PushPayload>;
 

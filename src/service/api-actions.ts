@@ -1,18 +1,18 @@
 import { BatchshipError } from "../errors.js";
-import { createEngineContext } from "../release/context.js";
 import { promoteRelease } from "../release/promote-release.js";
 import { rollbackPipeline } from "../release/rollback.js";
 import type { ApiActions } from "../server/api-routes.js";
 import { HttpError } from "../server/http-error.js";
 import { PipelineSpec } from "../spec/schema.js";
+import { engineContextFor } from "./engine-context-for.js";
 import { releaseDetailView, releaseSummaryView } from "./release-view.js";
 import type { ServiceState } from "./service-state.js";
 
 /** The JSON API over the store and the engine. Promote and rollback run in the request: a few AWS calls. */
 export function createApiActions(state: ServiceState, links: (id: string) => string): ApiActions {
   const { store, logger } = state;
-  const engineFor = (spec: PipelineSpec) =>
-    createEngineContext(state.backendFor(spec), { polling: { retryDelayMs: Math.min(2_000, state.config.pollIntervalMs) } });
+  // GitOps specs get their ledger: promote and rollback are record commits first.
+  const engineFor = (spec: PipelineSpec) => engineContextFor(state, spec);
 
   return {
     listReleases: (options) => store.releases.list(options).map((r) => releaseSummaryView(r, links)),
@@ -27,7 +27,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
         throw new HttpError(409, "NOT_PROMOTABLE", `Cannot promote ${id}: it is ${release.status}, not awaiting promotion`);
       }
       const spec = PipelineSpec.parse(JSON.parse(release.specJson));
-      const result = await promoteRelease(engineFor(spec), spec, release.commit);
+      const result = await promoteRelease(await engineFor(spec), spec, release.commit);
       const now = state.clock();
       store.transaction(() => {
         store.releases.finish(id, { status: "promoted", production: result.production }, now);
@@ -44,7 +44,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       const spec = state.pipelines().specs.get(name);
       if (spec === undefined) throw new HttpError(404, "PIPELINE_NOT_FOUND", `No pipeline ${name}`);
       try {
-        const result = await rollbackPipeline(engineFor(spec), spec);
+        const result = await rollbackPipeline(await engineFor(spec), spec);
         logger.info("pipeline rolled back through the API", { pipeline: name, from: result.from.arn, to: result.to.arn });
         return result;
       } catch (error) {

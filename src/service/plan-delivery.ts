@@ -1,8 +1,16 @@
+import { isBatchshipRecordCommit, isReleasesBranchPush } from "../git/record-commit-marker.js";
 import { DELETED_SHA, branchOfRef, narrowPush } from "../github/push-payload.js";
 import { releaseIdFor } from "../release/release-id.js";
 import type { NewRelease } from "../store/types.js";
 import { HttpError } from "../server/http-error.js";
+import { pipelinesToReconcile, releasesBranchesOf } from "./gitops-routing.js";
 import { pipelinesForPush, pipelinesForRepository, type PipelineSet } from "./pipeline-set.js";
+
+/** A GitOps pipeline whose records a releases-branch push may have changed, with its spec frozen as for a release. */
+export interface PlannedReconcile {
+  pipeline: string;
+  specJson: string;
+}
 
 export interface DeliveryPlan {
   outcome: "accepted" | "ignored" | "ping";
@@ -12,6 +20,8 @@ export interface DeliveryPlan {
   ref?: string;
   after?: string;
   releases: Omit<NewRelease, "deliveryId">[];
+  /** A push to a releases branch: make Batch match these pipelines' records, after answering. */
+  reconciles: PlannedReconcile[];
   /** A push to the config repository: reload the pipelines after answering. */
   reloadPipelines: boolean;
 }
@@ -23,9 +33,15 @@ export interface DeliveryPlan {
 export function planDelivery(
   event: string,
   payload: unknown,
-  context: { pipelines: PipelineSet; configRepository: string | undefined; githubUrl: string },
+  context: {
+    pipelines: PipelineSet;
+    configRepository: string | undefined;
+    githubUrl: string;
+    /** The config checkout's origin URL: the records repository of GitOps specs that name none. */
+    configOrigin?: string | undefined;
+  },
 ): DeliveryPlan {
-  if (event === "ping") return { outcome: "ping", httpStatus: 200, releases: [], reloadPipelines: false };
+  if (event === "ping") return { outcome: "ping", httpStatus: 200, releases: [], reconciles: [], reloadPipelines: false };
   if (event !== "push") return ignored(`event ${event} is not handled`);
 
   const narrowed = narrowPush(payload);
@@ -37,6 +53,29 @@ export function planDelivery(
   if (push.deleted || push.after === DELETED_SHA) return { ...ignored("branch deleted"), ...facts };
   const branch = branchOfRef(push.ref);
   if (branch === undefined) return { ...ignored("not a branch push"), ...facts };
+
+  // Loop prevention: what batchship commits (records, on a releases branch) never releases.
+  if (isReleasesBranchPush(push.ref, releasesBranchesOf(context.pipelines))) {
+    const commits = push.commits?.length ? push.commits : push.head_commit ? [push.head_commit] : [];
+    const messages = commits.map((c) => c.message);
+    const specs = pipelinesToReconcile(
+      context.pipelines,
+      { repository: push.repository.full_name, cloneUrl: push.repository.clone_url, branch, messages },
+      { configOrigin: context.configOrigin, configRepository: context.configRepository, githubUrl: context.githubUrl },
+    );
+    if (specs.length === 0) return { ...ignored(`push to releases branch ${branch}; no pipeline keeps its records here`), ...facts };
+    return {
+      outcome: "accepted",
+      httpStatus: 202,
+      ...facts,
+      reason: `push to releases branch ${branch}: reconcile`,
+      releases: [],
+      reconciles: specs.map((spec) => ({ pipeline: spec.name, specJson: JSON.stringify(spec) })),
+      reloadPipelines: false,
+    };
+  }
+  if (isBatchshipRecordCommit(push.head_commit?.message ?? "")) return { ...ignored("head commit is a batchship record commit"), ...facts };
+
   if (!isConfig && pipelinesForRepository(context.pipelines, push.repository.full_name).length === 0) {
     return { ...ignored("no pipeline names this repository"), ...facts };
   }
@@ -58,10 +97,11 @@ export function planDelivery(
       cloneUrl: spec.source.url ?? defaultUrl,
       specJson: JSON.stringify(spec),
     })),
+    reconciles: [],
     reloadPipelines: isConfig,
   };
 }
 
 function ignored(reason: string): DeliveryPlan {
-  return { outcome: "ignored", httpStatus: 204, reason, releases: [], reloadPipelines: false };
+  return { outcome: "ignored", httpStatus: 204, reason, releases: [], reconciles: [], reloadPipelines: false };
 }

@@ -18,6 +18,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
     pipelines,
     configRepository: state.config.configRepository,
     githubUrl: state.config.githubUrl,
+    configOrigin: state.configOrigin(),
   });
   const now = state.clock();
   const written = await store.commit(() => {
@@ -42,6 +43,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
         statuses.queue(release, { kind: "queued" }, now);
       }
     }
+    for (const reconcile of plan.reconciles) store.reconciles.enqueue({ ...reconcile, deliveryId: delivery.id }, now);
     return { duplicateOf: undefined, queued };
   });
   if (written.duplicateOf !== undefined) return duplicate(state, delivery, written.duplicateOf);
@@ -53,13 +55,15 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
     ...(plan.reason === undefined ? {} : { reason: plan.reason }),
     ...(plan.repository === undefined ? {} : { repository: plan.repository, ref: plan.ref, commit: plan.after }),
     releases: written.queued,
+    ...(plan.reconciles.length > 0 ? { reconciles: plan.reconciles.map((r) => r.pipeline) } : {}),
   });
   if (written.queued.length > 0) state.wakeWorkers();
+  if (plan.reconciles.length > 0) state.wakeReconciler();
   if (plan.reloadPipelines) state.reloadPipelines("push to the config repository", { pull: true });
 
   if (plan.httpStatus === 204) return { status: 204 };
   if (plan.outcome === "ping") return { status: 200, body: { delivery: delivery.id, event: "ping", message: "pong" } };
-  return { status: 202, body: { delivery: delivery.id, releases: written.queued } };
+  return { status: 202, body: { delivery: delivery.id, releases: written.queued, ...(plan.reconciles.length > 0 ? { reconciles: plan.reconciles.map((r) => r.pipeline) } : {}) } };
 }
 
 function duplicate(state: ServiceState, delivery: VerifiedDelivery, httpStatus: number): Reply {

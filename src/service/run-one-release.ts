@@ -1,6 +1,5 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
-import { createEngineContext } from "../release/context.js";
 import type { ReleaseResult } from "../release/result.js";
 import { runRelease } from "../release/run-release.js";
 import { errorFields, type Logger } from "../server/logger.js";
@@ -8,7 +7,8 @@ import { PipelineSpec } from "../spec/schema.js";
 import type { ReleaseOutcome, ReleaseRecord } from "../store/index.js";
 import type { ServiceState } from "./service-state.js";
 import { recordEvents } from "./record-events.js";
-import { abortableSleep, guardBackend, ShutdownError } from "./shutdown-guard.js";
+import { engineContextFor } from "./engine-context-for.js";
+import { abortableSleep, ShutdownError } from "./shutdown-guard.js";
 
 const FETCH_ATTEMPTS = 3;
 
@@ -25,12 +25,8 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
     await fetchCommit(state, mirrors, release, signal, log);
-    const poll = state.config.pollIntervalMs;
-    const ctx = createEngineContext(guardBackend(state.backendFor(spec), signal), {
-      sleep: abortableSleep(signal),
-      observe: recordEvents(state, release.id, log),
-      polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
-    });
+    // A GitOps spec gets its ledger here, so the promotion is a record commit first.
+    const ctx = await engineContextFor(state, spec, { signal, observe: recordEvents(state, release.id, log) });
     const result = await runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
     finish(state, release, result, spec.jobDefinition.name, log);
   } catch (error) {

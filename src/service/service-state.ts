@@ -1,3 +1,4 @@
+import type { ReleaseLedger } from "../release/gitops/ledger.js";
 import type { Backend } from "../release/ports.js";
 import type { ServiceMetrics } from "../server/metrics.js";
 import type { Logger } from "../server/logger.js";
@@ -19,7 +20,13 @@ export interface ServiceState {
   pipelines(): PipelineSet;
   /** One backend per kind for the service's lifetime (SDK clients keep their connections). */
   backendFor(spec: PipelineSpec): Backend;
+  /** The release ledger of a GitOps spec (undefined without `promotion.gitops`), shared per records location. */
+  ledgerFor(spec: PipelineSpec): Promise<ReleaseLedger | undefined>;
+  /** The config checkout's origin URL, as of the last (re)load: default records repository. */
+  configOrigin(): string | undefined;
   wakeWorkers(): void;
+  /** A reconcile was queued: run it when due. */
+  wakeReconciler(): void;
   /** Reloads in the background; reloads never overlap. */
   reloadPipelines(reason: string, options?: { pull?: boolean }): void;
 }

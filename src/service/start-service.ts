@@ -17,7 +17,9 @@ import type { PipelineSpec } from "../spec/schema.js";
 import { openStore } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import type { ServiceConfig } from "./config.js";
+import { configOriginOf, createLedgers } from "./ledgers.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
+import { createReconciler } from "./reconciler.js";
 import { receiveDelivery } from "./receive-delivery.js";
 import { createReportLoop, type ReportLoop } from "./report-loop.js";
 import type { ServiceState } from "./service-state.js";
@@ -37,6 +39,8 @@ export interface ServiceDeps {
   clock?: () => number;
   /** Tests and the local backend plug in here; default: the backend each spec asks for. */
   createBackend?: (spec: PipelineSpec) => Backend;
+  /** Where git credentials (BATCHSHIP_GIT_TOKEN) and BATCHSHIP_CACHE_DIR come from; default: this process's environment. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** `batchship serve`: wires the store, the HTTP server, the workers and the status reporter. */
@@ -52,6 +56,8 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
     throw error;
   }
   logPipelines(logger, pipelines);
+  let configOrigin = await configOriginOf(config.pipelinesDir);
+  const ledgerFor = createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: () => configOrigin });
 
   let publicUrl = config.publicUrl ?? "";
   const links = (id: string): string => `${publicUrl}/api/releases/${encodeURIComponent(id)}`;
@@ -79,12 +85,16 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
       }
       return backend;
     },
+    ledgerFor,
+    configOrigin: () => configOrigin,
     wakeWorkers: () => workers.wake(),
+    wakeReconciler: () => reconciler.wake(),
     reloadPipelines(reason, options = {}) {
       reloading = reloading.then(async () => {
         try {
           if (options.pull) await updateCheckout(config.pipelinesDir);
           pipelines = await loadPipelineSet(config.pipelinesDir, clock());
+          configOrigin = await configOriginOf(config.pipelinesDir);
           logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length });
           logPipelines(logger, pipelines, false);
         } catch (error) {
@@ -100,6 +110,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
     tokenScope: `${config.githubUrl}/`,
   });
   const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
+  const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });
   let reports: ReportLoop | undefined;
   if (config.githubToken !== undefined) {
     const post = createCommitStatusClient({ token: config.githubToken, baseUrl: config.githubApiUrl, timeoutMs: 10_000, userAgent: "batchship" });
@@ -129,9 +140,10 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
   await listen(server, config);
   const port = (server.address() as AddressInfo).port;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
-  logger.info("service listening", { host: config.host, port, pipelines: [...pipelines.specs.keys()], apiEnabled: config.apiToken !== undefined });
+  logger.info("service listening", { host: config.host, port, pipelines: [...pipelines.specs.keys()], apiEnabled: config.apiToken !== undefined, configOrigin: configOrigin ?? null });
 
   workers.start();
+  reconciler.start();
   reports?.start();
 
   let stopping: Promise<void> | undefined;
@@ -144,7 +156,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
         logger.info("service stopping", { releasesInFlight: workers.inFlight() });
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await workers.stop(config.shutdownGraceMs);
+        await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs)]);
         await reports?.stop();
         await reloading;
         server.closeAllConnections();

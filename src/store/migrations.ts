@@ -74,6 +74,23 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX status_reports_due ON status_reports (done_at, next_attempt_at);
   `,
+  // GitOps: reconciles asked for by pushes to a releases branch, durable like releases.
+  `
+  CREATE TABLE reconciles (
+    id INTEGER PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    last_error TEXT,
+    result_json TEXT
+  );
+  CREATE INDEX reconciles_due ON reconciles (status, next_attempt_at);
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -5,6 +5,7 @@ import { BatchshipError } from "../errors.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { migrate } from "./migrations.js";
+import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import { createReleaseTable, type ReleaseTable } from "./releases.js";
 import { createStageEventTable, type StageEventTable } from "./stage-events.js";
 import { createStatusReportTable, type StatusReportTable } from "./status-reports.js";
@@ -15,6 +16,7 @@ export interface Store {
   releases: ReleaseTable;
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
+  reconciles: ReconcileTable;
   /** Runs `unit` in a transaction shared with other units of the same event-loop turn; resolves once committed. */
   commit: GroupCommit["run"];
   /** Runs `unit` in its own transaction, now. */
@@ -52,6 +54,7 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
     releases: createReleaseTable(db),
     stageEvents: createStageEventTable(db),
     statusReports: createStatusReportTable(db),
+    reconciles: createReconcileTable(db),
     commit: (unit) => group.run(unit),
     transaction: (unit) => db.transaction(unit).immediate(),
     isWritable() {

@@ -87,3 +87,20 @@ export interface StatusReportRecord extends NewStatusReport {
   id: number;
   attempts: number;
 }
+
+export type ReconcileState = "queued" | "running" | "done" | "failed";
+
+export interface NewReconcile {
+  pipeline: string;
+  /** The spec as loaded when the push arrived, like a release's. */
+  specJson: string;
+  deliveryId: string;
+}
+
+export interface ReconcileJob extends NewReconcile {
+  id: number;
+  status: ReconcileState;
+  attempts: number;
+  createdAt: number;
+  nextAttemptAt: number;
+}

@@ -1,0 +1,26 @@
+import { createEngineContext, type EngineContext } from "../release/context.js";
+import type { ReleaseObserver } from "../release/events.js";
+import type { PipelineSpec } from "../spec/schema.js";
+import type { ServiceState } from "./service-state.js";
+import { abortableSleep, guardBackend } from "./shutdown-guard.js";
+
+/**
+ * The one way the service builds an engine context: the shared backend (stopped between calls
+ * on shutdown when a signal is given), the configured polls, and for a GitOps spec its ledger —
+ * without which the engine refuses to promote, roll back or reconcile it.
+ */
+export async function engineContextFor(
+  state: ServiceState,
+  spec: PipelineSpec,
+  options: { signal?: AbortSignal; observe?: ReleaseObserver } = {},
+): Promise<EngineContext> {
+  const poll = state.config.pollIntervalMs;
+  const ledger = await state.ledgerFor(spec);
+  const backend = state.backendFor(spec);
+  return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
+    ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),
+    ...(options.observe === undefined ? {} : { observe: options.observe }),
+    polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
+    ...(ledger === undefined ? {} : { ledger }),
+  });
+}

@@ -1,0 +1,90 @@
+import type { Database } from "better-sqlite3";
+import type { NewReconcile, ReconcileJob } from "./types.js";
+
+interface ReconcileRow {
+  id: number;
+  pipeline: string;
+  spec_json: string;
+  delivery_id: string;
+  status: ReconcileJob["status"];
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number;
+}
+
+/**
+ * Reconciles a releases-branch push asked for, written with the delivery so a crash after the
+ * answer loses none. Reconcile reads the branch's tip when it runs, so one queued job per
+ * pipeline is enough: a newer push refreshes it instead of adding another.
+ */
+export interface ReconcileTable {
+  /** Queues a reconcile, or makes the pipeline's queued one due now. Returns its id. */
+  enqueue(job: NewReconcile, now: number): number;
+  /**
+   * Claims the oldest due job (marks it running, counts the attempt), skipping pipelines in
+   * `busy` and pipelines with a reconcile already running.
+   */
+  claimNext(now: number, busy: ReadonlySet<string>): ReconcileJob | undefined;
+  markDone(id: number, resultJson: string, now: number): void;
+  retryLater(id: number, error: string, nextAttemptAt: number): void;
+  markFailed(id: number, error: string, now: number): void;
+  /** Back to queued: jobs that were running when the process stopped (run again; reconcile is idempotent). */
+  requeueRunning(now: number): number;
+  pendingCount(): number;
+}
+
+export function createReconcileTable(db: Database): ReconcileTable {
+  const queuedFor = db.prepare(`SELECT id FROM reconciles WHERE pipeline = ? AND status = 'queued' ORDER BY id LIMIT 1`);
+  const refresh = db.prepare(`UPDATE reconciles SET spec_json = ?, delivery_id = ?, next_attempt_at = MIN(next_attempt_at, ?) WHERE id = ?`);
+  const insert = db.prepare(`
+    INSERT INTO reconciles (pipeline, spec_json, delivery_id, status, created_at, next_attempt_at)
+    VALUES (@pipeline, @specJson, @deliveryId, 'queued', @now, @now)`);
+  const due = db.prepare(`
+    SELECT * FROM reconciles WHERE status = 'queued' AND next_attempt_at <= ?
+      AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
+    ORDER BY next_attempt_at, id`);
+  const start = db.prepare(`UPDATE reconciles SET status = 'running', attempts = attempts + 1 WHERE id = ?`);
+  const done = db.prepare(`UPDATE reconciles SET status = 'done', finished_at = ?, result_json = ?, last_error = NULL WHERE id = ?`);
+  const later = db.prepare(`UPDATE reconciles SET status = 'queued', last_error = ?, next_attempt_at = ? WHERE id = ?`);
+  const failed = db.prepare(`UPDATE reconciles SET status = 'failed', finished_at = ?, last_error = ? WHERE id = ?`);
+  const requeue = db.prepare(`UPDATE reconciles SET status = 'queued', next_attempt_at = ? WHERE status = 'running'`);
+  const pending = db.prepare(`SELECT COUNT(*) AS n FROM reconciles WHERE status IN ('queued', 'running')`);
+
+  const claim = db.transaction((now: number, busy: ReadonlySet<string>) => {
+    const row = (due.all(now) as ReconcileRow[]).find((r) => !busy.has(r.pipeline));
+    if (row === undefined) return undefined;
+    start.run(row.id);
+    return { ...row, status: "running" as const, attempts: row.attempts + 1 };
+  });
+
+  return {
+    enqueue(job, now) {
+      const existing = queuedFor.get(job.pipeline) as { id: number } | undefined;
+      if (existing !== undefined) {
+        refresh.run(job.specJson, job.deliveryId, now, existing.id);
+        return existing.id;
+      }
+      return Number(insert.run({ ...job, now }).lastInsertRowid);
+    },
+    claimNext(now, busy) {
+      const row = claim.immediate(now, busy);
+      return row === undefined
+        ? undefined
+        : {
+            id: row.id,
+            pipeline: row.pipeline,
+            specJson: row.spec_json,
+            deliveryId: row.delivery_id,
+            status: row.status,
+            attempts: row.attempts,
+            createdAt: row.created_at,
+            nextAttemptAt: row.next_attempt_at,
+          };
+    },
+    markDone: (id, resultJson, now) => void done.run(now, resultJson, id),
+    retryLater: (id, error, nextAttemptAt) => void later.run(error, nextAttemptAt, id),
+    markFailed: (id, error, now) => void failed.run(now, error, id),
+    requeueRunning: (now) => requeue.run(now).changes,
+    pendingCount: () => (pending.get() as { n: number }).n,
+  };
+}

@@ -1,0 +1,38 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { openStore, type Store } from "../../src/store/index.js";
+
+let store: Store | undefined;
+afterEach(() => store?.close());
+
+describe("the store's reconcile jobs", () => {
+  it("keeps one queued job per pipeline, waits for busy pipelines, and requeues what a stopped process left running", () => {
+    store = openStore(":memory:");
+    const { reconciles } = store;
+    const first = reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":1}", deliveryId: "d1" }, 10);
+    expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 11)).toBe(first);
+    reconciles.enqueue({ pipeline: "api", specJson: "{}", deliveryId: "d3" }, 12);
+
+    expect(reconciles.claimNext(20, new Set(["etl"]))).toMatchObject({ pipeline: "api", attempts: 1 });
+    const etl = reconciles.claimNext(20, new Set());
+    expect(etl).toMatchObject({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2", status: "running" });
+    // A push while it runs queues another: the running one may have read an older tip.
+    expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":3}", deliveryId: "d4" }, 21)).not.toBe(first);
+    expect(reconciles.claimNext(22, new Set())).toBeUndefined();
+
+    expect(reconciles.requeueRunning(30)).toBe(2);
+    expect(reconciles.pendingCount()).toBe(3);
+    const again = reconciles.claimNext(30, new Set());
+    expect(again?.pipeline).toBe("etl");
+    // One reconcile per pipeline at a time.
+    const other = reconciles.claimNext(30, new Set());
+    expect(other?.pipeline).toBe("api");
+    reconciles.markDone(other?.id ?? 0, "{}", 31);
+    reconciles.retryLater(again?.id ?? 0, "AWS throttled", 100);
+    const last = reconciles.claimNext(40, new Set());
+    expect(last).toMatchObject({ pipeline: "etl" });
+    expect(last?.id).not.toBe(again?.id);
+    reconciles.markFailed(last?.id ?? 0, "spec", 41);
+    expect(reconciles.claimNext(99, new Set())).toBeUndefined();
+    expect(reconciles.claimNext(100, new Set())).toMatchObject({ id: again?.id, attempts: 2 });
+  });
+});
