@@ -46,15 +46,3 @@ export function isReleasesBranchPush(ref: string, releasesBranches: readonly str
   return releasesBranches.includes(branch);
 }
 
-/**
- * The service's one question for a push: may it start a release? No for a push to a releases
- * branch, and no when the pushed head commit is one batchship made.
- */
-export function mayStartRelease(push: {
-  ref: string;
-  headCommitMessage: string | null | undefined;
-  releasesBranches?: readonly string[];
-}): boolean {
-  if (isReleasesBranchPush(push.ref, push.releasesBranches)) return false;
-  return !isBatchshipRecordCommit(push.headCommitMessage ?? "");
-}

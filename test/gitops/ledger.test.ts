@@ -4,7 +4,6 @@ import { ledgerGitEnvironment, redactSecrets } from "../../src/git/git-credentia
 import {
   isBatchshipRecordCommit,
   isReleasesBranchPush,
-  mayStartRelease,
   recordCommitMessage,
   recordPipelineOf,
 } from "../../src/git/record-commit-marker.js";
@@ -139,12 +138,11 @@ describe("loop prevention", () => {
     expect(isBatchshipRecordCommit(ledgerCommits.find((c) => c.message === "typo")?.message ?? "x")).toBe(false);
   });
 
-  it("never starts a release for a push to the releases branch or of a batchship commit", () => {
+  it("tells a push to the releases branch and a batchship commit apart from a release", () => {
     expect(isReleasesBranchPush("refs/heads/batchship/releases")).toBe(true);
     expect(isReleasesBranchPush("refs/heads/main")).toBe(false);
     expect(isReleasesBranchPush("refs/heads/deploy", ["deploy"])).toBe(true);
-    expect(mayStartRelease({ ref: "refs/heads/batchship/releases", headCommitMessage: "a person's edit" })).toBe(false);
-    expect(mayStartRelease({ ref: "refs/heads/main", headCommitMessage: recordCommitMessage("etl", "Promote etl") })).toBe(false);
-    expect(mayStartRelease({ ref: "refs/heads/main", headCommitMessage: "Add a feature" })).toBe(true);
+    expect(isBatchshipRecordCommit(recordCommitMessage("etl", "Promote etl"))).toBe(true);
+    expect(isBatchshipRecordCommit("Add a feature\n\nBatchship-Record is mentioned here, not as a trailer")).toBe(false);
   });
 });
