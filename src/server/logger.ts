@@ -27,7 +27,8 @@ export function createLogger(options: {
   fields?: LogFields;
 }): Logger {
   const min = LEVELS[options.level ?? "info"];
-  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4);
+  // As they appear inside a JSON string.
+  const secrets = (options.secrets ?? []).filter((s) => s.length >= 4).map((s) => JSON.stringify(s).slice(1, -1));
   const now = options.now ?? Date.now;
 
   const make = (bound: LogFields): Logger => {
@@ -35,7 +36,7 @@ export function createLogger(options: {
       if (LEVELS[level] < min) return;
       const entry = { time: new Date(now()).toISOString(), level, msg: message, ...bound, ...fields };
       let line = JSON.stringify(entry, redactKeys);
-      for (const secret of secrets) line = line.split(JSON.stringify(secret).slice(1, -1)).join(REDACTED);
+      for (const secret of secrets) if (line.includes(secret)) line = line.split(secret).join(REDACTED);
       options.write(line);
     };
     return {

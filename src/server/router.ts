@@ -28,7 +28,7 @@ export interface Route {
 export function createRouter(routes: readonly Route[], logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
   const compiled = routes.map((route) => ({ ...route, segments: route.path.split("/").filter(Boolean) }));
   return (request, response) => {
-    const url = new URL(request.url ?? "/", "http://localhost");
+    const url = parseTarget(request.url ?? "/");
     const segments = url.pathname.split("/").filter(Boolean);
     const matches = compiled
       .map((route) => ({ route, params: match(route.segments, segments) }))
@@ -55,6 +55,19 @@ export function createRouter(routes: readonly Route[], logger: Logger): (request
       },
     );
   };
+}
+
+// A plain path (what GitHub and API clients send) is split by hand; anything else goes through URL.
+const PLAIN_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+
+function parseTarget(target: string): { pathname: string; searchParams: URLSearchParams } {
+  const q = target.indexOf("?");
+  const pathname = q === -1 ? target : target.slice(0, q);
+  if (PLAIN_PATH.test(pathname) && !pathname.includes("/.") && !pathname.includes("//") && !target.includes("#")) {
+    return { pathname, searchParams: new URLSearchParams(q === -1 ? "" : target.slice(q + 1)) };
+  }
+  const url = new URL(target, "http://localhost");
+  return { pathname: url.pathname, searchParams: url.searchParams };
 }
 
 function match(pattern: string[], actual: string[]): Record<string, string> | undefined {

@@ -10,9 +10,8 @@ import type { ServiceState } from "./service-state.js";
  */
 export async function receiveDelivery(state: ServiceState, delivery: VerifiedDelivery): Promise<Reply> {
   const { store, logger, metrics, statuses } = state;
-  const previous = store.deliveries.get(delivery.id);
-  if (previous !== undefined) return duplicate(state, delivery, previous.httpStatus);
-
+  // No read before the write: the insert itself tells a redelivery apart, inside the commit, and
+  // a duplicate is answered only once the first copy's commit is durable.
   const pipelines = state.pipelines();
   const plan = planDelivery(delivery.event, delivery.payload, {
     pipelines,
@@ -22,10 +21,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
   });
   const now = state.clock();
   const written = await store.commit(() => {
-    // Checked again inside the transaction: two copies may arrive in the same batch.
-    const raced = store.deliveries.get(delivery.id);
-    if (raced !== undefined) return { duplicateOf: raced.httpStatus, queued: [] as string[] };
-    store.deliveries.insert({
+    const isNew = store.deliveries.insertIfNew({
       id: delivery.id,
       event: delivery.event,
       receivedAt: now,
@@ -36,6 +32,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
       ...(plan.ref === undefined ? {} : { ref: plan.ref }),
       ...(plan.after === undefined ? {} : { after: plan.after }),
     });
+    if (!isNew) return { duplicateOf: store.deliveries.httpStatusOf(delivery.id) ?? plan.httpStatus, queued: [] as string[] };
     const queued: string[] = [];
     for (const release of plan.releases) {
       if (store.releases.enqueue({ ...release, deliveryId: delivery.id }, now)) {
@@ -49,7 +46,9 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
   if (written.duplicateOf !== undefined) return duplicate(state, delivery, written.duplicateOf);
 
   metrics.deliveries.inc({ outcome: plan.outcome });
-  logger.info(`delivery ${plan.outcome}`, {
+  // Accepted deliveries are in the store and the metrics, and their releases log as they run:
+  // their line is debug, off the hot path. Ignored ones say why at info (a misconfigured webhook).
+  (plan.outcome === "accepted" ? logger.debug : logger.info)(`delivery ${plan.outcome}`, {
     deliveryId: delivery.id,
     event: delivery.event,
     ...(plan.reason === undefined ? {} : { reason: plan.reason }),

@@ -56,12 +56,25 @@ export function renderTags(templates: string[], facts: CommitFacts): string[] {
  * matches one level, `release/**` any depth); a pattern starting with `!` excludes.
  */
 export function branchMatches(patterns: string[], branch: string): boolean {
-  const include = patterns.filter((p) => !p.startsWith("!"));
-  const exclude = patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
-  const options = { dot: true };
-  return (
-    include.length > 0 &&
-    picomatch.isMatch(branch, include, options) &&
-    (exclude.length === 0 || !picomatch.isMatch(branch, exclude, options))
-  );
+  return branchMatcher(patterns)(branch);
+}
+
+// Compiling a glob costs far more than matching it, and the service matches every push against
+// the same few pipelines' patterns: compiled matchers are kept per pattern list.
+const matchers = new Map<string, (branch: string) => boolean>();
+
+function branchMatcher(patterns: string[]): (branch: string) => boolean {
+  const key = patterns.join("\0");
+  let matcher = matchers.get(key);
+  if (matcher === undefined) {
+    const include = patterns.filter((p) => !p.startsWith("!"));
+    const exclude = patterns.filter((p) => p.startsWith("!")).map((p) => p.slice(1));
+    const options = { dot: true };
+    const included = include.length > 0 ? picomatch(include, options) : () => false;
+    const excluded = exclude.length > 0 ? picomatch(exclude, options) : () => false;
+    matcher = (branch) => included(branch) && !excluded(branch);
+    if (matchers.size >= 1000) matchers.clear();
+    matchers.set(key, matcher);
+  }
+  return matcher;
 }

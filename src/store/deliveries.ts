@@ -17,6 +17,10 @@ export interface DeliveryTable {
   /** The delivery recorded under this `X-GitHub-Delivery` id, if any. */
   get(id: string): DeliveryRecord | undefined;
   insert(delivery: DeliveryRecord): void;
+  /** Inserts the delivery unless its id is recorded already; false for a redelivery. One statement, no read first. */
+  insertIfNew(delivery: DeliveryRecord): boolean;
+  /** The HTTP status the first copy of this delivery was answered with. */
+  httpStatusOf(id: string): number | undefined;
   countByOutcome(): Record<string, number>;
 }
 
@@ -25,6 +29,10 @@ export function createDeliveryTable(db: Database): DeliveryTable {
   const insert = db.prepare(`
     INSERT INTO deliveries (id, event, received_at, outcome, http_status, reason, repository, ref, after)
     VALUES (@id, @event, @receivedAt, @outcome, @httpStatus, @reason, @repository, @ref, @after)`);
+  const insertIfNew = db.prepare(`
+    INSERT INTO deliveries (id, event, received_at, outcome, http_status, reason, repository, ref, after)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`);
+  const httpStatus = db.prepare(`SELECT http_status FROM deliveries WHERE id = ?`).pluck();
   const counts = db.prepare(`SELECT outcome, COUNT(*) AS n FROM deliveries GROUP BY outcome`);
   return {
     get(id) {
@@ -44,6 +52,13 @@ export function createDeliveryTable(db: Database): DeliveryTable {
     },
     insert(d) {
       insert.run({ reason: null, repository: null, ref: null, after: null, ...d });
+    },
+    insertIfNew(d) {
+      const { changes } = insertIfNew.run(d.id, d.event, d.receivedAt, d.outcome, d.httpStatus, d.reason ?? null, d.repository ?? null, d.ref ?? null, d.after ?? null);
+      return changes > 0;
+    },
+    httpStatusOf(id) {
+      return httpStatus.get(id) as number | undefined;
     },
     countByOutcome() {
       const out: Record<string, number> = {};

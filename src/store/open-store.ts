@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, resolve } from "node:path";
 import DatabaseConstructor, { type Database } from "better-sqlite3";
 import { BatchshipError } from "../errors.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
@@ -17,7 +17,7 @@ export interface Store {
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
   reconciles: ReconcileTable;
-  /** Runs `unit` in a transaction shared with other units of the same event-loop turn; resolves once committed. */
+  /** Runs `unit` in a transaction shared with the other units waiting for a commit; resolves once committed (and, with sync full, fsynced). */
   commit: GroupCommit["run"];
   /** Runs `unit` in its own transaction, now. */
   transaction<T>(unit: () => T): T;
@@ -48,7 +48,8 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
       cause: error,
     });
   }
-  const group = createGroupCommit(db);
+  // synchronous=FULL: group commits sync the WAL themselves, off the event loop (see group-commit.ts).
+  const group = createGroupCommit(db, options.sync === "normal" || path === ":memory:" ? {} : { walPath: `${resolve(path)}-wal` });
   return {
     deliveries: createDeliveryTable(db),
     releases: createReleaseTable(db),
@@ -66,6 +67,9 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
         return false;
       }
     },
-    close: () => db.close(),
+    close() {
+      group.close();
+      db.close();
+    },
   };
 }
