@@ -100325,10 +100325,23 @@ function renderTags(templates, facts) {
   return [...new Set(tags)];
 }
 function branchMatches(patterns, branch) {
-  const include = patterns.filter((p4) => !p4.startsWith("!"));
-  const exclude = patterns.filter((p4) => p4.startsWith("!")).map((p4) => p4.slice(1));
-  const options = { dot: true };
-  return include.length > 0 && import_picomatch.default.isMatch(branch, include, options) && (exclude.length === 0 || !import_picomatch.default.isMatch(branch, exclude, options));
+  return branchMatcher(patterns)(branch);
+}
+var matchers = /* @__PURE__ */ new Map();
+function branchMatcher(patterns) {
+  const key = patterns.join("\0");
+  let matcher = matchers.get(key);
+  if (matcher === void 0) {
+    const include = patterns.filter((p4) => !p4.startsWith("!"));
+    const exclude = patterns.filter((p4) => p4.startsWith("!")).map((p4) => p4.slice(1));
+    const options = { dot: true };
+    const included = include.length > 0 ? (0, import_picomatch.default)(include, options) : () => false;
+    const excluded = exclude.length > 0 ? (0, import_picomatch.default)(exclude, options) : () => false;
+    matcher = (branch) => included(branch) && !excluded(branch);
+    if (matchers.size >= 1e3) matchers.clear();
+    matchers.set(key, matcher);
+  }
+  return matcher;
 }
 
 // src/load-pipeline.ts
@@ -101086,6 +101099,11 @@ function stuckReason(minutes, reasons, onFallback) {
   return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}`;
 }
 
+// src/release/result.ts
+function startedResult(facts) {
+  return { ...facts, status: "failed", build: null, image: null, candidate: null, canary: null, production: null, stages: [] };
+}
+
 // src/release/stages/build.ts
 async function buildImage(ctx, input2) {
   const { registry: registry3, builder } = ctx.backend;
@@ -101188,20 +101206,8 @@ async function timed(ctx, records, stage, run2) {
 async function runRelease(ctx, request) {
   const { spec, commit, branch } = request;
   const releaseId = releaseIdFor(spec.name, commit);
-  const stages = [];
-  const result = {
-    releaseId,
-    pipeline: spec.name,
-    commit,
-    branch,
-    status: "failed",
-    build: null,
-    image: null,
-    candidate: null,
-    canary: null,
-    production: null,
-    stages
-  };
+  const result = startedResult({ releaseId, pipeline: spec.name, commit, branch });
+  const stages = result.stages;
   try {
     if (!branchMatches(spec.source.branches, branch)) {
       throw new BatchshipError("USAGE", `Branch ${JSON.stringify(branch)} is not tracked by pipeline ${spec.name}`, {

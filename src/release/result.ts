@@ -36,3 +36,8 @@ export interface ReleaseResult {
   hold?: { reason: string; by: string; at: string };
   error?: ErrorJson;
 }
+
+/** A release with nothing done yet; stages fill it in. */
+export function startedResult(facts: Pick<ReleaseResult, "releaseId" | "pipeline" | "commit" | "branch">): ReleaseResult {
+  return { ...facts, status: "failed", build: null, image: null, candidate: null, canary: null, production: null, stages: [] };
+}

@@ -6,7 +6,7 @@ import { branchMatches, renderTags } from "../spec/templates.js";
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { releaseIdFor } from "./release-id.js";
-import type { ReleaseResult, StageRecord } from "./result.js";
+import { startedResult, type ReleaseResult } from "./result.js";
 import { buildImage, type BuiltImage } from "./stages/build.js";
 import { registerCandidate } from "./stages/candidate.js";
 import { promotionHold } from "./gitops/hold.js";
@@ -40,20 +40,8 @@ export interface ReleaseRequest {
 export async function runRelease(ctx: EngineContext, request: ReleaseRequest): Promise<ReleaseResult> {
   const { spec, commit, branch } = request;
   const releaseId = releaseIdFor(spec.name, commit);
-  const stages: StageRecord[] = [];
-  const result: ReleaseResult = {
-    releaseId,
-    pipeline: spec.name,
-    commit,
-    branch,
-    status: "failed",
-    build: null,
-    image: null,
-    candidate: null,
-    canary: null,
-    production: null,
-    stages,
-  };
+  const result = startedResult({ releaseId, pipeline: spec.name, commit, branch });
+  const stages = result.stages;
 
   try {
     if (!branchMatches(spec.source.branches, branch)) {

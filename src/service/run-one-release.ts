@@ -1,6 +1,6 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
-import type { ReleaseResult } from "../release/result.js";
+import { startedResult, type ReleaseResult } from "../release/result.js";
 import { runRelease } from "../release/run-release.js";
 import { errorFields, type Logger } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
@@ -81,20 +81,8 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
 
 function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {
   const cause = isBatchshipError(error) ? error : new BatchshipError("ENVIRONMENT", `Release ${release.id} failed: ${error instanceof Error ? error.message : String(error)}`);
-  return {
-    releaseId: release.id,
-    pipeline: release.pipeline,
-    commit: release.commit,
-    branch: release.branch,
-    status: "failed",
-    build: null,
-    image: null,
-    candidate: null,
-    canary: null,
-    production: null,
-    stages: [],
-    error: { code: cause.code, message: cause.message, retryable: cause.retryable, ...(cause.hint ? { hint: cause.hint } : {}) },
-  };
+  const result = startedResult({ releaseId: release.id, pipeline: release.pipeline, commit: release.commit, branch: release.branch });
+  return { ...result, error: cause.toJSON() };
 }
 
 /** The service always waits for the canary; any other engine status would be a bug, kept as failed. */
