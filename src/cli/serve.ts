@@ -41,6 +41,10 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     return 2;
   }
   const logger = createLogger({ write: (line) => process.stdout.write(`${line}\n`), level: config.logLevel, secrets: secretsOf(config) });
+  // Until the service is up a SIGHUP has nothing to reload; without a handler it would end the
+  // process (Node's default), so one is in place from the start.
+  let reload = (): void => logger.info("SIGHUP before the service was up; pipelines are being loaded anyway");
+  process.on("SIGHUP", () => reload());
   let service;
   try {
     service = await startService(config, { logger });
@@ -50,6 +54,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     return 3;
   }
   const running = service;
+  reload = () => running.reload();
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       logger.info("signal received", { signal });
@@ -60,7 +65,6 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     };
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.once("SIGINT", () => stop("SIGINT"));
-    process.on("SIGHUP", () => running.reload());
   });
   return 0;
 }
