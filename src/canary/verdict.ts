@@ -14,7 +14,3 @@ export function passes(canary: Pick<CanarySpec, "arraySize" | "minSuccessRate">,
 export function cannotPass(canary: Pick<CanarySpec, "arraySize" | "minSuccessRate">, counts: StatusCounts): boolean {
   return canary.arraySize - counts.FAILED < requiredSuccesses(canary);
 }
-
-export function successRate(size: number, counts: StatusCounts): number {
-  return size === 0 ? 0 : counts.SUCCEEDED / size;
-}
