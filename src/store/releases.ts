@@ -63,7 +63,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
     VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, 'queued', @now, @now)
     ON CONFLICT (id) DO UPDATE SET
       -- A superseded commit pushed again is wanted again; anything else keeps its history.
-      status = 'queued', seq = excluded.seq, superseded_by = NULL, delivery_id = excluded.delivery_id,
+      status = 'queued', seq = excluded.seq, superseded_by = NULL, finished_at = NULL, delivery_id = excluded.delivery_id,
       branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
     WHERE releases.status = 'superseded'`);
   const nextPipeline = db.prepare(`
