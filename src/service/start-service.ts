@@ -93,9 +93,9 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
       reloading = reloading.then(async () => {
         try {
           if (options.pull) await updateCheckout(config.pipelinesDir);
-          pipelines = await loadPipelineSet(config.pipelinesDir, clock());
+          pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
           configOrigin = await configOriginOf(config.pipelinesDir);
-          logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length });
+          logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
           logPipelines(logger, pipelines, false);
         } catch (error) {
           logger.error("pipelines reload failed; keeping the previous ones", { reason, ...errorFields(error) });
@@ -131,7 +131,9 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
       registry: metrics.registry,
       ready: () => {
         const checks = { storeWritable: store.isWritable(), pipelinesLoaded: pipelines.loadedAt > 0, accepting };
-        return { ok: Object.values(checks).every(Boolean), checks };
+        // Informational: failing readiness would also stop the config push that fixes the file.
+        const warnings = pipelines.kept.map((k) => `${k.file} has problems; pipeline ${k.pipeline} runs its last good copy`);
+        return { ok: Object.values(checks).every(Boolean), checks, warnings };
       },
     }),
     ...apiRoutes(createApiActions(state, links), config.apiToken),
@@ -182,7 +184,15 @@ function listen(server: Server, config: ServiceConfig): Promise<void> {
 
 function logPipelines(logger: Logger, set: PipelineSet, summary = true): void {
   if (summary) logger.info("pipelines loaded", { pipelines: [...set.specs.keys()], problems: set.problems.length });
-  for (const problem of set.problems) logger.warn("pipeline file skipped", { problem });
+  const keptLines = new Set(set.kept.flatMap((k) => k.problems));
+  for (const problem of set.problems) if (!keptLines.has(problem)) logger.warn("pipeline file skipped", { problem });
+  for (const k of set.kept) {
+    for (const problem of k.problems) logger.error("pipeline file has problems; keeping its last good copy", { pipeline: k.pipeline, since: new Date(k.since).toISOString(), problem });
+  }
+}
+
+function keptFields(set: PipelineSet): { file: string; pipeline: string; since: string }[] {
+  return set.kept.map((k) => ({ file: k.file, pipeline: k.pipeline, since: new Date(k.since).toISOString() }));
 }
 
 /** SDK clients hold sockets open; a stopping service closes them so the process can exit. */

@@ -8,7 +8,7 @@ import { pushPayload } from "./deliveries.js";
 
 const RECORDS = { branch: "batchship/releases", path: "releases/{pipeline}.json" };
 const CONFIG_ORIGIN = "https://github.com/acme/deploy.git";
-const set = (...specs: ReturnType<typeof makeSpec>[]): PipelineSet => ({ specs: new Map(specs.map((s) => [s.name, s])), problems: [], loadedAt: 1 });
+const set = (...specs: ReturnType<typeof makeSpec>[]): PipelineSet => ({ specs: new Map(specs.map((s) => [s.name, s])), problems: [], kept: [], files: new Map(), loadedAt: 1 });
 const pipelines = set(
   makeSpec({ name: "etl", source: { repository: "acme/etl", branches: ["main"] }, promotion: { mode: "auto", gitops: RECORDS } }),
   makeSpec({ name: "api", source: { repository: "acme/api", branches: ["main"] }, promotion: { mode: "auto", gitops: { ...RECORDS, repository: "git@github.com:acme/records.git", branch: "records" } } }),

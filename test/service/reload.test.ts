@@ -22,6 +22,7 @@ let github: GitHubStandIn;
 
 const RELOADED = "pipelines reloaded";
 const RELOAD_FAILED = "pipelines reload failed; keeping the previous ones";
+const KEPT = "pipeline file has problems; keeping its last good copy";
 
 beforeAll(async () => {
   [emu, app, github] = await Promise.all([startEmulator(), createTestRepo(), startGitHubStandIn()]);
@@ -111,16 +112,27 @@ describe("batchship serve: SIGHUP reloads the pipeline files", () => {
     expect(await releaseDone(service, pushed.id)).toMatchObject({ status: "promoted", error: null });
   });
 
-  it("a pipeline file broken in place is skipped like any other (documented: per file, not the last good copy)", async () => {
+  it("a pipeline file broken in place keeps its last good copy: logged as an error, shown on /readyz, its pushes still release", async () => {
     await writeFile(join(dirs.pipelines, "reload-b.yml"), "apiVersion: batchship/v1\nname: reload-b\n");
     const { line, mark } = await sighup(service);
-    expect(line).toMatchObject({ msg: RELOADED, pipelines: ["reload-a"] });
-    await skippedAfter(service, mark, "reload-b.yml");
-    expect((await pushApp(service, "reload-b", "while broken")).status).toBe(204);
+    const file = join(dirs.pipelines, "reload-b.yml");
+    expect(line).toMatchObject({ msg: RELOADED, pipelines: ["reload-a", "reload-b"], kept: [{ file, pipeline: "reload-b" }] });
+    const kept = await service.waitForLog((l) => service.logs.indexOf(l) >= mark && l.msg === KEPT && String(l.problem).includes(file), 5_000);
+    expect(kept).toMatchObject({ level: "error", pipeline: "reload-b" });
+    expect(String(kept.problem)).toMatch(/reload-b\.yml:\d+:\d+: /);
+    const ready = await fetch(`${service.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as any).warnings).toEqual([expect.stringContaining(file)]);
+
+    const pushed = await pushApp(service, "reload-b", "while broken");
+    expect(pushed.status).toBe(202);
+    expect(pushed.body.releases).toEqual([pushed.id]);
+    expect(await releaseDone(service, pushed.id)).toMatchObject({ status: "promoted", pipeline: "reload-b", error: null });
 
     await dirs.writePipeline("reload-b", pipelineYaml("reload-b"));
     await rm(join(dirs.pipelines, "zz-broken.yml"));
-    expect((await sighup(service)).line).toMatchObject({ msg: RELOADED, pipelines: ["reload-a", "reload-b"], problems: 0 });
+    expect((await sighup(service)).line).toMatchObject({ msg: RELOADED, pipelines: ["reload-a", "reload-b"], problems: 0, kept: [] });
+    expect(((await (await fetch(`${service.url}/readyz`)).json()) as any).warnings).toBeUndefined();
   });
 
   it("a reload that fails (the folder cannot be read) keeps the previous pipelines", async () => {
