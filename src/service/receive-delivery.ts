@@ -19,29 +19,23 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
     githubUrl: state.config.githubUrl,
     configOrigin: state.configOrigin(),
   });
-  const now = state.clock();
-  const written = await store.commit(() => {
-    const isNew = store.deliveries.insertIfNew({
+  const written = await store.recordDelivery({
+    delivery: {
       id: delivery.id,
       event: delivery.event,
-      receivedAt: now,
+      receivedAt: state.clock(),
       outcome: plan.outcome,
       httpStatus: plan.httpStatus,
       ...(plan.reason === undefined ? {} : { reason: plan.reason }),
       ...(plan.repository === undefined ? {} : { repository: plan.repository }),
       ...(plan.ref === undefined ? {} : { ref: plan.ref }),
       ...(plan.after === undefined ? {} : { after: plan.after }),
-    });
-    if (!isNew) return { duplicateOf: store.deliveries.httpStatusOf(delivery.id) ?? plan.httpStatus, queued: [] as string[] };
-    const queued: string[] = [];
-    for (const release of plan.releases) {
-      if (store.releases.enqueue({ ...release, deliveryId: delivery.id }, now)) {
-        queued.push(release.id);
-        statuses.queue(release, { kind: "queued" }, now);
-      }
-    }
-    for (const reconcile of plan.reconciles) store.reconciles.enqueue({ ...reconcile, deliveryId: delivery.id }, now);
-    return { duplicateOf: undefined, queued };
+    },
+    releases: plan.releases.map((release) => {
+      const queuedStatus = statuses.reportFor(release, { kind: "queued" });
+      return queuedStatus === undefined ? { release } : { release, queuedStatus };
+    }),
+    reconciles: plan.reconciles,
   });
   if (written.duplicateOf !== undefined) return duplicate(state, delivery, written.duplicateOf);
 

@@ -52,7 +52,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
   try {
     pipelines = await loadPipelineSet(config.pipelinesDir, clock());
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   logPipelines(logger, pipelines);
@@ -164,7 +164,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
         server.closeAllConnections();
         await closed;
         for (const backend of backends.values()) destroyClients(backend);
-        store.close();
+        await store.close();
         logger.info("service stopped");
       })();
       return stopping;

@@ -2,3 +2,4 @@ export { openStore, type Store, type StoreSync } from "./open-store.js";
 export type { ReconcileTable } from "./reconciles.js";
 export type { Claim, ReleaseTable } from "./releases.js";
 export * from "./types.js";
+export type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";

@@ -1,32 +1,38 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import DatabaseConstructor, { type Database } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
 import { BatchshipError } from "../errors.js";
+import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
-import { createGroupCommit, type GroupCommit } from "./group-commit.js";
+import { startIngestWriter } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
+import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
 import { createReleaseTable, type ReleaseTable } from "./releases.js";
 import { createStageEventTable, type StageEventTable } from "./stage-events.js";
 import { createStatusReportTable, type StatusReportTable } from "./status-reports.js";
 
-/** The service's durable state: one SQLite file in WAL mode, written by this process only. */
+/**
+ * The service's durable state: one SQLite file in WAL mode, written by this process only, from
+ * two threads: deliveries by the writer thread (ingest-writer.ts), everything else here.
+ */
 export interface Store {
   deliveries: DeliveryTable;
   releases: ReleaseTable;
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
   reconciles: ReconcileTable;
-  /** Runs `unit` in a transaction shared with the other units waiting for a commit; resolves once committed (and, with sync full, fsynced). */
-  commit: GroupCommit["run"];
+  /** Records a verified delivery and what it queues; resolves once committed (and, with sync full, fsynced). */
+  recordDelivery(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** Runs `unit` in its own transaction, now. */
   transaction<T>(unit: () => T): T;
-  /** Whether a write could be committed now (the write lock can be taken). */
+  /** Whether a write could be committed now (the write lock can be taken, the writer thread runs). */
   isWritable(): boolean;
-  close(): void;
+  /** Closes the service's connection now; resolves once the writer thread has committed what it was sent and closed too. */
+  close(): Promise<void>;
 }
 
-export type StoreSync = "full" | "normal";
+export type { StoreSync };
 
 /**
  * `sync` "full" (default): every commit is fsynced before the 202 goes out, so a delivery
@@ -34,13 +40,13 @@ export type StoreSync = "full" | "normal";
  * process (kill -9) still loses nothing, a crash of the machine may lose the last commits.
  */
 export function openStore(path: string, options: { sync?: StoreSync } = {}): Store {
+  const sync = options.sync ?? "full";
   let db: Database;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
-    db = new DatabaseConstructor(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
-    db.pragma("busy_timeout = 5000");
+    // Two threads share the store through its file; an in-memory database would be two databases.
+    if (path === ":memory:") throw new Error("the store must be a file");
+    mkdirSync(dirname(path), { recursive: true });
+    db = openConnection(path, sync);
     migrate(db);
   } catch (error) {
     throw new BatchshipError("ENVIRONMENT", `Could not open the store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
@@ -48,17 +54,18 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
       cause: error,
     });
   }
-  // synchronous=FULL: group commits sync the WAL themselves, off the event loop (see group-commit.ts).
-  const group = createGroupCommit(db, options.sync === "normal" || path === ":memory:" ? {} : { walPath: `${resolve(path)}-wal` });
+  // Started after the migrations, so the writer finds the schema it prepares statements for.
+  const writer = startIngestWriter({ path: resolve(path), sync });
   return {
     deliveries: createDeliveryTable(db),
     releases: createReleaseTable(db),
     stageEvents: createStageEventTable(db),
     statusReports: createStatusReportTable(db),
     reconciles: createReconcileTable(db),
-    commit: (unit) => group.run(unit),
+    recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
     isWritable() {
+      if (!writer.alive()) return false;
       try {
         db.exec("BEGIN IMMEDIATE");
         db.exec("ROLLBACK");
@@ -68,8 +75,8 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
       }
     },
     close() {
-      group.close();
       db.close();
+      return writer.close();
     },
   };
 }

@@ -1,12 +1,20 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/index.js";
 
 let store: Store | undefined;
-afterEach(() => store?.close());
+let dir: string | undefined;
+afterEach(async () => {
+  await store?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("the store's reconcile jobs", () => {
   it("keeps one queued job per pipeline, waits for busy pipelines, and requeues what a stopped process left running", () => {
-    store = openStore(":memory:");
+    dir = mkdtempSync(join(tmpdir(), "batchship-reconciles-"));
+    store = openStore(join(dir, "batchship.sqlite"));
     const { reconciles } = store;
     const first = reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":1}", deliveryId: "d1" }, 10);
     expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 11)).toBe(first);

@@ -1,0 +1,50 @@
+/**
+ * The store's delivery writer, on its own thread (see ingest-writer.ts). It owns a connection
+ * to the store's file and commits what the service's thread sends, by group commit: what
+ * arrives while one commit (and its fsync) blocks this thread is the next batch. It only
+ * touches the database; it never logs.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { openConnection, type StoreSync } from "./connection.js";
+import { createDeliveryTable } from "./deliveries.js";
+import { createGroupCommit } from "./group-commit.js";
+import { createReconcileTable } from "./reconciles.js";
+import { recordDelivery, type DeliveryToRecord } from "./record-delivery.js";
+import { createReleaseTable } from "./releases.js";
+import { createStatusReportTable } from "./status-reports.js";
+
+export interface IngestWorkerData {
+  path: string;
+  sync: StoreSync;
+}
+
+export type IngestRequest = { type: "record"; id: number; input: DeliveryToRecord } | { type: "close" };
+
+export type IngestReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string } };
+
+const port = parentPort;
+if (port === null) throw new Error("ingest-worker.js runs as a worker thread of the service");
+const { path, sync } = workerData as IngestWorkerData;
+const db = openConnection(path, sync);
+const tables = {
+  deliveries: createDeliveryTable(db),
+  releases: createReleaseTable(db),
+  statusReports: createStatusReportTable(db),
+  reconciles: createReconcileTable(db),
+};
+const group = createGroupCommit(db);
+
+port.on("message", (request: IngestRequest) => {
+  if (request.type === "close") {
+    // Queued after every record sent before the close, so those are committed and answered first.
+    void group.run(() => undefined).finally(() => {
+      db.close();
+      port.close();
+    });
+    return;
+  }
+  group.run(() => recordDelivery(tables, request.input)).then(
+    (value) => port.postMessage({ id: request.id, ok: true, value } satisfies IngestReply),
+    (error: unknown) => port.postMessage({ id: request.id, ok: false, error: { message: error instanceof Error ? error.message : String(error) } } satisfies IngestReply),
+  );
+});

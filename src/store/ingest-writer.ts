@@ -1,0 +1,83 @@
+import { Worker } from "node:worker_threads";
+import { BatchshipError } from "../errors.js";
+import type { StoreSync } from "./connection.js";
+import type { IngestReply, IngestRequest, IngestWorkerData } from "./ingest-worker.js";
+import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
+
+/**
+ * Writes deliveries from a thread of their own, so the thread that reads requests never waits
+ * on SQLite: the commit, its fsync and the WAL checkpoints (which sync the database file) all
+ * happen on the writer's thread, with the plain `synchronous` setting of the store. A promise
+ * resolves once its delivery is committed, and with sync "full" on disk.
+ */
+export interface IngestWriter {
+  record(input: DeliveryToRecord): Promise<RecordedDelivery>;
+  /** False once the writer's thread has died: nothing more can be recorded. */
+  alive(): boolean;
+  /** Lets what was sent commit, then ends the thread; resolves once it has closed its connection and exited. */
+  close(): Promise<void>;
+}
+
+interface Waiting {
+  resolve: (value: RecordedDelivery) => void;
+  reject: (error: unknown) => void;
+}
+
+export function startIngestWriter(options: IngestWorkerData): IngestWriter {
+  const worker = startWorker(options);
+  const waiting = new Map<number, Waiting>();
+  let nextId = 1;
+  let failure: BatchshipError | undefined;
+  let closing = false;
+  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+
+  const fail = (cause: unknown): void => {
+    failure ??= new BatchshipError("ENVIRONMENT", `Could not record the delivery: the store's writer stopped (${cause instanceof Error ? cause.message : String(cause)})`, {
+      hint: "the service must be restarted; check that --data-dir is writable and the disk is not full",
+      cause,
+    });
+    for (const { reject } of waiting.values()) reject(failure);
+    waiting.clear();
+  };
+
+  worker.on("message", (reply: IngestReply) => {
+    const entry = waiting.get(reply.id);
+    if (entry === undefined) return;
+    waiting.delete(reply.id);
+    if (reply.ok) entry.resolve(reply.value as RecordedDelivery);
+    else entry.reject(new BatchshipError("ENVIRONMENT", `Could not record the delivery: ${reply.error.message}`, { retryable: true }));
+  });
+  worker.on("error", fail);
+  worker.on("exit", (code) => {
+    if (!closing || waiting.size > 0) fail(new Error(`its thread exited with code ${code}`));
+  });
+
+  const send = (request: IngestRequest): void => worker.postMessage(request);
+  return {
+    record(input) {
+      if (failure) return Promise.reject(failure);
+      if (closing) return Promise.reject(new BatchshipError("ENVIRONMENT", "Could not record the delivery: the store is closing", { retryable: true }));
+      const id = nextId++;
+      return new Promise<RecordedDelivery>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        send({ type: "record", id, input });
+      });
+    },
+    alive: () => failure === undefined,
+    close() {
+      if (!closing) {
+        closing = true;
+        if (failure === undefined) send({ type: "close" });
+        else void worker.terminate();
+      }
+      return exited;
+    },
+  };
+}
+
+/** The built service runs the compiled worker; from source (the tests) it is loaded through tsx, like the tests themselves. */
+function startWorker(workerData: IngestWorkerData): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./ingest-worker.js", import.meta.url), { workerData });
+  const entry = JSON.stringify(new URL("./ingest-worker.ts", import.meta.url).href);
+  return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData });
+}
