@@ -74206,6 +74206,9 @@ var JOB_STATUSES = [
   "SUCCEEDED",
   "FAILED"
 ];
+var ReleaseInterrupted = class extends Error {
+  name = "ReleaseInterrupted";
+};
 var systemClock = { now: () => Date.now() };
 var realSleep = (ms2) => new Promise((resolve7) => setTimeout(resolve7, ms2));
 
@@ -101197,7 +101200,7 @@ async function timed(ctx, records, stage, run2) {
     finish(reused ? "reused" : "done", detail);
     return value;
   } catch (error64) {
-    finish("failed", error64 instanceof Error ? error64.message : String(error64));
+    finish(error64 instanceof ReleaseInterrupted ? "interrupted" : "failed", error64 instanceof Error ? error64.message : String(error64));
     throw error64;
   }
 }

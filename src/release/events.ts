@@ -2,6 +2,9 @@ import type { JobState, StatusCounts } from "./ports.js";
 
 export type StageName = "build" | "image" | "candidate" | "canary" | "promote" | "rollback";
 
+/** `interrupted`: the caller stopped the release during the stage (see `ReleaseInterrupted`); a later run resumes it. */
+export type StageOutcome = "done" | "reused" | "failed" | "interrupted";
+
 /**
  * What the engine tells its caller while it works. The CLI prints these, the Action turns them
  * into log groups and early outputs, the service persists and logs them. The engine itself
@@ -9,7 +12,7 @@ export type StageName = "build" | "image" | "candidate" | "canary" | "promote" |
  */
 export type ReleaseEvent =
   | { type: "stage-started"; stage: StageName }
-  | { type: "stage-finished"; stage: StageName; durationMs: number; outcome: "done" | "reused" | "failed"; detail?: string }
+  | { type: "stage-finished"; stage: StageName; durationMs: number; outcome: StageOutcome; detail?: string }
   | { type: "build-started"; buildId: string; logUrl?: string; reused: boolean }
   | { type: "build-phase"; buildId: string; phase: string }
   | { type: "image-resolved"; uri: string; digest: string }

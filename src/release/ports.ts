@@ -189,5 +189,14 @@ export interface Clock {
 
 export type Sleep = (ms: number) => Promise<void>;
 
+/**
+ * What a port call or `sleep` throws when the caller stops the release on purpose (the service
+ * shutting down). The engine reports the stage in progress as `interrupted`, not `failed`, and
+ * lets the error through: the release did not fail, and running it again resumes it.
+ */
+export class ReleaseInterrupted extends Error {
+  override readonly name: string = "ReleaseInterrupted";
+}
+
 export const systemClock: Clock = { now: () => Date.now() };
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import type { CanaryResult } from "../canary/run-canary.js";
 import type { ErrorJson } from "../errors.js";
-import type { StageName } from "./events.js";
+import type { StageName, StageOutcome } from "./events.js";
 import type { CanaryVerdict } from "./tags.js";
 
 /** "canary-running": a release with `wait: false` returned once its canary was submitted. */
@@ -10,7 +10,7 @@ export interface StageRecord {
   stage: StageName;
   startedAt: number;
   durationMs: number;
-  outcome: "done" | "reused" | "failed";
+  outcome: StageOutcome;
   detail?: string;
 }
 

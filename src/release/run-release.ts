@@ -35,7 +35,7 @@ export interface ReleaseRequest {
  *
  * Every failure batchship understands (build, canary, deadline, AWS errors after retries) ends
  * in a result with status "failed" and an error carrying its code, so callers report what was
- * done so far; only bugs are thrown.
+ * done so far; only bugs, and the caller's own `ReleaseInterrupted`, are thrown.
  */
 export async function runRelease(ctx: EngineContext, request: ReleaseRequest): Promise<ReleaseResult> {
   const { spec, commit, branch } = request;

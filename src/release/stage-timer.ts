@@ -1,8 +1,12 @@
 import type { EngineContext } from "./context.js";
 import type { StageName } from "./events.js";
+import { ReleaseInterrupted } from "./ports.js";
 import type { StageRecord } from "./result.js";
 
-/** Runs a stage, timing it and announcing its start and end. */
+/**
+ * Runs a stage, timing it and announcing its start and end. A stage stopped by the caller
+ * (`ReleaseInterrupted`) ends `interrupted`, not `failed`: nothing went wrong in it.
+ */
 export async function timed<T>(
   ctx: EngineContext,
   records: StageRecord[],
@@ -22,7 +26,7 @@ export async function timed<T>(
     finish(reused ? "reused" : "done", detail);
     return value;
   } catch (error) {
-    finish("failed", error instanceof Error ? error.message : String(error));
+    finish(error instanceof ReleaseInterrupted ? "interrupted" : "failed", error instanceof Error ? error.message : String(error));
     throw error;
   }
 }

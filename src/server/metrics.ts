@@ -30,7 +30,7 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
   });
   const stageDuration = new Histogram({
     name: "batchship_stage_duration_seconds",
-    help: "Duration of release stages",
+    help: "Duration of release stages by outcome (done, reused, failed, interrupted by a shutdown)",
     labelNames: ["stage", "outcome"] as const,
     buckets: [0.1, 1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
     registers: [registry],

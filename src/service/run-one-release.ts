@@ -1,5 +1,6 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
+import type { ReleaseEvent } from "../release/events.js";
 import { startedResult, type ReleaseResult } from "../release/result.js";
 import { runRelease } from "../release/run-release.js";
 import { errorFields, type Logger } from "../server/logger.js";
@@ -22,16 +23,25 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
   const { store, statuses } = state;
   log.info(release.attempts > 1 ? "release resumed" : "release started", { commit: release.commit, branch: release.branch, attempt: release.attempts });
   store.transaction(() => statuses.queue(release, { kind: "running", attempt: release.attempts }, state.clock()));
+  // The stage this run is in (`release.stage` is where the previous run was when this one was claimed).
+  let stage = release.stage;
+  const record = recordEvents(state, release.id, log);
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
     await fetchCommit(state, mirrors, release, signal, log);
     // A GitOps spec gets its ledger here, so the promotion is a record commit first.
-    const ctx = await engineContextFor(state, spec, { signal, observe: recordEvents(state, release.id, log) });
+    const observe = (event: ReleaseEvent): void => {
+      if (event.type === "stage-started") stage = event.stage;
+      record(event);
+    };
+    const ctx = await engineContextFor(state, spec, { signal, observe });
     const result = await runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
     finish(state, release, result, spec.jobDefinition.name, log);
   } catch (error) {
+    // Not a failure: the engine recorded the stage as `interrupted`, and nothing is counted in
+    // batchship_releases_total until the resumed release ends.
     if (error instanceof ShutdownError) {
-      log.info("release paused for shutdown; it resumes on the next start", { stage: release.stage });
+      log.info("release paused for shutdown; it resumes on the next start", { stage });
       return;
     }
     const failed = failedResult(release, error);

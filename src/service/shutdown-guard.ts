@@ -1,7 +1,10 @@
-import type { Backend, Sleep } from "../release/ports.js";
+import { ReleaseInterrupted, type Backend, type Sleep } from "../release/ports.js";
 
-/** Thrown inside a release when the service is shutting down; the release stays `running` and resumes on the next start. */
-export class ShutdownError extends Error {
+/**
+ * Thrown inside a release when the service is shutting down; the release stays `running` and
+ * resumes on the next start. The engine reports the stage it stopped as `interrupted`.
+ */
+export class ShutdownError extends ReleaseInterrupted {
   override readonly name = "ShutdownError";
   constructor() {
     super("The service is shutting down; the release resumes on the next start");

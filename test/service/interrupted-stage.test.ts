@@ -1,0 +1,133 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { MirrorCache } from "../../src/git/mirror-cache.js";
+import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
+import { createLogger } from "../../src/server/logger.js";
+import { createMetrics } from "../../src/server/metrics.js";
+import { readServiceConfig } from "../../src/service/config.js";
+import { releaseDetailView } from "../../src/service/release-view.js";
+import { runOneRelease } from "../../src/service/run-one-release.js";
+import type { ServiceState } from "../../src/service/service-state.js";
+import { createStatusOutbox } from "../../src/service/status-outbox.js";
+import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
+import { makeSpec } from "../support/spec.js";
+
+const COMMIT = "a".repeat(40);
+const RELEASE_ID = `etl-${COMMIT.slice(0, 12)}`;
+
+let store: Store | undefined;
+afterEach(() => store?.close());
+
+/**
+ * A service stopped while a release builds: the build poll in flight returns (with `polled`'s
+ * state), then the service's guard stops the engine. Runs the real engine, shutdown guard,
+ * event recording, store and metrics registry; only AWS and git are stand-ins.
+ */
+async function stopDuringBuild(polled: BuildState["status"]) {
+  store = openStore(":memory:");
+  const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
+  const logs: string[] = [];
+  const logger = createLogger({ write: (line) => logs.push(line), level: "debug" });
+  const shutdown = new AbortController();
+
+  const repository: ImageRepository = { name: "etl", uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/etl" };
+  const build = (status: BuildState["status"]): BuildState => ({ id: "etl-image:1", status, phases: [], ...(status === "failed" ? { detail: "FAILED" } : {}) });
+  const unexpected = (): never => {
+    throw new Error("the release should not get this far");
+  };
+  const backend: Backend = {
+    builder: {
+      findBuild: async () => undefined,
+      startBuild: async () => build("in-progress"),
+      // SIGTERM arrives while this call is in flight; its answer still comes back.
+      getBuild: async () => {
+        shutdown.abort();
+        return build(polled);
+      },
+    },
+    registry: { ensureRepository: async () => repository, findDigest: async () => undefined },
+    platform: {
+      listJobDefinitionRevisions: unexpected,
+      registerJobDefinition: unexpected,
+      tagJobDefinition: unexpected,
+      findJobs: unexpected,
+      submitJob: unexpected,
+      describeJob: unexpected,
+      listChildren: unexpected,
+      stopJob: unexpected,
+    },
+  };
+  const state: ServiceState = {
+    config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret" }),
+    store,
+    logger,
+    metrics,
+    statuses: createStatusOutbox(store, { enabled: false, targetUrl: (id) => `https://batchship.example.com/api/releases/${id}` }),
+    clock: () => Date.now(),
+    pipelines: unexpected,
+    backendFor: () => backend,
+    ledgerFor: async () => undefined,
+    configOrigin: () => undefined,
+    wakeWorkers: () => {},
+    wakeReconciler: () => {},
+    reloadPipelines: () => {},
+  };
+  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git" };
+
+  const spec = makeSpec();
+  store.releases.enqueue(
+    {
+      id: RELEASE_ID,
+      pipeline: spec.name,
+      repository: "acme/etl",
+      commit: COMMIT,
+      branch: "main",
+      cloneUrl: "https://github.com/acme/etl.git",
+      specJson: JSON.stringify(spec),
+      deliveryId: "delivery-1",
+    },
+    Date.now(),
+  );
+  const claimed = store.releases.claimNext(Date.now());
+  expect(claimed?.release.id).toBe(RELEASE_ID);
+  await runOneRelease(state, mirrors, claimed?.release as ReleaseRecord, shutdown.signal);
+
+  const release = store.releases.get(RELEASE_ID);
+  const events = store.stageEvents.list(RELEASE_ID);
+  return {
+    release,
+    events,
+    view: releaseDetailView(release as ReleaseRecord, events, (id) => `/api/releases/${id}`),
+    exposition: await metrics.registry.metrics(),
+    logs: logs.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+describe("a stage the service's shutdown interrupts", () => {
+  it("is interrupted, not failed: in the stage duration metric, in the stored timeline, and the release counts nothing yet", async () => {
+    const { release, events, view, exposition, logs } = await stopDuringBuild("in-progress");
+
+    expect(exposition).toMatch(/^batchship_stage_duration_seconds_count\{stage="build",outcome="interrupted"\} 1$/m);
+    expect(exposition).not.toContain('outcome="failed"');
+    // Not a final status: the release resumes on the next start and is counted when it ends.
+    expect(exposition).not.toMatch(/^batchship_releases_total\{/m);
+
+    expect(release).toMatchObject({ status: "running", stage: "build", error: null });
+    const finished = events.filter((e) => e.type === "stage-finished");
+    expect(finished).toHaveLength(1);
+    expect(finished[0]).toMatchObject({ stage: "build", data: { outcome: "interrupted" } });
+    expect(view.stages).toMatchObject([{ stage: "build", outcome: "interrupted" }]);
+
+    expect(logs.filter((l) => l.level === "warn" || l.level === "error")).toEqual([]);
+    expect(logs.find((l) => l.msg === "release paused for shutdown; it resumes on the next start")).toMatchObject({ releaseId: RELEASE_ID, stage: "build" });
+  });
+
+  it("still fails when the answer of the call in flight is a failure", async () => {
+    const { release, events, exposition } = await stopDuringBuild("failed");
+
+    expect(exposition).toMatch(/^batchship_stage_duration_seconds_count\{stage="build",outcome="failed"\} 1$/m);
+    expect(exposition).not.toContain('outcome="interrupted"');
+    expect(exposition).toMatch(/^batchship_releases_total\{status="failed"\} 1$/m);
+    expect(release).toMatchObject({ status: "failed", error: { code: "BUILD_FAILED" } });
+    expect(events.find((e) => e.type === "stage-finished")).toMatchObject({ stage: "build", data: { outcome: "failed" } });
+  });
+});
