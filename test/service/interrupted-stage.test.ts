@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
@@ -15,7 +18,11 @@ const COMMIT = "a".repeat(40);
 const RELEASE_ID = `etl-${COMMIT.slice(0, 12)}`;
 
 let store: Store | undefined;
-afterEach(() => store?.close());
+let dataDir: string | undefined;
+afterEach(async () => {
+  await store?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
 
 /**
  * A service stopped while a release builds: the build poll in flight returns (with `polled`'s
@@ -23,7 +30,8 @@ afterEach(() => store?.close());
  * event recording, store and metrics registry; only AWS and git are stand-ins.
  */
 async function stopDuringBuild(polled: BuildState["status"]) {
-  store = openStore(":memory:");
+  dataDir = mkdtempSync(join(tmpdir(), "batchship-interrupted-"));
+  store = openStore(join(dataDir, "batchship.sqlite"));
   const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
   const logs: string[] = [];
   const logger = createLogger({ write: (line) => logs.push(line), level: "debug" });
