@@ -22,8 +22,9 @@ export interface Route {
 
 /**
  * The HTTP rules, once: 404 for an unknown path, 405 (with Allow) for a known path and another
- * method, and every thrown error turned into a JSON error response. A BatchshipError maps by
- * its code; anything else is a 500 whose details go to the log, not to the client.
+ * method, HEAD answered wherever GET is, and every thrown error turned into a JSON error
+ * response. A BatchshipError maps by its code; anything else is a 500 whose details go to the
+ * log, not to the client.
  */
 export function createRouter(routes: readonly Route[], logger: Logger): (request: IncomingMessage, response: ServerResponse) => void {
   const compiled = routes.map((route) => ({ ...route, segments: route.path.split("/").filter(Boolean) }));
@@ -40,10 +41,12 @@ export function createRouter(routes: readonly Route[], logger: Logger): (request
         .map((route) => ({ route, params: match(route.segments, segments) }))
         .filter((m): m is { route: (typeof compiled)[number]; params: Record<string, string> } => m.params !== undefined);
       if (matches.length === 0) throw new HttpError(404, "NOT_FOUND", `No route for ${url.pathname}`);
-      const found = matches.find((m) => m.route.method === request.method);
+      // HEAD is GET without the body (node:http drops the body of a HEAD response; the headers stay).
+      const method = request.method === "HEAD" ? "GET" : request.method;
+      const found = matches.find((m) => m.route.method === method);
       if (found === undefined) {
-        const allow = [...new Set(matches.map((m) => m.route.method))].join(", ");
-        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${request.method ?? "?"} is not allowed on ${url.pathname}`, { allow });
+        const methods = new Set(matches.flatMap((m) => (m.route.method === "GET" ? ["GET", "HEAD"] : [m.route.method])));
+        throw new HttpError(405, "METHOD_NOT_ALLOWED", `${request.method ?? "?"} is not allowed on ${url.pathname}`, { allow: [...methods].join(", ") });
       }
       return found.route.handler({ raw: request, params: found.params, query: url.searchParams });
     };

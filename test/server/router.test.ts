@@ -55,3 +55,22 @@ describe("request targets", () => {
     expect((await get("/healthz")).status).toBe(200);
   });
 });
+
+describe("HEAD", () => {
+  it("is answered wherever GET is, with GET's headers and no body", async () => {
+    const got = await get("/healthz");
+    const head = await get("/healthz", "HEAD");
+    expect(head.status).toBe(200);
+    expect(head.headers["content-type"]).toBe(got.headers["content-type"]);
+    expect(head.headers["content-length"]).toBe(got.headers["content-length"]);
+    expect(head.body).toBe("");
+  });
+
+  it("is listed in Allow next to GET, and refused where only POST is", async () => {
+    expect((await get("/healthz", "POST")).headers.allow).toBe("GET, HEAD");
+    const head = await get("/webhook", "HEAD");
+    expect(head.status).toBe(405);
+    expect(head.headers.allow).toBe("POST");
+    expect(head.body).toBe("");
+  });
+});
