@@ -23,11 +23,11 @@ export function addServeCommand(program: Command, io: CliIo, setExit: (code: num
     .option("--public-url <url>", "base URL of the links in commit statuses [BATCHSHIP_PUBLIC_URL]")
     .option("--github-api-url <url>", "GitHub API (default https://api.github.com) [BATCHSHIP_GITHUB_API_URL]")
     .option("--github-url <url>", "GitHub web URL for clone URLs (default https://github.com) [BATCHSHIP_GITHUB_URL]")
-    .option("--poll-interval <seconds>", "seconds between build and canary polls (default 15) [BATCHSHIP_POLL_INTERVAL]")
+    .option("--poll-interval <seconds>", "seconds between build and canary polls, 1–3600 (default 15) [BATCHSHIP_POLL_INTERVAL]")
     .option("--concurrency <n>", "releases at once, across pipelines (default 8) [BATCHSHIP_CONCURRENCY]")
     .option("--max-body-bytes <n>", "largest webhook body accepted (default 25 MiB) [BATCHSHIP_MAX_BODY_BYTES]")
-    .option("--report-retry <seconds>", "first pause before re-sending a failed commit status (default 5) [BATCHSHIP_REPORT_RETRY]")
-    .option("--shutdown-grace <seconds>", "longest wait for releases in flight on SIGTERM (default 60) [BATCHSHIP_SHUTDOWN_GRACE]")
+    .option("--report-retry <seconds>", "first pause before re-sending a failed commit status, 1–3600 seconds (default 5) [BATCHSHIP_REPORT_RETRY]")
+    .option("--shutdown-grace <seconds>", "longest wait for releases in flight on SIGTERM, 1–3600 seconds (default 60) [BATCHSHIP_SHUTDOWN_GRACE]")
     .option("--log-level <level>", "debug, info, warn or error (default info) [BATCHSHIP_LOG_LEVEL]")
     .action(async (flags: ServeFlags) => setExit(await serve(flags, io)));
 }

@@ -7,7 +7,8 @@ export function createBearerCheck(token: string): (request: IncomingMessage) => 
   const expected = digest(token);
   return (request) => {
     const header = request.headers.authorization ?? "";
-    const match = /^Bearer (.+)$/.exec(header);
+    // The scheme is case-insensitive (RFC 7235: `bearer` and `BEARER` are Bearer too); the token is not.
+    const match = /^Bearer +(\S.*)$/i.exec(header);
     if (match === null || !timingSafeEqual(digest(match[1] ?? ""), expected)) {
       throw new HttpError(401, "UNAUTHORIZED", "This endpoint needs Authorization: Bearer <BATCHSHIP_API_TOKEN>", {
         "www-authenticate": 'Bearer realm="batchship"',

@@ -46,15 +46,31 @@ interface Setting<K extends keyof ServiceConfig> {
 const text = z.string().trim().min(1, "must not be empty");
 const optionalText = z.string().trim().min(1, "must not be empty").optional();
 const int = (min: number, max: number) => z.coerce.number().int("must be a whole number").min(min).max(max);
-const seconds = (minMs: number) =>
-  z.coerce.number().positive("must be a positive number of seconds").transform((s) => Math.max(minMs, Math.round(s * 1000)));
+/** Seconds from `min` to `max`, kept as milliseconds; a bad value is refused, naming it. */
+const seconds = (min: number, max: number) =>
+  z.string().transform((text, context) => {
+    const value = Number(text);
+    if (Number.isFinite(value) && value >= min && value <= max) return Math.round(value * 1000);
+    context.addIssue({ code: "custom", message: `must be from ${min} to ${max} seconds (got ${text})` });
+    return z.NEVER;
+  });
+/**
+ * The floor of the poll and report-retry intervals: below it a slip (0.01 for 10) would poll AWS
+ * or re-send to GitHub many times a second. BATCHSHIP_ALLOW_SHORT_INTERVALS=1 lowers it for tests
+ * against emulators. The ceiling keeps every timer (a report retry doubles up to 64×) well
+ * inside what setTimeout holds; past that it would fire at once.
+ */
+const MIN_INTERVAL_SECONDS = 1;
+const TEST_MIN_INTERVAL_SECONDS = 0.01;
+const MAX_SECONDS = 3600;
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
 const secretList = z
   .string({ error: "is required: the service refuses to run without a webhook secret" })
   .transform((s) => s.split(",").map((part) => part.trim()).filter(Boolean))
   .pipe(z.array(z.string()).min(1, "is required: the service refuses to run without a webhook secret"));
 
-const SETTINGS = [
+/** Every setting; `minInterval` is the floor of the poll and report-retry intervals, in seconds. */
+const settings = (minInterval: number) => [
   { key: "host", flag: "--host", env: "BATCHSHIP_HOST", schema: text.default("0.0.0.0") },
   { key: "port", flag: "--port", env: "BATCHSHIP_PORT", schema: int(0, 65535).default(8080) },
   { key: "pipelinesDir", flag: "--pipelines", env: "BATCHSHIP_PIPELINES", schema: text.transform((p) => resolve(p)) },
@@ -74,11 +90,12 @@ const SETTINGS = [
   { key: "githubApiUrl", flag: "--github-api-url", env: "BATCHSHIP_GITHUB_API_URL", schema: httpUrl.default("https://api.github.com") },
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
   { key: "publicUrl", flag: "--public-url", env: "BATCHSHIP_PUBLIC_URL", schema: httpUrl.optional() },
-  { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(10).default(15_000) },
+  { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
   { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
-  { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(10).default(5_000) },
-  { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(100).default(60_000) },
+  { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(minInterval, MAX_SECONDS).default(5_000) },
+  // Under a second, a release would be cut off in the middle of its current AWS call.
+  { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },
   { key: "logLevel", flag: "--log-level", env: "BATCHSHIP_LOG_LEVEL", schema: z.enum(["debug", "info", "warn", "error"]).default("info") },
 ] as const satisfies readonly Setting<keyof ServiceConfig>[];
 
@@ -89,7 +106,8 @@ const SETTINGS = [
 export function readServiceConfig(flags: ServeFlags, env: Readonly<Record<string, string | undefined>>): ServiceConfig {
   const config: Record<string, unknown> = {};
   const problems: string[] = [];
-  for (const setting of SETTINGS as readonly Setting<keyof ServiceConfig>[]) {
+  const minInterval = env.BATCHSHIP_ALLOW_SHORT_INTERVALS === "1" ? TEST_MIN_INTERVAL_SECONDS : MIN_INTERVAL_SECONDS;
+  for (const setting of settings(minInterval) as readonly Setting<keyof ServiceConfig>[]) {
     const fromFlag = setting.flag === undefined ? undefined : flags[flagKey(setting.flag)];
     const raw = fromFlag ?? emptyToUndefined(env[setting.env]);
     const parsed = setting.schema.safeParse(raw);

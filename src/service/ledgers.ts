@@ -36,11 +36,30 @@ export function createLedgers(options: {
   };
 }
 
-/** The config checkout's origin URL, or undefined when it has none (then only specs naming their repository use GitOps). */
+/**
+ * The config checkout's origin URL, or undefined when it has none (then only specs naming their
+ * repository use GitOps). Without credentials: a checkout cloned as https://user:TOKEN@host/...
+ * would put the token in logs and in the ledger's working clone. The ledger's git gets
+ * BATCHSHIP_GIT_TOKEN (or SSH) instead, as for any records repository.
+ */
 export async function configOriginOf(pipelinesDir: string): Promise<string | undefined> {
   try {
-    return await configRepositoryOf(join(pipelinesDir, "pipeline.yml"));
+    return withoutCredentials(await configRepositoryOf(join(pipelinesDir, "pipeline.yml")));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A URL without the password in its userinfo, and for HTTP(S) without the user name too (a token
+ * alone works as one). An SSH login name (ssh://git@host/...) stays: it is no secret and SSH
+ * needs it; scp-like `git@host:path` has no room for a password and is returned as is.
+ */
+export function withoutCredentials(url: string): string {
+  // The userinfo ends at the last @ before the path (an unencoded @ in a password included).
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)([^/]*)@/i.exec(url);
+  if (match === null) return url;
+  const scheme = match[1] ?? "";
+  const user = /^https?:/i.test(scheme) ? "" : (match[2] ?? "").split(":")[0];
+  return `${scheme}${user ? `${user}@` : ""}${url.slice(match[0].length)}`;
 }

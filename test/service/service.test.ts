@@ -200,15 +200,16 @@ describe("batchship serve: releasing", () => {
     expect(service.logs.at(-1)?.msg).toBe("service stopped");
   });
 
-  it("refuses to start without a webhook secret, naming the variable", async () => {
+  it("refuses to start without a webhook secret or with a bad value, naming each variable", async () => {
     const bin = fileURLToPath(new URL("../../bin/batchship.js", import.meta.url));
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
-      execFile(process.execPath, [bin, "serve", "--pipelines", dirs.pipelines, "--port", "abc"], { env: { PATH: process.env.PATH ?? "" } }, (error, _out, stderr) =>
+      execFile(process.execPath, [bin, "serve", "--pipelines", dirs.pipelines, "--port", "abc", "--poll-interval", "0.01"], { env: { PATH: process.env.PATH ?? "" } }, (error, _out, stderr) =>
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stderr }),
       ),
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/BATCHSHIP_WEBHOOK_SECRET is required/);
     expect(run.stderr).toMatch(/--port \/ BATCHSHIP_PORT/);
+    expect(run.stderr).toContain("--poll-interval / BATCHSHIP_POLL_INTERVAL must be from 1 to 3600 seconds (got 0.01)");
   });
 });
