@@ -1,3 +1,5 @@
+import { stalledTransferEnv } from "./stalled-transfer.js";
+
 /**
  * Git credentials for the release ledger come from the environment only. A token is handed to
  * git as an HTTP header through GIT_CONFIG_* variables — never in the clone URL, never on the
@@ -19,7 +21,7 @@ export function readGitCredentials(env: Readonly<Record<string, string | undefin
 }
 
 /** Git's own variables batchship sets; simple-git refuses GIT_* variables it is not told about. */
-export const LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"];
+export const LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", ...Object.keys(stalledTransferEnv())];
 /** Ways a user routes git over SSH that are worth keeping from the ambient environment. */
 const PASSED_THROUGH = ["GIT_SSH_COMMAND", "GIT_SSH"];
 /** Programs git could be made to run that a ledger write never needs. */
@@ -47,6 +49,7 @@ export function ledgerGitEnvironment(
     env[key] = value;
   }
   env.GIT_TERMINAL_PROMPT = "0";
+  Object.assign(env, stalledTransferEnv());
   if (credentials.token !== undefined) {
     env.GIT_CONFIG_COUNT = "1";
     env.GIT_CONFIG_KEY_0 = "http.extraHeader";

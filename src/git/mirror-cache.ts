@@ -3,6 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
+import { stalledTransferEnv } from "./stalled-transfer.js";
 
 export interface MirrorCache {
   /**
@@ -21,9 +22,15 @@ const BRANCH = /^[^-\s][^\s]*$/;
  * git through GIT_CONFIG_* environment variables as an HTTP header: never in a URL, a mirror's
  * config file, argv (visible in `ps`) or an error message.
  */
-export function createMirrorCache(options: { dir: string; token?: string; tokenScope?: string }): MirrorCache {
+export function createMirrorCache(options: {
+  dir: string;
+  token?: string;
+  tokenScope?: string;
+  /** How long a fetch may move under 1 kB/s before it fails (default a minute). */
+  stallSeconds?: number;
+}): MirrorCache {
   // The token goes only to the GitHub host, never to a source.url elsewhere.
-  const env = gitEnvironment(options.token, options.tokenScope ?? "https://github.com/");
+  const env = { ...gitEnvironment(options.token, options.tokenScope ?? "https://github.com/"), ...stalledTransferEnv(options.stallSeconds) };
   const locks = new Map<string, Promise<unknown>>();
 
   const fetchCommit = async ({ url, branch, commit }: { url: string; branch: string; commit: string }): Promise<string> => {

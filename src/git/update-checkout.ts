@@ -1,5 +1,6 @@
 import { simpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
+import { stalledTransferEnv } from "./stalled-transfer.js";
 
 /**
  * Fast-forwards the config repository's checkout that holds the pipeline files, when it is a
@@ -7,7 +8,7 @@ import { BatchshipError } from "../errors.js";
  * SIGHUP is how the service hears about changes).
  */
 export async function updateCheckout(dir: string): Promise<boolean> {
-  const env = { ...pickEnv(), GIT_TERMINAL_PROMPT: "0" };
+  const env = { ...pickEnv(), GIT_TERMINAL_PROMPT: "0", ...stalledTransferEnv() };
   const git = simpleGit({ baseDir: dir, allowEnvironment: Object.keys(env) }).env(env);
   const inWorkTree = await git.revparse(["--is-inside-work-tree"]).then((out) => out.trim() === "true", () => false);
   if (!inWorkTree) return false;

@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { simpleGit } from "simple-git";
+import { afterEach, describe, expect, it } from "vitest";
+import { createMirrorCache } from "../../src/git/mirror-cache.js";
+import { createTestRepo, type TestRepo } from "../support/git-repo.js";
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function cacheDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "batchship-mirrors-"));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function appRepo(): Promise<TestRepo> {
+  const repo = await createTestRepo();
+  cleanups.push(() => repo.remove());
+  return repo;
+}
+
+/** Accepts connections and never answers: a git host that hangs mid-request. */
+async function silentServer(): Promise<number> {
+  const server: Server = createServer((socket) => socket.on("data", () => undefined));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
+describe("the mirror cache", () => {
+  it("fetches a pushed commit into a bare mirror, and the next release of it reads the mirror without fetching", async () => {
+    const repo = await appRepo();
+    const sha = await repo.commit({ "app.py": "print(1)\n" });
+    const cache = createMirrorCache({ dir: await cacheDir() });
+    const mirror = await cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha });
+    expect((await simpleGit(mirror).raw(["cat-file", "-t", sha])).trim()).toBe("commit");
+    await repo.remove();
+    await expect(cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha })).resolves.toBe(mirror);
+  });
+
+  it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {
+    const port = await silentServer();
+    const cache = createMirrorCache({ dir: await cacheDir(), stallSeconds: 1 });
+    const started = Date.now();
+    const fetching = cache.fetchCommit({ url: `http://127.0.0.1:${port}/acme/app.git`, branch: "main", commit: "a".repeat(40) });
+    await expect(fetching).rejects.toMatchObject({ code: "GIT", retryable: true, message: expect.stringMatching(/^Could not fetch aaaaaaaaaaaa from http:\/\/127\.0\.0\.1:\d+\/acme\/app\.git: .*too slow/) });
+    // Two fetches (the branch, then the commit by sha), each cut off after about a second.
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it("refuses a branch name that git would read as an option", async () => {
+    const cache = createMirrorCache({ dir: await cacheDir() });
+    await expect(cache.fetchCommit({ url: "file:///nowhere", branch: "--upload-pack=touch /tmp/pwned", commit: "a".repeat(40) })).rejects.toMatchObject({ code: "USAGE" });
+  });
+});
