@@ -12,6 +12,12 @@ import { engineContextFor } from "./engine-context-for.js";
 import { abortableSleep, ShutdownError } from "./shutdown-guard.js";
 
 const FETCH_ATTEMPTS = 3;
+/**
+ * A release that failed for a reason that may pass (AWS throttling that outlasted the engine's
+ * own retries, a git host down) runs again, from where it stopped, after 4 and then 16 poll
+ * intervals (1 and 4 minutes by default). It stays `running` meanwhile, so its pipeline waits.
+ */
+const RELEASE_ATTEMPTS = 3;
 
 /**
  * Drives one claimed release to its end: the commit into the mirror cache, then the engine.
@@ -26,17 +32,22 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
   // The stage this run is in (`release.stage` is where the previous run was when this one was claimed).
   let stage = release.stage;
   const record = recordEvents(state, release.id, log);
+  const sleep = abortableSleep(signal);
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
-    await fetchCommit(state, mirrors, release, signal, log);
-    // A GitOps spec gets its ledger here, so the promotion is a record commit first.
-    const observe = (event: ReleaseEvent): void => {
-      if (event.type === "stage-started") stage = event.stage;
-      record(event);
-    };
-    const ctx = await engineContextFor(state, spec, { signal, observe });
-    const result = await runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
-    finish(state, release, result, spec.jobDefinition.name, log);
+    for (let attempt = 1; ; attempt++) {
+      const result = await attemptRelease(state, mirrors, release, spec, signal, log, (event) => {
+        if (event.type === "stage-started") stage = event.stage;
+        record(event);
+      });
+      if (result.status !== "failed" || !result.error?.retryable || attempt >= RELEASE_ATTEMPTS) {
+        finish(state, release, result, spec.jobDefinition.name, log);
+        return;
+      }
+      const retryInMs = state.config.pollIntervalMs * 4 ** attempt;
+      log.warn("release failed for a reason that may pass; running it again", { attempt, retryInMs, stage, errorCode: result.error.code, error: result.error.message });
+      await sleep(retryInMs);
+    }
   } catch (error) {
     // Not a failure: the engine recorded the stage as `interrupted`, and nothing is counted in
     // batchship_releases_total until the resumed release ends.
@@ -48,6 +59,27 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
     if (!isBatchshipError(error)) log.error("release crashed", errorFields(error));
     finish(state, release, failed, "", log, !isBatchshipError(error));
   }
+}
+
+/** One run of the release; a failure the engine reports, or a failed fetch, is a failed result. */
+async function attemptRelease(
+  state: ServiceState,
+  mirrors: MirrorCache,
+  release: ReleaseRecord,
+  spec: PipelineSpec,
+  signal: AbortSignal,
+  log: Logger,
+  observe: (event: ReleaseEvent) => void,
+): Promise<ReleaseResult> {
+  try {
+    await fetchCommit(state, mirrors, release, signal, log);
+  } catch (error) {
+    if (isBatchshipError(error)) return failedResult(release, error);
+    throw error;
+  }
+  // A GitOps spec gets its ledger here, so the promotion is a record commit first.
+  const ctx = await engineContextFor(state, spec, { signal, observe });
+  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
 }
 
 async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<void> {

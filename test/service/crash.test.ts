@@ -12,7 +12,7 @@ let repo: TestRepo;
 let dirs: ServiceDirs;
 let github: GitHubStandIn;
 let setup: { env: Record<string, string>; args: string[] };
-const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term"];
+const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term", "retry-throttled"];
 
 beforeAll(async () => {
   [emu, repo, dirs, github] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs(), startGitHubStandIn()]);
@@ -116,5 +116,27 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
     expect(release.attempts).toBe(2);
     expect(releaseCalls(emu, id, "crash-term")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
     await stopGracefully(resumed);
+  });
+
+  it("a release that failed for a reason that may pass runs again from where it stopped, without a second build or canary", async () => {
+    const sha = await repo.commit({ "retry.txt": "retry" });
+    const id = `retry-throttled-${sha.slice(0, 12)}`;
+    // Throttled far past the engine's own retries: the first run of the release fails there.
+    emu.faults.throttle("SubmitJob", 10_000);
+    const service = await startServiceProcess(setup.args, setup.env);
+    expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-throttled", sha)))).status).toBe(202);
+    const retrying = await service.waitForLog((l) => l.msg === "release failed for a reason that may pass; running it again" && l.releaseId === id);
+    expect(retrying).toMatchObject({ attempt: 1, stage: "canary", errorCode: "AWS" });
+    expect((await (await fetch(`${service.url}/api/releases/${id}`)).json()) as any).toMatchObject({ status: "running" });
+    emu.faults.clear();
+
+    const release = await waitFor(`${id} to finish`, async () => {
+      const body = (await (await fetch(`${service.url}/api/releases/${id}`)).json()) as any;
+      return ["promoted", "failed"].includes(body.status) ? body : undefined;
+    }, 60_000);
+    expect(release.error).toBeNull();
+    expect(release).toMatchObject({ status: "promoted", production: { revision: 1 } });
+    expect(releaseCalls(emu, id, "retry-throttled")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    await stopGracefully(service);
   });
 });
