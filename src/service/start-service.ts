@@ -18,6 +18,7 @@ import { openStore } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import type { ServiceConfig } from "./config.js";
 import { configOriginOf, createLedgers } from "./ledgers.js";
+import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { receiveDelivery } from "./receive-delivery.js";
@@ -75,6 +76,11 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
     logger,
     metrics,
     clock,
+    // A pipeline let go may have queued releases or reconciles that skipped it.
+    locks: createPipelineLocks(() => {
+      workers.wake();
+      reconciler.wake();
+    }),
     statuses: createStatusOutbox(store, { enabled: config.githubToken !== undefined, targetUrl: links }),
     pipelines: () => pipelines,
     backendFor(spec) {
