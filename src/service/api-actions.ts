@@ -1,18 +1,42 @@
 import { BatchshipError } from "../errors.js";
-import { promoteRelease } from "../release/promote-release.js";
+import { promoteRelease, type PromoteResult } from "../release/promote-release.js";
 import { rollbackPipeline } from "../release/rollback.js";
 import type { ApiActions } from "../server/api-routes.js";
 import { HttpError } from "../server/http-error.js";
+import { errorFields } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import { engineContextFor } from "./engine-context-for.js";
 import { releaseDetailView, releaseSummaryView } from "./release-view.js";
 import type { ServiceState } from "./service-state.js";
 
-/** The JSON API over the store and the engine. Promote and rollback run in the request: a few AWS calls. */
+/**
+ * The JSON API over the store and the engine. Promote and rollback run in the request: a few AWS
+ * calls, holding the pipeline's lock. They never wait for it: a pipeline with a release, a
+ * reconcile, or another promotion or rollback in flight answers 409 PIPELINE_BUSY at once (a
+ * double click, a proxy's retry), since two at once could both find nothing and both register.
+ */
 export function createApiActions(state: ServiceState, links: (id: string) => string): ApiActions {
-  const { store, logger } = state;
+  const { store, logger, locks } = state;
   // GitOps specs get their ledger: promote and rollback are record commits first.
   const engineFor = (spec: PipelineSpec) => engineContextFor(state, spec);
+
+  /** Runs `action` holding `pipeline`, or refuses with 409 when something else holds it. */
+  const exclusively = async <T>(pipeline: string, holder: string, action: () => Promise<T>): Promise<T> => {
+    const lease = locks.tryAcquire(pipeline, holder);
+    // The store too: a release it shows running is one the workers hold (or are about to resume).
+    const running = store.releases.listRunning().find((r) => r.pipeline === pipeline);
+    if (lease === undefined || running !== undefined) {
+      lease?.release();
+      const what = locks.holderOf(pipeline) ?? `release ${running?.id ?? "?"} is running`;
+      logger.info("API action refused: pipeline busy", { pipeline, holder: what, wanted: holder });
+      throw new HttpError(409, "PIPELINE_BUSY", `Pipeline ${pipeline} is busy: ${what}; try again when it has finished`);
+    }
+    try {
+      return await action();
+    } finally {
+      lease.release();
+    }
+  };
 
   return {
     listReleases: (options) => store.releases.list(options).map((r) => releaseSummaryView(r, links)),
@@ -21,36 +45,72 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       return release === undefined ? undefined : releaseDetailView(release, store.stageEvents.list(id), links);
     },
     async promote(id) {
-      const release = store.releases.get(id);
-      if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
-      if (release.status !== "awaiting-promotion" && release.status !== "promoted") {
-        throw new HttpError(409, "NOT_PROMOTABLE", `Cannot promote ${id}: it is ${release.status}, not awaiting promotion`);
+      const found = store.releases.get(id);
+      if (found === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
+      if (found.status !== "awaiting-promotion" && found.status !== "promoted" && found.status !== "promoting") {
+        throw new HttpError(409, "NOT_PROMOTABLE", `Cannot promote ${id}: it is ${found.status}, not awaiting promotion`);
       }
-      const spec = PipelineSpec.parse(JSON.parse(release.specJson));
-      const result = await promoteRelease(await engineFor(spec), spec, release.commit);
-      const now = state.clock();
-      store.transaction(() => {
-        store.releases.finish(id, { status: "promoted", production: result.production }, now);
-        store.stageEvents.append(id, now, { type: "promoted", arn: result.production.arn, revision: result.production.revision, reused: result.alreadyPromoted, by: "api" });
-        if (release.status !== "promoted") {
-          state.statuses.queue(release, { kind: "promoted", jobDefinition: spec.jobDefinition.name, revision: result.production.revision }, now);
-        }
-      });
-      if (release.status !== "promoted") state.metrics.releases.inc({ status: "promoted" });
-      logger.info("release promoted through the API", { releaseId: id, pipeline: release.pipeline, production: result.production.arn, alreadyPromoted: result.alreadyPromoted });
-      return result;
+      return exclusively(found.pipeline, `release ${id} is being promoted through the API`, () => promoteHeld(id));
     },
     async rollback(name) {
       const spec = state.pipelines().specs.get(name);
       if (spec === undefined) throw new HttpError(404, "PIPELINE_NOT_FOUND", `No pipeline ${name}`);
-      try {
-        const result = await rollbackPipeline(await engineFor(spec), spec);
-        logger.info("pipeline rolled back through the API", { pipeline: name, from: result.from.arn, to: result.to.arn });
-        return result;
-      } catch (error) {
-        if (error instanceof BatchshipError) logger.warn("rollback refused", { pipeline: name, errorCode: error.code, error: error.message });
-        throw error;
-      }
+      return exclusively(name, "a rollback through the API is in flight", async () => {
+        try {
+          const result = await rollbackPipeline(await engineFor(spec), spec);
+          logger.info("pipeline rolled back through the API", { pipeline: name, from: result.from.arn, to: result.to.arn });
+          return result;
+        } catch (error) {
+          if (error instanceof BatchshipError) logger.warn("rollback refused", { pipeline: name, errorCode: error.code, error: error.message });
+          throw error;
+        }
+      });
     },
   };
+
+  /**
+   * Promotes with the pipeline held. `awaiting-promotion` → `promoting` is one statement, so only
+   * one caller ever takes a release out of `awaiting-promotion`; a promoted release is promoted
+   * again idempotently (the engine finds its revision: `alreadyPromoted`).
+   */
+  async function promoteHeld(id: string): Promise<PromoteResult> {
+    const release = store.releases.get(id);
+    if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
+    const inFlight = () => new HttpError(409, "PROMOTION_IN_PROGRESS", `Release ${id} is already being promoted`);
+    if (release.status === "promoting") throw inFlight();
+    if (release.status !== "awaiting-promotion" && release.status !== "promoted") {
+      throw new HttpError(409, "NOT_PROMOTABLE", `Cannot promote ${id}: it is ${release.status}, not awaiting promotion`);
+    }
+    const first = release.status === "awaiting-promotion";
+    if (first && !store.releases.beginPromotion(id, state.clock())) throw inFlight();
+    const spec = PipelineSpec.parse(JSON.parse(release.specJson));
+    let result: PromoteResult;
+    try {
+      result = await promoteRelease(await engineFor(spec), spec, release.commit);
+    } catch (error) {
+      // Nothing recorded: it may be promoted again (the engine finds whatever this attempt did in AWS).
+      if (first) abandonPromotion(id);
+      throw error;
+    }
+    const now = state.clock();
+    store.transaction(() => {
+      store.releases.finish(id, { status: "promoted", production: result.production }, now);
+      store.stageEvents.append(id, now, { type: "promoted", arn: result.production.arn, revision: result.production.revision, reused: result.alreadyPromoted, by: "api" });
+      if (first) {
+        state.statuses.queue(release, { kind: "promoted", jobDefinition: spec.jobDefinition.name, revision: result.production.revision }, now);
+      }
+    });
+    if (first) state.metrics.releases.inc({ status: "promoted" });
+    logger.info("release promoted through the API", { releaseId: id, pipeline: release.pipeline, production: result.production.arn, alreadyPromoted: result.alreadyPromoted });
+    return result;
+  }
+
+  function abandonPromotion(id: string): void {
+    try {
+      store.releases.abandonPromotion(id, state.clock());
+    } catch (error) {
+      // The store closed under a stopping service: the next start puts it back (workers.start).
+      logger.warn("promotion left promoting; it is awaiting promotion again after a restart", { releaseId: id, ...errorFields(error) });
+    }
+  }
 }

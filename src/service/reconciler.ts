@@ -22,12 +22,14 @@ const BY = "batchship serve (push to the releases branch)";
 /**
  * Runs the store's reconcile jobs one at a time, beside the workers. A pipeline with a release
  * running waits: that release registers from the record itself when it ends, and a reconcile
- * racing it could register the same record twice. Failures are retried with back-off (the
- * engine has already retried each AWS call); a spec or usage problem is not, since it would
- * fail the same way.
+ * racing it could register the same record twice. The store's claims keep releases and
+ * reconciles of one pipeline apart; the pipeline's lock, held while the job runs, also keeps
+ * out a promotion or rollback through the API (and a pipeline the API holds is skipped until
+ * it is let go). Failures are retried with back-off (the engine has already retried each AWS
+ * call); a spec or usage problem is not, since it would fail the same way.
  */
 export function createReconciler(state: ServiceState, options: { retryMs: number; tickMs: number }): Reconciler {
-  const { store, logger } = state;
+  const { store, logger, locks } = state;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -36,10 +38,21 @@ export function createReconciler(state: ServiceState, options: { retryMs: number
 
   const runDue = async (): Promise<void> => {
     while (!stopped) {
-      const busy = new Set(store.releases.listRunning().map((r) => r.pipeline));
+      const busy = locks.held();
+      for (const release of store.releases.listRunning()) busy.add(release.pipeline);
       const job = store.reconciles.claimNext(state.clock(), busy);
       if (job === undefined) return;
-      await runJob(job);
+      // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
+      const lease = locks.tryAcquire(job.pipeline, "a reconcile is running");
+      if (lease === undefined) {
+        store.reconciles.retryLater(job.id, "its pipeline was busy", state.clock() + options.retryMs);
+        continue;
+      }
+      try {
+        await runJob(job);
+      } finally {
+        lease.release();
+      }
     }
   };
 

@@ -5,6 +5,7 @@ import type { Logger } from "../server/logger.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { Store } from "../store/index.js";
 import type { ServiceConfig } from "./config.js";
+import type { PipelineLocks } from "./pipeline-locks.js";
 import type { PipelineSet } from "./pipeline-set.js";
 import type { StatusOutbox } from "./status-outbox.js";
 
@@ -16,6 +17,8 @@ export interface ServiceState {
   metrics: ServiceMetrics;
   statuses: StatusOutbox;
   clock: () => number;
+  /** One thing at a time per pipeline: a release, a reconcile, or a promotion or rollback through the API. */
+  locks: PipelineLocks;
   /** The pipelines as last loaded. */
   pipelines(): PipelineSet;
   /** One backend per kind for the service's lifetime (SDK clients keep their connections). */

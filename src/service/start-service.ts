@@ -17,7 +17,9 @@ import type { PipelineSpec } from "../spec/schema.js";
 import { openStore } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import type { ServiceConfig } from "./config.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import { configOriginOf, createLedgers } from "./ledgers.js";
+import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { receiveDelivery } from "./receive-delivery.js";
@@ -43,8 +45,24 @@ export interface ServiceDeps {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** `batchship serve`: wires the store, the HTTP server, the workers and the status reporter. */
+/**
+ * `batchship serve`: takes the data dir (one service per data dir; a second one stops here with
+ * an ENVIRONMENT error, exit 3), then wires the rest. The data dir is let go once stopped.
+ */
 export async function startService(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
+  const dataDirLock = lockDataDir(config.dataDir);
+  let service: RunningService;
+  try {
+    service = await startOnLockedDataDir(config, deps);
+  } catch (error) {
+    dataDirLock.release();
+    throw error;
+  }
+  return { ...service, shutdown: () => service.shutdown().finally(() => dataDirLock.release()) };
+}
+
+/** Wires the store, the HTTP server, the workers, the reconciler and the status reporter. */
+async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
   const store = openStore(join(config.dataDir, "batchship.sqlite"), { sync: config.storeSync });
@@ -75,6 +93,11 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
     logger,
     metrics,
     clock,
+    // A pipeline let go may have queued releases or reconciles that skipped it.
+    locks: createPipelineLocks(() => {
+      workers.wake();
+      reconciler.wake();
+    }),
     statuses: createStatusOutbox(store, { enabled: config.githubToken !== undefined, targetUrl: links }),
     pipelines: () => pipelines,
     backendFor(spec) {

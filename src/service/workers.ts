@@ -1,6 +1,7 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
 import { errorFields } from "../server/logger.js";
 import type { ReleaseRecord } from "../store/index.js";
+import type { PipelineLease } from "./pipeline-locks.js";
 import { runOneRelease } from "./run-one-release.js";
 import type { ServiceState } from "./service-state.js";
 
@@ -17,20 +18,23 @@ export interface Workers {
 /**
  * At most `concurrency` releases at once, and at most one per pipeline (the store's claim
  * guarantees it). Claiming the newest queued release of a pipeline supersedes its older queued
- * ones; a running release is never interrupted.
+ * ones; a running release is never interrupted. A release holds its pipeline's lock while it
+ * runs; a pipeline held by something else (a reconcile, a promotion or rollback through the
+ * API) is skipped, and its releases wait until it is let go.
  */
 export function createWorkers(state: ServiceState, mirrors: MirrorCache, options: { concurrency: number }): Workers {
-  const { store, logger, metrics, statuses } = state;
+  const { store, logger, metrics, statuses, locks } = state;
   const controller = new AbortController();
   const running = new Map<string, Promise<void>>();
   let stopping = false;
   let scheduled = false;
 
-  const launch = (release: ReleaseRecord): void => {
+  const launch = (release: ReleaseRecord, lease: PipelineLease): void => {
     const run = runOneRelease(state, mirrors, release, controller.signal)
       .catch((error: unknown) => logger.error("release worker failed", { releaseId: release.id, pipeline: release.pipeline, ...errorFields(error) }))
       .finally(() => {
         running.delete(release.id);
+        lease.release();
         wake();
       });
     running.set(release.id, run);
@@ -41,18 +45,21 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
     while (!stopping && running.size < options.concurrency) {
       const now = state.clock();
       const claim = store.transaction(() => {
-        const claimed = store.releases.claimNext(now);
+        const claimed = store.releases.claimNext(now, locks.held());
         for (const old of claimed?.superseded ?? []) {
           statuses.queue(old, { kind: "superseded", by: claimed?.release.commit.slice(0, 12) ?? "?" }, now);
         }
         return claimed;
       });
       if (claim === undefined) return;
+      // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
+      const lease = locks.tryAcquire(claim.release.pipeline, `release ${claim.release.id} is running`);
+      if (lease === undefined) throw new Error(`pipeline ${claim.release.pipeline} was claimed while held: ${locks.holderOf(claim.release.pipeline) ?? "?"}`);
       for (const old of claim.superseded) {
         metrics.releases.inc({ status: "superseded" });
         logger.info("release superseded", { releaseId: old.id, pipeline: old.pipeline, commit: old.commit, supersededBy: claim.release.id });
       }
-      launch(claim.release);
+      launch(claim.release, lease);
     }
   };
 
@@ -64,9 +71,19 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
 
   return {
     start() {
+      // Only this process uses the data dir (the data-dir lock): a promotion left `promoting` died with the last one.
+      const abandoned = store.releases.abandonPromotions(state.clock());
+      if (abandoned > 0) logger.warn("promotions interrupted by the last stop are awaiting promotion again", { count: abandoned });
       for (const release of store.releases.listRunning()) {
+        const lease = locks.tryAcquire(release.pipeline, `release ${release.id} is running`);
+        if (lease === undefined) {
+          // Not expected: nothing else runs before the workers start. It resumes on the next start.
+          logger.error("release not resumed: its pipeline is held", { releaseId: release.id, pipeline: release.pipeline, holder: locks.holderOf(release.pipeline) });
+          continue;
+        }
         const resumed = store.releases.resume(release.id, state.clock());
-        if (resumed) launch(resumed);
+        if (resumed) launch(resumed, lease);
+        else lease.release();
       }
       wake();
     },

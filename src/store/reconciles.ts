@@ -22,7 +22,8 @@ export interface ReconcileTable {
   enqueue(job: NewReconcile, now: number): number;
   /**
    * Claims the oldest due job (marks it running, counts the attempt), skipping pipelines in
-   * `busy` and pipelines with a reconcile already running.
+   * `busy`, pipelines with a reconcile already running and pipelines with a release running (the
+   * release table's claim skips pipelines with a reconcile running, in turn).
    */
   claimNext(now: number, busy: ReadonlySet<string>): ReconcileJob | undefined;
   markDone(id: number, resultJson: string, now: number): void;
@@ -42,6 +43,7 @@ export function createReconcileTable(db: Database): ReconcileTable {
   const due = db.prepare(`
     SELECT * FROM reconciles WHERE status = 'queued' AND next_attempt_at <= ?
       AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
+      AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
     ORDER BY next_attempt_at, id`);
   const start = db.prepare(`UPDATE reconciles SET status = 'running', attempts = attempts + 1 WHERE id = ?`);
   const done = db.prepare(`UPDATE reconciles SET status = 'done', finished_at = ?, result_json = ?, last_error = NULL WHERE id = ?`);

@@ -42,10 +42,10 @@ export interface ReleaseTable {
   enqueue(release: NewRelease, now: number): boolean;
   /**
    * The newest queued release of the pipeline that has waited longest, among pipelines with
-   * nothing running; it becomes `running` and the older queued releases of its pipeline
-   * `superseded`, in one transaction.
+   * nothing running — no release and no reconcile — and not in `busy`; it becomes `running` and
+   * the older queued releases of its pipeline `superseded`, in one transaction.
    */
-  claimNext(now: number): Claim | undefined;
+  claimNext(now: number, busy?: ReadonlySet<string>): Claim | undefined;
   listRunning(): ReleaseRecord[];
   /** A running release picked up again after a restart: one more attempt. */
   resume(id: string, now: number): ReleaseRecord | undefined;
@@ -55,6 +55,15 @@ export interface ReleaseTable {
   recordFacts(id: string, facts: Partial<Pick<ReleaseRow, "build_id" | "image_uri" | "image_digest" | "candidate_arn" | "canary_job_id" | "canary_json">>, now: number): void;
   finish(id: string, outcome: ReleaseOutcome, now: number): void;
   countByStatus(): Record<string, number>;
+  /**
+   * A promotion through the API begins: `awaiting-promotion` becomes `promoting`, in one
+   * statement. False when the release is not awaiting promotion (another caller got there first).
+   */
+  beginPromotion(id: string, now: number): boolean;
+  /** The promotion failed before it was recorded: back to `awaiting-promotion`. */
+  abandonPromotion(id: string, now: number): void;
+  /** At start: promotions a stopped process left `promoting` go back to `awaiting-promotion`. */
+  abandonPromotions(now: number): number;
 }
 
 export function createReleaseTable(db: Database): ReleaseTable {
@@ -66,10 +75,14 @@ export function createReleaseTable(db: Database): ReleaseTable {
       status = 'queued', seq = excluded.seq, superseded_by = NULL, finished_at = NULL, delivery_id = excluded.delivery_id,
       branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
     WHERE releases.status = 'superseded'`);
-  const nextPipeline = db.prepare(`
+  // A reconcile and a release of one pipeline could register the same record twice: neither
+  // starts while the other runs (the reconciler skips pipelines with a release running).
+  const nextPipelines = db.prepare(`
     SELECT pipeline, MAX(seq) AS newest FROM releases
-    WHERE status = 'queued' AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
-    GROUP BY pipeline ORDER BY MIN(seq) LIMIT 1`);
+    WHERE status = 'queued'
+      AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
+      AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
+    GROUP BY pipeline ORDER BY MIN(seq)`);
   const bySeq = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND seq = ?`);
   const olderQueued = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND status = 'queued' AND seq < ? ORDER BY seq`);
   const supersede = db.prepare(
@@ -89,9 +102,13 @@ export function createReleaseTable(db: Database): ReleaseTable {
       error_json = @errorJson
     WHERE id = @id`);
   const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM releases GROUP BY status`);
+  const promoting = db.prepare(`UPDATE releases SET status = 'promoting', updated_at = ? WHERE id = ? AND status = 'awaiting-promotion'`);
+  const unpromote = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE id = ? AND status = 'promoting'`);
+  const unpromoteAll = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE status = 'promoting'`);
 
-  const claim = db.transaction((now: number): Claim | undefined => {
-    const next = nextPipeline.get() as { pipeline: string; newest: number } | undefined;
+  const claim = db.transaction((now: number, busy: ReadonlySet<string>): Claim | undefined => {
+    const candidates = nextPipelines.all() as Array<{ pipeline: string; newest: number }>;
+    const next = candidates.find((c) => !busy.has(c.pipeline));
     if (next === undefined) return undefined;
     const row = bySeq.get(next.pipeline, next.newest) as ReleaseRow;
     const older = (olderQueued.all(next.pipeline, next.newest) as ReleaseRow[]).map(toRecord);
@@ -103,7 +120,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
 
   return {
     enqueue: (release, now) => insert.run({ ...release, now }).changes > 0,
-    claimNext: (now) => claim.immediate(now),
+    claimNext: (now, busy = new Set()) => claim.immediate(now, busy),
     listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
     resume(id, now) {
       start.run(now, now, id);
@@ -144,6 +161,9 @@ export function createReleaseTable(db: Database): ReleaseTable {
       for (const { status, n } of counts.all() as Array<{ status: string; n: number }>) out[status] = n;
       return out;
     },
+    beginPromotion: (id, now) => promoting.run(now, id).changes === 1,
+    abandonPromotion: (id, now) => void unpromote.run(now, id),
+    abandonPromotions: (now) => unpromoteAll.run(now).changes,
   };
 }
 

@@ -15,7 +15,8 @@ export interface DeliveryRecord {
   after?: string;
 }
 
-export type ReleaseState = "queued" | "running" | "superseded" | "promoted" | "awaiting-promotion" | "failed";
+/** `promoting`: a promotion through the API is in flight (from `awaiting-promotion`, to `promoted`). */
+export type ReleaseState = "queued" | "running" | "superseded" | "promoted" | "awaiting-promotion" | "promoting" | "failed";
 
 export const FINAL_STATES: readonly ReleaseState[] = ["superseded", "promoted", "awaiting-promotion", "failed"];
 

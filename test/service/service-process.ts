@@ -17,6 +17,13 @@ export interface ServiceProcess {
 
 /** The built binary, `batchship serve --port 0 …`, as a real child process; resolves once it listens. */
 export async function startServiceProcess(args: string[], env: Record<string, string>): Promise<ServiceProcess> {
+  const spawned = spawnServiceProcess(args, env);
+  const listening = await spawned.waitForLog((l) => l.msg === "service listening");
+  return { ...spawned, url: `http://127.0.0.1:${String(listening.port)}` };
+}
+
+/** The same child process, without waiting for it to listen: for a service expected to stop at startup. */
+export function spawnServiceProcess(args: string[], env: Record<string, string>): Omit<ServiceProcess, "url"> {
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--host", "127.0.0.1", ...args], {
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -80,8 +87,7 @@ export async function startServiceProcess(args: string[], env: Record<string, st
       check();
     });
 
-  const listening = await waitForLog((l) => l.msg === "service listening");
-  return { url: `http://127.0.0.1:${String(listening.port)}`, child, logs, output: () => raw, exited, waitForLog };
+  return { child, logs, output: () => raw, exited, waitForLog };
 }
 
 export async function stopGracefully(service: ServiceProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
