@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 
 export interface CommandOutcome {
   /** Exit code; undefined when the process was killed by a signal or never started. */
@@ -9,7 +9,10 @@ export interface CommandOutcome {
   timedOut: boolean;
   /** The executable was not found. */
   missing: boolean;
-  /** The last lines of stdout and stderr together, for error messages. */
+  /**
+   * The last lines of stdout and stderr together, for error messages. When the log file could
+   * not be written, the last line says so.
+   */
   tail: string[];
   stdout: string;
 }
@@ -18,7 +21,10 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
-  /** Appends everything the command prints here. */
+  /**
+   * Appends everything the command prints here. A log that cannot be written (a full disk, a
+   * missing directory, no file descriptors left) loses the rest of the log, never the command.
+   */
   logFile?: string;
   /** Lines kept for `tail`. */
   tailLines?: number;
@@ -45,7 +51,22 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
     const partial = { stdout: "", stderr: "" };
     let stdout = "";
     let timedOut = false;
-    const log = options.logFile === undefined ? undefined : createWriteStream(options.logFile, { flags: "a" });
+    let log: WriteStream | undefined;
+    let logFailure: string | undefined;
+    let logClosed: Promise<void> = Promise.resolve();
+    if (options.logFile !== undefined) {
+      const logFile = options.logFile;
+      const stream = createWriteStream(logFile, { flags: "a" });
+      logClosed = new Promise((resolveClosed) => stream.once("close", () => resolveClosed()));
+      // Without a listener, a failed open or write would be an uncaught exception that ends the
+      // whole process (a release, or the service with every release it runs).
+      stream.on("error", (error: Error) => {
+        logFailure ??= `batchship: could not write the log ${logFile}: ${error.message}`;
+        log = undefined;
+        stream.destroy();
+      });
+      log = stream;
+    }
     const child = spawn(file, [...args], {
       env: options.env,
       ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -89,9 +110,12 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
       if (timer !== undefined) clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       for (const rest of [partial.stdout, partial.stderr]) if (rest.trim() !== "") lines.push(rest);
-      const done = () => resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
-      if (log === undefined) done();
-      else log.end(done);
+      log?.end();
+      // 'close' comes after the last write, or after the error that stopped the log.
+      void logClosed.then(() => {
+        if (logFailure !== undefined) lines.push(logFailure);
+        resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
+      });
     };
     child.on("error", (error: NodeJS.ErrnoException) => {
       if (error.code === "ENOENT") finish({ code: undefined, signal: undefined, missing: true });
