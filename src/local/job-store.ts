@@ -1,5 +1,5 @@
 import { JOB_STATUSES, type Clock, type JobStatus, type StatusCounts, type SubmitJobRequest } from "../release/ports.js";
-import type { StateDb } from "./state-store.js";
+import { writeTransaction, type StateDb } from "./state-store.js";
 
 export interface JobRow {
   job_id: string;
@@ -80,7 +80,7 @@ export function createJobStore(db: StateDb, clock: Clock) {
   const finishIfDone = (jobId: string) => setStoppedAt.run(clock.now(), jobId, jobId);
 
   return {
-    insert: db.transaction((jobId: string, request: SubmitJobRequest, definitionArn: string, owner: Owner) => {
+    insert: writeTransaction(db, (jobId: string, request: SubmitJobRequest, definitionArn: string, owner: Owner) => {
       insertJob.run({
         jobId,
         jobName: request.jobName,
@@ -105,7 +105,7 @@ export function createJobStore(db: StateDb, clock: Clock) {
       for (const row of counts.all(jobId)) result[row.status] = row.n;
       return result;
     },
-    update: db.transaction((jobId: string, index: number, change: ChildUpdate) => {
+    update: writeTransaction(db, (jobId: string, index: number, change: ChildUpdate) => {
       updateChild.run({
         jobId,
         index,
@@ -123,13 +123,13 @@ export function createJobStore(db: StateDb, clock: Clock) {
       finishIfDone(jobId);
     }),
     /** Records the stop and fails what has not started; running children are the runner's to kill. */
-    requestStop: db.transaction((jobId: string, reason: string) => {
+    requestStop: writeTransaction(db, (jobId: string, reason: string) => {
       setStop.run(reason, jobId);
       failWaiting.run(reason, clock.now(), jobId);
       finishIfDone(jobId);
     }),
     /** Takes over a job whose owner is gone; false when another process took it first. */
-    adopt: db.transaction((job: JobRow, owner: Owner, reason: string): boolean => {
+    adopt: writeTransaction(db, (job: JobRow, owner: Owner, reason: string): boolean => {
       if (setOwner.run(owner.pid, owner.host, job.job_id, job.owner_pid, job.owner_host).changes === 0) return false;
       requeueRunning.run(reason, job.job_id);
       return true;

@@ -59,6 +59,18 @@ CREATE TABLE IF NOT EXISTS children (
 `;
 
 /**
+ * A transaction that takes the write lock when it begins (BEGIN IMMEDIATE), waiting its turn
+ * behind the busy timeout. A deferred one that reads before it writes runs on a snapshot of
+ * its first read; when another process commits before its first write, SQLite cannot wait and
+ * fails at once with SQLITE_BUSY_SNAPSHOT. Every process of the user shares this database (the
+ * CLI beside `batchship serve`), so every write transaction here is immediate.
+ */
+export function writeTransaction<A extends unknown[], R>(db: StateDb, body: (...args: A) => R): (...args: A) => R {
+  const transaction = db.transaction(body);
+  return (...args: A) => transaction.immediate(...args);
+}
+
+/**
  * The local backend's state: what AWS keeps for the AWS backend (job definition revisions and
  * their tags, jobs and their children, builds). One SQLite file, shared by every batchship
  * process of the user; WAL and a busy timeout let a `status` read while a release writes.
