@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream, readFileSync, type WriteStream } from "node:fs";
 
 export interface CommandOutcome {
   /** Exit code; undefined when the process was killed by a signal or never started. */
@@ -29,8 +29,19 @@ export interface RunOptions {
   /** Lines kept for `tail`. */
   tailLines?: number;
   signal?: AbortSignal;
-  /** Called once the process has started, with a function that kills its whole process group. */
-  onStart?: (kill: () => void) => void;
+  /**
+   * Called once the process has started, with a function that kills its whole process group and
+   * the group as a later process can find it again (undefined where that cannot be told).
+   */
+  onStart?: (started: { kill: () => void; group: ProcessGroup | undefined }) => void;
+}
+
+/** A command's process group, recorded so that another process can end it after this one died. */
+export interface ProcessGroup {
+  /** The group's id: the pid of the command that leads it. */
+  pgid: number;
+  /** When that leader started (boot and clock ticks): a reused pid has another. */
+  started: string;
 }
 
 const STDOUT_LIMIT = 1_000_000;
@@ -101,7 +112,10 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
           }, options.timeoutMs);
     const onAbort = () => killGroup();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (child.pid !== undefined) options.onStart?.(() => killGroup());
+    if (child.pid !== undefined) {
+      const started = processStart(child.pid);
+      options.onStart?.({ kill: () => killGroup(), group: started === undefined ? undefined : { pgid: child.pid, started } });
+    }
 
     let settled = false;
     const finish = (outcome: Omit<CommandOutcome, "tail" | "stdout" | "timedOut">) => {
@@ -130,4 +144,42 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
       finish({ code: code ?? undefined, signal: signal ?? undefined, missing: false });
     });
   });
+}
+
+/**
+ * Kills a process group that a batchship process which has since died left running (its
+ * commands run `detached`, so a kill -9 of batchship does not end them). Only while the group's
+ * leader is still the very process recorded: once the leader is gone its pid, and with it the
+ * group id, may belong to someone else's processes (after a container restart, pids start from 1
+ * again). A group whose leader died but whose other members run on is left alone for that reason.
+ * True when a kill was sent.
+ */
+export function killOrphanedGroup(group: ProcessGroup): boolean {
+  if (processStart(group.pgid) !== group.started) return false;
+  try {
+    process.kill(-group.pgid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let bootId: string | undefined;
+
+/**
+ * When a process started, from Linux's /proc: the boot's id and the clock tick it started at.
+ * undefined elsewhere, or when the process is gone.
+ */
+export function processStart(pid: number): string | undefined {
+  try {
+    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name, which is in parentheses and may itself hold spaces or ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // starttime is field 22 of the whole line; the rest starts at field 3 (state).
+    const ticks = fields[22 - 3];
+    return ticks === undefined || !/^\d+$/.test(ticks) ? undefined : `${bootId}/${ticks}`;
+  } catch {
+    return undefined;
+  }
 }
