@@ -2,9 +2,9 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Clock } from "../release/ports.js";
 import { childLaunch, type ChildLaunch } from "./child-command.js";
-import type { ContainerTool, RunOutcome } from "./container-tool.js";
+import type { ContainerTool, RunHandle, RunOutcome } from "./container-tool.js";
 import type { JobDefinitionStore } from "./job-definition-store.js";
-import type { ChildRow, JobRow, JobStore } from "./job-store.js";
+import type { Adoption, ChildRow, JobRow, JobStore } from "./job-store.js";
 import type { Semaphore } from "./semaphore.js";
 
 export interface RunnerDeps {
@@ -38,7 +38,12 @@ export function createArrayRunner(deps: RunnerDeps) {
   /** Stops for the jobs this process runs. */
   const controllers = new Map<string, AbortController>();
 
-  async function drive(job: JobRow, controller: AbortController): Promise<void> {
+  async function drive(job: JobRow, controller: AbortController, orphans: Adoption["orphans"]): Promise<void> {
+    if (orphans.length > 0) {
+      // A run the previous owner left going would otherwise run twice, beside its re-run.
+      const tool = await deps.tool();
+      await Promise.all(orphans.map(({ handle }) => tool.reap(handle)));
+    }
     const definition = deps.definitions.byArn(job.definition_arn);
     const waiting = jobs.children(job.job_id).filter((c) => c.status === "RUNNABLE");
     if (definition === undefined) {
@@ -59,7 +64,12 @@ export function createArrayRunner(deps: RunnerDeps) {
       await deps.slots.acquire();
       let retry = false;
       try {
-        if (signal.aborted || jobs.job(job.job_id)?.stop_reason) return;
+        const stopReason = jobs.job(job.job_id)?.stop_reason;
+        if (signal.aborted || stopReason) {
+          // Stopped while it waited for a slot or between attempts: nothing will start it again.
+          if (jobs.child(job.job_id, index)?.status === "RUNNABLE") finish(job, index, stopReason ?? "stopped");
+          return;
+        }
         const launch = childLaunch(
           body,
           { parameters: parse(job.parameters), environment: parse(job.environment) },
@@ -105,6 +115,13 @@ export function createArrayRunner(deps: RunnerDeps) {
       logFile,
       ...(launch.attemptTimeoutMs === undefined ? {} : { timeoutMs: launch.attemptTimeoutMs }),
       signal,
+      onStart: (handle: RunHandle) => {
+        try {
+          jobs.setRunHandle(job.job_id, index, handle);
+        } catch {
+          // Only an adopter's clean-up needs it, should this process die; the run goes on.
+        }
+      },
     });
   }
 
@@ -144,12 +161,15 @@ export function createArrayRunner(deps: RunnerDeps) {
   }
 
   return {
-    /** Runs the job's RUNNABLE children in the background; the store says when they are done. */
-    start(job: JobRow): void {
+    /**
+     * Runs the job's RUNNABLE children in the background; the store says when they are done. An
+     * adopted job's orphans (what its previous owner left running) are ended first.
+     */
+    start(job: JobRow, orphans: Adoption["orphans"] = []): void {
       if (controllers.has(job.job_id)) return;
       const controller = new AbortController();
       controllers.set(job.job_id, controller);
-      void drive(job, controller)
+      void drive(job, controller, orphans)
         .catch((error: unknown) => {
           for (const child of jobs.children(job.job_id).filter((c) => c.status === "RUNNABLE" || c.status === "RUNNING")) {
             finish(job, child.array_index, `batchship local runner: ${error instanceof Error ? error.message : String(error)}`);

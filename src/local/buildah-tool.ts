@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { buildArgFlags, envFlags, type ContainerRun, type ContainerTool, type RunOutcome } from "./container-tool.js";
-import { runCommand } from "./run-command.js";
+import { killOrphanedGroup, runCommand } from "./run-command.js";
 
 export interface BuildahSettings {
   env: NodeJS.ProcessEnv;
@@ -49,6 +49,8 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
     },
 
     async run(input) {
+      // Before `from`: a process killed while it pulls may leave the named working container.
+      input.onStart?.({ container: input.name });
       const from = await buildah(
         ["from", "--pull=missing", ...tls(input.insecure), "--name", input.name, "--", input.image],
         { signal: input.signal },
@@ -60,12 +62,19 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
         const ran = await buildah(["run", "--isolation", "chroot", ...envFlags(input.environment), "--", input.name, ...argv], {
           logFile: input.logFile,
           signal: input.signal,
+          onStart: ({ group }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
           ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
         });
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input.name]);
       }
+    },
+
+    async reap(handle) {
+      // The group first, so nothing runs in the working container any more when it is removed.
+      if (handle.group !== undefined) killOrphanedGroup(handle.group);
+      if (handle.container !== undefined) await buildah(["rm", "--", handle.container]);
     },
   };
 

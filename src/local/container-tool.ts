@@ -1,4 +1,4 @@
-import type { CommandOutcome } from "./run-command.js";
+import type { CommandOutcome, ProcessGroup } from "./run-command.js";
 
 export type ContainerToolName = "docker" | "podman" | "buildah";
 
@@ -24,6 +24,19 @@ export interface ContainerRun {
   logFile: string;
   timeoutMs?: number;
   signal: AbortSignal;
+  /** Called with what the run leaves on the machine as soon as it exists, and again as it grows. */
+  onStart?: (handle: RunHandle) => void;
+}
+
+/**
+ * What a run leaves behind if the batchship process running it dies: its commands run in their
+ * own process group, so they outlive a kill -9, and its container outlives them.
+ */
+export interface RunHandle {
+  /** docker and podman run it on without their client; buildah keeps its working container. */
+  container?: string;
+  /** The process group running the container (`buildah run` and what it started). */
+  group?: ProcessGroup;
 }
 
 /** One way of building and running OCI images on this machine. Every call is argv, no shell. */
@@ -33,6 +46,12 @@ export interface ContainerTool {
   push(reference: string, insecure: boolean, logFile: string): Promise<CommandOutcome>;
   /** Runs one container to its end (or its timeout, or the signal) and removes it. */
   run(input: ContainerRun): Promise<RunOutcome>;
+  /**
+   * Ends what a run of a batchship process that has died left going, before the run is made
+   * again: kills its process group while that is still the recorded one, removes its container.
+   * Never rejects; ending what is already gone does nothing.
+   */
+  reap(handle: RunHandle): Promise<void>;
 }
 
 /** `started: false` — the container never ran (pull failed, no command): the tail says why. */

@@ -39,6 +39,7 @@ export function createDockerTool(name: "docker" | "podman", env: NodeJS.ProcessE
             }, input.timeoutMs);
       const onAbort = () => void remove();
       input.signal.addEventListener("abort", onAbort, { once: true });
+      input.onStart?.({ container: input.name });
       try {
         const outcome = await cli(
           ["run", "--rm", ...tls(input.insecure), "--name", input.name, ...envFlags(input.environment), "--", input.image, ...command],
@@ -50,6 +51,11 @@ export function createDockerTool(name: "docker" | "podman", env: NodeJS.ProcessE
         if (timer !== undefined) clearTimeout(timer);
         input.signal.removeEventListener("abort", onAbort);
       }
+    },
+
+    async reap(handle) {
+      // The container is the daemon's: removing it ends it, and the client attached to it.
+      if (handle.container !== undefined) await cli(["rm", "--force", "--", handle.container]);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { BatchshipError } from "../errors.js";
 import type { Clock, JobDefinitionBody, JobDefinitionRevision, JobPlatform } from "../release/ports.js";
-import type { StateDb } from "./state-store.js";
+import { writeTransaction, type StateDb } from "./state-store.js";
 
 interface DefinitionRow {
   name: string;
@@ -22,7 +22,8 @@ export function localJobDefinitionArn(name: string, revision: number): string {
 
 /**
  * Job definition revisions as Batch keeps them: numbered per name from 1, never reused, with
- * tags. Registration is one transaction, so two processes never get the same revision.
+ * tags. Registration is one immediate transaction, so two processes never get the same revision
+ * and one never fails because the other wrote between its read and its write.
  */
 export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefinitionStore {
   const list = db.prepare<[string], DefinitionRow>(
@@ -37,13 +38,13 @@ export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefiniti
   );
   const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
 
-  const register = db.transaction((name: string, body: JobDefinitionBody, tags: Record<string, string>) => {
+  const register = writeTransaction(db, (name: string, body: JobDefinitionBody, tags: Record<string, string>) => {
     const revision = nextRevision.get(name)?.next ?? 1;
     const arn = localJobDefinitionArn(name, revision);
     insert.run({ name, revision, arn, body: JSON.stringify(body), tags: JSON.stringify(tags), createdAt: clock.now() });
     return { arn, revision };
   });
-  const tag = db.transaction((arn: string, tags: Record<string, string>) => {
+  const tag = writeTransaction(db, (arn: string, tags: Record<string, string>) => {
     const row = byArn.get(arn);
     if (row === undefined) {
       throw new BatchshipError("ENVIRONMENT", `Could not tag job definition ${arn}: it does not exist in the local store`);

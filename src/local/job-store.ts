@@ -1,5 +1,6 @@
 import { JOB_STATUSES, type Clock, type JobStatus, type StatusCounts, type SubmitJobRequest } from "../release/ports.js";
-import type { StateDb } from "./state-store.js";
+import type { RunHandle } from "./container-tool.js";
+import { writeTransaction, type StateDb } from "./state-store.js";
 
 export interface JobRow {
   job_id: string;
@@ -14,6 +15,8 @@ export interface JobRow {
   stop_reason: string | null;
   owner_pid: number;
   owner_host: string;
+  /** null for a job submitted by a batchship before owner tokens. */
+  owner_token: string | null;
   created_at: number;
   stopped_at: number | null;
 }
@@ -28,11 +31,22 @@ export interface ChildRow {
   log_path: string | null;
   started_at: number | null;
   stopped_at: number | null;
+  /** JSON RunHandle of the running attempt; null when none is running. */
+  run_handle: string | null;
 }
 
+/** The batchship process that runs a job's children. */
 export interface Owner {
+  /** Made up when the process starts: tells this process from an earlier one with the same pid. */
+  token: string;
+  /** For humans, and to tell whether the owner still runs. */
   pid: number;
   host: string;
+}
+
+/** What adopting a job found: runs of its previous owner that may still be going. */
+export interface Adoption {
+  orphans: Array<{ index: number; handle: RunHandle }>;
 }
 
 export interface ChildUpdate {
@@ -48,8 +62,8 @@ export interface ChildUpdate {
 /** Jobs and their children: what Batch's SubmitJob, DescribeJobs and ListJobs read and write. */
 export function createJobStore(db: StateDb, clock: Clock) {
   const insertJob = db.prepare(`INSERT INTO jobs (job_id, job_name, job_queue, definition_arn, array_size, parameters,
-    environment, tags, owner_pid, owner_host, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn, @arraySize,
-    @parameters, @environment, @tags, @ownerPid, @ownerHost, @createdAt)`);
+    environment, tags, owner_pid, owner_host, owner_token, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn,
+    @arraySize, @parameters, @environment, @tags, @ownerPid, @ownerHost, @ownerToken, @createdAt)`);
   const insertChild = db.prepare(
     "INSERT INTO children (job_id, array_index, status, attempt) VALUES (?, ?, 'RUNNABLE', 1)",
   );
@@ -66,21 +80,30 @@ export function createJobStore(db: StateDb, clock: Clock) {
     status_reason = CASE WHEN @setReason THEN @statusReason ELSE status_reason END,
     exit_code = CASE WHEN @setExit THEN @exitCode ELSE exit_code END,
     log_path = COALESCE(@logPath, log_path), started_at = COALESCE(@startedAt, started_at),
-    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END
+    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END,
+    run_handle = NULL
     WHERE job_id = @jobId AND array_index = @index`);
+  const setRunHandle = db.prepare("UPDATE children SET run_handle = ? WHERE job_id = ? AND array_index = ? AND status = 'RUNNING'");
   const setStop = db.prepare("UPDATE jobs SET stop_reason = COALESCE(stop_reason, ?) WHERE job_id = ?");
   const failWaiting = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
     WHERE job_id = ? AND status IN ('SUBMITTED', 'PENDING', 'RUNNABLE')`);
   const setStoppedAt = db.prepare(`UPDATE jobs SET stopped_at = ? WHERE job_id = ? AND stopped_at IS NULL
     AND NOT EXISTS (SELECT 1 FROM children WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED'))`);
-  const setOwner = db.prepare("UPDATE jobs SET owner_pid = ?, owner_host = ? WHERE job_id = ? AND owner_pid = ? AND owner_host = ?");
+  const setOwner = db.prepare(`UPDATE jobs SET owner_pid = @pid, owner_host = @host, owner_token = @token
+    WHERE job_id = @jobId AND owner_pid = @oldPid AND owner_host = @oldHost AND owner_token IS @oldToken`);
+  const stopReason = db.prepare<[string], { stop_reason: string | null }>("SELECT stop_reason FROM jobs WHERE job_id = ?");
+  // RUNNABLE children keep theirs too: an adopter that died before it ended them leaves them to the next.
+  const leftRunning = db.prepare<[string], { array_index: number; run_handle: string }>(`SELECT array_index, run_handle
+    FROM children WHERE job_id = ? AND run_handle IS NOT NULL AND status NOT IN ('SUCCEEDED', 'FAILED')`);
   const requeueRunning = db.prepare(`UPDATE children SET status = 'RUNNABLE', status_reason = ?
     WHERE job_id = ? AND status IN ('STARTING', 'RUNNING')`);
+  const failUnfinished = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
+    WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED')`);
 
   const finishIfDone = (jobId: string) => setStoppedAt.run(clock.now(), jobId, jobId);
 
   return {
-    insert: db.transaction((jobId: string, request: SubmitJobRequest, definitionArn: string, owner: Owner) => {
+    insert: writeTransaction(db, (jobId: string, request: SubmitJobRequest, definitionArn: string, owner: Owner) => {
       insertJob.run({
         jobId,
         jobName: request.jobName,
@@ -92,6 +115,7 @@ export function createJobStore(db: StateDb, clock: Clock) {
         tags: JSON.stringify(request.tags),
         ownerPid: owner.pid,
         ownerHost: owner.host,
+        ownerToken: owner.token,
         createdAt: clock.now(),
       });
       for (let index = 0; index < Math.max(1, request.arraySize); index++) insertChild.run(jobId, index);
@@ -105,7 +129,7 @@ export function createJobStore(db: StateDb, clock: Clock) {
       for (const row of counts.all(jobId)) result[row.status] = row.n;
       return result;
     },
-    update: db.transaction((jobId: string, index: number, change: ChildUpdate) => {
+    update: writeTransaction(db, (jobId: string, index: number, change: ChildUpdate) => {
       updateChild.run({
         jobId,
         index,
@@ -122,17 +146,41 @@ export function createJobStore(db: StateDb, clock: Clock) {
       });
       finishIfDone(jobId);
     }),
+    /** What the running attempt of a child left on the machine, for an adopter to end. */
+    setRunHandle(jobId: string, index: number, handle: RunHandle): void {
+      setRunHandle.run(JSON.stringify(handle), jobId, index);
+    },
     /** Records the stop and fails what has not started; running children are the runner's to kill. */
-    requestStop: db.transaction((jobId: string, reason: string) => {
+    requestStop: writeTransaction(db, (jobId: string, reason: string) => {
       setStop.run(reason, jobId);
       failWaiting.run(reason, clock.now(), jobId);
       finishIfDone(jobId);
     }),
-    /** Takes over a job whose owner is gone; false when another process took it first. */
-    adopt: db.transaction((job: JobRow, owner: Owner, reason: string): boolean => {
-      if (setOwner.run(owner.pid, owner.host, job.job_id, job.owner_pid, job.owner_host).changes === 0) return false;
-      requeueRunning.run(reason, job.job_id);
-      return true;
+    /**
+     * Takes over a job whose owner is gone; undefined when another process took it first. The
+     * children that were running go back to RUNNABLE, or fail if the job was stopped meanwhile
+     * (nobody would start them again). Either way the runs the old owner left are returned: the
+     * caller ends them before anything runs again.
+     */
+    adopt: writeTransaction(db, (job: JobRow, owner: Owner, reason: string): Adoption | undefined => {
+      const taken = setOwner.run({
+        pid: owner.pid,
+        host: owner.host,
+        token: owner.token,
+        jobId: job.job_id,
+        oldPid: job.owner_pid,
+        oldHost: job.owner_host,
+        oldToken: job.owner_token,
+      });
+      if (taken.changes === 0) return undefined;
+      const orphans = leftRunning.all(job.job_id).map((row) => ({ index: row.array_index, handle: JSON.parse(row.run_handle) as RunHandle }));
+      const stopped = stopReason.get(job.job_id)?.stop_reason ?? null;
+      if (stopped === null) requeueRunning.run(reason, job.job_id);
+      else {
+        failUnfinished.run(stopped, clock.now(), job.job_id);
+        finishIfDone(job.job_id);
+      }
+      return { orphans };
     }),
   };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { BatchshipError } from "../errors.js";
 import type { JobPlatform, JobState, JobStatus, StatusCounts } from "../release/ports.js";
@@ -10,6 +11,9 @@ import type { ChildRow, JobRow, JobStore, Owner } from "./job-store.js";
 // Failed children first: they are the ones a report explains.
 const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
 const DEFAULT_CHILD_LIMIT = 100;
+
+/** This process, as the owner of the jobs it submits or adopts. */
+const THIS_PROCESS: Owner = { token: randomUUID(), pid: process.pid, host: hostname() };
 
 export interface PlatformDeps {
   jobs: JobStore;
@@ -24,21 +28,39 @@ export interface PlatformDeps {
  * The JobPlatform port on this machine. Jobs run inside the batchship process that submitted
  * them. When that process ends before its children do (Ctrl-C, a crash, `release --no-wait`
  * followed by an exit), the next process that looks the job up (a release of the same commit
- * finds it by name) adopts it: children that were running are run again from the start, in a
- * new container, as the same attempt; finished children keep their result.
+ * finds it by name) adopts it: what the old owner left running is ended, then children that
+ * were running are run again from the start, in a new container, as the same attempt (or fail,
+ * if the job was stopped); finished children keep their result.
  */
 export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
   const { jobs, definitions, runner } = deps;
-  const owner = deps.owner ?? { pid: process.pid, host: hostname() };
+  const owner = deps.owner ?? THIS_PROCESS;
   const isAlive = deps.isAlive ?? processAlive;
+
+  /**
+   * Whether the job's owner is gone. The token, made up at each process start, says whether the
+   * owner is this very process: a pid cannot, since a container restarted in place keeps its
+   * hostname and its batchship gets the same pid again (often 1), so the pid of the owner that
+   * died is alive forever, as this process. On the same host, a recorded pid that is this
+   * process's own, under another token, was a process before this one: gone. Any other pid is
+   * gone when no process has it. Another host's processes cannot be checked: never adopted.
+   * The hostname stands for the pid namespace, so two containers sharing a state dir need
+   * different hostnames (docker's default). An unrelated process that got the dead owner's pid
+   * keeps the job waiting until it ends.
+   */
+  function ownerGone(job: JobRow): boolean {
+    if (job.owner_token === owner.token || job.owner_host !== owner.host) return false;
+    return job.owner_pid === owner.pid || !isAlive(job.owner_pid);
+  }
 
   /** A job whose owner is gone and that has children left to run is taken over and resumed. */
   function adoptIfOrphaned(job: JobRow): void {
-    if (job.stopped_at !== null || runner.runs(job.job_id)) return;
-    // This process is alive by definition, and another machine's process cannot be checked.
-    if (job.owner_host !== owner.host || job.owner_pid === owner.pid || isAlive(job.owner_pid)) return;
+    if (job.stopped_at !== null || runner.runs(job.job_id) || !ownerGone(job)) return;
     const reason = `re-run: the batchship process running it (pid ${job.owner_pid}) exited`;
-    if (jobs.adopt(job, owner, reason)) runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host });
+    const adoption = jobs.adopt(job, owner, reason);
+    if (adoption !== undefined) {
+      runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
+    }
   }
 
   function describe(job: JobRow): JobState {
@@ -166,9 +188,22 @@ function splitChildId(jobId: string): [string, number | undefined] {
 function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to someone else.
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+  return !zombie(pid);
+}
+
+/**
+ * A process that died but was not reaped: a killed batchship whose parent died too, under a
+ * container's pid 1 that reaps nothing. Signals still reach it, so only Linux's /proc tells.
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
   }
 }

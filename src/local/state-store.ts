@@ -5,7 +5,7 @@ import { BatchshipError } from "../errors.js";
 
 export type StateDb = Database.Database;
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS builds (
@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   stop_reason TEXT,
   owner_pid INTEGER NOT NULL,
   owner_host TEXT NOT NULL,
+  owner_token TEXT,
   created_at INTEGER NOT NULL,
   stopped_at INTEGER
 );
@@ -54,9 +55,29 @@ CREATE TABLE IF NOT EXISTS children (
   log_path TEXT,
   started_at INTEGER,
   stopped_at INTEGER,
+  run_handle TEXT,
   PRIMARY KEY (job_id, array_index)
 );
 `;
+
+/** Columns added after schema 1: a store that schema 1 created gets them on its next open. */
+const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string }> = [
+  // null in jobs that a batchship before schema 2 submitted: their owner is another process.
+  { table: "jobs", column: "owner_token", type: "TEXT" },
+  { table: "children", column: "run_handle", type: "TEXT" },
+];
+
+/**
+ * A transaction that takes the write lock when it begins (BEGIN IMMEDIATE), waiting its turn
+ * behind the busy timeout. A deferred one that reads before it writes runs on a snapshot of
+ * its first read; when another process commits before its first write, SQLite cannot wait and
+ * fails at once with SQLITE_BUSY_SNAPSHOT. Every process of the user shares this database (the
+ * CLI beside `batchship serve`), so every write transaction here is immediate.
+ */
+export function writeTransaction<A extends unknown[], R>(db: StateDb, body: (...args: A) => R): (...args: A) => R {
+  const transaction = db.transaction(body);
+  return (...args: A) => transaction.immediate(...args);
+}
 
 /**
  * The local backend's state: what AWS keeps for the AWS backend (job definition revisions and
@@ -73,8 +94,15 @@ export function openStateStore(stateDir: string): StateDb {
     if (version > SCHEMA_VERSION) {
       throw new Error(`it was written by a newer batchship (schema ${version})`);
     }
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // One transaction: two processes opening an old store at once must not both add a column.
+    writeTransaction(db, () => {
+      db.exec(SCHEMA);
+      for (const { table, column, type } of ADDED_COLUMNS) {
+        const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+        if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
     return db;
   } catch (error) {
     throw new BatchshipError(
