@@ -9,6 +9,7 @@ import { createMetrics } from "../../src/server/metrics.js";
 import { readServiceConfig } from "../../src/service/config.js";
 import { releaseDetailView } from "../../src/service/release-view.js";
 import { runOneRelease } from "../../src/service/run-one-release.js";
+import { createPipelineLocks } from "../../src/service/pipeline-locks.js";
 import type { ServiceState } from "../../src/service/service-state.js";
 import { createStatusOutbox } from "../../src/service/status-outbox.js";
 import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
@@ -65,7 +66,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     },
   };
   const state: ServiceState = {
-    config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret" }),
+    config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" }),
     store,
     logger,
     metrics,
@@ -78,6 +79,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     wakeWorkers: () => {},
     wakeReconciler: () => {},
     reloadPipelines: () => {},
+    locks: createPipelineLocks(),
   };
   const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git" };
 
