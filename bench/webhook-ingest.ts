@@ -1,8 +1,9 @@
 /**
  * How fast `batchship serve` takes in push deliveries — verified, written durably to SQLite
  * (WAL, synchronous=FULL, group commit) and answered 202 — against the ceiling: a bare
- * @octokit/webhooks createNodeMiddleware server that verifies and stores nothing. Both run as
- * child processes on loopback, measured in the same run with the same senders and payloads.
+ * @octokit/webhooks createNodeMiddleware server that verifies and stores nothing. All run as
+ * child processes on loopback, measured in the same run with the same senders and payloads, in
+ * short interleaved rounds so that a change in the machine's load hits every server alike.
  * Run with `npm run bench:webhook-ingest` (builds first); see docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,12 +12,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import examples from "@octokit/webhooks-examples";
-import { prepareDeliveries, runLoad, type LoadResult } from "./ingest-load.js";
+import { median, percentile, prepareDeliveries, runLoad } from "./ingest-load.js";
 
 const SECRET = "bench-webhook-secret";
 const SENDERS: readonly number[] = process.env.BENCH_SENDERS ? process.env.BENCH_SENDERS.split(",").map(Number) : [1, 16, 64];
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WARMUP_SECONDS = 1;
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
+const ROUND_SECONDS = Number(process.env.BENCH_ROUND_SECONDS ?? 1);
+/** More than any server answers in one round, so no delivery is ever sent twice to a server. */
+const DELIVERIES_PER_ROUND = Number(process.env.BENCH_DELIVERIES_PER_ROUND ?? 30_000);
 const REPOSITORY = "acme/bench";
 const BIN = fileURLToPath(new URL("../bin/batchship.js", import.meta.url));
 const CEILING = fileURLToPath(new URL("./ceiling-server.ts", import.meta.url));
@@ -27,38 +30,82 @@ interface Server {
   child: ChildProcess;
 }
 
+interface Row {
+  senders: number;
+  server: string;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  peakRssMb: number;
+  errors: number;
+  /** This server's throughput over the ceiling's, one figure per round. */
+  shares: number[];
+}
+
 async function main(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), "batchship-bench-"));
   const servers: Server[] = [];
   try {
-    const template = (examples as unknown as Array<{ name: string; examples: Array<Record<string, any>> }>).find((e) => e.name === "push")?.examples[4];
+    const template = (examples as unknown as Array<{ name: string; examples: Array<Record<string, unknown>> }>).find((e) => e.name === "push")?.examples[4];
     if (!template) throw new Error("no push example in @octokit/webhooks-examples");
-    const deliveries = await prepareDeliveries(120_000, SECRET, template, REPOSITORY);
-    progress(`prepared ${deliveries.length} signed deliveries of ${deliveries[0]?.body.length ?? 0} bytes`);
-
     servers.push(await startBatchship(root, "full"));
     servers.push(await startBatchship(root, "normal"));
     servers.push(await startChild("ceiling", process.execPath, ["--import", "tsx", CEILING], { BENCH_WEBHOOK_SECRET: SECRET }));
-    const rows: Array<{ server: string; result: LoadResult; peakRssMb: number }> = [];
-    let offset = 0;
-    for (const senders of SENDERS) {
-      for (const server of servers) {
-        // Each run gets deliveries no server has seen: batchship must store every one.
-        const slice = deliveries.slice(offset, offset + 20_000);
-        offset = (offset + 20_000) % deliveries.length;
-        await runLoad(server.url, slice, senders, WARMUP_SECONDS);
-        const result = await runLoad(server.url, slice.slice(10_000).concat(slice.slice(0, 10_000)), senders, SECONDS);
-        const peakRssMb = await peakRss(server.child);
-        rows.push({ server: server.name, result, peakRssMb });
-        progress(`${server.name} ${senders} senders: ${result.perSecond.toFixed(0)}/s p99 ${result.p99Ms.toFixed(1)} ms errors ${result.errors}`);
-      }
-    }
+    const rows: Row[] = [];
+    for (const senders of SENDERS) rows.push(...(await measure(servers, senders, template)));
     printReport(rows);
   } finally {
     for (const server of servers) server.child.kill("SIGTERM");
     await Promise.all(servers.map((s) => new Promise((resolve) => (s.child.exitCode !== null ? resolve(null) : s.child.once("exit", resolve)))));
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/**
+ * One warm-up round, then `ROUNDS` rounds; in each round every server gets `ROUND_SECONDS` in
+ * turn, the order rotating, so each server is compared with the ceiling measured a second away.
+ */
+async function measure(servers: Server[], senders: number, template: Record<string, unknown>): Promise<Row[]> {
+  const latencies = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  const totals = new Map(servers.map((s) => [s.name, { deliveries: 0, seconds: 0, errors: 0 }]));
+  const shares = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  for (let round = 0; round <= ROUNDS; round++) {
+    // Fresh for every round; the servers share them, since each batchship has its own store.
+    const deliveries = prepareDeliveries(DELIVERIES_PER_ROUND, SECRET, template, REPOSITORY);
+    const rates = new Map<string, number>();
+    for (let i = 0; i < servers.length; i++) {
+      const server = servers[(round + i) % servers.length] as Server;
+      const result = await runLoad(server.url, deliveries, senders, ROUND_SECONDS);
+      if (round === 0) continue;
+      rates.set(server.name, result.deliveries / result.seconds);
+      latencies.get(server.name)?.push(...result.latencies);
+      const total = totals.get(server.name);
+      if (total) {
+        total.deliveries += result.deliveries;
+        total.seconds += result.seconds;
+        total.errors += result.errors;
+      }
+    }
+    const ceiling = rates.get("ceiling");
+    for (const [name, rate] of rates) if (ceiling) shares.get(name)?.push(rate / ceiling);
+    progress(`${senders} senders, ${round === 0 ? "warm-up" : `round ${round}/${ROUNDS}`}: ${[...rates].map(([name, rate]) => `${name} ${rate.toFixed(0)}/s`).join(", ")}`);
+  }
+  const rows: Row[] = [];
+  for (const server of servers) {
+    const sorted = (latencies.get(server.name) ?? []).sort((a, b) => a - b);
+    const total = totals.get(server.name) ?? { deliveries: 0, seconds: 1, errors: 0 };
+    rows.push({
+      senders,
+      server: server.name,
+      perSecond: total.deliveries / total.seconds,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      peakRssMb: await peakRss(server.child),
+      errors: total.errors,
+      shares: shares.get(server.name) ?? [],
+    });
+  }
+  return rows;
 }
 
 async function startBatchship(root: string, sync: "full" | "normal"): Promise<Server> {
@@ -111,23 +158,20 @@ async function peakRss(child: ChildProcess): Promise<number> {
   }
 }
 
-function printReport(rows: Array<{ server: string; result: LoadResult; peakRssMb: number }>): void {
+function printReport(rows: Row[]): void {
   const lines = [
-    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up, push payload from @octokit/webhooks-examples`,
+    `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}, ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per server after a warm-up round, push payload from @octokit/webhooks-examples`,
     "",
-    "| senders | server             | deliveries/s | p50 to answer | p99 to answer | peak RSS | errors |",
-    "| ------: | ------------------ | -----------: | ------------: | ------------: | -------: | -----: |",
+    "| senders | server             | deliveries/s | p50 to answer | p99 to answer | share of the ceiling (median, range) | peak RSS | errors |",
+    "| ------: | ------------------ | -----------: | ------------: | ------------: | ------------------------------------ | -------: | -----: |",
   ];
-  for (const { server, result, peakRssMb } of rows) {
+  const percent = (share: number) => `${(share * 100).toFixed(0)} %`;
+  for (const row of rows) {
+    const sorted = [...row.shares].sort((a, b) => a - b);
+    const share = row.server === "ceiling" ? "" : `${percent(median(sorted))} (${percent(sorted[0] ?? 0)}–${percent(sorted.at(-1) ?? 0)})`;
     lines.push(
-      `| ${String(result.senders).padStart(7)} | ${server.padEnd(18)} | ${result.perSecond.toFixed(0).padStart(12)} | ${`${result.p50Ms.toFixed(1)} ms`.padStart(13)} | ${`${result.p99Ms.toFixed(1)} ms`.padStart(13)} | ${`${peakRssMb.toFixed(0)} MB`.padStart(8)} | ${String(result.errors).padStart(6)} |`,
+      `| ${String(row.senders).padStart(7)} | ${row.server.padEnd(18)} | ${row.perSecond.toFixed(0).padStart(12)} | ${`${row.p50Ms.toFixed(1)} ms`.padStart(13)} | ${`${row.p99Ms.toFixed(1)} ms`.padStart(13)} | ${share.padEnd(36)} | ${`${row.peakRssMb.toFixed(0)} MB`.padStart(8)} | ${String(row.errors).padStart(6)} |`,
     );
-  }
-  for (const senders of SENDERS) {
-    const ceiling = rows.find((r) => r.server === "ceiling" && r.result.senders === senders)?.result;
-    for (const ours of rows.filter((r) => r.server.startsWith("batchship") && r.result.senders === senders)) {
-      if (ceiling) lines.push("", `${senders} senders: ${ours.server} at ${((ours.result.perSecond / ceiling.perSecond) * 100).toFixed(0)}% of the ceiling's throughput`);
-    }
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
