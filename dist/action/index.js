@@ -46869,7 +46869,7 @@ var require_dist_cjs13 = __commonJS({
   "node_modules/@aws-sdk/credential-provider-web-identity/dist-cjs/index.js"(exports) {
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { CredentialsProviderError: CredentialsProviderError2, externalDataInterceptor: externalDataInterceptor2 } = (init_config2(), __toCommonJS(config_exports));
-    var { readFileSync } = __require("node:fs");
+    var { readFileSync: readFileSync3 } = __require("node:fs");
     var fromWebToken = (init) => async (awsIdentityProperties) => {
       init.logger?.debug("@aws-sdk/credential-provider-web-identity - fromWebToken");
       const { roleArn, roleSessionName, webIdentityToken, providerId, policyArns, policy, durationSeconds } = init;
@@ -46910,7 +46910,7 @@ var require_dist_cjs13 = __commonJS({
       }
       const credentials = await fromWebToken({
         ...init,
-        webIdentityToken: externalDataInterceptor2?.getTokenRecord?.()[webIdentityTokenFile] ?? readFileSync(webIdentityTokenFile, { encoding: "ascii" }),
+        webIdentityToken: externalDataInterceptor2?.getTokenRecord?.()[webIdentityTokenFile] ?? readFileSync3(webIdentityTokenFile, { encoding: "ascii" }),
         roleArn,
         roleSessionName
       })(awsIdentityProperties);
@@ -61225,752 +61225,6 @@ var require_dist_cjs18 = __commonJS({
   }
 });
 
-// node_modules/ms/index.js
-var require_ms = __commonJS({
-  "node_modules/ms/index.js"(exports, module) {
-    var s2 = 1e3;
-    var m4 = s2 * 60;
-    var h7 = m4 * 60;
-    var d6 = h7 * 24;
-    var w2 = d6 * 7;
-    var y2 = d6 * 365.25;
-    module.exports = function(val, options) {
-      options = options || {};
-      var type = typeof val;
-      if (type === "string" && val.length > 0) {
-        return parse5(val);
-      } else if (type === "number" && isFinite(val)) {
-        return options.long ? fmtLong(val) : fmtShort(val);
-      }
-      throw new Error(
-        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
-      );
-    };
-    function parse5(str) {
-      str = String(str);
-      if (str.length > 100) {
-        return;
-      }
-      var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
-        str
-      );
-      if (!match) {
-        return;
-      }
-      var n3 = parseFloat(match[1]);
-      var type = (match[2] || "ms").toLowerCase();
-      switch (type) {
-        case "years":
-        case "year":
-        case "yrs":
-        case "yr":
-        case "y":
-          return n3 * y2;
-        case "weeks":
-        case "week":
-        case "w":
-          return n3 * w2;
-        case "days":
-        case "day":
-        case "d":
-          return n3 * d6;
-        case "hours":
-        case "hour":
-        case "hrs":
-        case "hr":
-        case "h":
-          return n3 * h7;
-        case "minutes":
-        case "minute":
-        case "mins":
-        case "min":
-        case "m":
-          return n3 * m4;
-        case "seconds":
-        case "second":
-        case "secs":
-        case "sec":
-        case "s":
-          return n3 * s2;
-        case "milliseconds":
-        case "millisecond":
-        case "msecs":
-        case "msec":
-        case "ms":
-          return n3;
-        default:
-          return void 0;
-      }
-    }
-    function fmtShort(ms2) {
-      var msAbs = Math.abs(ms2);
-      if (msAbs >= d6) {
-        return Math.round(ms2 / d6) + "d";
-      }
-      if (msAbs >= h7) {
-        return Math.round(ms2 / h7) + "h";
-      }
-      if (msAbs >= m4) {
-        return Math.round(ms2 / m4) + "m";
-      }
-      if (msAbs >= s2) {
-        return Math.round(ms2 / s2) + "s";
-      }
-      return ms2 + "ms";
-    }
-    function fmtLong(ms2) {
-      var msAbs = Math.abs(ms2);
-      if (msAbs >= d6) {
-        return plural2(ms2, msAbs, d6, "day");
-      }
-      if (msAbs >= h7) {
-        return plural2(ms2, msAbs, h7, "hour");
-      }
-      if (msAbs >= m4) {
-        return plural2(ms2, msAbs, m4, "minute");
-      }
-      if (msAbs >= s2) {
-        return plural2(ms2, msAbs, s2, "second");
-      }
-      return ms2 + " ms";
-    }
-    function plural2(ms2, msAbs, n3, name) {
-      var isPlural = msAbs >= n3 * 1.5;
-      return Math.round(ms2 / n3) + " " + name + (isPlural ? "s" : "");
-    }
-  }
-});
-
-// node_modules/debug/src/common.js
-var require_common = __commonJS({
-  "node_modules/debug/src/common.js"(exports, module) {
-    function setup(env2) {
-      createDebug.debug = createDebug;
-      createDebug.default = createDebug;
-      createDebug.coerce = coerce;
-      createDebug.disable = disable;
-      createDebug.enable = enable;
-      createDebug.enabled = enabled;
-      createDebug.humanize = require_ms();
-      createDebug.destroy = destroy;
-      Object.keys(env2).forEach((key) => {
-        createDebug[key] = env2[key];
-      });
-      createDebug.names = [];
-      createDebug.skips = [];
-      createDebug.formatters = {};
-      function selectColor(namespace) {
-        let hash2 = 0;
-        for (let i5 = 0; i5 < namespace.length; i5++) {
-          hash2 = (hash2 << 5) - hash2 + namespace.charCodeAt(i5);
-          hash2 |= 0;
-        }
-        return createDebug.colors[Math.abs(hash2) % createDebug.colors.length];
-      }
-      createDebug.selectColor = selectColor;
-      function createDebug(namespace) {
-        let prevTime;
-        let enableOverride = null;
-        let namespacesCache;
-        let enabledCache;
-        function debug2(...args) {
-          if (!debug2.enabled) {
-            return;
-          }
-          const self = debug2;
-          const curr = Number(/* @__PURE__ */ new Date());
-          const ms2 = curr - (prevTime || curr);
-          self.diff = ms2;
-          self.prev = prevTime;
-          self.curr = curr;
-          prevTime = curr;
-          args[0] = createDebug.coerce(args[0]);
-          if (typeof args[0] !== "string") {
-            args.unshift("%O");
-          }
-          let index = 0;
-          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format2) => {
-            if (match === "%%") {
-              return "%";
-            }
-            index++;
-            const formatter = createDebug.formatters[format2];
-            if (typeof formatter === "function") {
-              const val = args[index];
-              match = formatter.call(self, val);
-              args.splice(index, 1);
-              index--;
-            }
-            return match;
-          });
-          createDebug.formatArgs.call(self, args);
-          const logFn = self.log || createDebug.log;
-          logFn.apply(self, args);
-        }
-        debug2.namespace = namespace;
-        debug2.useColors = createDebug.useColors();
-        debug2.color = createDebug.selectColor(namespace);
-        debug2.extend = extend2;
-        debug2.destroy = createDebug.destroy;
-        Object.defineProperty(debug2, "enabled", {
-          enumerable: true,
-          configurable: false,
-          get: () => {
-            if (enableOverride !== null) {
-              return enableOverride;
-            }
-            if (namespacesCache !== createDebug.namespaces) {
-              namespacesCache = createDebug.namespaces;
-              enabledCache = createDebug.enabled(namespace);
-            }
-            return enabledCache;
-          },
-          set: (v2) => {
-            enableOverride = v2;
-          }
-        });
-        if (typeof createDebug.init === "function") {
-          createDebug.init(debug2);
-        }
-        return debug2;
-      }
-      function extend2(namespace, delimiter3) {
-        const newDebug = createDebug(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
-        newDebug.log = this.log;
-        return newDebug;
-      }
-      function enable(namespaces) {
-        createDebug.save(namespaces);
-        createDebug.namespaces = namespaces;
-        createDebug.names = [];
-        createDebug.skips = [];
-        const split2 = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
-        for (const ns2 of split2) {
-          if (ns2[0] === "-") {
-            createDebug.skips.push(ns2.slice(1));
-          } else {
-            createDebug.names.push(ns2);
-          }
-        }
-      }
-      function matchesTemplate(search, template) {
-        let searchIndex = 0;
-        let templateIndex = 0;
-        let starIndex = -1;
-        let matchIndex = 0;
-        while (searchIndex < search.length) {
-          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
-            if (template[templateIndex] === "*") {
-              starIndex = templateIndex;
-              matchIndex = searchIndex;
-              templateIndex++;
-            } else {
-              searchIndex++;
-              templateIndex++;
-            }
-          } else if (starIndex !== -1) {
-            templateIndex = starIndex + 1;
-            matchIndex++;
-            searchIndex = matchIndex;
-          } else {
-            return false;
-          }
-        }
-        while (templateIndex < template.length && template[templateIndex] === "*") {
-          templateIndex++;
-        }
-        return templateIndex === template.length;
-      }
-      function disable() {
-        const namespaces = [
-          ...createDebug.names,
-          ...createDebug.skips.map((namespace) => "-" + namespace)
-        ].join(",");
-        createDebug.enable("");
-        return namespaces;
-      }
-      function enabled(name) {
-        for (const skip of createDebug.skips) {
-          if (matchesTemplate(name, skip)) {
-            return false;
-          }
-        }
-        for (const ns2 of createDebug.names) {
-          if (matchesTemplate(name, ns2)) {
-            return true;
-          }
-        }
-        return false;
-      }
-      function coerce(val) {
-        if (val instanceof Error) {
-          return val.stack || val.message;
-        }
-        return val;
-      }
-      function destroy() {
-        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-      }
-      createDebug.enable(createDebug.load());
-      return createDebug;
-    }
-    module.exports = setup;
-  }
-});
-
-// node_modules/debug/src/browser.js
-var require_browser = __commonJS({
-  "node_modules/debug/src/browser.js"(exports, module) {
-    exports.formatArgs = formatArgs;
-    exports.save = save;
-    exports.load = load;
-    exports.useColors = useColors;
-    exports.storage = localstorage();
-    exports.destroy = /* @__PURE__ */ (() => {
-      let warned2 = false;
-      return () => {
-        if (!warned2) {
-          warned2 = true;
-          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
-        }
-      };
-    })();
-    exports.colors = [
-      "#0000CC",
-      "#0000FF",
-      "#0033CC",
-      "#0033FF",
-      "#0066CC",
-      "#0066FF",
-      "#0099CC",
-      "#0099FF",
-      "#00CC00",
-      "#00CC33",
-      "#00CC66",
-      "#00CC99",
-      "#00CCCC",
-      "#00CCFF",
-      "#3300CC",
-      "#3300FF",
-      "#3333CC",
-      "#3333FF",
-      "#3366CC",
-      "#3366FF",
-      "#3399CC",
-      "#3399FF",
-      "#33CC00",
-      "#33CC33",
-      "#33CC66",
-      "#33CC99",
-      "#33CCCC",
-      "#33CCFF",
-      "#6600CC",
-      "#6600FF",
-      "#6633CC",
-      "#6633FF",
-      "#66CC00",
-      "#66CC33",
-      "#9900CC",
-      "#9900FF",
-      "#9933CC",
-      "#9933FF",
-      "#99CC00",
-      "#99CC33",
-      "#CC0000",
-      "#CC0033",
-      "#CC0066",
-      "#CC0099",
-      "#CC00CC",
-      "#CC00FF",
-      "#CC3300",
-      "#CC3333",
-      "#CC3366",
-      "#CC3399",
-      "#CC33CC",
-      "#CC33FF",
-      "#CC6600",
-      "#CC6633",
-      "#CC9900",
-      "#CC9933",
-      "#CCCC00",
-      "#CCCC33",
-      "#FF0000",
-      "#FF0033",
-      "#FF0066",
-      "#FF0099",
-      "#FF00CC",
-      "#FF00FF",
-      "#FF3300",
-      "#FF3333",
-      "#FF3366",
-      "#FF3399",
-      "#FF33CC",
-      "#FF33FF",
-      "#FF6600",
-      "#FF6633",
-      "#FF9900",
-      "#FF9933",
-      "#FFCC00",
-      "#FFCC33"
-    ];
-    function useColors() {
-      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
-        return true;
-      }
-      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
-        return false;
-      }
-      let m4;
-      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
-      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
-      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
-      typeof navigator !== "undefined" && navigator.userAgent && (m4 = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m4[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
-      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
-    }
-    function formatArgs(args) {
-      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module.exports.humanize(this.diff);
-      if (!this.useColors) {
-        return;
-      }
-      const c7 = "color: " + this.color;
-      args.splice(1, 0, c7, "color: inherit");
-      let index = 0;
-      let lastC = 0;
-      args[0].replace(/%[a-zA-Z%]/g, (match) => {
-        if (match === "%%") {
-          return;
-        }
-        index++;
-        if (match === "%c") {
-          lastC = index;
-        }
-      });
-      args.splice(lastC, 0, c7);
-    }
-    exports.log = console.debug || console.log || (() => {
-    });
-    function save(namespaces) {
-      try {
-        if (namespaces) {
-          exports.storage.setItem("debug", namespaces);
-        } else {
-          exports.storage.removeItem("debug");
-        }
-      } catch (error64) {
-      }
-    }
-    function load() {
-      let r6;
-      try {
-        r6 = exports.storage.getItem("debug") || exports.storage.getItem("DEBUG");
-      } catch (error64) {
-      }
-      if (!r6 && typeof process !== "undefined" && "env" in process) {
-        r6 = process.env.DEBUG;
-      }
-      return r6;
-    }
-    function localstorage() {
-      try {
-        return localStorage;
-      } catch (error64) {
-      }
-    }
-    module.exports = require_common()(exports);
-    var { formatters } = module.exports;
-    formatters.j = function(v2) {
-      try {
-        return JSON.stringify(v2);
-      } catch (error64) {
-        return "[UnexpectedJSONParseError]: " + error64.message;
-      }
-    };
-  }
-});
-
-// node_modules/debug/src/node.js
-var require_node = __commonJS({
-  "node_modules/debug/src/node.js"(exports, module) {
-    var tty = __require("tty");
-    var util = __require("util");
-    exports.init = init;
-    exports.log = log;
-    exports.formatArgs = formatArgs;
-    exports.save = save;
-    exports.load = load;
-    exports.useColors = useColors;
-    exports.destroy = util.deprecate(
-      () => {
-      },
-      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
-    );
-    exports.colors = [6, 2, 3, 4, 5, 1];
-    try {
-      const supportsColor = __require("supports-color");
-      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
-        exports.colors = [
-          20,
-          21,
-          26,
-          27,
-          32,
-          33,
-          38,
-          39,
-          40,
-          41,
-          42,
-          43,
-          44,
-          45,
-          56,
-          57,
-          62,
-          63,
-          68,
-          69,
-          74,
-          75,
-          76,
-          77,
-          78,
-          79,
-          80,
-          81,
-          92,
-          93,
-          98,
-          99,
-          112,
-          113,
-          128,
-          129,
-          134,
-          135,
-          148,
-          149,
-          160,
-          161,
-          162,
-          163,
-          164,
-          165,
-          166,
-          167,
-          168,
-          169,
-          170,
-          171,
-          172,
-          173,
-          178,
-          179,
-          184,
-          185,
-          196,
-          197,
-          198,
-          199,
-          200,
-          201,
-          202,
-          203,
-          204,
-          205,
-          206,
-          207,
-          208,
-          209,
-          214,
-          215,
-          220,
-          221
-        ];
-      }
-    } catch (error64) {
-    }
-    exports.inspectOpts = Object.keys(process.env).filter((key) => {
-      return /^debug_/i.test(key);
-    }).reduce((obj, key) => {
-      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_3, k6) => {
-        return k6.toUpperCase();
-      });
-      let val = process.env[key];
-      if (/^(yes|on|true|enabled)$/i.test(val)) {
-        val = true;
-      } else if (/^(no|off|false|disabled)$/i.test(val)) {
-        val = false;
-      } else if (val === "null") {
-        val = null;
-      } else {
-        val = Number(val);
-      }
-      obj[prop] = val;
-      return obj;
-    }, {});
-    function useColors() {
-      return "colors" in exports.inspectOpts ? Boolean(exports.inspectOpts.colors) : tty.isatty(process.stderr.fd);
-    }
-    function formatArgs(args) {
-      const { namespace: name, useColors: useColors2 } = this;
-      if (useColors2) {
-        const c7 = this.color;
-        const colorCode = "\x1B[3" + (c7 < 8 ? c7 : "8;5;" + c7);
-        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
-        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
-        args.push(colorCode + "m+" + module.exports.humanize(this.diff) + "\x1B[0m");
-      } else {
-        args[0] = getDate() + name + " " + args[0];
-      }
-    }
-    function getDate() {
-      if (exports.inspectOpts.hideDate) {
-        return "";
-      }
-      return (/* @__PURE__ */ new Date()).toISOString() + " ";
-    }
-    function log(...args) {
-      return process.stderr.write(util.formatWithOptions(exports.inspectOpts, ...args) + "\n");
-    }
-    function save(namespaces) {
-      if (namespaces) {
-        process.env.DEBUG = namespaces;
-      } else {
-        delete process.env.DEBUG;
-      }
-    }
-    function load() {
-      return process.env.DEBUG;
-    }
-    function init(debug2) {
-      debug2.inspectOpts = {};
-      const keys = Object.keys(exports.inspectOpts);
-      for (let i5 = 0; i5 < keys.length; i5++) {
-        debug2.inspectOpts[keys[i5]] = exports.inspectOpts[keys[i5]];
-      }
-    }
-    module.exports = require_common()(exports);
-    var { formatters } = module.exports;
-    formatters.o = function(v2) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v2, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
-    };
-    formatters.O = function(v2) {
-      this.inspectOpts.colors = this.useColors;
-      return util.inspect(v2, this.inspectOpts);
-    };
-  }
-});
-
-// node_modules/debug/src/index.js
-var require_src = __commonJS({
-  "node_modules/debug/src/index.js"(exports, module) {
-    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
-      module.exports = require_browser();
-    } else {
-      module.exports = require_node();
-    }
-  }
-});
-
-// node_modules/@kwsites/file-exists/dist/src/index.js
-var require_src2 = __commonJS({
-  "node_modules/@kwsites/file-exists/dist/src/index.js"(exports) {
-    "use strict";
-    var __importDefault = exports && exports.__importDefault || function(mod) {
-      return mod && mod.__esModule ? mod : { "default": mod };
-    };
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var fs_1 = __require("fs");
-    var debug_1 = __importDefault(require_src());
-    var log = debug_1.default("@kwsites/file-exists");
-    function check2(path6, isFile, isDirectory2) {
-      log(`checking %s`, path6);
-      try {
-        const stat3 = fs_1.statSync(path6);
-        if (stat3.isFile() && isFile) {
-          log(`[OK] path represents a file`);
-          return true;
-        }
-        if (stat3.isDirectory() && isDirectory2) {
-          log(`[OK] path represents a directory`);
-          return true;
-        }
-        log(`[FAIL] path represents something other than a file or directory`);
-        return false;
-      } catch (e5) {
-        if (e5.code === "ENOENT") {
-          log(`[FAIL] path is not accessible: %o`, e5);
-          return false;
-        }
-        log(`[FATAL] %o`, e5);
-        throw e5;
-      }
-    }
-    function exists2(path6, type = exports.READABLE) {
-      return check2(path6, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
-    }
-    exports.exists = exists2;
-    exports.FILE = 1;
-    exports.FOLDER = 2;
-    exports.READABLE = exports.FILE + exports.FOLDER;
-  }
-});
-
-// node_modules/@kwsites/file-exists/dist/index.js
-var require_dist = __commonJS({
-  "node_modules/@kwsites/file-exists/dist/index.js"(exports) {
-    "use strict";
-    function __export2(m4) {
-      for (var p4 in m4) if (!exports.hasOwnProperty(p4)) exports[p4] = m4[p4];
-    }
-    Object.defineProperty(exports, "__esModule", { value: true });
-    __export2(require_src2());
-  }
-});
-
-// node_modules/@kwsites/promise-deferred/dist/index.js
-var require_dist2 = __commonJS({
-  "node_modules/@kwsites/promise-deferred/dist/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.createDeferred = exports.deferred = void 0;
-    function deferred() {
-      let done;
-      let fail3;
-      let status = "pending";
-      const promise2 = new Promise((_done, _fail) => {
-        done = _done;
-        fail3 = _fail;
-      });
-      return {
-        promise: promise2,
-        done(result) {
-          if (status === "pending") {
-            status = "resolved";
-            done(result);
-          }
-        },
-        fail(error64) {
-          if (status === "pending") {
-            status = "rejected";
-            fail3(error64);
-          }
-        },
-        get fulfilled() {
-          return status !== "pending";
-        },
-        get status() {
-          return status;
-        }
-      };
-    }
-    exports.deferred = deferred;
-    exports.createDeferred = deferred;
-    exports.default = deferred;
-  }
-});
-
 // node_modules/better-sqlite3/lib/util.js
 var require_util9 = __commonJS({
   "node_modules/better-sqlite3/lib/util.js"(exports) {
@@ -62740,6 +61994,752 @@ var require_lib = __commonJS({
     "use strict";
     module.exports = require_database();
     module.exports.SqliteError = require_sqlite_error();
+  }
+});
+
+// node_modules/ms/index.js
+var require_ms = __commonJS({
+  "node_modules/ms/index.js"(exports, module) {
+    var s2 = 1e3;
+    var m4 = s2 * 60;
+    var h7 = m4 * 60;
+    var d6 = h7 * 24;
+    var w2 = d6 * 7;
+    var y2 = d6 * 365.25;
+    module.exports = function(val, options) {
+      options = options || {};
+      var type = typeof val;
+      if (type === "string" && val.length > 0) {
+        return parse5(val);
+      } else if (type === "number" && isFinite(val)) {
+        return options.long ? fmtLong(val) : fmtShort(val);
+      }
+      throw new Error(
+        "val is not a non-empty string or a valid number. val=" + JSON.stringify(val)
+      );
+    };
+    function parse5(str) {
+      str = String(str);
+      if (str.length > 100) {
+        return;
+      }
+      var match = /^(-?(?:\d+)?\.?\d+) *(milliseconds?|msecs?|ms|seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h|days?|d|weeks?|w|years?|yrs?|y)?$/i.exec(
+        str
+      );
+      if (!match) {
+        return;
+      }
+      var n3 = parseFloat(match[1]);
+      var type = (match[2] || "ms").toLowerCase();
+      switch (type) {
+        case "years":
+        case "year":
+        case "yrs":
+        case "yr":
+        case "y":
+          return n3 * y2;
+        case "weeks":
+        case "week":
+        case "w":
+          return n3 * w2;
+        case "days":
+        case "day":
+        case "d":
+          return n3 * d6;
+        case "hours":
+        case "hour":
+        case "hrs":
+        case "hr":
+        case "h":
+          return n3 * h7;
+        case "minutes":
+        case "minute":
+        case "mins":
+        case "min":
+        case "m":
+          return n3 * m4;
+        case "seconds":
+        case "second":
+        case "secs":
+        case "sec":
+        case "s":
+          return n3 * s2;
+        case "milliseconds":
+        case "millisecond":
+        case "msecs":
+        case "msec":
+        case "ms":
+          return n3;
+        default:
+          return void 0;
+      }
+    }
+    function fmtShort(ms2) {
+      var msAbs = Math.abs(ms2);
+      if (msAbs >= d6) {
+        return Math.round(ms2 / d6) + "d";
+      }
+      if (msAbs >= h7) {
+        return Math.round(ms2 / h7) + "h";
+      }
+      if (msAbs >= m4) {
+        return Math.round(ms2 / m4) + "m";
+      }
+      if (msAbs >= s2) {
+        return Math.round(ms2 / s2) + "s";
+      }
+      return ms2 + "ms";
+    }
+    function fmtLong(ms2) {
+      var msAbs = Math.abs(ms2);
+      if (msAbs >= d6) {
+        return plural2(ms2, msAbs, d6, "day");
+      }
+      if (msAbs >= h7) {
+        return plural2(ms2, msAbs, h7, "hour");
+      }
+      if (msAbs >= m4) {
+        return plural2(ms2, msAbs, m4, "minute");
+      }
+      if (msAbs >= s2) {
+        return plural2(ms2, msAbs, s2, "second");
+      }
+      return ms2 + " ms";
+    }
+    function plural2(ms2, msAbs, n3, name) {
+      var isPlural = msAbs >= n3 * 1.5;
+      return Math.round(ms2 / n3) + " " + name + (isPlural ? "s" : "");
+    }
+  }
+});
+
+// node_modules/debug/src/common.js
+var require_common = __commonJS({
+  "node_modules/debug/src/common.js"(exports, module) {
+    function setup(env2) {
+      createDebug.debug = createDebug;
+      createDebug.default = createDebug;
+      createDebug.coerce = coerce;
+      createDebug.disable = disable;
+      createDebug.enable = enable;
+      createDebug.enabled = enabled;
+      createDebug.humanize = require_ms();
+      createDebug.destroy = destroy;
+      Object.keys(env2).forEach((key) => {
+        createDebug[key] = env2[key];
+      });
+      createDebug.names = [];
+      createDebug.skips = [];
+      createDebug.formatters = {};
+      function selectColor(namespace) {
+        let hash2 = 0;
+        for (let i5 = 0; i5 < namespace.length; i5++) {
+          hash2 = (hash2 << 5) - hash2 + namespace.charCodeAt(i5);
+          hash2 |= 0;
+        }
+        return createDebug.colors[Math.abs(hash2) % createDebug.colors.length];
+      }
+      createDebug.selectColor = selectColor;
+      function createDebug(namespace) {
+        let prevTime;
+        let enableOverride = null;
+        let namespacesCache;
+        let enabledCache;
+        function debug2(...args) {
+          if (!debug2.enabled) {
+            return;
+          }
+          const self = debug2;
+          const curr = Number(/* @__PURE__ */ new Date());
+          const ms2 = curr - (prevTime || curr);
+          self.diff = ms2;
+          self.prev = prevTime;
+          self.curr = curr;
+          prevTime = curr;
+          args[0] = createDebug.coerce(args[0]);
+          if (typeof args[0] !== "string") {
+            args.unshift("%O");
+          }
+          let index = 0;
+          args[0] = args[0].replace(/%([a-zA-Z%])/g, (match, format2) => {
+            if (match === "%%") {
+              return "%";
+            }
+            index++;
+            const formatter = createDebug.formatters[format2];
+            if (typeof formatter === "function") {
+              const val = args[index];
+              match = formatter.call(self, val);
+              args.splice(index, 1);
+              index--;
+            }
+            return match;
+          });
+          createDebug.formatArgs.call(self, args);
+          const logFn = self.log || createDebug.log;
+          logFn.apply(self, args);
+        }
+        debug2.namespace = namespace;
+        debug2.useColors = createDebug.useColors();
+        debug2.color = createDebug.selectColor(namespace);
+        debug2.extend = extend2;
+        debug2.destroy = createDebug.destroy;
+        Object.defineProperty(debug2, "enabled", {
+          enumerable: true,
+          configurable: false,
+          get: () => {
+            if (enableOverride !== null) {
+              return enableOverride;
+            }
+            if (namespacesCache !== createDebug.namespaces) {
+              namespacesCache = createDebug.namespaces;
+              enabledCache = createDebug.enabled(namespace);
+            }
+            return enabledCache;
+          },
+          set: (v2) => {
+            enableOverride = v2;
+          }
+        });
+        if (typeof createDebug.init === "function") {
+          createDebug.init(debug2);
+        }
+        return debug2;
+      }
+      function extend2(namespace, delimiter3) {
+        const newDebug = createDebug(this.namespace + (typeof delimiter3 === "undefined" ? ":" : delimiter3) + namespace);
+        newDebug.log = this.log;
+        return newDebug;
+      }
+      function enable(namespaces) {
+        createDebug.save(namespaces);
+        createDebug.namespaces = namespaces;
+        createDebug.names = [];
+        createDebug.skips = [];
+        const split2 = (typeof namespaces === "string" ? namespaces : "").trim().replace(/\s+/g, ",").split(",").filter(Boolean);
+        for (const ns2 of split2) {
+          if (ns2[0] === "-") {
+            createDebug.skips.push(ns2.slice(1));
+          } else {
+            createDebug.names.push(ns2);
+          }
+        }
+      }
+      function matchesTemplate(search, template) {
+        let searchIndex = 0;
+        let templateIndex = 0;
+        let starIndex = -1;
+        let matchIndex = 0;
+        while (searchIndex < search.length) {
+          if (templateIndex < template.length && (template[templateIndex] === search[searchIndex] || template[templateIndex] === "*")) {
+            if (template[templateIndex] === "*") {
+              starIndex = templateIndex;
+              matchIndex = searchIndex;
+              templateIndex++;
+            } else {
+              searchIndex++;
+              templateIndex++;
+            }
+          } else if (starIndex !== -1) {
+            templateIndex = starIndex + 1;
+            matchIndex++;
+            searchIndex = matchIndex;
+          } else {
+            return false;
+          }
+        }
+        while (templateIndex < template.length && template[templateIndex] === "*") {
+          templateIndex++;
+        }
+        return templateIndex === template.length;
+      }
+      function disable() {
+        const namespaces = [
+          ...createDebug.names,
+          ...createDebug.skips.map((namespace) => "-" + namespace)
+        ].join(",");
+        createDebug.enable("");
+        return namespaces;
+      }
+      function enabled(name) {
+        for (const skip of createDebug.skips) {
+          if (matchesTemplate(name, skip)) {
+            return false;
+          }
+        }
+        for (const ns2 of createDebug.names) {
+          if (matchesTemplate(name, ns2)) {
+            return true;
+          }
+        }
+        return false;
+      }
+      function coerce(val) {
+        if (val instanceof Error) {
+          return val.stack || val.message;
+        }
+        return val;
+      }
+      function destroy() {
+        console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+      }
+      createDebug.enable(createDebug.load());
+      return createDebug;
+    }
+    module.exports = setup;
+  }
+});
+
+// node_modules/debug/src/browser.js
+var require_browser = __commonJS({
+  "node_modules/debug/src/browser.js"(exports, module) {
+    exports.formatArgs = formatArgs;
+    exports.save = save;
+    exports.load = load;
+    exports.useColors = useColors;
+    exports.storage = localstorage();
+    exports.destroy = /* @__PURE__ */ (() => {
+      let warned2 = false;
+      return () => {
+        if (!warned2) {
+          warned2 = true;
+          console.warn("Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`.");
+        }
+      };
+    })();
+    exports.colors = [
+      "#0000CC",
+      "#0000FF",
+      "#0033CC",
+      "#0033FF",
+      "#0066CC",
+      "#0066FF",
+      "#0099CC",
+      "#0099FF",
+      "#00CC00",
+      "#00CC33",
+      "#00CC66",
+      "#00CC99",
+      "#00CCCC",
+      "#00CCFF",
+      "#3300CC",
+      "#3300FF",
+      "#3333CC",
+      "#3333FF",
+      "#3366CC",
+      "#3366FF",
+      "#3399CC",
+      "#3399FF",
+      "#33CC00",
+      "#33CC33",
+      "#33CC66",
+      "#33CC99",
+      "#33CCCC",
+      "#33CCFF",
+      "#6600CC",
+      "#6600FF",
+      "#6633CC",
+      "#6633FF",
+      "#66CC00",
+      "#66CC33",
+      "#9900CC",
+      "#9900FF",
+      "#9933CC",
+      "#9933FF",
+      "#99CC00",
+      "#99CC33",
+      "#CC0000",
+      "#CC0033",
+      "#CC0066",
+      "#CC0099",
+      "#CC00CC",
+      "#CC00FF",
+      "#CC3300",
+      "#CC3333",
+      "#CC3366",
+      "#CC3399",
+      "#CC33CC",
+      "#CC33FF",
+      "#CC6600",
+      "#CC6633",
+      "#CC9900",
+      "#CC9933",
+      "#CCCC00",
+      "#CCCC33",
+      "#FF0000",
+      "#FF0033",
+      "#FF0066",
+      "#FF0099",
+      "#FF00CC",
+      "#FF00FF",
+      "#FF3300",
+      "#FF3333",
+      "#FF3366",
+      "#FF3399",
+      "#FF33CC",
+      "#FF33FF",
+      "#FF6600",
+      "#FF6633",
+      "#FF9900",
+      "#FF9933",
+      "#FFCC00",
+      "#FFCC33"
+    ];
+    function useColors() {
+      if (typeof window !== "undefined" && window.process && (window.process.type === "renderer" || window.process.__nwjs)) {
+        return true;
+      }
+      if (typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/(edge|trident)\/(\d+)/)) {
+        return false;
+      }
+      let m4;
+      return typeof document !== "undefined" && document.documentElement && document.documentElement.style && document.documentElement.style.WebkitAppearance || // Is firebug? http://stackoverflow.com/a/398120/376773
+      typeof window !== "undefined" && window.console && (window.console.firebug || window.console.exception && window.console.table) || // Is firefox >= v31?
+      // https://developer.mozilla.org/en-US/docs/Tools/Web_Console#Styling_messages
+      typeof navigator !== "undefined" && navigator.userAgent && (m4 = navigator.userAgent.toLowerCase().match(/firefox\/(\d+)/)) && parseInt(m4[1], 10) >= 31 || // Double check webkit in userAgent just in case we are in a worker
+      typeof navigator !== "undefined" && navigator.userAgent && navigator.userAgent.toLowerCase().match(/applewebkit\/(\d+)/);
+    }
+    function formatArgs(args) {
+      args[0] = (this.useColors ? "%c" : "") + this.namespace + (this.useColors ? " %c" : " ") + args[0] + (this.useColors ? "%c " : " ") + "+" + module.exports.humanize(this.diff);
+      if (!this.useColors) {
+        return;
+      }
+      const c7 = "color: " + this.color;
+      args.splice(1, 0, c7, "color: inherit");
+      let index = 0;
+      let lastC = 0;
+      args[0].replace(/%[a-zA-Z%]/g, (match) => {
+        if (match === "%%") {
+          return;
+        }
+        index++;
+        if (match === "%c") {
+          lastC = index;
+        }
+      });
+      args.splice(lastC, 0, c7);
+    }
+    exports.log = console.debug || console.log || (() => {
+    });
+    function save(namespaces) {
+      try {
+        if (namespaces) {
+          exports.storage.setItem("debug", namespaces);
+        } else {
+          exports.storage.removeItem("debug");
+        }
+      } catch (error64) {
+      }
+    }
+    function load() {
+      let r6;
+      try {
+        r6 = exports.storage.getItem("debug") || exports.storage.getItem("DEBUG");
+      } catch (error64) {
+      }
+      if (!r6 && typeof process !== "undefined" && "env" in process) {
+        r6 = process.env.DEBUG;
+      }
+      return r6;
+    }
+    function localstorage() {
+      try {
+        return localStorage;
+      } catch (error64) {
+      }
+    }
+    module.exports = require_common()(exports);
+    var { formatters } = module.exports;
+    formatters.j = function(v2) {
+      try {
+        return JSON.stringify(v2);
+      } catch (error64) {
+        return "[UnexpectedJSONParseError]: " + error64.message;
+      }
+    };
+  }
+});
+
+// node_modules/debug/src/node.js
+var require_node = __commonJS({
+  "node_modules/debug/src/node.js"(exports, module) {
+    var tty = __require("tty");
+    var util = __require("util");
+    exports.init = init;
+    exports.log = log;
+    exports.formatArgs = formatArgs;
+    exports.save = save;
+    exports.load = load;
+    exports.useColors = useColors;
+    exports.destroy = util.deprecate(
+      () => {
+      },
+      "Instance method `debug.destroy()` is deprecated and no longer does anything. It will be removed in the next major version of `debug`."
+    );
+    exports.colors = [6, 2, 3, 4, 5, 1];
+    try {
+      const supportsColor = __require("supports-color");
+      if (supportsColor && (supportsColor.stderr || supportsColor).level >= 2) {
+        exports.colors = [
+          20,
+          21,
+          26,
+          27,
+          32,
+          33,
+          38,
+          39,
+          40,
+          41,
+          42,
+          43,
+          44,
+          45,
+          56,
+          57,
+          62,
+          63,
+          68,
+          69,
+          74,
+          75,
+          76,
+          77,
+          78,
+          79,
+          80,
+          81,
+          92,
+          93,
+          98,
+          99,
+          112,
+          113,
+          128,
+          129,
+          134,
+          135,
+          148,
+          149,
+          160,
+          161,
+          162,
+          163,
+          164,
+          165,
+          166,
+          167,
+          168,
+          169,
+          170,
+          171,
+          172,
+          173,
+          178,
+          179,
+          184,
+          185,
+          196,
+          197,
+          198,
+          199,
+          200,
+          201,
+          202,
+          203,
+          204,
+          205,
+          206,
+          207,
+          208,
+          209,
+          214,
+          215,
+          220,
+          221
+        ];
+      }
+    } catch (error64) {
+    }
+    exports.inspectOpts = Object.keys(process.env).filter((key) => {
+      return /^debug_/i.test(key);
+    }).reduce((obj, key) => {
+      const prop = key.substring(6).toLowerCase().replace(/_([a-z])/g, (_3, k6) => {
+        return k6.toUpperCase();
+      });
+      let val = process.env[key];
+      if (/^(yes|on|true|enabled)$/i.test(val)) {
+        val = true;
+      } else if (/^(no|off|false|disabled)$/i.test(val)) {
+        val = false;
+      } else if (val === "null") {
+        val = null;
+      } else {
+        val = Number(val);
+      }
+      obj[prop] = val;
+      return obj;
+    }, {});
+    function useColors() {
+      return "colors" in exports.inspectOpts ? Boolean(exports.inspectOpts.colors) : tty.isatty(process.stderr.fd);
+    }
+    function formatArgs(args) {
+      const { namespace: name, useColors: useColors2 } = this;
+      if (useColors2) {
+        const c7 = this.color;
+        const colorCode = "\x1B[3" + (c7 < 8 ? c7 : "8;5;" + c7);
+        const prefix = `  ${colorCode};1m${name} \x1B[0m`;
+        args[0] = prefix + args[0].split("\n").join("\n" + prefix);
+        args.push(colorCode + "m+" + module.exports.humanize(this.diff) + "\x1B[0m");
+      } else {
+        args[0] = getDate() + name + " " + args[0];
+      }
+    }
+    function getDate() {
+      if (exports.inspectOpts.hideDate) {
+        return "";
+      }
+      return (/* @__PURE__ */ new Date()).toISOString() + " ";
+    }
+    function log(...args) {
+      return process.stderr.write(util.formatWithOptions(exports.inspectOpts, ...args) + "\n");
+    }
+    function save(namespaces) {
+      if (namespaces) {
+        process.env.DEBUG = namespaces;
+      } else {
+        delete process.env.DEBUG;
+      }
+    }
+    function load() {
+      return process.env.DEBUG;
+    }
+    function init(debug2) {
+      debug2.inspectOpts = {};
+      const keys = Object.keys(exports.inspectOpts);
+      for (let i5 = 0; i5 < keys.length; i5++) {
+        debug2.inspectOpts[keys[i5]] = exports.inspectOpts[keys[i5]];
+      }
+    }
+    module.exports = require_common()(exports);
+    var { formatters } = module.exports;
+    formatters.o = function(v2) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v2, this.inspectOpts).split("\n").map((str) => str.trim()).join(" ");
+    };
+    formatters.O = function(v2) {
+      this.inspectOpts.colors = this.useColors;
+      return util.inspect(v2, this.inspectOpts);
+    };
+  }
+});
+
+// node_modules/debug/src/index.js
+var require_src = __commonJS({
+  "node_modules/debug/src/index.js"(exports, module) {
+    if (typeof process === "undefined" || process.type === "renderer" || process.browser === true || process.__nwjs) {
+      module.exports = require_browser();
+    } else {
+      module.exports = require_node();
+    }
+  }
+});
+
+// node_modules/@kwsites/file-exists/dist/src/index.js
+var require_src2 = __commonJS({
+  "node_modules/@kwsites/file-exists/dist/src/index.js"(exports) {
+    "use strict";
+    var __importDefault = exports && exports.__importDefault || function(mod) {
+      return mod && mod.__esModule ? mod : { "default": mod };
+    };
+    Object.defineProperty(exports, "__esModule", { value: true });
+    var fs_1 = __require("fs");
+    var debug_1 = __importDefault(require_src());
+    var log = debug_1.default("@kwsites/file-exists");
+    function check2(path6, isFile, isDirectory2) {
+      log(`checking %s`, path6);
+      try {
+        const stat3 = fs_1.statSync(path6);
+        if (stat3.isFile() && isFile) {
+          log(`[OK] path represents a file`);
+          return true;
+        }
+        if (stat3.isDirectory() && isDirectory2) {
+          log(`[OK] path represents a directory`);
+          return true;
+        }
+        log(`[FAIL] path represents something other than a file or directory`);
+        return false;
+      } catch (e5) {
+        if (e5.code === "ENOENT") {
+          log(`[FAIL] path is not accessible: %o`, e5);
+          return false;
+        }
+        log(`[FATAL] %o`, e5);
+        throw e5;
+      }
+    }
+    function exists2(path6, type = exports.READABLE) {
+      return check2(path6, (type & exports.FILE) > 0, (type & exports.FOLDER) > 0);
+    }
+    exports.exists = exists2;
+    exports.FILE = 1;
+    exports.FOLDER = 2;
+    exports.READABLE = exports.FILE + exports.FOLDER;
+  }
+});
+
+// node_modules/@kwsites/file-exists/dist/index.js
+var require_dist = __commonJS({
+  "node_modules/@kwsites/file-exists/dist/index.js"(exports) {
+    "use strict";
+    function __export2(m4) {
+      for (var p4 in m4) if (!exports.hasOwnProperty(p4)) exports[p4] = m4[p4];
+    }
+    Object.defineProperty(exports, "__esModule", { value: true });
+    __export2(require_src2());
+  }
+});
+
+// node_modules/@kwsites/promise-deferred/dist/index.js
+var require_dist2 = __commonJS({
+  "node_modules/@kwsites/promise-deferred/dist/index.js"(exports) {
+    "use strict";
+    Object.defineProperty(exports, "__esModule", { value: true });
+    exports.createDeferred = exports.deferred = void 0;
+    function deferred() {
+      let done;
+      let fail3;
+      let status = "pending";
+      const promise2 = new Promise((_done, _fail) => {
+        done = _done;
+        fail3 = _fail;
+      });
+      return {
+        promise: promise2,
+        done(result) {
+          if (status === "pending") {
+            status = "resolved";
+            done(result);
+          }
+        },
+        fail(error64) {
+          if (status === "pending") {
+            status = "rejected";
+            fail3(error64);
+          }
+        },
+        get fulfilled() {
+          return status !== "pending";
+        },
+        get status() {
+          return status;
+        }
+      };
+    }
+    exports.deferred = deferred;
+    exports.createDeferred = deferred;
+    exports.default = deferred;
   }
 });
 
@@ -75138,7 +75138,11 @@ var REASON_OUTPUT_LIMIT = 400;
 function createArrayRunner(deps) {
   const { jobs } = deps;
   const controllers = /* @__PURE__ */ new Map();
-  async function drive(job, controller) {
+  async function drive(job, controller, orphans) {
+    if (orphans.length > 0) {
+      const tool = await deps.tool();
+      await Promise.all(orphans.map(({ handle }) => tool.reap(handle)));
+    }
     const definition = deps.definitions.byArn(job.definition_arn);
     const waiting = jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE");
     if (definition === void 0) {
@@ -75153,7 +75157,11 @@ function createArrayRunner(deps) {
       await deps.slots.acquire();
       let retry = false;
       try {
-        if (signal.aborted || jobs.job(job.job_id)?.stop_reason) return;
+        const stopReason = jobs.job(job.job_id)?.stop_reason;
+        if (signal.aborted || stopReason) {
+          if (jobs.child(job.job_id, index)?.status === "RUNNABLE") finish(job, index, stopReason ?? "stopped");
+          return;
+        }
         const launch = childLaunch(
           body,
           { parameters: parse2(job.parameters), environment: parse2(job.environment) },
@@ -75190,7 +75198,13 @@ function createArrayRunner(deps) {
       name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
       logFile,
       ...launch.attemptTimeoutMs === void 0 ? {} : { timeoutMs: launch.attemptTimeoutMs },
-      signal
+      signal,
+      onStart: (handle) => {
+        try {
+          jobs.setRunHandle(job.job_id, index, handle);
+        } catch {
+        }
+      }
     });
   }
   function record2(job, index, attempt, launch, outcome, signal) {
@@ -75225,12 +75239,15 @@ function createArrayRunner(deps) {
     jobs.update(job.job_id, index, { status: "FAILED", statusReason: reason, stoppedAt: deps.clock.now() });
   }
   return {
-    /** Runs the job's RUNNABLE children in the background; the store says when they are done. */
-    start(job) {
+    /**
+     * Runs the job's RUNNABLE children in the background; the store says when they are done. An
+     * adopted job's orphans (what its previous owner left running) are ended first.
+     */
+    start(job, orphans = []) {
       if (controllers.has(job.job_id)) return;
       const controller = new AbortController();
       controllers.set(job.job_id, controller);
-      void drive(job, controller).catch((error64) => {
+      void drive(job, controller, orphans).catch((error64) => {
         for (const child2 of jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE" || c7.status === "RUNNING")) {
           finish(job, child2.array_index, `batchship local runner: ${error64 instanceof Error ? error64.message : String(error64)}`);
         }
@@ -75269,7 +75286,7 @@ function envFlags(environment) {
 
 // src/local/run-command.ts
 import { spawn as spawn2 } from "node:child_process";
-import { createWriteStream } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 var STDOUT_LIMIT = 1e6;
 function runCommand(file2, args, options) {
   for (const arg of [file2, ...args]) {
@@ -75281,7 +75298,20 @@ function runCommand(file2, args, options) {
     const partial2 = { stdout: "", stderr: "" };
     let stdout = "";
     let timedOut = false;
-    const log = options.logFile === void 0 ? void 0 : createWriteStream(options.logFile, { flags: "a" });
+    let log;
+    let logFailure;
+    let logClosed = Promise.resolve();
+    if (options.logFile !== void 0) {
+      const logFile = options.logFile;
+      const stream = createWriteStream(logFile, { flags: "a" });
+      logClosed = new Promise((resolveClosed) => stream.once("close", () => resolveClosed()));
+      stream.on("error", (error64) => {
+        logFailure ??= `batchship: could not write the log ${logFile}: ${error64.message}`;
+        log = void 0;
+        stream.destroy();
+      });
+      log = stream;
+    }
     const child2 = spawn2(file2, [...args], {
       env: options.env,
       ...options.cwd === void 0 ? {} : { cwd: options.cwd },
@@ -75312,7 +75342,10 @@ function runCommand(file2, args, options) {
     }, options.timeoutMs);
     const onAbort = () => killGroup();
     options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (child2.pid !== void 0) options.onStart?.(() => killGroup());
+    if (child2.pid !== void 0) {
+      const started = processStart(child2.pid);
+      options.onStart?.({ kill: () => killGroup(), group: started === void 0 ? void 0 : { pgid: child2.pid, started } });
+    }
     let settled = false;
     const finish = (outcome) => {
       if (settled) return;
@@ -75320,9 +75353,11 @@ function runCommand(file2, args, options) {
       if (timer !== void 0) clearTimeout(timer);
       options.signal?.removeEventListener("abort", onAbort);
       for (const rest of [partial2.stdout, partial2.stderr]) if (rest.trim() !== "") lines.push(rest);
-      const done = () => resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
-      if (log === void 0) done();
-      else log.end(done);
+      log?.end();
+      void logClosed.then(() => {
+        if (logFailure !== void 0) lines.push(logFailure);
+        resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
+      });
     };
     child2.on("error", (error64) => {
       if (error64.code === "ENOENT") finish({ code: void 0, signal: void 0, missing: true });
@@ -75336,6 +75371,27 @@ function runCommand(file2, args, options) {
       finish({ code: code2 ?? void 0, signal: signal ?? void 0, missing: false });
     });
   });
+}
+function killOrphanedGroup(group5) {
+  if (processStart(group5.pgid) !== group5.started) return false;
+  try {
+    process.kill(-group5.pgid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+var bootId;
+function processStart(pid) {
+  try {
+    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat3.slice(stat3.lastIndexOf(")") + 2).split(" ");
+    const ticks = fields[22 - 3];
+    return ticks === void 0 || !/^\d+$/.test(ticks) ? void 0 : `${bootId}/${ticks}`;
+  } catch {
+    return void 0;
+  }
 }
 
 // src/local/buildah-tool.ts
@@ -75364,6 +75420,7 @@ function createBuildahTool(settings) {
       return buildah(["push", ...tls(insecure), "--", reference, `docker://${reference}`], { logFile });
     },
     async run(input2) {
+      input2.onStart?.({ container: input2.name });
       const from = await buildah(
         ["from", "--pull=missing", ...tls(input2.insecure), "--name", input2.name, "--", input2.image],
         { signal: input2.signal }
@@ -75375,12 +75432,17 @@ function createBuildahTool(settings) {
         const ran = await buildah(["run", "--isolation", "chroot", ...envFlags(input2.environment), "--", input2.name, ...argv], {
           logFile: input2.logFile,
           signal: input2.signal,
+          onStart: ({ group: group5 }) => input2.onStart?.({ container: input2.name, ...group5 === void 0 ? {} : { group: group5 } }),
           ...input2.timeoutMs === void 0 ? {} : { timeoutMs: input2.timeoutMs }
         });
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input2.name]);
       }
+    },
+    async reap(handle) {
+      if (handle.group !== void 0) killOrphanedGroup(handle.group);
+      if (handle.container !== void 0) await buildah(["rm", "--", handle.container]);
     }
   };
   async function commandLine(input2) {
@@ -75427,6 +75489,7 @@ function createDockerTool(name, env2) {
       }, input2.timeoutMs);
       const onAbort = () => void remove();
       input2.signal.addEventListener("abort", onAbort, { once: true });
+      input2.onStart?.({ container: input2.name });
       try {
         const outcome = await cli(
           ["run", "--rm", ...tls(input2.insecure), "--name", input2.name, ...envFlags(input2.environment), "--", input2.image, ...command5],
@@ -75437,6 +75500,9 @@ function createDockerTool(name, env2) {
         if (timer !== void 0) clearTimeout(timer);
         input2.signal.removeEventListener("abort", onAbort);
       }
+    },
+    async reap(handle) {
+      if (handle.container !== void 0) await cli(["rm", "--force", "--", handle.container]);
     }
   };
 }
@@ -75509,6 +75575,100 @@ function registryBaseUrl(ref) {
   return `${ref.insecure ? "http" : "https"}://${ref.host}/v2/`;
 }
 
+// src/local/state-store.ts
+var import_better_sqlite3 = __toESM(require_lib(), 1);
+import { mkdirSync as mkdirSync2 } from "node:fs";
+import { join as join9 } from "node:path";
+var SCHEMA_VERSION = 2;
+var SCHEMA2 = `
+CREATE TABLE IF NOT EXISTS builds (
+  id TEXT PRIMARY KEY,
+  release_id TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detail TEXT,
+  current_phase TEXT,
+  phases TEXT NOT NULL,
+  log_path TEXT NOT NULL,
+  started_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_definitions (
+  name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  arn TEXT NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, revision)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  job_name TEXT NOT NULL,
+  job_queue TEXT NOT NULL,
+  definition_arn TEXT NOT NULL,
+  array_size INTEGER,
+  parameters TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  stop_reason TEXT,
+  owner_pid INTEGER NOT NULL,
+  owner_host TEXT NOT NULL,
+  owner_token TEXT,
+  created_at INTEGER NOT NULL,
+  stopped_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_name ON jobs (job_queue, job_name);
+CREATE TABLE IF NOT EXISTS children (
+  job_id TEXT NOT NULL REFERENCES jobs (job_id),
+  array_index INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status_reason TEXT,
+  exit_code INTEGER,
+  log_path TEXT,
+  started_at INTEGER,
+  stopped_at INTEGER,
+  run_handle TEXT,
+  PRIMARY KEY (job_id, array_index)
+);
+`;
+var ADDED_COLUMNS = [
+  // null in jobs that a batchship before schema 2 submitted: their owner is another process.
+  { table: "jobs", column: "owner_token", type: "TEXT" },
+  { table: "children", column: "run_handle", type: "TEXT" }
+];
+function writeTransaction(db, body) {
+  const transaction = db.transaction(body);
+  return (...args) => transaction.immediate(...args);
+}
+function openStateStore(stateDir) {
+  try {
+    mkdirSync2(stateDir, { recursive: true });
+    const db = new import_better_sqlite3.default(join9(stateDir, "local.db"), { timeout: 1e4 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    const version2 = db.pragma("user_version", { simple: true });
+    if (version2 > SCHEMA_VERSION) {
+      throw new Error(`it was written by a newer batchship (schema ${version2})`);
+    }
+    writeTransaction(db, () => {
+      db.exec(SCHEMA2);
+      for (const { table: table2, column, type } of ADDED_COLUMNS) {
+        const columns = db.prepare(`SELECT name FROM pragma_table_info('${table2}')`).all();
+        if (!columns.some((c7) => c7.name === column)) db.exec(`ALTER TABLE ${table2} ADD COLUMN ${column} ${type}`);
+      }
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    return db;
+  } catch (error64) {
+    throw new BatchshipError(
+      "ENVIRONMENT",
+      `Could not open the local state store in ${stateDir}: ${error64 instanceof Error ? error64.message : String(error64)}`,
+      { hint: "set BATCHSHIP_STATE_DIR to a writable directory", cause: error64 }
+    );
+  }
+}
+
 // src/local/job-definition-store.ts
 function localJobDefinitionArn(name, revision) {
   return `arn:batchship:local::job-definition/${name}:${revision}`;
@@ -75525,13 +75685,13 @@ function createJobDefinitionStore(db, clock) {
     "INSERT INTO job_definitions (name, revision, arn, body, tags, created_at) VALUES (@name, @revision, @arn, @body, @tags, @createdAt)"
   );
   const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
-  const register = db.transaction((name, body, tags) => {
+  const register = writeTransaction(db, (name, body, tags) => {
     const revision = nextRevision.get(name)?.next ?? 1;
     const arn = localJobDefinitionArn(name, revision);
     insert.run({ name, revision, arn, body: JSON.stringify(body), tags: JSON.stringify(tags), createdAt: clock.now() });
     return { arn, revision };
   });
-  const tag = db.transaction((arn, tags) => {
+  const tag = writeTransaction(db, (arn, tags) => {
     const row = byArn.get(arn);
     if (row === void 0) {
       throw new BatchshipError("ENVIRONMENT", `Could not tag job definition ${arn}: it does not exist in the local store`);
@@ -75567,8 +75727,8 @@ function toRevision(row) {
 // src/local/job-store.ts
 function createJobStore(db, clock) {
   const insertJob = db.prepare(`INSERT INTO jobs (job_id, job_name, job_queue, definition_arn, array_size, parameters,
-    environment, tags, owner_pid, owner_host, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn, @arraySize,
-    @parameters, @environment, @tags, @ownerPid, @ownerHost, @createdAt)`);
+    environment, tags, owner_pid, owner_host, owner_token, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn,
+    @arraySize, @parameters, @environment, @tags, @ownerPid, @ownerHost, @ownerToken, @createdAt)`);
   const insertChild = db.prepare(
     "INSERT INTO children (job_id, array_index, status, attempt) VALUES (?, ?, 'RUNNABLE', 1)"
   );
@@ -75585,19 +75745,27 @@ function createJobStore(db, clock) {
     status_reason = CASE WHEN @setReason THEN @statusReason ELSE status_reason END,
     exit_code = CASE WHEN @setExit THEN @exitCode ELSE exit_code END,
     log_path = COALESCE(@logPath, log_path), started_at = COALESCE(@startedAt, started_at),
-    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END
+    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END,
+    run_handle = NULL
     WHERE job_id = @jobId AND array_index = @index`);
+  const setRunHandle = db.prepare("UPDATE children SET run_handle = ? WHERE job_id = ? AND array_index = ? AND status = 'RUNNING'");
   const setStop = db.prepare("UPDATE jobs SET stop_reason = COALESCE(stop_reason, ?) WHERE job_id = ?");
   const failWaiting = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
     WHERE job_id = ? AND status IN ('SUBMITTED', 'PENDING', 'RUNNABLE')`);
   const setStoppedAt = db.prepare(`UPDATE jobs SET stopped_at = ? WHERE job_id = ? AND stopped_at IS NULL
     AND NOT EXISTS (SELECT 1 FROM children WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED'))`);
-  const setOwner = db.prepare("UPDATE jobs SET owner_pid = ?, owner_host = ? WHERE job_id = ? AND owner_pid = ? AND owner_host = ?");
+  const setOwner = db.prepare(`UPDATE jobs SET owner_pid = @pid, owner_host = @host, owner_token = @token
+    WHERE job_id = @jobId AND owner_pid = @oldPid AND owner_host = @oldHost AND owner_token IS @oldToken`);
+  const stopReason = db.prepare("SELECT stop_reason FROM jobs WHERE job_id = ?");
+  const leftRunning = db.prepare(`SELECT array_index, run_handle
+    FROM children WHERE job_id = ? AND run_handle IS NOT NULL AND status NOT IN ('SUCCEEDED', 'FAILED')`);
   const requeueRunning = db.prepare(`UPDATE children SET status = 'RUNNABLE', status_reason = ?
     WHERE job_id = ? AND status IN ('STARTING', 'RUNNING')`);
+  const failUnfinished = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
+    WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED')`);
   const finishIfDone = (jobId) => setStoppedAt.run(clock.now(), jobId, jobId);
   return {
-    insert: db.transaction((jobId, request, definitionArn, owner) => {
+    insert: writeTransaction(db, (jobId, request, definitionArn, owner) => {
       insertJob.run({
         jobId,
         jobName: request.jobName,
@@ -75609,6 +75777,7 @@ function createJobStore(db, clock) {
         tags: JSON.stringify(request.tags),
         ownerPid: owner.pid,
         ownerHost: owner.host,
+        ownerToken: owner.token,
         createdAt: clock.now()
       });
       for (let index = 0; index < Math.max(1, request.arraySize); index++) insertChild.run(jobId, index);
@@ -75622,7 +75791,7 @@ function createJobStore(db, clock) {
       for (const row of counts.all(jobId)) result[row.status] = row.n;
       return result;
     },
-    update: db.transaction((jobId, index, change) => {
+    update: writeTransaction(db, (jobId, index, change) => {
       updateChild.run({
         jobId,
         index,
@@ -75639,30 +75808,54 @@ function createJobStore(db, clock) {
       });
       finishIfDone(jobId);
     }),
+    /** What the running attempt of a child left on the machine, for an adopter to end. */
+    setRunHandle(jobId, index, handle) {
+      setRunHandle.run(JSON.stringify(handle), jobId, index);
+    },
     /** Records the stop and fails what has not started; running children are the runner's to kill. */
-    requestStop: db.transaction((jobId, reason) => {
+    requestStop: writeTransaction(db, (jobId, reason) => {
       setStop.run(reason, jobId);
       failWaiting.run(reason, clock.now(), jobId);
       finishIfDone(jobId);
     }),
-    /** Takes over a job whose owner is gone; false when another process took it first. */
-    adopt: db.transaction((job, owner, reason) => {
-      if (setOwner.run(owner.pid, owner.host, job.job_id, job.owner_pid, job.owner_host).changes === 0) return false;
-      requeueRunning.run(reason, job.job_id);
-      return true;
+    /**
+     * Takes over a job whose owner is gone; undefined when another process took it first. The
+     * children that were running go back to RUNNABLE, or fail if the job was stopped meanwhile
+     * (nobody would start them again). Either way the runs the old owner left are returned: the
+     * caller ends them before anything runs again.
+     */
+    adopt: writeTransaction(db, (job, owner, reason) => {
+      const taken = setOwner.run({
+        pid: owner.pid,
+        host: owner.host,
+        token: owner.token,
+        jobId: job.job_id,
+        oldPid: job.owner_pid,
+        oldHost: job.owner_host,
+        oldToken: job.owner_token
+      });
+      if (taken.changes === 0) return void 0;
+      const orphans = leftRunning.all(job.job_id).map((row) => ({ index: row.array_index, handle: JSON.parse(row.run_handle) }));
+      const stopped = stopReason.get(job.job_id)?.stop_reason ?? null;
+      if (stopped === null) requeueRunning.run(reason, job.job_id);
+      else {
+        failUnfinished.run(stopped, clock.now(), job.job_id);
+        finishIfDone(job.job_id);
+      }
+      return { orphans };
     })
   };
 }
 
 // src/local/local-builder.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
-import { mkdirSync as mkdirSync2 } from "node:fs";
+import { mkdirSync as mkdirSync3 } from "node:fs";
 import { mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
-import { isAbsolute, join as join10, relative as relative2, resolve as resolve2 } from "node:path";
+import { isAbsolute, join as join11, relative as relative2, resolve as resolve2 } from "node:path";
 
 // src/git/export-commit.ts
 import { mkdtemp, rm as rm2 } from "node:fs/promises";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 
 // node_modules/@simple-git/args-pathspec/dist/index.mjs
 var t = /* @__PURE__ */ new WeakMap();
@@ -79106,9 +79299,9 @@ var wo = (t2, e5) => {
 var SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 async function exportCommit(repositoryDir, commit, dest) {
   if (!SHA.test(commit)) throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full sha`);
-  const scratch = await mkdtemp(join9(dest, "..", ".batchship-index-"));
+  const scratch = await mkdtemp(join10(dest, "..", ".batchship-index-"));
   try {
-    const env2 = { GIT_INDEX_FILE: join9(scratch, "index") };
+    const env2 = { GIT_INDEX_FILE: join10(scratch, "index") };
     for (const name of ["PATH", "HOME"]) {
       const value = process.env[name];
       if (value !== void 0) env2[name] = value;
@@ -79152,9 +79345,9 @@ function createLocalBuilder(deps) {
       const tool = await deps.tool();
       const ref = parseImageReference(request.imageRepositoryUri, deps.insecureRegistries);
       const id = `${request.project}:${randomUUID2()}`;
-      const logsDir = join10(deps.stateDir, "builds");
-      mkdirSync2(logsDir, { recursive: true });
-      const logFile = join10(logsDir, `${id.replace(":", "-")}.log`);
+      const logsDir = join11(deps.stateDir, "builds");
+      mkdirSync3(logsDir, { recursive: true });
+      const logFile = join11(logsDir, `${id.replace(":", "-")}.log`);
       insert.run(id, request.releaseId, request.commit, logFile, deps.now());
       const phases = [];
       const save = (status, detail) => update.run(status, detail, phases.at(-1)?.name ?? null, JSON.stringify(phases), id);
@@ -79164,9 +79357,9 @@ function createLocalBuilder(deps) {
         save("failed", outcome.timedOut ? "TIMED_OUT" : detail);
         return read(id);
       };
-      const workDir = join10(deps.stateDir, "work");
+      const workDir = join11(deps.stateDir, "work");
       await mkdir2(workDir, { recursive: true });
-      const source = await mkdtemp2(join10(workDir, "build-"));
+      const source = await mkdtemp2(join11(workDir, "build-"));
       try {
         const sourcePhase = { name: "DOWNLOAD_SOURCE", contexts: [] };
         phases.push(sourcePhase);
@@ -79240,18 +79433,26 @@ function inside(root5, path6) {
 
 // src/local/local-platform.ts
 import { randomUUID as randomUUID3 } from "node:crypto";
+import { readFileSync as readFileSync2 } from "node:fs";
 import { hostname } from "node:os";
 var CHILD_STATUS_ORDER2 = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
 var DEFAULT_CHILD_LIMIT = 100;
+var THIS_PROCESS = { token: randomUUID3(), pid: process.pid, host: hostname() };
 function createLocalPlatform(deps) {
   const { jobs, definitions, runner } = deps;
-  const owner = deps.owner ?? { pid: process.pid, host: hostname() };
+  const owner = deps.owner ?? THIS_PROCESS;
   const isAlive = deps.isAlive ?? processAlive;
+  function ownerGone(job) {
+    if (job.owner_token === owner.token || job.owner_host !== owner.host) return false;
+    return job.owner_pid === owner.pid || !isAlive(job.owner_pid);
+  }
   function adoptIfOrphaned(job) {
-    if (job.stopped_at !== null || runner.runs(job.job_id)) return;
-    if (job.owner_host !== owner.host || job.owner_pid === owner.pid || isAlive(job.owner_pid)) return;
+    if (job.stopped_at !== null || runner.runs(job.job_id) || !ownerGone(job)) return;
     const reason = `re-run: the batchship process running it (pid ${job.owner_pid}) exited`;
-    if (jobs.adopt(job, owner, reason)) runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host });
+    const adoption = jobs.adopt(job, owner, reason);
+    if (adoption !== void 0) {
+      runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
+    }
   }
   function describe148(job) {
     const children = jobs.children(job.job_id);
@@ -79360,9 +79561,17 @@ function splitChildId(jobId) {
 function processAlive(pid) {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error64) {
     return error64.code === "EPERM";
+  }
+  return !zombie(pid);
+}
+function zombie(pid) {
+  try {
+    const stat3 = readFileSync2(`/proc/${pid}/stat`, "utf8");
+    return stat3.slice(stat3.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
   }
 }
 
@@ -79453,83 +79662,6 @@ function createSemaphore(size) {
       else free++;
     }
   };
-}
-
-// src/local/state-store.ts
-var import_better_sqlite3 = __toESM(require_lib(), 1);
-import { mkdirSync as mkdirSync3 } from "node:fs";
-import { join as join11 } from "node:path";
-var SCHEMA_VERSION = 1;
-var SCHEMA2 = `
-CREATE TABLE IF NOT EXISTS builds (
-  id TEXT PRIMARY KEY,
-  release_id TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  status TEXT NOT NULL,
-  detail TEXT,
-  current_phase TEXT,
-  phases TEXT NOT NULL,
-  log_path TEXT NOT NULL,
-  started_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS job_definitions (
-  name TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  arn TEXT NOT NULL UNIQUE,
-  body TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (name, revision)
-);
-CREATE TABLE IF NOT EXISTS jobs (
-  job_id TEXT PRIMARY KEY,
-  job_name TEXT NOT NULL,
-  job_queue TEXT NOT NULL,
-  definition_arn TEXT NOT NULL,
-  array_size INTEGER,
-  parameters TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  stop_reason TEXT,
-  owner_pid INTEGER NOT NULL,
-  owner_host TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  stopped_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_by_name ON jobs (job_queue, job_name);
-CREATE TABLE IF NOT EXISTS children (
-  job_id TEXT NOT NULL REFERENCES jobs (job_id),
-  array_index INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  status_reason TEXT,
-  exit_code INTEGER,
-  log_path TEXT,
-  started_at INTEGER,
-  stopped_at INTEGER,
-  PRIMARY KEY (job_id, array_index)
-);
-`;
-function openStateStore(stateDir) {
-  try {
-    mkdirSync3(stateDir, { recursive: true });
-    const db = new import_better_sqlite3.default(join11(stateDir, "local.db"), { timeout: 1e4 });
-    db.pragma("journal_mode = WAL");
-    db.pragma("foreign_keys = ON");
-    const version2 = db.pragma("user_version", { simple: true });
-    if (version2 > SCHEMA_VERSION) {
-      throw new Error(`it was written by a newer batchship (schema ${version2})`);
-    }
-    db.exec(SCHEMA2);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    return db;
-  } catch (error64) {
-    throw new BatchshipError(
-      "ENVIRONMENT",
-      `Could not open the local state store in ${stateDir}: ${error64 instanceof Error ? error64.message : String(error64)}`,
-      { hint: "set BATCHSHIP_STATE_DIR to a writable directory", cause: error64 }
-    );
-  }
 }
 
 // src/local/options.ts
@@ -79652,13 +79784,18 @@ async function configRepositoryOf(pipelineFile) {
   return url2.trim();
 }
 
+// src/git/stalled-transfer.ts
+function stalledTransferEnv(seconds = 60) {
+  return { GIT_HTTP_LOW_SPEED_LIMIT: "1000", GIT_HTTP_LOW_SPEED_TIME: String(seconds) };
+}
+
 // src/git/git-credentials.ts
 function readGitCredentials(env2) {
   const token = env2.BATCHSHIP_GIT_TOKEN?.trim();
   const username = env2.BATCHSHIP_GIT_USERNAME?.trim();
   return { ...token ? { token } : {}, ...username ? { username } : {} };
 }
-var LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0"];
+var LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", ...Object.keys(stalledTransferEnv())];
 var PASSED_THROUGH = ["GIT_SSH_COMMAND", "GIT_SSH"];
 var DROPPED = ["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"];
 function ledgerGitEnvironment(ambient, credentials) {
@@ -79670,6 +79807,7 @@ function ledgerGitEnvironment(ambient, credentials) {
     env2[key] = value;
   }
   env2.GIT_TERMINAL_PROMPT = "0";
+  Object.assign(env2, stalledTransferEnv());
   if (credentials.token !== void 0) {
     env2.GIT_CONFIG_COUNT = "1";
     env2.GIT_CONFIG_KEY_0 = "http.extraHeader";
