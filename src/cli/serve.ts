@@ -45,6 +45,15 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   // process (Node's default), so one is in place from the start.
   let reload = (): void => logger.info("SIGHUP before the service was up; pipelines are being loaded anyway");
   process.on("SIGHUP", () => reload());
+  // Likewise SIGTERM and SIGINT: one that arrives while the service starts stops it cleanly
+  // (exit 0, releases left to resume) as soon as it is up, instead of killing it midway.
+  let stopWith: string | undefined;
+  let stop = (signal: string): void => {
+    stopWith ??= signal;
+    logger.info("signal received while starting; stopping once started", { signal });
+  };
+  process.once("SIGTERM", () => stop("SIGTERM"));
+  process.once("SIGINT", () => stop("SIGINT"));
   let service;
   try {
     service = await startService(config, { logger });
@@ -56,15 +65,14 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const running = service;
   reload = () => running.reload();
   await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
+    stop = (signal: string): void => {
       logger.info("signal received", { signal });
       running.shutdown().then(resolve, (error: unknown) => {
         logger.error("shutdown failed", { error: describeError(error) });
         resolve();
       });
     };
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    if (stopWith !== undefined) stop(stopWith);
   });
   return 0;
 }

@@ -111,4 +111,18 @@ describe("batchship serve: one service per data dir", () => {
     expect((await fetch(`${fourth.url}/readyz`)).status).toBe(200);
     expect(await stopGracefully(fourth)).toEqual({ code: 0, signal: null });
   });
+
+  it("a SIGTERM while the service starts stops it cleanly once it is up, and lets the data dir go", async () => {
+    const starting = spawnServiceProcess(args, env);
+    // The first line is logged before the store, the workers or the port are ready.
+    await starting.waitForLog(() => true);
+    starting.child.kill("SIGTERM");
+    expect(await starting.exited).toEqual({ code: 0, signal: null });
+    expect(starting.logs.some((l) => l.msg === "signal received while starting; stopping once started" && l.signal === "SIGTERM")).toBe(true);
+    expect(starting.logs.at(-1)?.msg).toBe("service stopped");
+
+    const next = await startServiceProcess(args, env);
+    started.push(next);
+    expect(await stopGracefully(next)).toEqual({ code: 0, signal: null });
+  });
 });
