@@ -44,7 +44,8 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   // Until the service is up a SIGHUP has nothing to reload; without a handler it would end the
   // process (Node's default), so one is in place from the start.
   let reload = (): void => logger.info("SIGHUP before the service was up; pipelines are being loaded anyway");
-  process.on("SIGHUP", () => reload());
+  const onHup = (): void => reload();
+  process.on("SIGHUP", onHup);
   // Likewise SIGTERM and SIGINT: one that arrives while the service starts stops it cleanly
   // (exit 0, releases left to resume) as soon as it is up, instead of killing it midway.
   let stopWith: string | undefined;
@@ -52,12 +53,25 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     stopWith ??= signal;
     logger.info("signal received while starting; stopping once started", { signal });
   };
-  process.once("SIGTERM", () => stop("SIGTERM"));
-  process.once("SIGINT", () => stop("SIGINT"));
+  const onTerm = (): void => stop("SIGTERM");
+  const onInt = (): void => stop("SIGINT");
+  process.once("SIGTERM", onTerm);
+  process.once("SIGINT", onInt);
+  // The service stops itself on what it cannot recover from (its store's writer died): exit 3,
+  // so a supervisor starts it again.
+  let fatal: Error | undefined;
+  let stopForFatal = (): void => undefined;
   let service;
   try {
-    service = await startService(config, { logger });
+    service = await startService(config, {
+      logger,
+      onFatal: (error) => {
+        fatal ??= error;
+        stopForFatal();
+      },
+    });
   } catch (error) {
+    for (const [signal, handler] of [["SIGHUP", onHup], ["SIGTERM", onTerm], ["SIGINT", onInt]] as const) process.off(signal, handler);
     logger.error("service failed to start", { error: describeError(error) });
     io.stderr(`error: ${describeError(error)}`);
     return 3;
@@ -65,14 +79,23 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const running = service;
   reload = () => running.reload();
   await new Promise<void>((resolve) => {
-    stop = (signal: string): void => {
-      logger.info("signal received", { signal });
+    const shutdown = (): void => {
       running.shutdown().then(resolve, (error: unknown) => {
         logger.error("shutdown failed", { error: describeError(error) });
         resolve();
       });
     };
+    stop = (signal: string): void => {
+      logger.info("signal received", { signal });
+      shutdown();
+    };
+    stopForFatal = shutdown;
     if (stopWith !== undefined) stop(stopWith);
+    else if (fatal !== undefined) shutdown();
   });
+  if (fatal !== undefined) {
+    io.stderr(`error: ${describeError(fatal)}`);
+    return 3;
+  }
   return 0;
 }

@@ -26,7 +26,7 @@ export function createMirrorCache(options: {
   dir: string;
   token?: string;
   tokenScope?: string;
-  /** How long a fetch may move under 1 kB/s before it fails (default a minute). */
+  /** How long a fetch may move under 1 kB/s before it fails (default five minutes). */
   stallSeconds?: number;
 }): MirrorCache {
   // The token goes only to the GitHub host, never to a source.url elsewhere.

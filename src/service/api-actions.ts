@@ -93,13 +93,19 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       throw error;
     }
     const now = state.clock();
-    store.transaction(() => {
-      store.releases.finish(id, { status: "promoted", production: result.production }, now);
-      store.stageEvents.append(id, now, { type: "promoted", arn: result.production.arn, revision: result.production.revision, reused: result.alreadyPromoted, by: "api" });
-      if (first) {
-        state.statuses.queue(release, { kind: "promoted", jobDefinition: spec.jobDefinition.name, revision: result.production.revision }, now);
-      }
-    });
+    try {
+      store.transaction(() => {
+        store.releases.finish(id, { status: "promoted", production: result.production }, now);
+        store.stageEvents.append(id, now, { type: "promoted", arn: result.production.arn, revision: result.production.revision, reused: result.alreadyPromoted, by: "api" });
+        if (first) {
+          state.statuses.queue(release, { kind: "promoted", jobDefinition: spec.jobDefinition.name, revision: result.production.revision }, now);
+        }
+      });
+    } catch (error) {
+      // Promoted in AWS, not yet in the store: promoting again records it (the engine finds the revision).
+      if (first) abandonPromotion(id);
+      throw error;
+    }
     if (first) state.metrics.releases.inc({ status: "promoted" });
     logger.info("release promoted through the API", { releaseId: id, pipeline: release.pipeline, production: result.production.arn, alreadyPromoted: result.alreadyPromoted });
     return result;

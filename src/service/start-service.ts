@@ -14,7 +14,7 @@ import { createMetrics } from "../server/metrics.js";
 import { createRouter } from "../server/router.js";
 import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { openStore } from "../store/index.js";
+import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
@@ -43,6 +43,8 @@ export interface ServiceDeps {
   createBackend?: (spec: PipelineSpec) => Backend;
   /** Where git credentials (BATCHSHIP_GIT_TOKEN) and BATCHSHIP_CACHE_DIR come from; default: this process's environment. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** Something the service cannot recover from (the store's writer thread died): stop it and exit non-zero. */
+  onFatal?: (error: Error) => void;
 }
 
 /**
@@ -51,28 +53,40 @@ export interface ServiceDeps {
  */
 export async function startService(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
   const dataDirLock = lockDataDir(config.dataDir);
-  let service: RunningService;
+  let store: Store | undefined;
+  let service: RunningService & { busy(): boolean };
   try {
-    service = await startOnLockedDataDir(config, deps);
+    store = openStore(join(config.dataDir, "batchship.sqlite"), {
+      sync: config.storeSync,
+      onWriterFailure: (error) => {
+        deps.logger.error("the store's writer thread stopped; the service cannot record deliveries and stops", errorFields(error));
+        deps.onFatal?.(error);
+      },
+    });
+    service = await startOnLockedDataDir(config, deps, store);
   } catch (error) {
+    // Nothing half-started is left: the store's writer thread would keep the process alive.
+    await store?.close();
     dataDirLock.release();
     throw error;
   }
-  return { ...service, shutdown: () => service.shutdown().finally(() => dataDirLock.release()) };
+  return {
+    ...service,
+    shutdown: () =>
+      service.shutdown().finally(() => {
+        // Work past the grace period still runs in this process: a new service must not resume it
+        // alongside, so the data dir stays locked until this process exits.
+        if (service.busy()) deps.logger.warn("work still in flight after the grace period; the data dir stays locked until this process exits");
+        else dataDirLock.release();
+      }),
+  };
 }
 
-/** Wires the store, the HTTP server, the workers, the reconciler and the status reporter. */
-async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
+/** Wires the HTTP server, the workers, the reconciler and the status reporter to the store. */
+async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
-  const store = openStore(join(config.dataDir, "batchship.sqlite"), { sync: config.storeSync });
-  let pipelines: PipelineSet;
-  try {
-    pipelines = await loadPipelineSet(config.pipelinesDir, clock());
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  let pipelines: PipelineSet = await loadPipelineSet(config.pipelinesDir, clock());
   logPipelines(logger, pipelines);
   let configOrigin = await configOriginOf(config.pipelinesDir);
   const ledgerFor = createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: () => configOrigin });
@@ -174,6 +188,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps): P
   let stopping: Promise<void> | undefined;
   return {
     port,
+    busy: () => workers.inFlight() > 0 || state.locks.held().size > 0,
     reload: () => state.reloadPipelines("SIGHUP"),
     shutdown() {
       stopping ??= (async () => {

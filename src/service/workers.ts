@@ -1,6 +1,6 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
 import { errorFields } from "../server/logger.js";
-import type { ReleaseRecord } from "../store/index.js";
+import type { Claim, ReleaseRecord } from "../store/index.js";
 import type { PipelineLease } from "./pipeline-locks.js";
 import { runOneRelease } from "./run-one-release.js";
 import type { ServiceState } from "./service-state.js";
@@ -44,13 +44,21 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
     scheduled = false;
     while (!stopping && running.size < options.concurrency) {
       const now = state.clock();
-      const claim = store.transaction(() => {
-        const claimed = store.releases.claimNext(now, locks.held());
-        for (const old of claimed?.superseded ?? []) {
-          statuses.queue(old, { kind: "superseded", by: claimed?.release.commit.slice(0, 12) ?? "?" }, now);
-        }
-        return claimed;
-      });
+      let claim: Claim | undefined;
+      try {
+        claim = store.transaction(() => {
+          const claimed = store.releases.claimNext(now, locks.held());
+          for (const old of claimed?.superseded ?? []) {
+            statuses.queue(old, { kind: "superseded", by: claimed?.release.commit.slice(0, 12) ?? "?" }, now);
+          }
+          return claimed;
+        });
+      } catch (error) {
+        // The store stayed busy past its timeout (a stalled disk): nothing was claimed; try again.
+        logger.error("could not claim the next release; trying again", errorFields(error));
+        setTimeout(wake, state.config.pollIntervalMs).unref();
+        return;
+      }
       if (claim === undefined) return;
       // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
       const lease = locks.tryAcquire(claim.release.pipeline, `release ${claim.release.id} is running`);

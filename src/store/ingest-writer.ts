@@ -23,8 +23,14 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-export function startIngestWriter(options: IngestWorkerData): IngestWriter {
+/**
+ * `onFailure` hears once if the thread dies (out of memory, a native crash): nothing can be
+ * recorded after that, and the service cannot heal it, so it should stop.
+ */
+export function startIngestWriter(options: IngestWorkerData, onFailure: (error: BatchshipError) => void = () => {}): IngestWriter {
   const worker = startWorker(options);
+  // The thread keeps the process alive only while it has work: records to answer, or a close.
+  worker.unref();
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
   let failure: BatchshipError | undefined;
@@ -32,18 +38,25 @@ export function startIngestWriter(options: IngestWorkerData): IngestWriter {
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
 
   const fail = (cause: unknown): void => {
+    const first = failure === undefined;
     failure ??= new BatchshipError("ENVIRONMENT", `Could not record the delivery: the store's writer stopped (${cause instanceof Error ? cause.message : String(cause)})`, {
       hint: "the service must be restarted; check that --data-dir is writable and the disk is not full",
       cause,
     });
     for (const { reject } of waiting.values()) reject(failure);
     waiting.clear();
+    if (first) onFailure(failure);
+  };
+  const answered = (id: number): Waiting | undefined => {
+    const entry = waiting.get(id);
+    waiting.delete(id);
+    if (waiting.size === 0 && !closing) worker.unref();
+    return entry;
   };
 
   worker.on("message", (reply: IngestReply) => {
-    const entry = waiting.get(reply.id);
+    const entry = answered(reply.id);
     if (entry === undefined) return;
-    waiting.delete(reply.id);
     if (reply.ok) entry.resolve(reply.value as RecordedDelivery);
     else entry.reject(new BatchshipError("ENVIRONMENT", `Could not record the delivery: ${reply.error.message}`, { retryable: true }));
   });
@@ -59,6 +72,7 @@ export function startIngestWriter(options: IngestWorkerData): IngestWriter {
       if (closing) return Promise.reject(new BatchshipError("ENVIRONMENT", "Could not record the delivery: the store is closing", { retryable: true }));
       const id = nextId++;
       return new Promise<RecordedDelivery>((resolve, reject) => {
+        if (waiting.size === 0) worker.ref();
         waiting.set(id, { resolve, reject });
         send({ type: "record", id, input });
       });
@@ -67,6 +81,7 @@ export function startIngestWriter(options: IngestWorkerData): IngestWriter {
     close() {
       if (!closing) {
         closing = true;
+        worker.ref();
         if (failure === undefined) send({ type: "close" });
         else void worker.terminate();
       }

@@ -39,14 +39,14 @@ export type { StoreSync };
  * survives a power cut. "normal": WAL commits are not fsynced one by one; a crash of the
  * process (kill -9) still loses nothing, a crash of the machine may lose the last commits.
  */
-export function openStore(path: string, options: { sync?: StoreSync } = {}): Store {
+export function openStore(path: string, options: { sync?: StoreSync; onWriterFailure?: (error: BatchshipError) => void } = {}): Store {
   const sync = options.sync ?? "full";
   let db: Database;
   try {
     // Two threads share the store through its file; an in-memory database would be two databases.
     if (path === ":memory:") throw new Error("the store must be a file");
     mkdirSync(dirname(path), { recursive: true });
-    db = openConnection(path, sync);
+    db = openConnection(path, sync, "service");
     migrate(db);
   } catch (error) {
     throw new BatchshipError("ENVIRONMENT", `Could not open the store ${path}: ${error instanceof Error ? error.message : String(error)}`, {
@@ -55,7 +55,7 @@ export function openStore(path: string, options: { sync?: StoreSync } = {}): Sto
     });
   }
   // Started after the migrations, so the writer finds the schema it prepares statements for.
-  const writer = startIngestWriter({ path: resolve(path), sync });
+  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure);
   return {
     deliveries: createDeliveryTable(db),
     releases: createReleaseTable(db),

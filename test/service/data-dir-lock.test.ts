@@ -1,6 +1,7 @@
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer, type AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { BatchshipError } from "../../src/errors.js";
 import { lockDataDir, type DataDirLock } from "../../src/service/data-dir-lock.js";
@@ -121,6 +122,22 @@ describe("batchship serve: one service per data dir", () => {
     expect(starting.logs.some((l) => l.msg === "signal received while starting; stopping once started" && l.signal === "SIGTERM")).toBe(true);
     expect(starting.logs.at(-1)?.msg).toBe("service stopped");
 
+    const next = await startServiceProcess(args, env);
+    started.push(next);
+    expect(await stopGracefully(next)).toEqual({ code: 0, signal: null });
+  });
+
+  it("a service that cannot listen exits 3 at once, leaving nothing running and the data dir free", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const refused = spawnServiceProcess([...args, "--port", String(port)], env);
+      expect(await refused.exited).toEqual({ code: 3, signal: null });
+      expect(refused.output()).toMatch(/error: .*EADDRINUSE/);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
     const next = await startServiceProcess(args, env);
     started.push(next);
     expect(await stopGracefully(next)).toEqual({ code: 0, signal: null });

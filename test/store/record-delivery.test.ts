@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import DatabaseConstructor from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { startIngestWriter } from "../../src/store/ingest-writer.js";
 import { openStore, type DeliveryToRecord, type Store } from "../../src/store/index.js";
 
 let store: Store | undefined;
@@ -97,5 +98,17 @@ describe("recording deliveries from the store's writer thread", () => {
 
   it("refuses an in-memory store, which the writer thread could not share", () => {
     expect(() => openStore(":memory:")).toThrow(/Could not open the store :memory:: the store must be a file/);
+  });
+
+  it("reports a writer thread that dies once, and fails every record after it with a clear error", async () => {
+    dir ??= mkdtempSync(join(tmpdir(), "batchship-store-"));
+    const failures: Error[] = [];
+    // A folder where the database file should be: the thread cannot open it and dies.
+    const writer = startIngestWriter({ path: dir, sync: "full" }, (error) => failures.push(error));
+    await expect(writer.record(push("d-1", sha(1)))).rejects.toMatchObject({ code: "ENVIRONMENT", message: expect.stringMatching(/^Could not record the delivery: the store's writer stopped/) });
+    await expect(writer.record(push("d-2", sha(2)))).rejects.toMatchObject({ code: "ENVIRONMENT" });
+    expect(writer.alive()).toBe(false);
+    expect(failures).toHaveLength(1);
+    await writer.close();
   });
 });
