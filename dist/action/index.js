@@ -79785,7 +79785,7 @@ async function configRepositoryOf(pipelineFile) {
 }
 
 // src/git/stalled-transfer.ts
-function stalledTransferEnv(seconds = 60) {
+function stalledTransferEnv(seconds = 300) {
   return { GIT_HTTP_LOW_SPEED_LIMIT: "1000", GIT_HTTP_LOW_SPEED_TIME: String(seconds) };
 }
 
