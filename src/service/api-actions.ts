@@ -6,14 +6,16 @@ import { HttpError } from "../server/http-error.js";
 import { errorFields } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import { engineContextFor } from "./engine-context-for.js";
+import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
 import { releaseDetailView, releaseSummaryView } from "./release-view.js";
 import type { ServiceState } from "./service-state.js";
 
 /**
  * The JSON API over the store and the engine. Promote and rollback run in the request: a few AWS
- * calls, holding the pipeline's lock. They never wait for it: a pipeline with a release, a
- * reconcile, or another promotion or rollback in flight answers 409 PIPELINE_BUSY at once (a
- * double click, a proxy's retry), since two at once could both find nothing and both register.
+ * calls, holding the pipeline's lock. They never wait for it: a pipeline with a release that
+ * promotes automatically, a reconcile, or another promotion or rollback in flight answers 409
+ * PIPELINE_BUSY at once (a double click, a proxy's retry), since two at once could both find
+ * nothing and both register.
  */
 export function createApiActions(state: ServiceState, links: (id: string) => string): ApiActions {
   const { store, logger, locks } = state;
@@ -24,7 +26,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
   const exclusively = async <T>(pipeline: string, holder: string, action: () => Promise<T>): Promise<T> => {
     const lease = locks.tryAcquire(pipeline, holder);
     // The store too: a release it shows running is one the workers hold (or are about to resume).
-    const running = store.releases.listRunning().find((r) => r.pipeline === pipeline);
+    const running = store.releases.listRunning().find((r) => r.pipeline === pipeline && releaseHoldsPipeline(r));
     if (lease === undefined || running !== undefined) {
       lease?.release();
       const what = locks.holderOf(pipeline) ?? `release ${running?.id ?? "?"} is running`;

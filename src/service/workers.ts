@@ -2,6 +2,7 @@ import type { MirrorCache } from "../git/mirror-cache.js";
 import { errorFields } from "../server/logger.js";
 import type { Claim, ReleaseRecord } from "../store/index.js";
 import type { PipelineLease } from "./pipeline-locks.js";
+import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
 import { runOneRelease } from "./run-one-release.js";
 import type { ServiceState } from "./service-state.js";
 
@@ -18,9 +19,10 @@ export interface Workers {
 /**
  * At most `concurrency` releases at once, and at most one per pipeline (the store's claim
  * guarantees it). Claiming the newest queued release of a pipeline supersedes its older queued
- * ones; a running release is never interrupted. A release holds its pipeline's lock while it
- * runs; a pipeline held by something else (a reconcile, a promotion or rollback through the
- * API) is skipped, and its releases wait until it is let go.
+ * ones; a running release is never interrupted. A release that promotes automatically holds
+ * its pipeline's lock while it runs (see release-holds-pipeline.ts); a pipeline held by
+ * something else (a reconcile, a promotion or rollback through the API) is skipped, and its
+ * releases wait until it is let go.
  */
 export function createWorkers(state: ServiceState, mirrors: MirrorCache, options: { concurrency: number }): Workers {
   const { store, logger, metrics, statuses, locks } = state;
@@ -29,12 +31,12 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
   let stopping = false;
   let scheduled = false;
 
-  const launch = (release: ReleaseRecord, lease: PipelineLease): void => {
+  const launch = (release: ReleaseRecord, lease: PipelineLease | undefined): void => {
     const run = runOneRelease(state, mirrors, release, controller.signal)
       .catch((error: unknown) => logger.error("release worker failed", { releaseId: release.id, pipeline: release.pipeline, ...errorFields(error) }))
       .finally(() => {
         running.delete(release.id);
-        lease.release();
+        lease?.release();
         wake();
       });
     running.set(release.id, run);
@@ -61,8 +63,10 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       }
       if (claim === undefined) return;
       // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
-      const lease = locks.tryAcquire(claim.release.pipeline, `release ${claim.release.id} is running`);
-      if (lease === undefined) throw new Error(`pipeline ${claim.release.pipeline} was claimed while held: ${locks.holderOf(claim.release.pipeline) ?? "?"}`);
+      const lease = releaseHoldsPipeline(claim.release) ? locks.tryAcquire(claim.release.pipeline, `release ${claim.release.id} is running`) : undefined;
+      if (lease === undefined && releaseHoldsPipeline(claim.release)) {
+        throw new Error(`pipeline ${claim.release.pipeline} was claimed while held: ${locks.holderOf(claim.release.pipeline) ?? "?"}`);
+      }
       for (const old of claim.superseded) {
         metrics.releases.inc({ status: "superseded" });
         logger.info("release superseded", { releaseId: old.id, pipeline: old.pipeline, commit: old.commit, supersededBy: claim.release.id });
@@ -83,15 +87,16 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       const abandoned = store.releases.abandonPromotions(state.clock());
       if (abandoned > 0) logger.warn("promotions interrupted by the last stop are awaiting promotion again", { count: abandoned });
       for (const release of store.releases.listRunning()) {
-        const lease = locks.tryAcquire(release.pipeline, `release ${release.id} is running`);
-        if (lease === undefined) {
+        const holds = releaseHoldsPipeline(release);
+        const lease = holds ? locks.tryAcquire(release.pipeline, `release ${release.id} is running`) : undefined;
+        if (holds && lease === undefined) {
           // Not expected: nothing else runs before the workers start. It resumes on the next start.
           logger.error("release not resumed: its pipeline is held", { releaseId: release.id, pipeline: release.pipeline, holder: locks.holderOf(release.pipeline) });
           continue;
         }
         const resumed = store.releases.resume(release.id, state.clock());
         if (resumed) launch(resumed, lease);
-        else lease.release();
+        else lease?.release();
       }
       wake();
     },

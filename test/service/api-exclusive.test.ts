@@ -13,12 +13,14 @@ let service: ServiceProcess;
 
 const PIPELINE = "excl-manual";
 const REPOSITORY = `acme/${PIPELINE}`;
+const AUTO = "excl-auto";
 const write = { method: "POST", headers: { authorization: `Bearer ${API_TOKEN}` } };
 
 beforeAll(async () => {
   [emu, repo, dirs] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs()]);
-  await createFixtures(emu, { jobQueues: [PIPELINE], codebuildProject: "svc-image" });
+  await createFixtures(emu, { jobQueues: [PIPELINE, AUTO], codebuildProject: "svc-image" });
   await dirs.writePipeline(PIPELINE, servicePipelineYaml(PIPELINE, { repository: REPOSITORY, url: `file://${repo.dir}`, mode: "manual" }));
+  await dirs.writePipeline(AUTO, servicePipelineYaml(AUTO, { repository: `acme/${AUTO}`, url: `file://${repo.dir}` }));
   const { env, args } = serviceSetup(emu, dirs, "http://127.0.0.1:9");
   // No commit statuses: this file is about the write API.
   delete env.BATCHSHIP_GITHUB_TOKEN;
@@ -39,10 +41,10 @@ const reached = (id: string, statuses: string[]) =>
     const { body } = await json(`/api/releases/${id}`);
     return statuses.includes(body.status) ? body : undefined;
   });
-async function push(content: string): Promise<string> {
+async function push(content: string, pipeline = PIPELINE): Promise<string> {
   const sha = await repo.commit({ "app.py": content });
-  expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload(REPOSITORY, sha)))).status).toBe(202);
-  return `${PIPELINE}-${sha.slice(0, 12)}`;
+  expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload(`acme/${pipeline}`, sha)))).status).toBe(202);
+  return `${pipeline}-${sha.slice(0, 12)}`;
 }
 /** `n` identical requests sent together (a double click, a proxy's retry), answered in any order. */
 const together = (path: string, n: number) => Promise.all(Array.from({ length: n }, () => json(path, write)));
@@ -108,17 +110,19 @@ describe("batchship serve: one promotion or rollback at a time per pipeline", ()
     });
   });
 
-  it("neither runs while a release of the pipeline runs", async () => {
+  it("neither runs while a release that promotes automatically runs; a manual pipeline's release holds nothing", async () => {
     emu.builds.slow(100_000);
+    const auto = await push("print('auto')\n", AUTO);
+    await reached(auto, ["running"]);
+    const before = productionRegistrations();
+    const rollback = await json(`/api/pipelines/${AUTO}/rollback`, write);
+    expect(rollback).toMatchObject({ status: 409, body: { error: { code: "PIPELINE_BUSY", message: `Pipeline ${AUTO} is busy: release ${auto} is running; try again when it has finished` } } });
+
+    // The manual pipeline's next commit builds; promoting an earlier release of it is not refused.
     const c = await push("print('c')\n");
     await reached(c, ["running"]);
     const a = (await json(`/api/releases?pipeline=${PIPELINE}&limit=3`)).body.releases[2].id as string;
-    const before = productionRegistrations();
-
-    const promote = await json(`/api/releases/${a}/promote`, write);
-    expect(promote).toMatchObject({ status: 409, body: { error: { code: "PIPELINE_BUSY", message: `Pipeline ${PIPELINE} is busy: release ${c} is running; try again when it has finished` } } });
-    const rollback = await json(`/api/pipelines/${PIPELINE}/rollback`, write);
-    expect(rollback).toMatchObject({ status: 409, body: { error: { code: "PIPELINE_BUSY" } } });
+    expect(await json(`/api/releases/${a}/promote`, write)).toMatchObject({ status: 200, body: { alreadyPromoted: true, production: { revision: 1 } } });
     // A release that cannot be promoted says so, busy pipeline or not.
     expect((await json(`/api/releases/${c}/promote`, write)).body.error.code).toBe("NOT_PROMOTABLE");
     expect(productionRegistrations()).toBe(before);
