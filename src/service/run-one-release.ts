@@ -15,7 +15,8 @@ const FETCH_ATTEMPTS = 3;
 /**
  * A release that failed for a reason that may pass (AWS throttling that outlasted the engine's
  * own retries, a git host down) runs again, from where it stopped, after 4 and then 16 poll
- * intervals (1 and 4 minutes by default). It stays `running` meanwhile, so its pipeline waits.
+ * intervals (1 and 4 minutes by default). It stays `running` meanwhile, so its pipeline waits,
+ * unless a newer commit of the pipeline is queued: that one runs instead.
  */
 const RELEASE_ATTEMPTS = 3;
 
@@ -40,13 +41,17 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
         if (event.type === "stage-started") stage = event.stage;
         record(event);
       });
-      if (result.status !== "failed" || !result.error?.retryable || attempt >= RELEASE_ATTEMPTS) {
-        finish(state, release, result, spec.jobDefinition.name, log);
-        return;
+      const retry = result.status === "failed" && result.error?.retryable === true && attempt < RELEASE_ATTEMPTS;
+      if (retry && !newerCommitQueued(state, release)) {
+        const retryInMs = state.config.pollIntervalMs * 4 ** attempt;
+        log.warn("release failed for a reason that may pass; running it again", { attempt, retryInMs, stage, errorCode: result.error?.code, error: result.error?.message });
+        await sleep(retryInMs);
+        if (!newerCommitQueued(state, release)) continue;
       }
-      const retryInMs = state.config.pollIntervalMs * 4 ** attempt;
-      log.warn("release failed for a reason that may pass; running it again", { attempt, retryInMs, stage, errorCode: result.error.code, error: result.error.message });
-      await sleep(retryInMs);
+      // The newest commit is what the pipeline runs next: running this one again would only delay it.
+      if (retry) log.info("not running the release again: a newer commit of the pipeline is queued", { stage });
+      finish(state, release, result, spec.jobDefinition.name, log);
+      return;
     }
   } catch (error) {
     // Not a failure: the engine recorded the stage as `interrupted`, and nothing is counted in
@@ -80,6 +85,11 @@ async function attemptRelease(
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
   const ctx = await engineContextFor(state, spec, { signal, observe });
   return runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
+}
+
+function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
+  const [newest] = state.store.releases.list({ pipeline: release.pipeline, limit: 1 });
+  return newest !== undefined && newest.seq > release.seq && newest.status === "queued";
 }
 
 async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<void> {

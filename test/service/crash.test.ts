@@ -12,7 +12,7 @@ let repo: TestRepo;
 let dirs: ServiceDirs;
 let github: GitHubStandIn;
 let setup: { env: Record<string, string>; args: string[] };
-const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term", "retry-throttled"];
+const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term", "retry-throttled", "retry-newer"];
 
 beforeAll(async () => {
   [emu, repo, dirs, github] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs(), startGitHubStandIn()]);
@@ -137,6 +137,27 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
     expect(release.error).toBeNull();
     expect(release).toMatchObject({ status: "promoted", production: { revision: 1 } });
     expect(releaseCalls(emu, id, "retry-throttled")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    await stopGracefully(service);
+  });
+
+  it("a failed release is not run again when a newer commit of its pipeline is queued: that one runs instead", async () => {
+    const older = await repo.commit({ "newer.txt": "1" });
+    const olderId = `retry-newer-${older.slice(0, 12)}`;
+    emu.faults.throttle("SubmitJob", 10_000);
+    const service = await startServiceProcess(setup.args, setup.env);
+    expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", older)))).status).toBe(202);
+    await service.waitForLog((l) => l.msg === "release failed for a reason that may pass; running it again" && l.releaseId === olderId);
+    const newer = await repo.commit({ "newer.txt": "2" });
+    const newerId = `retry-newer-${newer.slice(0, 12)}`;
+    expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", newer)))).status).toBe(202);
+    await service.waitForLog((l) => l.msg === "not running the release again: a newer commit of the pipeline is queued" && l.releaseId === olderId);
+    emu.faults.clear();
+
+    const status = async (id: string) => ((await (await fetch(`${service.url}/api/releases/${id}`)).json()) as any).status as string;
+    expect(await status(olderId)).toBe("failed");
+    await waitFor(`${newerId} to be promoted`, async () => ((await status(newerId)) === "promoted" ? true : undefined), 60_000);
+    // The pipeline was promoted once: to the newer commit.
+    expect(releaseCalls(emu, newerId, "retry-newer").promotions).toBe(1);
     await stopGracefully(service);
   });
 });
