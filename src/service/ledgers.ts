@@ -43,10 +43,17 @@ export function createLedgers(options: {
  * BATCHSHIP_GIT_TOKEN (or SSH) instead, as for any records repository.
  */
 export async function configOriginOf(pipelinesDir: string): Promise<string | undefined> {
+  return (await readConfigOrigin(pipelinesDir)).url;
+}
+
+/** The origin without credentials, and whether it had any (which batchship then does not use). */
+export async function readConfigOrigin(pipelinesDir: string): Promise<{ url: string | undefined; hadCredentials: boolean }> {
   try {
-    return withoutCredentials(await configRepositoryOf(join(pipelinesDir, "pipeline.yml")));
+    const raw = await configRepositoryOf(join(pipelinesDir, "pipeline.yml"));
+    const url = withoutCredentials(raw);
+    return { url, hadCredentials: url !== raw };
   } catch {
-    return undefined;
+    return { url: undefined, hadCredentials: false };
   }
 }
 

@@ -18,7 +18,7 @@ import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
-import { configOriginOf, createLedgers } from "./ledgers.js";
+import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
 import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
@@ -88,7 +88,13 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   const clock = deps.clock ?? Date.now;
   let pipelines: PipelineSet = await loadPipelineSet(config.pipelinesDir, clock());
   logPipelines(logger, pipelines);
-  let configOrigin = await configOriginOf(config.pipelinesDir);
+  const origin = await readConfigOrigin(config.pipelinesDir);
+  let configOrigin = origin.url;
+  if (origin.hadCredentials && config.gitToken === undefined) {
+    logger.warn("the pipelines checkout's origin URL holds credentials, which batchship does not use: set BATCHSHIP_GIT_TOKEN (or use SSH) for GitOps record commits", {
+      configOrigin: origin.url,
+    });
+  }
   const ledgerFor = createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: () => configOrigin });
 
   let publicUrl = config.publicUrl ?? "";

@@ -1,7 +1,7 @@
 import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it } from "vitest";
 import { repositoryKey } from "../../src/service/gitops-routing.js";
-import { configOriginOf, withoutCredentials } from "../../src/service/ledgers.js";
+import { configOriginOf, readConfigOrigin, withoutCredentials } from "../../src/service/ledgers.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 
 let repo: TestRepo | undefined;
@@ -15,6 +15,14 @@ describe("the config checkout's origin", () => {
     expect(origin).toBe("https://github.com/acme/deploy.git");
     // Still the repository GitHub's push payloads name, so releases-branch pushes are routed to it.
     expect(repositoryKey(origin ?? "")).toBe(repositoryKey("https://github.com/acme/deploy.git"));
+    // So the service can say that the token in the URL is not used.
+    expect(await readConfigOrigin(repo.dir)).toEqual({ url: "https://github.com/acme/deploy.git", hadCredentials: true });
+  });
+
+  it("says a plain origin had no credentials", async () => {
+    repo = await createTestRepo();
+    await simpleGit(repo.dir).addRemote("origin", "https://github.com/acme/deploy.git");
+    expect(await readConfigOrigin(repo.dir)).toEqual({ url: "https://github.com/acme/deploy.git", hadCredentials: false });
   });
 
   it("is undefined for a checkout without origin", async () => {
