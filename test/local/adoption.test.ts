@@ -174,7 +174,13 @@ describe("adopting a job whose batchship process is gone", () => {
     owner.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
     try {
       const deadline = Date.now() + 30_000;
-      while (!(existsSync(join(marks, "0.sleep")) && existsSync(join(marks, "1.sleep")) && out.includes("\n"))) {
+      // Both children started, and the owner recorded how to end each (it does so as it starts
+      // them; a kill in between, a moment's window, would leave one nobody knows of).
+      const handlesRecorded = () => {
+        const jobId = out.trim();
+        return jobId !== "" && store.children(jobId).filter((child) => child.run_handle !== null).length === 2;
+      };
+      while (!(existsSync(join(marks, "0.sleep")) && existsSync(join(marks, "1.sleep")) && out.includes("\n") && handlesRecorded())) {
         if (Date.now() > deadline || owner.exitCode !== null) throw new Error(`the owner process did not start its children: ${out}`);
         await new Promise((r) => setTimeout(r, 50));
       }
