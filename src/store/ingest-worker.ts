@@ -22,8 +22,6 @@ export type IngestRequest = { type: "record"; id: number; input: DeliveryToRecor
 
 export type IngestReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string } };
 
-const IDLE_CHECKPOINT_MS = 30_000;
-
 const port = parentPort;
 if (port === null) throw new Error("ingest-worker.js runs as a worker thread of the service");
 const { path, sync } = workerData as IngestWorkerData;
@@ -36,20 +34,9 @@ const tables = {
 };
 const group = createGroupCommit(db);
 
-// The service's own connection never checkpoints: when no delivery has come for a while, the
-// WAL its writes grew is checkpointed from here, where it blocks no request.
-const idleCheckpoint = setInterval(() => {
-  try {
-    db.pragma("wal_checkpoint(PASSIVE)");
-  } catch {
-    // Busy or closing: the next commit's own checkpoint, or the next tick, does it.
-  }
-}, IDLE_CHECKPOINT_MS);
-
 port.on("message", (request: IngestRequest) => {
   if (request.type === "close") {
     // Queued after every record sent before the close, so those are committed and answered first.
-    clearInterval(idleCheckpoint);
     void group.run(() => undefined).finally(() => {
       try {
         db.close();

@@ -6,8 +6,8 @@ import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
 
 /**
  * Writes deliveries from a thread of their own, so the thread that reads requests never waits
- * on SQLite: the commit, its fsync and the WAL checkpoints (which sync the database file) all
- * happen on the writer's thread, with the plain `synchronous` setting of the store. A promise
+ * on SQLite: the commit and its fsync happen on the writer's thread, with the plain
+ * `synchronous` setting of the store, and WAL checkpoints on a third (checkpoint-worker.ts). A promise
  * resolves once its delivery is committed, and with sync "full" on disk.
  */
 export interface IngestWriter {
@@ -28,7 +28,11 @@ interface Waiting {
  * recorded after that, and the service cannot heal it, so it should stop.
  */
 export function startIngestWriter(options: IngestWorkerData, onFailure: (error: BatchshipError) => void = () => {}): IngestWriter {
-  const worker = startWorker(options);
+  const worker = startWorker("ingest-worker", options);
+  // Should it die, the writer checkpoints a WAL grown past its limit itself (connection.ts).
+  const checkpointer = startWorker("checkpoint-worker", options);
+  checkpointer.on("error", () => undefined);
+  checkpointer.unref();
   // The thread keeps the process alive only while it has work: records to answer, or a close.
   worker.unref();
   const waiting = new Map<number, Waiting>();
@@ -82,6 +86,7 @@ export function startIngestWriter(options: IngestWorkerData, onFailure: (error: 
       if (!closing) {
         closing = true;
         worker.ref();
+        checkpointer.postMessage("close");
         if (failure === undefined) send({ type: "close" });
         else void worker.terminate();
       }
@@ -91,8 +96,8 @@ export function startIngestWriter(options: IngestWorkerData, onFailure: (error: 
 }
 
 /** The built service runs the compiled worker; from source (the tests) it is loaded through tsx, like the tests themselves. */
-function startWorker(workerData: IngestWorkerData): Worker {
-  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./ingest-worker.js", import.meta.url), { workerData });
-  const entry = JSON.stringify(new URL("./ingest-worker.ts", import.meta.url).href);
+function startWorker(name: string, workerData: IngestWorkerData): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
+  const entry = JSON.stringify(new URL(`./${name}.ts`, import.meta.url).href);
   return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData });
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import DatabaseConstructor from "better-sqlite3";
@@ -94,6 +94,27 @@ describe("recording deliveries from the store's writer thread", () => {
     } finally {
       check.close();
     }
+  });
+
+  it("moves what was recorded from the WAL into the database file on its own, while the store stays open", async () => {
+    const { store, path } = open();
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.recordDelivery(push(`d-${i}`, sha(i)))));
+    // A copy of the database file alone, without its WAL, holds only what was checkpointed.
+    const inDatabaseFile = (): number => {
+      const copy = join(dir ?? "", `copy-${Date.now()}.sqlite`);
+      copyFileSync(path, copy);
+      const check = new DatabaseConstructor(copy, { readonly: true });
+      try {
+        // Until the first checkpoint even the tables are only in the WAL.
+        const table = check.prepare("SELECT 1 FROM sqlite_master WHERE name = 'deliveries'").get();
+        return table === undefined ? 0 : (check.prepare("SELECT COUNT(*) FROM deliveries").pluck().get() as number);
+      } finally {
+        check.close();
+      }
+    };
+    const deadline = Date.now() + 5_000;
+    while (inDatabaseFile() < 50 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(inDatabaseFile()).toBe(50);
   });
 
   it("refuses an in-memory store, which the writer thread could not share", () => {
