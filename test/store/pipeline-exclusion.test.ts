@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore, type NewRelease, type Store } from "../../src/store/index.js";
+import { newRelease } from "../support/new-release.js";
 
 let dir: string;
 let store: Store;
@@ -11,24 +12,12 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "batchship-exclusion-"));
   store = openStore(join(dir, "batchship.sqlite"));
 });
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function release(pipeline: string, n: number): NewRelease {
-  const commit = String(n).padStart(40, "0");
-  return {
-    id: `${pipeline}-${commit.slice(0, 12)}`,
-    pipeline,
-    repository: `acme/${pipeline}`,
-    commit,
-    branch: "main",
-    cloneUrl: `https://github.com/acme/${pipeline}.git`,
-    specJson: JSON.stringify({ name: pipeline }),
-    deliveryId: `delivery-${pipeline}-${n}`,
-  };
-}
+const release = (pipeline: string, n: number): NewRelease => newRelease(pipeline, String(n));
 
 describe("releases and reconciles of one pipeline never run at once", () => {
   it("a release is not claimed while its pipeline's reconcile runs, and is once it ends", () => {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../../src/store/migrations.js";
 import { createReleaseTable, type ReleaseTable } from "../../src/store/releases.js";
 import type { NewRelease } from "../../src/store/types.js";
+import { newRelease } from "../support/new-release.js";
 
 let dir: string;
 let file: string;
@@ -26,20 +26,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A push of `label` (stands for a commit) to `pipeline`, as a webhook delivery queues it. */
-function push(pipeline: string, label: string, deliveryId = `delivery-${label}`): NewRelease {
-  const commit = createHash("sha1").update(label).digest("hex");
-  return {
-    id: `${pipeline}-${commit.slice(0, 12)}`,
-    pipeline,
-    repository: `acme/${pipeline}`,
-    commit,
-    branch: "main",
-    cloneUrl: `https://github.com/acme/${pipeline}.git`,
-    specJson: JSON.stringify({ name: pipeline }),
-    deliveryId,
-  };
-}
+/** A push of `label` to `pipeline`, as a webhook delivery queues it. */
+const push = (pipeline: string, label: string, deliveryId = `delivery-${label}`): NewRelease => newRelease(pipeline, label, deliveryId);
 
 /** Queues the pushes in order (each must be new) and returns them. */
 function queue(now: number, ...pushes: NewRelease[]): NewRelease[] {
