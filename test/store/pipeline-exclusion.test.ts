@@ -86,13 +86,13 @@ describe("a promotion through the API", () => {
     expect(store.releases.beginPromotion("nope", 5)).toBe(false);
   });
 
-  it("left promoting by a stopped process is awaiting promotion again on the next start, and survives reopening the file", () => {
+  it("left promoting by a stopped process is awaiting promotion again on the next start, and survives reopening the file", async () => {
     const a = awaiting("etl", 1);
     const b = awaiting("api", 2);
     expect(store.releases.beginPromotion(a, 10)).toBe(true);
     expect(store.releases.beginPromotion(b, 10)).toBe(true);
     store.releases.finish(b, { status: "promoted", production: { arn: "arn:api:1", revision: 1 } }, 11);
-    store.close();
+    await store.close();
 
     store = openStore(join(dir, "batchship.sqlite"));
     expect(store.releases.get(a)?.status).toBe("promoting");
