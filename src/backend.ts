@@ -1,5 +1,5 @@
 import { createAwsBackend } from "./aws/index.js";
-import { createLocalBackend, readLocalOptions } from "./local/index.js";
+import { createLocalBackend, readLocalOptions, type LocalBackend } from "./local/index.js";
 import type { Backend } from "./release/ports.js";
 import type { PipelineSpec } from "./spec/schema.js";
 
@@ -24,4 +24,13 @@ export function createBackendFor(spec: PipelineSpec, site: BackendSite = {}, env
         ...(site.repositoryDir === undefined ? {} : { repositoryDir: site.repositoryDir }),
       });
   }
+}
+
+/**
+ * `backend` building from `repositoryDir`, for backends that build on this machine (the service
+ * hands each release the mirror its commit was fetched into); any other backend as it is.
+ */
+export function backendAtRepository(backend: Backend, repositoryDir: string): Backend {
+  const local = backend as Partial<LocalBackend>;
+  return typeof local.atRepository === "function" ? local.atRepository(repositoryDir) : backend;
 }

@@ -3,6 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
+import { parseSourceUrl } from "../spec/source-url.js";
+import { sourceGitEnvironment, type GitProcessEnvironment } from "./source-environment.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 
 export interface MirrorCache {
@@ -25,29 +27,42 @@ const BRANCH = /^[^-\s][^\s]*$/;
 export function createMirrorCache(options: {
   dir: string;
   token?: string;
+  /** The GitHub (Enterprise) web URL: the only host the token goes to, and plain http is allowed only under it. */
   tokenScope?: string;
   /** How long a fetch may move under 1 kB/s before it fails (default five minutes). */
   stallSeconds?: number;
+  /** file:// sources: repositories of this machine, which the service may read only when told so. */
+  allowFileSources?: boolean;
+  /** Where the SSH agent, proxies and CA settings come from (default: this process's environment). */
+  ambientEnv?: Readonly<Record<string, string | undefined>>;
 }): MirrorCache {
-  // The token goes only to the GitHub host, never to a source.url elsewhere.
-  const env = { ...gitEnvironment(options.token, options.tokenScope ?? "https://github.com/"), ...stalledTransferEnv(options.stallSeconds) };
+  const scope = options.tokenScope ?? "https://github.com/";
+  const scopeIsHttp = scope.startsWith("http://");
+  // Git's own check, for redirects and anything a URL check here might miss.
+  const protocols = ["https", "ssh", ...(options.allowFileSources === true ? ["file"] : []), ...(scopeIsHttp ? ["http"] : [])];
+  const git = sourceGitEnvironment(options.ambientEnv ?? process.env, {
+    ...ownGitSettings(options.token, scope),
+    ...stalledTransferEnv(options.stallSeconds),
+    GIT_ALLOW_PROTOCOL: protocols.join(":"),
+  });
   const locks = new Map<string, Promise<unknown>>();
 
   const fetchCommit = async ({ url, branch, commit }: { url: string; branch: string; commit: string }): Promise<string> => {
     if (!SHA.test(commit)) throw new BatchshipError("USAGE", `Could not fetch commit ${JSON.stringify(commit)}: not a 40-character sha`);
     if (!BRANCH.test(branch)) throw new BatchshipError("USAGE", `Could not fetch branch ${JSON.stringify(branch)}: not a branch name`);
+    refuseSource(url, { scope: scopeIsHttp ? scope : undefined, allowFile: options.allowFileSources === true });
     const path = join(options.dir, `${mirrorName(url)}.git`);
-    const git = await openMirror(path, env);
-    if (await hasCommit(git, commit)) return path;
+    const mirror = await openMirror(path, git);
+    if (await hasCommit(mirror, commit)) return path;
     const where = `${commit.slice(0, 12)} from ${redactUrl(url)}`;
     try {
-      await git.fetch(["--quiet", "--no-tags", "--end-of-options", url, `+refs/heads/${branch}:refs/heads/${branch}`]);
+      await mirror.fetch(["--quiet", "--no-tags", "--end-of-options", url, `+refs/heads/${branch}:refs/heads/${branch}`]);
     } catch {
       // The branch may be gone or force-pushed away; the commit by sha is what matters.
     }
-    if (!(await hasCommit(git, commit))) {
+    if (!(await hasCommit(mirror, commit))) {
       try {
-        await git.fetch(["--quiet", "--no-tags", "--end-of-options", url, commit]);
+        await mirror.fetch(["--quiet", "--no-tags", "--end-of-options", url, commit]);
       } catch (error) {
         throw new BatchshipError("GIT", `Could not fetch ${where}: ${firstLine(error, options.token)}`, {
           retryable: true,
@@ -55,7 +70,7 @@ export function createMirrorCache(options: {
         });
       }
     }
-    if (!(await hasCommit(git, commit))) {
+    if (!(await hasCommit(mirror, commit))) {
       throw new BatchshipError("GIT", `Could not fetch ${where}: the commit is not in the repository`);
     }
     return path;
@@ -77,14 +92,14 @@ export function createMirrorCache(options: {
   };
 }
 
-async function openMirror(path: string, env: Record<string, string>): Promise<SimpleGit> {
+async function openMirror(path: string, environment: GitProcessEnvironment): Promise<SimpleGit> {
   await mkdir(path, { recursive: true });
   // GIT_CONFIG_COUNT is how the token reaches git without argv or files; simple-git wants that said explicitly.
   const git = simpleGit({
     baseDir: path,
-    allowEnvironment: Object.keys(env),
-    unsafe: { allowUnsafeConfigEnvCount: true },
-  }).env(env);
+    allowEnvironment: environment.allow,
+    unsafe: environment.unsafe,
+  }).env(environment.env);
   const isRepo = await git.revparse(["--is-bare-repository"]).then((out) => out.trim() === "true", () => false);
   if (!isRepo) await git.init(true);
   return git;
@@ -99,12 +114,25 @@ async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
   }
 }
 
-function gitEnvironment(token: string | undefined, scope: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ["PATH", "HOME", "TMPDIR", "SystemRoot", "LANG"]) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
+/** A clone URL the mirror will not fetch, refused before git runs. */
+function refuseSource(url: string, allowed: { scope: string | undefined; allowFile: boolean }): void {
+  if (allowed.scope !== undefined && url.startsWith(allowed.scope)) return;
+  const parsed = parseSourceUrl(url);
+  if ("problem" in parsed) {
+    throw new BatchshipError("GIT", `Could not fetch from ${redactUrl(url)}: the clone URL ${parsed.problem}`, {
+      hint: "fix source.url in the pipeline file",
+    });
   }
+  if (parsed.transport === "file" && !allowed.allowFile) {
+    throw new BatchshipError("GIT", `Could not fetch from ${redactUrl(url)}: file:// sources are not allowed on this service`, {
+      hint: "set BATCHSHIP_ALLOW_FILE_SOURCES=1 where the service may read this machine's repositories, or use an https or ssh URL",
+    });
+  }
+}
+
+/** Git's settings batchship sets: never prompt, and the token as a header for the GitHub host only. */
+function ownGitSettings(token: string | undefined, scope: string): Record<string, string> {
+  const env: Record<string, string> = {};
   env.GIT_TERMINAL_PROMPT = "0";
   if (token) {
     const basic = Buffer.from(`x-access-token:${token}`).toString("base64");

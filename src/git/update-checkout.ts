@@ -1,5 +1,6 @@
 import { simpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
+import { sourceGitEnvironment } from "./source-environment.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 
 /**
@@ -8,8 +9,8 @@ import { stalledTransferEnv } from "./stalled-transfer.js";
  * SIGHUP is how the service hears about changes).
  */
 export async function updateCheckout(dir: string): Promise<boolean> {
-  const env = { ...pickEnv(), GIT_TERMINAL_PROMPT: "0", ...stalledTransferEnv() };
-  const git = simpleGit({ baseDir: dir, allowEnvironment: Object.keys(env) }).env(env);
+  const { env, allow, unsafe } = sourceGitEnvironment(process.env, { GIT_TERMINAL_PROMPT: "0", ...stalledTransferEnv() });
+  const git = simpleGit({ baseDir: dir, allowEnvironment: allow, unsafe }).env(env);
   const inWorkTree = await git.revparse(["--is-inside-work-tree"]).then((out) => out.trim() === "true", () => false);
   if (!inWorkTree) return false;
   try {
@@ -22,13 +23,4 @@ export async function updateCheckout(dir: string): Promise<boolean> {
       hint: "the checkout must track a branch and have no local commits (git pull --ff-only)",
     });
   }
-}
-
-function pickEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const key of ["PATH", "HOME", "TMPDIR", "SystemRoot", "LANG", "SSH_AUTH_SOCK", "GIT_SSH_COMMAND"]) {
-    const value = process.env[key];
-    if (value !== undefined) env[key] = value;
-  }
-  return env;
 }

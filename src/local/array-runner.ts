@@ -1,4 +1,6 @@
 import { mkdirSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../release/ports.js";
 import { childLaunch, type ChildLaunch } from "./child-command.js";
@@ -105,24 +107,32 @@ export function createArrayRunner(deps: RunnerDeps) {
     signal: AbortSignal,
   ): Promise<RunOutcome> {
     const tool = await deps.tool();
-    return tool.run({
-      image: launch.image,
-      insecure: deps.isInsecure(launch.image),
-      command: launch.command,
-      environment: launch.environment,
-      // Unique per run: a container left behind by a crashed process must not block a re-run.
-      name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
-      logFile,
-      ...(launch.attemptTimeoutMs === undefined ? {} : { timeoutMs: launch.attemptTimeoutMs }),
-      signal,
-      onStart: (handle: RunHandle) => {
-        try {
-          jobs.setRunHandle(job.job_id, index, handle);
-        } catch {
-          // Only an adopter's clean-up needs it, should this process die; the run goes on.
-        }
-      },
-    });
+    // Private (0700) and removed after: it may hold the environment's values.
+    const scratchDir = await mkdtemp(join(tmpdir(), "batchship-run-"));
+    try {
+      return await tool.run({
+        image: launch.image,
+        insecure: deps.isInsecure(launch.image),
+        command: launch.command,
+        environment: launch.environment,
+        resources: launch.resources,
+        scratchDir,
+        // Unique per run: a container left behind by a crashed process must not block a re-run.
+        name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
+        logFile,
+        ...(launch.attemptTimeoutMs === undefined ? {} : { timeoutMs: launch.attemptTimeoutMs }),
+        signal,
+        onStart: (handle: RunHandle) => {
+          try {
+            jobs.setRunHandle(job.job_id, index, handle);
+          } catch {
+            // Only an adopter's clean-up needs it, should this process die; the run goes on.
+          }
+        },
+      });
+    } finally {
+      await rm(scratchDir, { recursive: true, force: true });
+    }
   }
 
   /** Writes how an attempt ended; true when the child gets another attempt. */

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { buildArgFlags, envFlags, type ContainerRun, type ContainerTool, type RunOutcome } from "./container-tool.js";
-import { killOrphanedGroup, runCommand } from "./run-command.js";
+import { killOrphanedGroup, runCommand, type ProcessGroup } from "./run-command.js";
 
 export interface BuildahSettings {
   env: NodeJS.ProcessEnv;
@@ -17,8 +17,17 @@ interface InspectOutput {
 }
 
 /**
+ * A PID namespace of its own for each child, where the machine allows it (root, or user
+ * namespaces): buildah's chroot isolation shares the host's, so a child would see every process
+ * of the machine, and their command lines. `--mount-proc` gives the child's /proc only its own
+ * processes; `--kill-child` ends them all when the run is killed.
+ */
+const PRIVATE_PIDS = ["--pid", "--fork", "--kill-child", "--mount-proc"];
+
+/**
  * buildah with chroot isolation: needs no daemon, no user namespaces and no overlay support, so
- * it works inside containers and CI machines where docker and podman cannot run.
+ * it works inside containers and CI machines where docker and podman cannot run. It applies no
+ * cgroup limits (memory, CPU) and has no environment file: README, "Isolation of canary children".
  */
 export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   const global = [
@@ -32,6 +41,12 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   const buildah = (args: string[], options: Partial<Parameters<typeof runCommand>[2]> = {}) =>
     runCommand("buildah", [...global, ...args], { env: settings.env, ...options });
   const tls = (insecure: boolean) => (insecure ? ["--tls-verify=false"] : []);
+  // Asked once: whether `unshare` exists and may make a PID namespace here.
+  let privatePids: Promise<boolean> | undefined;
+  const canUsePrivatePids = () =>
+    (privatePids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 10_000, tailLines: 1 }).then(
+      (probe) => probe.code === 0,
+    ));
 
   return {
     name: "buildah",
@@ -59,12 +74,17 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
       try {
         const argv = await commandLine(input);
         if (argv.length === 0) return noCommand(input.image);
-        const ran = await buildah(["run", "--isolation", "chroot", ...envFlags(input.environment), "--", input.name, ...argv], {
+        const runArgs = [...global, "run", "--isolation", "chroot", ...envFlags(input.environment), "--", input.name, ...argv];
+        const options = {
+          env: settings.env,
           logFile: input.logFile,
           signal: input.signal,
-          onStart: ({ group }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
+          onStart: ({ group }: { group: ProcessGroup | undefined }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
           ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
-        });
+        };
+        const ran = (await canUsePrivatePids())
+          ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
+          : await runCommand("buildah", runArgs, options);
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input.name]);

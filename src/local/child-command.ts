@@ -17,6 +17,13 @@ export interface ChildLaunch {
   /** undefined: no time limit. */
   attemptTimeoutMs: number | undefined;
   attempts: number;
+  resources: ChildResources;
+}
+
+/** The definition's limits, as Batch reads them: resourceRequirements, else the older vcpus and memory. */
+export interface ChildResources {
+  vcpus?: number;
+  memoryMiB?: number;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -75,7 +82,27 @@ export function childLaunch(
     environment,
     attemptTimeoutMs: attemptTimeoutMs(body.timeout),
     attempts: attemptsOf(body.retryStrategy),
+    resources: resourcesOf(container),
   };
+}
+
+function resourcesOf(container: Record<string, unknown>): ChildResources {
+  const resources: ChildResources = {};
+  const legacy = { vcpus: container["vcpus"], memoryMiB: container["memory"] };
+  for (const [key, value] of Object.entries(legacy) as Array<[keyof ChildResources, unknown]>) {
+    if (value !== undefined) resources[key] = positive(value, key === "vcpus" ? "containerProperties.vcpus" : "containerProperties.memory");
+  }
+  for (const entry of listOf(container["resourceRequirements"], "containerProperties.resourceRequirements")) {
+    const { type, value } = entry as { type?: unknown; value?: unknown };
+    if (type === "VCPU") resources.vcpus = positive(Number(value), "the VCPU resource requirement");
+    if (type === "MEMORY") resources.memoryMiB = positive(Number(value), "the MEMORY resource requirement");
+  }
+  return resources;
+}
+
+function positive(value: unknown, what: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw invalid(`${what} must be a positive number`);
+  return value;
 }
 
 function attemptTimeoutMs(timeout: Record<string, unknown> | undefined): number | undefined {

@@ -1,3 +1,4 @@
+import type { ChildResources } from "./child-command.js";
 import type { CommandOutcome, ProcessGroup } from "./run-command.js";
 
 export type ContainerToolName = "docker" | "podman" | "buildah";
@@ -19,6 +20,10 @@ export interface ContainerRun {
   /** Replaces the image's CMD, as Batch's `command` does; undefined keeps it. */
   command: readonly string[] | undefined;
   environment: Readonly<Record<string, string>>;
+  /** The job definition's vCPU and memory limits, applied where the tool can (README, "Isolation of canary children"). */
+  resources: ChildResources;
+  /** A private folder for this run's files (the environment file), removed by the caller after. */
+  scratchDir: string;
   /** Unique per attempt; the container is removed when it ends. */
   name: string;
   logFile: string;
@@ -61,6 +66,7 @@ export function buildArgFlags(buildArgs: Readonly<Record<string, string>>): stri
   return Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
 }
 
+/** `--env K=V` flags: the values are in the tool's argv, for tools with no other way. */
 export function envFlags(environment: Readonly<Record<string, string>>): string[] {
   return Object.entries(environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]);
 }

@@ -1,4 +1,8 @@
-import { buildArgFlags, envFlags, type ContainerTool } from "./container-tool.js";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { BatchshipError } from "../errors.js";
+import type { ChildResources } from "./child-command.js";
+import { buildArgFlags, type ContainerTool } from "./container-tool.js";
 import { runCommand } from "./run-command.js";
 
 /**
@@ -41,8 +45,9 @@ export function createDockerTool(name: "docker" | "podman", env: NodeJS.ProcessE
       input.signal.addEventListener("abort", onAbort, { once: true });
       input.onStart?.({ container: input.name });
       try {
+        const envFile = await writeEnvFile(input.scratchDir, input.environment);
         const outcome = await cli(
-          ["run", "--rm", ...tls(input.insecure), "--name", input.name, ...envFlags(input.environment), "--", input.image, ...command],
+          ["run", "--rm", ...tls(input.insecure), "--name", input.name, "--env-file", envFile, ...limitFlags(input.resources), "--", input.image, ...command],
           { logFile: input.logFile, signal: input.signal, ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs + 10_000 }) },
         );
         // 125: the client could not create or start the container (pull failed, bad flags).
@@ -58,4 +63,31 @@ export function createDockerTool(name: "docker" | "podman", env: NodeJS.ProcessE
       if (handle.container !== undefined) await cli(["rm", "--force", "--", handle.container]);
     },
   };
+}
+
+/**
+ * The environment as an --env-file, so its values never reach argv (where `ps` shows them). The
+ * format has no quoting: a line is NAME=VALUE to its end, so a value cannot span lines.
+ */
+async function writeEnvFile(dir: string, environment: Readonly<Record<string, string>>): Promise<string> {
+  const lines: string[] = [];
+  for (const [name, value] of Object.entries(environment)) {
+    if (/[\r\n]/.test(value)) {
+      throw new BatchshipError("SPEC_INVALID", `Could not start the container: environment variable ${name} spans several lines`, {
+        hint: "docker and podman read the environment from a file of NAME=VALUE lines; keep each value on one line",
+      });
+    }
+    lines.push(`${name}=${value}`);
+  }
+  const file = join(dir, "env");
+  await writeFile(file, lines.join("\n") + "\n", { mode: 0o600 });
+  return file;
+}
+
+/** The definition's vCPUs and memory (MiB) as the container's CPU quota and hard memory limit. */
+function limitFlags(resources: ChildResources): string[] {
+  return [
+    ...(resources.vcpus === undefined ? [] : ["--cpus", String(resources.vcpus)]),
+    ...(resources.memoryMiB === undefined ? [] : ["--memory", `${Math.floor(resources.memoryMiB)}m`]),
+  ];
 }

@@ -17,6 +17,15 @@ import { openStateStore } from "./state-store.js";
 
 export { readLocalOptions, type LocalOptions } from "./options.js";
 
+export interface LocalBackend extends Backend {
+  close(): void;
+  /**
+   * The same backend (store, slots for children, registry) building from another repository:
+   * the service's mirror of the repository a release comes from.
+   */
+  atRepository(repositoryDir: string): Backend;
+}
+
 export interface LocalBackendExtras {
   clock?: Clock;
   /** A fixed tool instead of detecting one (tests). */
@@ -29,7 +38,7 @@ export interface LocalBackendExtras {
  * pushed to an OCI registry; job definitions and jobs in SQLite under the state dir; canary
  * children as real containers run by this process.
  */
-export function createLocalBackend(options: LocalOptions, extras: LocalBackendExtras = {}): Backend & { close(): void } {
+export function createLocalBackend(options: LocalOptions, extras: LocalBackendExtras = {}): LocalBackend {
   const clock = extras.clock ?? systemClock;
   const db = openStateStore(options.stateDir);
   let detected: Promise<ContainerTool> | undefined;
@@ -65,15 +74,17 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
     isInsecure,
   });
   const registry = createOciRegistry(options.insecureRegistries);
-  return {
-    builder: createLocalBuilder({
+  const builderAt = (repositoryDir: string | undefined) =>
+    createLocalBuilder({
       db,
       tool,
       stateDir: options.stateDir,
-      repositoryDir: options.repositoryDir,
+      repositoryDir,
       insecureRegistries: options.insecureRegistries,
       now: () => clock.now(),
-    }),
+    });
+  const backend: LocalBackend = {
+    builder: builderAt(options.repositoryDir),
     registry,
     platform: createLocalPlatform({
       jobs,
@@ -83,5 +94,7 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
     }),
     doctor: (spec) => checkLocalEnvironment(spec, { tool, registry, stateDir: options.stateDir }),
     close: () => db.close(),
+    atRepository: (repositoryDir) => ({ ...backend, builder: builderAt(repositoryDir) }),
   };
+  return backend;
 }

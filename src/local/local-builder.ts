@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { join } from "node:path";
 import { BatchshipError } from "../errors.js";
 import { exportCommit } from "../git/export-commit.js";
 import type { BuildPhase, BuildRequest, BuildState, Builder } from "../release/ports.js";
+import { resolveInCommit } from "./commit-paths.js";
 import type { ContainerTool } from "./container-tool.js";
 import { parseImageReference } from "./image-reference.js";
 import type { CommandOutcome } from "./run-command.js";
@@ -84,6 +85,8 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
         phases.push(sourcePhase);
         save("in-progress", null);
         await exportCommit(deps.repositoryDir, request.commit, source);
+        const contextDir = await resolveInCommit(source, request.context, "directory", "image.context");
+        const dockerfile = await resolveInCommit(source, request.dockerfile, "file", "image.dockerfile");
         sourcePhase.status = "SUCCEEDED";
 
         const buildPhase: BuildPhase = { name: "BUILD", contexts: [] };
@@ -91,8 +94,8 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
         save("in-progress", null);
         const references = request.imageTags.map((tag) => `${ref.host}/${ref.name}:${tag}`);
         const built = await tool.build({
-          contextDir: inside(source, request.context),
-          dockerfile: inside(source, request.dockerfile),
+          contextDir,
+          dockerfile,
           tags: references,
           buildArgs: request.buildArgs,
           logFile,
@@ -144,14 +147,4 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
     if (row.current_phase !== null) state.currentPhase = row.current_phase;
     return state;
   }
-}
-
-/** The spec forbids '..' already; this keeps a path inside the exported tree whatever happens. */
-function inside(root: string, path: string): string {
-  const full = resolve(root, path);
-  const rel = relative(root, full);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new BatchshipError("SPEC_INVALID", `Could not start the local build: ${path} is outside the repository`);
-  }
-  return full;
 }

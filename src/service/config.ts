@@ -31,6 +31,8 @@ export interface ServiceConfig {
   reportRetryMs: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
+  /** file:// sources (repositories of this machine) may be fetched: one-machine setups and tests. */
+  allowFileSources: boolean;
 }
 
 /** The flags commander hands over, as typed by the user. */
@@ -97,6 +99,11 @@ const settings = (minInterval: number) => [
   // Under a second, a release would be cut off in the middle of its current AWS call.
   { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },
   { key: "logLevel", flag: "--log-level", env: "BATCHSHIP_LOG_LEVEL", schema: z.enum(["debug", "info", "warn", "error"]).default("info") },
+  {
+    key: "allowFileSources",
+    env: "BATCHSHIP_ALLOW_FILE_SOURCES",
+    schema: z.enum(["0", "1"], { error: "must be 1 (allow) or 0" }).default("0").transform((v) => v === "1"),
+  },
 ] as const satisfies readonly Setting<keyof ServiceConfig>[];
 
 /**

@@ -1,3 +1,4 @@
+import { backendAtRepository } from "../backend.js";
 import { createEngineContext, type EngineContext } from "../release/context.js";
 import type { ReleaseObserver } from "../release/events.js";
 import type { PipelineSpec } from "../spec/schema.js";
@@ -7,16 +8,18 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 /**
  * The one way the service builds an engine context: the shared backend (stopped between calls
  * on shutdown when a signal is given), the configured polls, and for a GitOps spec its ledger —
- * without which the engine refuses to promote, roll back or reconcile it.
+ * without which the engine refuses to promote, roll back or reconcile it. A release passes the
+ * mirror its commit is in: a backend that builds on this machine builds from there.
  */
 export async function engineContextFor(
   state: ServiceState,
   spec: PipelineSpec,
-  options: { signal?: AbortSignal; observe?: ReleaseObserver } = {},
+  options: { signal?: AbortSignal; observe?: ReleaseObserver; repositoryDir?: string } = {},
 ): Promise<EngineContext> {
   const poll = state.config.pollIntervalMs;
   const ledger = await state.ledgerFor(spec);
-  const backend = state.backendFor(spec);
+  const shared = state.backendFor(spec);
+  const backend = options.repositoryDir === undefined ? shared : backendAtRepository(shared, options.repositoryDir);
   return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
     ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),

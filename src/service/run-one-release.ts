@@ -76,14 +76,15 @@ async function attemptRelease(
   log: Logger,
   observe: (event: ReleaseEvent) => void,
 ): Promise<ReleaseResult> {
+  let repositoryDir: string;
   try {
-    await fetchCommit(state, mirrors, release, signal, log);
+    repositoryDir = await fetchCommit(state, mirrors, release, signal, log);
   } catch (error) {
     if (isBatchshipError(error)) return failedResult(release, error);
     throw error;
   }
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
-  const ctx = await engineContextFor(state, spec, { signal, observe });
+  const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir });
   return runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
 }
 
@@ -92,12 +93,12 @@ function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean
   return newest !== undefined && newest.seq > release.seq && newest.status === "queued";
 }
 
-async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<void> {
+/** The mirror holding the release's commit. */
+async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
   const sleep = abortableSleep(signal);
   for (let attempt = 1; ; attempt++) {
     try {
-      await mirrors.fetchCommit({ url: release.cloneUrl, branch: release.branch, commit: release.commit });
-      return;
+      return await mirrors.fetchCommit({ url: release.cloneUrl, branch: release.branch, commit: release.commit });
     } catch (error) {
       if (!(isBatchshipError(error) && error.retryable) || attempt >= FETCH_ATTEMPTS) throw error;
       log.warn("fetching the commit failed; retrying", { attempt, ...errorFields(error) });

@@ -151,6 +151,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     dir: join(config.dataDir, "mirrors"),
     ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
     tokenScope: `${config.githubUrl}/`,
+    allowFileSources: config.allowFileSources,
+    ambientEnv: deps.env ?? process.env,
   });
   const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
   const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });

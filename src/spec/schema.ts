@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSourceUrl } from "./source-url.js";
 
 /**
  * Pipeline spec v1. This file is the single source of the spec: the TypeScript type, the
@@ -56,7 +57,15 @@ export const SourceSpec = z
       .min(1, "list at least one branch (glob patterns such as 'release/*' are allowed)")
       .default(["main"])
       .describe("Branches that release; globs such as 'release/*' are allowed, '!pattern' excludes"),
-    url: z.string().min(1).optional().describe("Clone URL; defaults to the GitHub HTTPS URL"),
+    url: z
+      .string()
+      .min(1)
+      .superRefine((url, context) => {
+        const parsed = parseSourceUrl(url);
+        if ("problem" in parsed) context.addIssue({ code: "custom", message: parsed.problem });
+      })
+      .optional()
+      .describe("Clone URL (https, ssh, or file where the service allows it), without credentials; defaults to the GitHub HTTPS URL"),
   })
   .describe("Where the code comes from");
 

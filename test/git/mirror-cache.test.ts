@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,7 +38,7 @@ describe("the mirror cache", () => {
   it("fetches a pushed commit into a bare mirror, and the next release of it reads the mirror without fetching", async () => {
     const repo = await appRepo();
     const sha = await repo.commit({ "app.py": "print(1)\n" });
-    const cache = createMirrorCache({ dir: await cacheDir() });
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true });
     const mirror = await cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha });
     expect((await simpleGit(mirror).raw(["cat-file", "-t", sha])).trim()).toBe("commit");
     await repo.remove();
@@ -47,7 +47,8 @@ describe("the mirror cache", () => {
 
   it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {
     const port = await silentServer();
-    const cache = createMirrorCache({ dir: await cacheDir(), stallSeconds: 1 });
+    // Plain http only under the configured GitHub URL (an Enterprise server, here a silent one).
+    const cache = createMirrorCache({ dir: await cacheDir(), stallSeconds: 1, tokenScope: `http://127.0.0.1:${port}/` });
     const started = Date.now();
     const fetching = cache.fetchCommit({ url: `http://127.0.0.1:${port}/acme/app.git`, branch: "main", commit: "a".repeat(40) });
     await expect(fetching).rejects.toMatchObject({ code: "GIT", retryable: true, message: expect.stringMatching(/^Could not fetch aaaaaaaaaaaa from http:\/\/127\.0\.0\.1:\d+\/acme\/app\.git: .*too slow/) });
@@ -58,5 +59,55 @@ describe("the mirror cache", () => {
   it("refuses a branch name that git would read as an option", async () => {
     const cache = createMirrorCache({ dir: await cacheDir() });
     await expect(cache.fetchCommit({ url: "file:///nowhere", branch: "--upload-pack=touch /tmp/pwned", commit: "a".repeat(40) })).rejects.toMatchObject({ code: "USAGE" });
+  });
+
+  it("refuses a file:// source unless allowed, and any URL with credentials or another transport, before git runs", async () => {
+    const repo = await appRepo();
+    const sha = await repo.commit({ "app.py": "print(1)\n" });
+    const dir = await cacheDir();
+    const cache = createMirrorCache({ dir });
+    await expect(cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha })).rejects.toMatchObject({
+      code: "GIT",
+      retryable: false,
+      message: expect.stringContaining("file:// sources are not allowed"),
+      hint: expect.stringContaining("BATCHSHIP_ALLOW_FILE_SOURCES=1"),
+    });
+    const leaky = cache.fetchCommit({ url: "https://x-access-token:ghp_secret@github.com/acme/app.git", branch: "main", commit: sha });
+    await expect(leaky).rejects.toMatchObject({ code: "GIT", message: expect.stringMatching(/must not hold credentials/) });
+    await expect(leaky).rejects.not.toMatchObject({ message: expect.stringContaining("ghp_secret") });
+    await expect(cache.fetchCommit({ url: "ext::git-upload-pack%S", branch: "main", commit: sha })).rejects.toMatchObject({ code: "GIT" });
+    await expect(cache.fetchCommit({ url: "http://github.com/acme/app.git", branch: "main", commit: sha })).rejects.toMatchObject({ code: "GIT" });
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("hands git the SSH agent, the SSH command and the proxies, and none of the service's other variables", async () => {
+    const repo = await appRepo();
+    const sha = await repo.commit({ "app.py": "print(1)\n" });
+    const tools = await cacheDir();
+    const record = join(tools, "ssh-env");
+    const fakeSsh = join(tools, "fake-ssh");
+    // Stands in for ssh: records what git handed it, then fails the connection as a host would.
+    await writeFile(fakeSsh, `#!/bin/sh\nenv > ${JSON.stringify(record)}\nexit 255\n`);
+    await chmod(fakeSsh, 0o755);
+    const cache = createMirrorCache({
+      dir: await cacheDir(),
+      ambientEnv: {
+        PATH: process.env["PATH"],
+        HOME: process.env["HOME"],
+        SSH_AUTH_SOCK: "/run/agent.sock",
+        GIT_SSH_COMMAND: fakeSsh,
+        https_proxy: "http://proxy.internal:3128",
+        NO_PROXY: "localhost",
+        AWS_SECRET_ACCESS_KEY: "aws-secret",
+        BATCHSHIP_WEBHOOK_SECRET: "webhook-secret",
+      },
+    });
+    await expect(cache.fetchCommit({ url: "git@git.example.com:acme/app.git", branch: "main", commit: sha })).rejects.toMatchObject({ code: "GIT", retryable: true });
+    const seen = await readFile(record, "utf8");
+    expect(seen).toContain("SSH_AUTH_SOCK=/run/agent.sock");
+    expect(seen).toContain("https_proxy=http://proxy.internal:3128");
+    expect(seen).toContain("NO_PROXY=localhost");
+    expect(seen).not.toContain("aws-secret");
+    expect(seen).not.toContain("webhook-secret");
   });
 });

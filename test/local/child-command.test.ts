@@ -43,3 +43,21 @@ describe("childLaunch", () => {
     ).toThrow(expect.objectContaining({ code: "SPEC_INVALID" }));
   });
 });
+
+describe("childLaunch resources", () => {
+  const withContainer = (extra: Record<string, unknown>) => ({ ...body, containerProperties: { ...body.containerProperties, ...extra } });
+  const launch = (extra: Record<string, unknown>) =>
+    childLaunch(withContainer(extra), { parameters: {}, environment: {} }, { jobId: "job", arrayIndex: 0, attempt: 1, jobQueue: "q" });
+
+  it("reads vCPUs and memory from resourceRequirements over the older vcpus and memory", () => {
+    expect(launch({}).resources).toEqual({});
+    expect(launch({ vcpus: 2, memory: 512 }).resources).toEqual({ vcpus: 2, memoryMiB: 512 });
+    const both = launch({ vcpus: 2, memory: 512, resourceRequirements: [{ type: "VCPU", value: "0.5" }, { type: "MEMORY", value: "2048" }, { type: "GPU", value: "1" }] });
+    expect(both.resources).toEqual({ vcpus: 0.5, memoryMiB: 2048 });
+  });
+
+  it("refuses a limit that is not a positive number", () => {
+    expect(() => launch({ resourceRequirements: [{ type: "MEMORY", value: "lots" }] })).toThrow(/MEMORY resource requirement must be a positive number/);
+    expect(() => launch({ vcpus: 0 })).toThrow(/containerProperties\.vcpus must be a positive number/);
+  });
+});

@@ -67,6 +67,8 @@ export function serviceSetup(emulator: Emulator, dirs: ServiceDirs, githubUrl: s
       BATCHSHIP_GITHUB_API_URL: githubUrl,
       // The emulator and the stand-in can take polls every 50 ms; AWS and GitHub are spared them by a 1 s floor.
       BATCHSHIP_ALLOW_SHORT_INTERVALS: "1",
+      // The app repositories are local repositories reached by file:// URL.
+      BATCHSHIP_ALLOW_FILE_SOURCES: "1",
     },
     args: ["--pipelines", dirs.pipelines, "--data-dir", dirs.data, "--poll-interval", "0.05", "--report-retry", "0.05", "--max-body-bytes", "65536"],
   };
