@@ -82,6 +82,8 @@ export function toJobState(job: JobDetail | JobSummary, jobQueue?: string): JobS
   if ("arrayProperties" in job && job.arrayProperties && "statusSummary" in job.arrayProperties) {
     const summary = job.arrayProperties.statusSummary;
     if (summary !== undefined && state.arraySize !== undefined) state.childCounts = toStatusCounts(summary);
+    const updatedAt = job.arrayProperties.statusSummaryLastUpdatedAt;
+    if (state.childCounts !== undefined && updatedAt !== undefined) state.childCountsAt = updatedAt;
   }
   const container = job.container as { exitCode?: number; logStreamName?: string; reason?: string } | undefined;
   if (container?.exitCode !== undefined && container.exitCode !== null) state.exitCode = container.exitCode;

@@ -112,6 +112,11 @@ export interface JobState {
   arraySize?: number;
   /** Per-state child counts for an array job (from its statusSummary). */
   childCounts?: StatusCounts;
+  /**
+   * When the platform last updated `childCounts` (epoch milliseconds; Batch's
+   * statusSummaryLastUpdatedAt). The counts can lag the children and the parent's own status.
+   */
+  childCountsAt?: number;
   exitCode?: number;
   logStreamName?: string;
   tags?: Record<string, string>;
