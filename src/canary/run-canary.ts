@@ -41,6 +41,7 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
 
   const canary = input.spec.canary;
   const stops = new StopRecord(ctx, input.candidate);
+  let fallbackUsed = false;
   const primary = await submit(ctx, input, false);
   const deadline = (primary.createdAt ?? ctx.clock.now()) + canary.timeoutMinutes * 60_000;
 
@@ -57,7 +58,6 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
     : stopped === "hopeless"
       ? { kind: "hopeless", job: primary }
       : await followCanary(ctx, primary, canary, deadline);
-  let fallbackUsed = false;
 
   if (end.kind === "stuck") {
     const reasons = stoppedAsStuck ? [] : await runnableReasons(ctx, end.job);
