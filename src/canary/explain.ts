@@ -19,6 +19,7 @@ export async function failedChildren(ctx: EngineContext, job: JobState): Promise
     if (c.statusReason !== undefined) child.statusReason = c.statusReason;
     if (c.exitCode !== undefined) child.exitCode = c.exitCode;
     if (c.logStreamName !== undefined) child.logStreamName = c.logStreamName;
+    if (c.logGroupName !== undefined) child.logGroupName = c.logGroupName;
     return child;
   });
 }

@@ -119,6 +119,8 @@ export interface JobState {
   childCountsAt?: number;
   exitCode?: number;
   logStreamName?: string;
+  /** The log group of `logStreamName` (Batch: the job's awslogs-group, else /aws/batch/job). */
+  logGroupName?: string;
   tags?: Record<string, string>;
 }
 
@@ -183,6 +185,8 @@ export interface BackendLinks {
   image?(repository: ImageRepository, digest: string): string;
   jobDefinition?(arn: string): string;
   job?(jobId: string): string;
+  /** A job's output: its log stream in its log group. */
+  log?(logGroup: string, logStream: string): string;
 }
 
 // ------------------------------------------------------------------------- clock and sleep
