@@ -41,7 +41,7 @@ export function releaseSummary(r: ReleaseResult, ctx: SummaryContext): string {
           jobLink(c.jobId, ctx.links),
           c.exitCode === undefined ? "" : String(c.exitCode),
           text(c.statusReason ?? ""),
-          c.logStreamName ? code(c.logStreamName) : "",
+          c.logStreamName ? link(code(c.logStreamName), c.logGroupName && ctx.links?.log?.(c.logGroupName, c.logStreamName)) : "",
         ]),
       ),
     );

@@ -1,4 +1,5 @@
 import type { JobDefinition, JobDetail, JobSummary } from "@aws-sdk/client-batch";
+import { DEFAULT_BATCH_LOG_GROUP } from "./links.js";
 import {
   JOB_STATUSES,
   type JobDefinitionBody,
@@ -82,10 +83,18 @@ export function toJobState(job: JobDetail | JobSummary, jobQueue?: string): JobS
   if ("arrayProperties" in job && job.arrayProperties && "statusSummary" in job.arrayProperties) {
     const summary = job.arrayProperties.statusSummary;
     if (summary !== undefined && state.arraySize !== undefined) state.childCounts = toStatusCounts(summary);
+    const updatedAt = job.arrayProperties.statusSummaryLastUpdatedAt;
+    if (state.childCounts !== undefined && updatedAt !== undefined) state.childCountsAt = updatedAt;
   }
-  const container = job.container as { exitCode?: number; logStreamName?: string; reason?: string } | undefined;
+  const container = job.container as
+    | { exitCode?: number; logStreamName?: string; reason?: string; logConfiguration?: { logDriver?: string; options?: Record<string, string> } }
+    | undefined;
   if (container?.exitCode !== undefined && container.exitCode !== null) state.exitCode = container.exitCode;
-  if (container?.logStreamName) state.logStreamName = container.logStreamName;
+  if (container?.logStreamName) {
+    state.logStreamName = container.logStreamName;
+    const configured = container.logConfiguration?.logDriver === "awslogs" ? container.logConfiguration.options?.["awslogs-group"] : undefined;
+    state.logGroupName = configured || DEFAULT_BATCH_LOG_GROUP;
+  }
   // A container's own reason ("OutOfMemoryError: …") says more than the job's.
   if (!state.statusReason && container?.reason) state.statusReason = container.reason;
   if ("tags" in job && job.tags) state.tags = job.tags;

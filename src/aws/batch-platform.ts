@@ -21,6 +21,8 @@ import { awsCall } from "./errors.js";
 
 // DescribeJobs takes at most 100 ids per call.
 const DESCRIBE_LIMIT = 100;
+// ListJobs answers at most 1000 jobs a page (100 with filters).
+const LIST_PAGE_LIMIT = 1000;
 // Without a status, ListJobs returns only RUNNING children; this order puts the ones that
 // explain a failing canary first.
 const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
@@ -32,8 +34,16 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     const jobs: JobSummary[] = [];
     let nextToken: string | undefined;
     do {
+      // Asking for no more than are needed keeps a page of a 10,000-child array small.
+      const maxResults = Number.isFinite(limit) ? Math.min(limit - jobs.length, LIST_PAGE_LIMIT) : undefined;
       const page = await awsCall(operation, () =>
-        batch.send(new ListJobsCommand({ ...input, ...(nextToken === undefined ? {} : { nextToken }) })),
+        batch.send(
+          new ListJobsCommand({
+            ...input,
+            ...(maxResults === undefined ? {} : { maxResults }),
+            ...(nextToken === undefined ? {} : { nextToken }),
+          }),
+        ),
       );
       jobs.push(...(page.jobSummaryList ?? []));
       nextToken = page.nextToken;

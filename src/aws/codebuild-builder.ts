@@ -37,8 +37,9 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
     },
 
     async findBuild(request) {
-      // A failed build must be rebuilt, not reused.
-      const match = (await releaseBuilds(codebuild, request)).find(isReusable);
+      // A failed build must be rebuilt, not reused. Builds are listed newest first: the first
+      // reusable one ends the search.
+      const match = (await releaseBuilds(codebuild, request, (found) => found.some(isReusable))).find(isReusable);
       return match === undefined ? undefined : toBuildState(match);
     },
 
@@ -98,19 +99,37 @@ async function getBuilds(codebuild: CodeBuildClient, ids: string[], operation: s
   return output.builds ?? [];
 }
 
-/** This release's builds among the project's 100 newest, newest first. */
-async function releaseBuilds(codebuild: CodeBuildClient, request: BuildRequest): Promise<Build[]> {
-  const listed = await awsCall(`list CodeBuild builds of project ${request.project}`, () =>
-    codebuild.send(new ListBuildsForProjectCommand({ projectName: request.project, sortOrder: "DESCENDING" })),
-  );
-  // The first page (100 newest) is enough: a resume happens soon after the start.
-  const ids = (listed.ids ?? []).slice(0, 100);
-  if (ids.length === 0) return [];
-  const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
-  const order = new Map(ids.map((id, index) => [id, index]));
-  return builds
-    .filter((build) => build.sourceVersion === request.commit && releaseIdOf(build) === request.releaseId)
-    .sort((a, b) => startMillis(b) - startMillis(a) || (order.get(a.id ?? "") ?? 0) - (order.get(b.id ?? "") ?? 0));
+/**
+ * This release's builds, newest first, from every page of the project's builds until `enough`
+ * says so. ListBuildsForProject lists 100 ids a page, newest first by default; it refuses a
+ * `sortOrder` once the project has more than 100 builds, so none is sent. A busy project's
+ * newest 100 builds may all be other releases'.
+ */
+async function releaseBuilds(
+  codebuild: CodeBuildClient,
+  request: BuildRequest,
+  enough: (found: Build[]) => boolean = () => false,
+): Promise<Build[]> {
+  const found: Build[] = [];
+  let nextToken: string | undefined;
+  do {
+    const token = nextToken;
+    const listed = await awsCall(`list CodeBuild builds of project ${request.project}`, () =>
+      codebuild.send(new ListBuildsForProjectCommand({ projectName: request.project, ...(token === undefined ? {} : { nextToken: token }) })),
+    );
+    const ids = listed.ids ?? [];
+    if (ids.length > 0) {
+      const order = new Map(ids.map((id, index) => [id, index]));
+      const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
+      found.push(
+        ...builds
+          .filter((build) => build.sourceVersion === request.commit && releaseIdOf(build) === request.releaseId)
+          .sort((a, b) => startMillis(b) - startMillis(a) || (order.get(a.id ?? "") ?? 0) - (order.get(b.id ?? "") ?? 0)),
+      );
+    }
+    nextToken = listed.nextToken;
+  } while (nextToken !== undefined && !enough(found));
+  return found;
 }
 
 function isReusable(build: Build): boolean {

@@ -1,7 +1,7 @@
 import type { EngineContext } from "../release/context.js";
 import type { FailedChild } from "../release/events.js";
 import type { JobState } from "../release/ports.js";
-import { stopReasonOf } from "./stop-reasons.js";
+import { stoppedByBatchship } from "./stop-reasons.js";
 
 const EXPLAIN_LIMIT = 10;
 
@@ -14,11 +14,12 @@ export async function failedChildren(ctx: EngineContext, job: JobState): Promise
         : []
       : await ctx.backend.platform.listChildren(job.jobId, { status: "FAILED", limit: EXPLAIN_LIMIT });
   // Children batchship itself stopped (the canary could no longer pass) explain nothing.
-  return children.filter((c) => stopReasonOf(c) === undefined).map((c) => {
+  return children.filter((c) => !stoppedByBatchship(c)).map((c) => {
     const child: FailedChild = { jobId: c.jobId, status: c.status };
     if (c.statusReason !== undefined) child.statusReason = c.statusReason;
     if (c.exitCode !== undefined) child.exitCode = c.exitCode;
     if (c.logStreamName !== undefined) child.logStreamName = c.logStreamName;
+    if (c.logGroupName !== undefined) child.logGroupName = c.logGroupName;
     return child;
   });
 }

@@ -1,9 +1,9 @@
 import { BatchshipError } from "../errors.js";
 import type { CanarySpec } from "../spec/schema.js";
 import type { EngineContext } from "../release/context.js";
-import type { JobState } from "../release/ports.js";
+import type { JobState, StatusCounts } from "../release/ports.js";
 import { cannotPass } from "./verdict.js";
-import { countsOf, isTerminal, sameCounts } from "./counts.js";
+import { isTerminal, sameCounts, settledCounts, } from "./counts.js";
 
 const HEARTBEAT_MS = 5 * 60_000;
 
@@ -18,7 +18,9 @@ export type FollowEnd =
 
 /**
  * Follows one canary job to an end. One DescribeJobs per poll, whatever the array size: the
- * parent's statusSummary has the per-state counts.
+ * parent's statusSummary has the per-state counts. A poll whose counts have not settled (see
+ * `settledCounts`) is judged on nothing: the job — even one that has ended — is polled again,
+ * until the deadline.
  *
  * Batch never times out RUNNABLE. Children waiting there while others run are queueing for
  * capacity and the overall deadline covers them; children waiting with *nothing* starting or
@@ -32,33 +34,36 @@ export async function followCanary(
 ): Promise<FollowEnd> {
   const runnableLimitMs = canary.runnableTimeoutMinutes * 60_000;
   let job = first;
-  let reported: ReturnType<typeof countsOf> | undefined;
+  let reported: StatusCounts | undefined;
   let reportedAt = 0;
   let waitingSince: number | undefined;
   for (;;) {
-    const counts = countsOf(job);
-    // A line when the counts change, and now and then while they don't, so a person watching a
-    // long canary sees it is still being followed.
-    if (!sameCounts(reported, counts) || ctx.clock.now() - reportedAt >= HEARTBEAT_MS) {
-      reported = counts;
-      reportedAt = ctx.clock.now();
-      const elapsedMs = reportedAt - (first.createdAt ?? reportedAt);
-      ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts, elapsedMs });
-    }
-    if (isTerminal(job)) return { kind: "finished", job };
-    if (cannotPass(canary, counts)) return { kind: "hopeless", job };
-
     const now = ctx.clock.now();
-    const waiting = counts.RUNNABLE > 0 && counts.STARTING + counts.RUNNING === 0;
-    if (!waiting) {
-      waitingSince = undefined;
-    } else {
-      // A resumed run that finds every child RUNNABLE and none ever started has been waiting
-      // since submission. Anything else — a retry back in RUNNABLE, children that ran — starts
-      // the clock now.
-      const neverStarted = job === first && counts.RUNNABLE === (job.arraySize ?? 1) && job.startedAt === undefined;
-      waitingSince ??= neverStarted && job.createdAt !== undefined ? Math.min(job.createdAt, now) : now;
-      if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
+    // Unsettled counts are not judged, and do not move the RUNNABLE clock either way.
+    const counts = settledCounts(job);
+    if (counts !== undefined) {
+      // A line when the counts change, and now and then while they don't, so a person watching
+      // a long canary sees it is still being followed.
+      if (!sameCounts(reported, counts) || now - reportedAt >= HEARTBEAT_MS) {
+        reported = counts;
+        reportedAt = now;
+        const elapsedMs = reportedAt - (first.createdAt ?? reportedAt);
+        ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts, elapsedMs });
+      }
+      if (isTerminal(job)) return { kind: "finished", job };
+      if (cannotPass(canary, counts)) return { kind: "hopeless", job };
+
+      const waiting = counts.RUNNABLE > 0 && counts.STARTING + counts.RUNNING === 0;
+      if (!waiting) {
+        waitingSince = undefined;
+      } else {
+        // A resumed run that finds every child RUNNABLE and none ever started has been waiting
+        // since submission. Anything else — a retry back in RUNNABLE, children that ran — starts
+        // the clock now.
+        const neverStarted = job === first && counts.RUNNABLE === (job.arraySize ?? 1) && job.startedAt === undefined;
+        waitingSince ??= neverStarted && job.createdAt !== undefined ? Math.min(job.createdAt, now) : now;
+        if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
+      }
     }
     if (now >= deadline) return { kind: "deadline", job };
 

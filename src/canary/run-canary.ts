@@ -4,8 +4,8 @@ import type { JobDefinitionRevision, JobState, StatusCounts } from "../release/p
 import { canaryJobName } from "../release/release-id.js";
 import { TAG, type CanaryVerdict } from "../release/tags.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { countsOf, emptyCounts, formatCounts } from "./counts.js";
-import { STOP_REASON, stopReasonOf } from "./stop-reasons.js";
+import { countsOf, emptyCounts, formatCounts, isTerminal } from "./counts.js";
+import { STOP_REASON, recordedStop, stopTag, type StopKind } from "./stop-reasons.js";
 import { failedChildren, runnableReasons } from "./explain.js";
 import { followCanary, type FollowEnd } from "./follow.js";
 import { ensureCanaryJob } from "./submit.js";
@@ -40,24 +40,31 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   if (recorded !== undefined) return recorded;
 
   const canary = input.spec.canary;
+  const stops = new StopRecord(ctx, input.candidate);
+  let fallbackUsed = false;
   const primary = await submit(ctx, input, false);
   const deadline = (primary.createdAt ?? ctx.clock.now()) + canary.timeoutMinutes * 60_000;
 
-  // A resumed run: the primary may have been stopped by an earlier run.
-  const stopped = stopReasonOf(primary);
-  if (stopped === "deadline") return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
+  // A resumed run: an earlier run may have stopped the primary, and its stop may still be under
+  // way (or, had that run died between recording and stopping, not even asked for).
+  const stopped = stops.of(primary);
+  if (stopped === "deadline") {
+    await stops.stop(primary, "deadline");
+    return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
+  }
   const stoppedAsStuck = stopped === "stuck" || (primary.status === "FAILED" && (await fallbackSubmitted(ctx, input)));
   let end: FollowEnd = stoppedAsStuck
     ? { kind: "stuck", job: primary, waitedMs: 0 }
-    : await followCanary(ctx, primary, canary, deadline);
-  let fallbackUsed = false;
+    : stopped === "hopeless"
+      ? { kind: "hopeless", job: primary }
+      : await followCanary(ctx, primary, canary, deadline);
 
   if (end.kind === "stuck") {
     const reasons = stoppedAsStuck ? [] : await runnableReasons(ctx, end.job);
     if (!stoppedAsStuck) {
       ctx.observe({ type: "canary-stuck", jobId: end.job.jobId, runnable: countsOf(end.job).RUNNABLE, reasons });
-      await ctx.backend.platform.stopJob(end.job.jobId, STOP_REASON.stuck);
     }
+    await stops.stop(end.job, "stuck");
     if (canary.fallbackJobQueue === undefined) {
       return {
         ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []),
@@ -69,10 +76,16 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
     }
     fallbackUsed = true;
     const fallback = await submit(ctx, input, true);
-    end = await followCanary(ctx, fallback, canary, deadline);
+    const fallbackStopped = stops.of(fallback);
+    end =
+      fallbackStopped === undefined
+        ? await followCanary(ctx, fallback, canary, deadline)
+        : fallbackStopped === "stuck"
+          ? { kind: "stuck", job: fallback, waitedMs: 0 }
+          : { kind: fallbackStopped, job: fallback };
     if (end.kind === "stuck") {
-      const again = await runnableReasons(ctx, end.job);
-      await ctx.backend.platform.stopJob(end.job.jobId, STOP_REASON.stuck);
+      const again = fallbackStopped === undefined ? await runnableReasons(ctx, end.job) : [];
+      await stops.stop(end.job, "stuck");
       return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, again, true), []);
     }
   }
@@ -81,10 +94,10 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   const summary = countsOf(job);
   const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary };
   if (end.kind === "deadline") {
-    await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.deadline);
+    await stops.stop(job, "deadline");
     return failed(job, deadlineReason(canary.timeoutMinutes, summary), []);
   }
-  if (end.kind === "hopeless") await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.hopeless);
+  if (end.kind === "hopeless") await stops.stop(job, "hopeless");
 
   const children = summary.FAILED > 0 ? await failedChildren(ctx, job) : [];
   if (end.kind === "finished" && passes(canary, summary)) {
@@ -118,13 +131,42 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
 }
 
 /**
+ * The stops batchship recorded on the candidate, and stopping a job: recorded first, then asked
+ * of the platform, so that whatever happens in between, a resumed run knows the job was stopped
+ * and why — and asks again for a stop of a job that has not ended.
+ */
+class StopRecord {
+  private readonly tags: Record<string, string>;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly candidate: JobDefinitionRevision,
+  ) {
+    this.tags = { ...candidate.tags };
+  }
+
+  of(job: JobState): StopKind | undefined {
+    return recordedStop(this.tags, job.jobId);
+  }
+
+  async stop(job: JobState, kind: StopKind): Promise<void> {
+    if (this.of(job) !== kind) {
+      const tag = stopTag(job.jobId, kind);
+      await this.ctx.backend.platform.tagJobDefinition(this.candidate.arn, tag);
+      Object.assign(this.tags, tag);
+    }
+    if (!isTerminal(job)) await this.ctx.backend.platform.stopJob(job.jobId, STOP_REASON[kind]);
+  }
+}
+
+/**
  * Submits the canary, or finds the one an earlier run submitted, without following it: a
  * release with `wait: false`. A primary job batchship stopped as stuck moves on to the fallback
  * queue exactly as `runCanary` would, so a later run with waiting follows the same job.
  */
 export async function startCanary(ctx: EngineContext, input: CanaryInput): Promise<{ job: JobState; fallbackUsed: boolean }> {
   const primary = await submit(ctx, input, false);
-  const stoppedAsStuck = primary.status === "FAILED" && primary.statusReason === STOP_REASON.stuck;
+  const stoppedAsStuck = recordedStop(input.candidate.tags, primary.jobId) === "stuck";
   if (!stoppedAsStuck || input.spec.canary.fallbackJobQueue === undefined) return { job: primary, fallbackUsed: false };
   return { job: await submit(ctx, input, true), fallbackUsed: true };
 }

@@ -8,6 +8,7 @@ export interface CommitStatus {
   state: CommitState;
   context: string;
   description: string;
+  /** Where the status links to; empty for none. */
   targetUrl: string;
 }
 
@@ -36,10 +37,26 @@ export function createCommitStatusClient(options: { token: string; baseUrl: stri
       state: status.state,
       context: status.context,
       description: truncate(status.description, DESCRIPTION_LIMIT),
-      target_url: status.targetUrl,
+      ...(linkable(status.targetUrl) ? { target_url: status.targetUrl } : {}),
       request: { signal: AbortSignal.timeout(options.timeoutMs) },
     });
   };
+}
+
+/**
+ * A status links only to a page its readers can open: never to this machine (a service without
+ * a public URL knows itself only as localhost), and only over http(s).
+ */
+export function linkable(targetUrl: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(targetUrl);
+  } catch {
+    return false;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  const loopback = host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "::1" || host === "0.0.0.0";
+  return (url.protocol === "https:" || url.protocol === "http:") && !loopback;
 }
 
 function truncate(text: string, limit: number): string {

@@ -26,4 +26,4 @@ export type ReleaseEvent =
 
 export type ReleaseObserver = (event: ReleaseEvent) => void;
 
-export type FailedChild = Pick<JobState, "jobId" | "status" | "statusReason" | "exitCode" | "logStreamName">;
+export type FailedChild = Pick<JobState, "jobId" | "status" | "statusReason" | "exitCode" | "logStreamName" | "logGroupName">;

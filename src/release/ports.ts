@@ -112,8 +112,15 @@ export interface JobState {
   arraySize?: number;
   /** Per-state child counts for an array job (from its statusSummary). */
   childCounts?: StatusCounts;
+  /**
+   * When the platform last updated `childCounts` (epoch milliseconds; Batch's
+   * statusSummaryLastUpdatedAt). The counts can lag the children and the parent's own status.
+   */
+  childCountsAt?: number;
   exitCode?: number;
   logStreamName?: string;
+  /** The log group of `logStreamName` (Batch: the job's awslogs-group, else /aws/batch/job). */
+  logGroupName?: string;
   tags?: Record<string, string>;
 }
 
@@ -178,6 +185,8 @@ export interface BackendLinks {
   image?(repository: ImageRepository, digest: string): string;
   jobDefinition?(arn: string): string;
   job?(jobId: string): string;
+  /** A job's output: its log stream in its log group. */
+  log?(logGroup: string, logStream: string): string;
 }
 
 // ------------------------------------------------------------------------- clock and sleep

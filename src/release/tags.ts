@@ -13,6 +13,8 @@ export const TAG = {
   canaryJob: "batchship:canary-job",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
+  /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
+  stopped: "batchship:stopped",
   /** GitOps: the ledger commit whose release record this production revision was registered from. */
   recordCommit: "batchship:record-commit",
 } as const;

@@ -118,7 +118,11 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       workers.wake();
       reconciler.wake();
     }),
-    statuses: createStatusOutbox(store, { enabled: config.githubToken !== undefined, targetUrl: links }),
+    // Without --public-url the service knows itself only as localhost: such a status links nowhere.
+    statuses: createStatusOutbox(store, {
+      enabled: config.githubToken !== undefined,
+      targetUrl: (id) => (config.publicUrl === undefined ? "" : links(id)),
+    }),
     pipelines: () => pipelines,
     backendFor(spec) {
       let backend = backends.get(spec.build.backend);

@@ -1,12 +1,17 @@
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { INPUT_NAMES } from "../../src/action/inputs.js";
 import { OUTPUT_NAMES } from "../../src/action/outputs.js";
 import { ACTION_BUNDLE, buildAction } from "../../scripts/build-action.js";
 import { ACTION_YML } from "./run-action.js";
+import { RUNNER_NODE_MAJOR, runnerNodeBinary } from "./runner-node.js";
+
+const execFileAsync = promisify(execFile);
 
 interface ActionYml {
   inputs: Record<string, { description?: string; default?: unknown; required?: boolean }>;
@@ -24,7 +29,12 @@ describe("action.yml", () => {
     }
     // The runner passes defaults as strings; a YAML boolean here would become "true" by accident.
     for (const entry of Object.values(yml.inputs)) expect(typeof (entry.default ?? "")).toBe("string");
-    expect(yml.runs).toEqual({ using: "node20", main: "dist/action/index.js" });
+    expect(yml.runs).toEqual({ using: `node${RUNNER_NODE_MAJOR}`, main: "dist/action/index.js" });
+  });
+
+  it("is tested on the Node major it names, as the runner runs it", async () => {
+    const { stdout } = await execFileAsync(runnerNodeBinary(), ["--version"]);
+    expect(stdout.trim()).toMatch(new RegExp(`^v${RUNNER_NODE_MAJOR}\\.`));
   });
 
   it("runs a dist/ bundle that is up to date with the sources", async () => {

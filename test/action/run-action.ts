@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
+import { runnerNodeBinary } from "./runner-node.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const ACTION_YML = join(ROOT, "action.yml");
@@ -32,7 +33,8 @@ export interface ActionStep {
 }
 
 /**
- * Runs the committed bundle the way the runner does: `node <action>/dist/action/index.js` with
+ * Runs the committed bundle the way the runner does: `node <action>/dist/action/index.js`, on
+ * the runner's Node major (`runnerNodeBinary`), with
  * INPUT_* for every input (action.yml's defaults filled in, as the runner fills them), the
  * GITHUB_* variables and files, and nothing else from the test's environment.
  */
@@ -105,7 +107,7 @@ export function parseOutputFile(text: string): Record<string, string> {
 
 function execNode(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { env, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(runnerNodeBinary(), args, { env, cwd, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error && typeof error.code === "number" ? error.code : error ? 1 : 0;
       resolve({ code, stdout, stderr });
     });

@@ -190,7 +190,10 @@ describe("jobs", () => {
     const all = await platform.listChildren(jobId);
     expect(all.map((child) => child.jobId).sort()).toEqual([0, 1, 2, 3].map((i) => `${jobId}:${i}`));
     expect(all.every((child) => child.status === "SUCCEEDED")).toBe(true);
+    const before = env.emu.calls.length;
     expect(await platform.listChildren(jobId, { status: "SUCCEEDED", limit: 2 })).toHaveLength(2);
+    const listed = env.emu.calls.slice(before).filter((call) => call.operation === "ListJobs");
+    expect(listed.map((call) => call.input.maxResults)).toEqual([2]);
     expect(await platform.listChildren(jobId, { status: "FAILED" })).toEqual([]);
   });
 

@@ -76,3 +76,38 @@ describe("followCanary and RUNNABLE", () => {
     expect(end.kind).toBe("finished");
   });
 });
+
+describe("followCanary and a statusSummary that has not settled", () => {
+  const canary = makeSpec({ canary: { jobQueue: "q", arraySize: 3, runnableTimeoutMinutes: 10, timeoutMinutes: 30 } }).canary;
+  const counts = (c: Partial<Record<JobStatus, number>>) => ({ ...emptyCounts(), ...c });
+  const parent = (status: JobStatus, c: Partial<Record<JobStatus, number>>, extra: Partial<JobState> = {}): JobState => ({
+    ...single(status),
+    arraySize: 3,
+    childCounts: counts(c),
+    ...extra,
+  });
+
+  it("polls an ended parent again until its counts are as new as its end, and judges those", async () => {
+    const time = virtualTime();
+    const ended = time.clock.now() + 15_000;
+    const running = parent("RUNNING", { RUNNING: 3 }, { createdAt: time.clock.now() });
+    const stale = parent("SUCCEEDED", { RUNNING: 3 }, { stoppedAt: ended, childCountsAt: ended - 5_000 });
+    const settled = parent("SUCCEEDED", { SUCCEEDED: 3 }, { stoppedAt: ended, childCountsAt: ended });
+    const ctx = createEngineContext(scriptedBackend([running, stale, stale, settled]), { clock: time.clock, sleep: time.sleep });
+
+    const end = await followCanary(ctx, running, canary, time.clock.now() + 30 * 60_000);
+
+    expect(end).toMatchObject({ kind: "finished", job: { childCounts: { SUCCEEDED: 3 } } });
+    expect(time.elapsedMs()).toBe(3 * 15_000);
+  });
+
+  it("judges nothing on counts that do not add up, down to the deadline", async () => {
+    const time = virtualTime();
+    const short = parent("FAILED", { SUCCEEDED: 1, FAILED: 1 }, { createdAt: time.clock.now() });
+    const ctx = createEngineContext(scriptedBackend([short]), { clock: time.clock, sleep: time.sleep });
+
+    const end = await followCanary(ctx, short, canary, time.clock.now() + 60_000);
+
+    expect(end.kind).toBe("deadline");
+  });
+});

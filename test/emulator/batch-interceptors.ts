@@ -33,7 +33,7 @@ export function batchInterceptors(lifecycle: JobLifecycle): Interceptors {
         const found = lifecycle.locate(String(job.jobId));
         if (found && found.index === undefined && !ticked.has(found.job)) {
           ticked.add(found.job);
-          found.job.polls++;
+          found.job.observe();
         }
       }
       return withJsonBody(reply, { ...body, jobs: body.jobs.map((job: unknown) => overlayJobDetail(lifecycle, job)) });

@@ -150,6 +150,51 @@ describe("Batch job lifecycle", () => {
     expect(parent.status).toBe("PENDING");
   });
 
+  it("lags the parent's statusSummary behind its children, with a statusSummaryLastUpdatedAt older than its end", async () => {
+    emulator.jobs.runFor(CANARY, 1);
+    emulator.jobs.lagSummary(CANARY, 2);
+    const { jobId } = await submit(CANARY, 3);
+
+    await describeJob(jobId);
+    const ended = await describeJob(jobId);
+    expect(ended.status).toBe("SUCCEEDED");
+    expect(ended.arrayProperties?.statusSummary).toMatchObject({ RUNNING: 3, SUCCEEDED: 0 });
+    expect(ended.arrayProperties?.statusSummaryLastUpdatedAt).toBeLessThan(ended.stoppedAt ?? 0);
+    await describeJob(jobId);
+    const settled = await describeJob(jobId);
+    expect(settled.arrayProperties?.statusSummary).toMatchObject({ RUNNING: 0, SUCCEEDED: 3 });
+    expect(settled.arrayProperties?.statusSummaryLastUpdatedAt).toBeGreaterThanOrEqual(settled.stoppedAt ?? Infinity);
+  });
+
+  it("misses an ended child in the parent's statusSummary for the polls it is told", async () => {
+    emulator.jobs.undercountSummary(CANARY, 2);
+    const { jobId } = await submit(CANARY, 3);
+
+    for (let poll = 0; poll < 2; poll++) {
+      const job = await describeJob(jobId);
+      expect(job.status).toBe("SUCCEEDED");
+      expect(job.arrayProperties?.statusSummary).toMatchObject({ SUCCEEDED: 2 });
+    }
+    expect((await describeJob(jobId)).arrayProperties?.statusSummary).toMatchObject({ SUCCEEDED: 3 });
+  });
+
+  it("stops an array job asynchronously: the parent stays PENDING, then fails without the reason given", async () => {
+    emulator.jobs.holdRunnable(CANARY);
+    emulator.jobs.stopSlowly(CANARY, 2);
+    const { jobId } = await submit(CANARY, 2);
+    await describeJob(jobId);
+
+    await batch.send(new TerminateJobCommand({ jobId, reason: "stopped by test" }));
+    const stopping = await describeJob(jobId);
+    expect(stopping.status).toBe("PENDING");
+    expect(stopping.arrayProperties?.statusSummary).toMatchObject({ RUNNABLE: 2 });
+    const stopped = await describeJob(jobId);
+    expect(stopped.status).toBe("FAILED");
+    expect(stopped.statusReason).toBeUndefined();
+    expect(stopped.arrayProperties?.statusSummary).toMatchObject({ FAILED: 2 });
+    expect(await describeJob(`${jobId}:0`)).toMatchObject({ status: "FAILED", statusReason: "stopped by test" });
+  });
+
   it("scripts single jobs as child 0", async () => {
     emulator.jobs.failChildren(CANARY, [0], { exitCode: 137 });
     const { jobId } = await submit(CANARY);

@@ -4,6 +4,7 @@
  * fixes where moto's wire format differs from AWS's. The SDK clients send real HTTP to it.
  */
 import { batchInterceptors } from "./batch-interceptors.js";
+import { buildListingInterceptors } from "./build-listing.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { FaultPlan, type Faults } from "./faults.js";
@@ -55,7 +56,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
-      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint) },
+      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint), ...buildListingInterceptors() },
       faults,
       calls,
     });

@@ -14,7 +14,8 @@ export function overlayJobDetail(lifecycle: JobLifecycle, detail: any): any {
   const out = applyCommon({ ...detail }, state);
 
   if (index === undefined && job.arraySize !== undefined) {
-    out.arrayProperties = { ...detail.arrayProperties, size: job.arraySize, statusSummary: job.statusSummary() };
+    const { summary, at } = job.summaryView();
+    out.arrayProperties = { ...detail.arrayProperties, size: job.arraySize, statusSummary: summary, statusSummaryLastUpdatedAt: at };
     return out;
   }
   if (index !== undefined) out.arrayProperties = { ...detail.arrayProperties, index };

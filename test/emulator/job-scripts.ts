@@ -7,6 +7,23 @@ export interface JobScripts {
   holdRunnable(queue: string): void;
   /** Jobs submitted to the queue from now on: children show RUNNING for the parent's first `polls` DescribeJobs, then end. */
   runFor(queue: string, polls: number): void;
+  /**
+   * Jobs submitted to the queue from now on: the parent's statusSummary lags `polls` DescribeJobs
+   * behind its children, with the statusSummaryLastUpdatedAt of then — so a parent that has ended
+   * shows counts older than its stoppedAt, as AWS's can.
+   */
+  lagSummary(queue: string, polls: number): void;
+  /**
+   * Jobs submitted to the queue from now on: for `polls` DescribeJobs after the parent ended, its
+   * statusSummary misses one child that has ended (the counts do not add up to the size).
+   */
+  undercountSummary(queue: string, polls: number): void;
+  /**
+   * Jobs submitted to the queue from now on: Cancel/TerminateJob of an array parent reach its
+   * children only `polls` DescribeJobs of the parent later; until then the parent stays PENDING
+   * and, once ended, does not carry the reason given to the stop.
+   */
+  stopSlowly(queue: string, polls: number): void;
   /** Forgets the queue scripts (jobs already submitted keep theirs, as jobs in flight would). */
   clear(): void;
 }
@@ -29,6 +46,18 @@ export class JobLifecycle implements JobScripts {
 
   runFor(queue: string, polls: number): void {
     this.scriptFor(queue).runPolls = polls;
+  }
+
+  lagSummary(queue: string, polls: number): void {
+    this.scriptFor(queue).summaryLagPolls = polls;
+  }
+
+  undercountSummary(queue: string, polls: number): void {
+    this.scriptFor(queue).summaryUndercountPolls = polls;
+  }
+
+  stopSlowly(queue: string, polls: number): void {
+    this.scriptFor(queue).stopDelayPolls = polls;
   }
 
   clear(): void {
@@ -57,7 +86,14 @@ export class JobLifecycle implements JobScripts {
     const name = queueName(queue);
     let script = this.scripts.get(name);
     if (!script) {
-      script = { failures: new Map(), holdRunnable: false, runPolls: 0 };
+      script = {
+        failures: new Map(),
+        holdRunnable: false,
+        runPolls: 0,
+        summaryLagPolls: 0,
+        summaryUndercountPolls: 0,
+        stopDelayPolls: 0,
+      };
       this.scripts.set(name, script);
     }
     return script;

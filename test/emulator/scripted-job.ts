@@ -17,6 +17,19 @@ export interface JobScript {
   holdRunnable: boolean;
   /** DescribeJobs polls of the parent during which children show RUNNING. */
   runPolls: number;
+  /** The parent's statusSummary shows the children as they were this many polls earlier. */
+  summaryLagPolls: number;
+  /** For this many polls after the parent ended, its statusSummary misses one ended child. */
+  summaryUndercountPolls: number;
+  /** Cancel/TerminateJob take effect on the children this many polls of the parent later. */
+  stopDelayPolls: number;
+}
+
+/** The parent's statusSummary as DescribeJobs shows it, with statusSummaryLastUpdatedAt. */
+export interface SummaryView {
+  summary: Record<JobStatus, number>;
+  /** Epoch milliseconds. */
+  at: number;
 }
 
 export interface ChildState {
@@ -41,6 +54,14 @@ export class ScriptedJob {
   polls = 0;
   private readonly stopped = new Map<number, ChildState>();
   private stopReason: string | undefined;
+  /** A stop asked for but not yet applied to the children (AWS stops an array asynchronously). */
+  private pendingStop: { reason: string; index: number | undefined; atPoll: number } | undefined;
+  /** The summary after each poll, oldest first: what a lagging statusSummary shows. */
+  private readonly summaries: SummaryView[] = [];
+  /** When the parent was first seen SUCCEEDED or FAILED: its stoppedAt. */
+  private endedAt: number | undefined;
+  private endedAtPoll: number | undefined;
+  private lastTick = 0;
 
   constructor(
     readonly jobId: string,
@@ -50,6 +71,42 @@ export class ScriptedJob {
 
   get childCount(): number {
     return this.arraySize ?? 1;
+  }
+
+  /**
+   * One DescribeJobs of the parent: the clock of its scripted progress. Applies a stop that has
+   * become due and keeps the summary of this moment for a lagging statusSummary.
+   */
+  observe(): void {
+    this.polls++;
+    if (this.pendingStop && this.polls >= this.pendingStop.atPoll) {
+      const { reason, index } = this.pendingStop;
+      this.pendingStop = undefined;
+      this.applyStop(reason, index);
+    }
+    const at = this.tick();
+    this.noteEnd(at);
+    this.summaries.push({ summary: this.statusSummary(), at });
+  }
+
+  /**
+   * The statusSummary DescribeJobs shows: current unless scripted to lag (the children as they
+   * were some polls ago, with that moment's time) or to miss a child that has ended.
+   */
+  summaryView(): SummaryView {
+    const latest = this.summaries.at(-1) ?? { summary: this.statusSummary(), at: this.tick() };
+    const lag = this.script.summaryLagPolls;
+    if (lag > 0 && this.summaries.length > 0) {
+      return this.summaries[Math.max(0, this.summaries.length - 1 - lag)] ?? latest;
+    }
+    const sinceEnd = this.endedAtPoll === undefined ? undefined : this.polls - this.endedAtPoll;
+    if (sinceEnd !== undefined && sinceEnd < this.script.summaryUndercountPolls) {
+      const summary = { ...latest.summary };
+      if (summary.SUCCEEDED > 0) summary.SUCCEEDED--;
+      else if (summary.FAILED > 0) summary.FAILED--;
+      return { summary, at: latest.at };
+    }
+    return latest;
   }
 
   child(index: number): ChildState {
@@ -79,16 +136,32 @@ export class ScriptedJob {
     const unfinished = this.childCount - summary.SUCCEEDED - summary.FAILED;
     const started = summary.RUNNING + summary.STARTING + summary.SUCCEEDED + summary.FAILED > 0;
     if (unfinished > 0) return { status: "PENDING", started };
+    this.noteEnd(this.tick());
+    const ended = this.endedAt === undefined ? {} : { stoppedAt: this.endedAt };
     if (summary.FAILED > 0) {
-      const state: ChildState = { status: "FAILED", started };
-      if (this.stopReason !== undefined) state.reason = this.stopReason;
+      const state: ChildState = { status: "FAILED", started, ...ended };
+      // Stopped asynchronously, the parent ends when its children have; AWS does not promise it
+      // the reason given to the stop.
+      if (this.stopReason !== undefined && this.script.stopDelayPolls === 0) state.reason = this.stopReason;
       return state;
     }
-    return { status: "SUCCEEDED", started };
+    return { status: "SUCCEEDED", started, ...ended };
   }
 
-  /** CancelJob / TerminateJob: what has not finished fails with the reason; what has, stays. */
+  /**
+   * CancelJob / TerminateJob: what has not finished fails with the reason; what has, stays. On
+   * an array parent scripted to stop slowly, the children (and so the parent) end only some
+   * polls later, as on AWS, where the parent stays PENDING or RUNNING until its children end.
+   */
   stop(reason: string, index?: number): void {
+    if (index === undefined && this.arraySize !== undefined && this.script.stopDelayPolls > 0) {
+      this.pendingStop ??= { reason, index, atPoll: this.polls + this.script.stopDelayPolls };
+      return;
+    }
+    this.applyStop(reason, index);
+  }
+
+  private applyStop(reason: string, index: number | undefined): void {
     const indexes = index === undefined ? [...Array(this.childCount).keys()] : [index];
     let stoppedAny = false;
     for (const i of indexes) {
@@ -98,5 +171,19 @@ export class ScriptedJob {
       stoppedAny = true;
     }
     if (index === undefined && stoppedAny) this.stopReason = reason;
+  }
+
+  private noteEnd(at: number): void {
+    if (this.endedAt !== undefined || this.arraySize === undefined) return;
+    const summary = this.statusSummary();
+    if (summary.SUCCEEDED + summary.FAILED < this.childCount) return;
+    this.endedAt = at;
+    this.endedAtPoll = this.polls;
+  }
+
+  /** Epoch milliseconds that never repeat for one job: moments in order compare in order. */
+  private tick(): number {
+    this.lastTick = Math.max(Date.now(), this.lastTick + 1);
+    return this.lastTick;
   }
 }
