@@ -18,6 +18,7 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:StartBuild",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
+  "ecr:DescribeRegistry",
   "ecr:DescribeRepositories",
 ] as const;
 
