@@ -51,7 +51,7 @@ const CREDENTIAL_NAMES = new Set([
 ]);
 
 export const HINTS = {
-  accessDenied: "attach the least-privilege policy in docs/iam-policy.json to the role batchship runs as",
+  accessDenied: "run batchship as the roles infra/batchship-pipeline.yml makes, or attach the policies in docs/iam-policy.json",
   credentials: "configure credentials: AWS_PROFILE, env keys, or OIDC in GitHub Actions",
   unreachable: "check AWS_REGION / AWS_ENDPOINT_URL",
   jobQueue: "create the job queue named in canary.jobQueue / canary.fallbackJobQueue, or fix the name",
