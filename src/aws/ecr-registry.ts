@@ -129,11 +129,11 @@ export async function ensureOwnAccount(ecr: ECRClient, ref: EcrRepositoryRef, re
   });
 }
 
-export function otherAccountMessage(repository: string, registryId: string): string {
+function otherAccountMessage(repository: string, registryId: string): string {
   return `image.repository ${repository} does not exist, and batchship does not create repositories in another account (${registryId})`;
 }
 
-export function otherAccountHint(registryId: string): string {
+function otherAccountHint(registryId: string): string {
   return `account ${registryId} must create it (tags IMMUTABLE), with a repository policy that lets this account push and pull`;
 }
 

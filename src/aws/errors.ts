@@ -57,7 +57,7 @@ export const HINTS = {
   jobQueue: "create the job queue named in canary.jobQueue / canary.fallbackJobQueue, or fix the name",
   jobDefinition: "the job definition is missing or not ACTIVE: let batchship register it, or fix the name",
   computeEnvironment: "create the compute environment, or fix the job queue's computeEnvironmentOrder",
-  codebuildProject: "create the CodeBuild project named in build.project",
+  codebuildProject: "create the CodeBuild project named in build.project (infra/batchship-pipeline.yml makes one)",
   repository: "create the ECR repository named in image.repository, or let batchship create it (ecr:CreateRepository)",
 } as const;
 
