@@ -12,6 +12,7 @@ import { promoteRelease } from "../../src/release/promote-release.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { renderPipelineTemplate } from "../../scripts/pipeline-template.js";
 import { createFixtures, deployStack, startEmulator, testClientConfig, type Emulator } from "../emulator/index.js";
+import { motoQueryCall } from "../emulator/moto-client.js";
 import { randomSha } from "../release/harness.js";
 import { makeSpec } from "../support/spec.js";
 import { virtualTime } from "../support/virtual-time.js";
@@ -88,6 +89,15 @@ describe("a stack deployed into moto's CloudFormation", () => {
     expect(outputs["RepositoryUri"]).toBe(`${emulator.accountId}.dkr.ecr.${emulator.region}.amazonaws.com/${names.RepositoryName}`);
     expect(outputs["ReleaseRoleArn"]).toMatch(/^arn:aws:iam::\d{12}:role\//);
     expect(outputs["PromoteRoleArn"]).toMatch(/^arn:aws:iam::\d{12}:role\//);
+  });
+
+  it("gives the production job definition to the promote role only (promotion.mode manual)", async () => {
+    const policiesOf = async (roleArn: string | undefined) => {
+      const answer = await motoQueryCall(emulator.motoEndpoint, "iam", { Action: "ListRolePolicies", Version: "2010-05-08", RoleName: roleArn?.split("/").pop() ?? "" });
+      return [...answer.text.matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]).sort();
+    };
+    expect(await policiesOf(outputs["ReleaseRoleArn"])).toEqual(["batchship-read", "batchship-release"]);
+    expect(await policiesOf(outputs["PromoteRoleArn"])).toEqual(["batchship-promote", "batchship-read"]);
   });
 
   it("makes the repository with immutable tags", async () => {
