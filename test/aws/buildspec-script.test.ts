@@ -19,7 +19,8 @@ const recorder = (name: string, behaviour: string) => {
   writeFileSync(path, `#!/bin/bash\n{ printf '%s\\n' "${name}" "$@"; echo '<end>'; } >> "$CALLS"\n${behaviour}\n`);
   chmodSync(path, 0o755);
 };
-recorder("docker", 'if [ "$1" = info ] && [ -n "${NO_DOCKER:-}" ]; then exit 1; fi\nif [ "$1" = buildx ] && [ "$2" = version ] && [ -n "${NO_BUILDX:-}" ]; then exit 1; fi\nexit 0');
+// `docker login --password-stdin` reads the password, as docker does (else the pipe breaks).
+recorder("docker", 'if [ "$1" = login ]; then cat >/dev/null; fi\nif [ "$1" = info ] && [ -n "${NO_DOCKER:-}" ]; then exit 1; fi\nif [ "$1" = buildx ] && [ "$2" = version ] && [ -n "${NO_BUILDX:-}" ]; then exit 1; fi\nexit 0');
 recorder("aws", 'if [ "$2" = describe-images ]; then if [ -n "${CACHE_DIGEST:-}" ]; then echo "$CACHE_DIGEST"; exit 0; fi; echo "AccessDenied" >&2; exit 254; fi\necho token');
 
 const phases = parse(BUILDSPEC).phases as Record<string, { commands: string[] }>;
