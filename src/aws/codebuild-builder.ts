@@ -8,6 +8,7 @@ import {
 } from "@aws-sdk/client-codebuild";
 import { BatchshipError } from "../errors.js";
 import type { BuildPhase, BuildRequest, BuildState, Builder } from "../release/ports.js";
+import { BUILDSPEC } from "./buildspec.js";
 import { awsCall } from "./errors.js";
 
 /** Marks a build as started by batchship for one release, so a resume can find it again. */
@@ -27,6 +28,11 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
             idempotencyToken: `${request.releaseId}-${failedBefore}`,
             timeoutInMinutesOverride: request.timeoutMinutes,
             environmentVariablesOverride: buildEnvironment(request),
+            // batchship's build, not the project's: the project's buildspec (or the app
+            // repository's buildspec.yml) may do anything, and without privileged mode
+            // Docker is unreachable.
+            buildspecOverride: BUILDSPEC,
+            privilegedModeOverride: true,
           }),
         ),
       );

@@ -4,13 +4,15 @@ import {
   type ComputeEnvironmentDetail,
   type JobQueueDetail,
 } from "@aws-sdk/client-batch";
-import { BatchGetProjectsCommand } from "@aws-sdk/client-codebuild";
-import { DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
+import { BatchGetProjectsCommand, type Project } from "@aws-sdk/client-codebuild";
+import { DescribeRepositoriesCommand, type Repository } from "@aws-sdk/client-ecr";
 import { describeError, isBatchshipError } from "../errors.js";
 import type { DoctorCheck } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
+import { renderTags } from "../spec/templates.js";
+import { COMMIT_SOURCE_TYPES, DOCKER_ENVIRONMENT_TYPES, SUPPORTED_BUILD_IMAGES } from "./build-images.js";
 import type { AwsClients } from "./clients.js";
-import { parseEcrRepository } from "./ecr-registry.js";
+import { ensureOwnAccount, parseEcrRepository } from "./ecr-registry.js";
 import { awsCall, awsErrorName, HINTS } from "./errors.js";
 
 /**
@@ -39,19 +41,73 @@ async function checkCodeBuildProject(clients: AwsClients, spec: PipelineSpec): P
     const output = await awsCall(`read CodeBuild project ${name}`, () =>
       clients.codebuild.send(new BatchGetProjectsCommand({ names: [name] })),
     );
-    if (!output.projects?.some((project) => project.name === name)) {
+    const project = output.projects?.find((candidate) => candidate.name === name);
+    if (project === undefined) {
       return [{ level: "fail", subject, message: "does not exist", hint: HINTS.codebuildProject }];
     }
-    return [{ level: "ok", subject, message: "exists" }];
+    return projectChecks(subject, project);
   });
+}
+
+/**
+ * What batchship cannot override per build: where the source comes from and what the build runs
+ * on. Privileged mode and the buildspec come with every StartBuild, whatever the project says.
+ */
+function projectChecks(subject: string, project: Project): DoctorCheck[] {
+  const checks: DoctorCheck[] = [];
+  const sourceType = project.source?.type;
+  if (!(COMMIT_SOURCE_TYPES as readonly string[]).includes(sourceType ?? "")) {
+    checks.push({
+      level: "fail",
+      subject,
+      message: `has source type ${sourceType ?? "none"}, which cannot build a commit sha`,
+      hint: `give the project the application repository as its source (${COMMIT_SOURCE_TYPES.join(", ")})`,
+    });
+  }
+  const environmentType = project.environment?.type;
+  if (!(DOCKER_ENVIRONMENT_TYPES as readonly string[]).includes(environmentType ?? "")) {
+    checks.push({
+      level: "fail",
+      subject,
+      message: `runs on environment type ${environmentType ?? "none"}, where Docker cannot run`,
+      hint: `use one of ${DOCKER_ENVIRONMENT_TYPES.join(", ")}`,
+    });
+  }
+  checks.push(imageCheck(subject, project.environment?.image ?? ""));
+  const privileged = project.environment?.privilegedMode === true;
+  checks.push({
+    level: "ok",
+    subject,
+    message: privileged
+      ? "privileged mode on (batchship asks for it with every build too)"
+      : "privileged mode off: batchship turns it on for each of its builds (privilegedModeOverride)",
+  });
+  return checks;
+}
+
+function imageCheck(subject: string, image: string): DoctorCheck {
+  const supported = `use ${SUPPORTED_BUILD_IMAGES.join(", or ")}`;
+  if ((SUPPORTED_BUILD_IMAGES as readonly string[]).includes(image)) {
+    return { level: "ok", subject, message: `image ${image} has Docker with buildx` };
+  }
+  if (image.startsWith("aws/codebuild/")) {
+    return { level: "fail", subject, message: `image ${image} lacks what batchship's buildspec needs (docker buildx)`, hint: supported };
+  }
+  return {
+    level: "warn",
+    subject,
+    message: `image ${image || "(none)"} is not a CodeBuild image batchship knows: it needs bash, the AWS CLI, Docker and docker buildx`,
+    hint: `the build checks Docker and buildx first and fails saying which is missing; or ${supported}`,
+  };
 }
 
 async function checkRepository(clients: AwsClients, spec: PipelineSpec): Promise<DoctorCheck[]> {
   const subject = `ecr repository ${spec.image.repository}`;
   return guard(subject, async () => {
     const ref = parseEcrRepository(spec.image.repository);
+    let repository: Repository | undefined;
     try {
-      await awsCall(`describe ECR repository ${ref.name}`, () =>
+      const output = await awsCall(`describe ECR repository ${ref.name}`, () =>
         clients.ecr.send(
           new DescribeRepositoriesCommand({
             repositoryNames: [ref.name],
@@ -59,19 +115,67 @@ async function checkRepository(clients: AwsClients, spec: PipelineSpec): Promise
           }),
         ),
       );
-      return [{ level: "ok", subject, message: "exists" }];
+      repository = output.repositories?.[0];
     } catch (error) {
       if (awsErrorName(error) !== "RepositoryNotFoundException") throw error;
+    }
+    if (repository === undefined) {
+      // Throws, with who must create it, when the URI names another account.
+      await ensureOwnAccount(clients.ecr, ref, spec.image.repository);
       return [
         {
           level: "warn",
           subject,
           message: "does not exist yet: the first release creates it (tags IMMUTABLE)",
-          hint: "batchship needs ecr:CreateRepository for that; or create it yourself",
+          hint: "batchship needs ecr:CreateRepository for that; or create it yourself, or deploy infra/batchship-pipeline.yml",
         },
       ];
     }
+    return [mutabilityCheck(subject, spec, repository)];
   });
+}
+
+/** A tag names one image forever: the tags this pipeline pushes must never move. */
+function mutabilityCheck(subject: string, spec: PipelineSpec, repository: Repository): DoctorCheck {
+  const name = repository.repositoryName ?? "";
+  const fix = `aws ecr put-image-tag-mutability --repository-name ${name} --image-tag-mutability IMMUTABLE`;
+  const mutability = repository.imageTagMutability ?? "MUTABLE";
+  if (mutability === "MUTABLE" || mutability === "MUTABLE_WITH_EXCLUSION") {
+    return {
+      level: "fail",
+      subject,
+      message: `tags are ${mutability}: a pushed tag could later name another image`,
+      hint: fix,
+    };
+  }
+  if (mutability === "IMMUTABLE_WITH_EXCLUSION") {
+    const filters = (repository.imageTagMutabilityExclusionFilters ?? []).map((f) => f.filter ?? "");
+    const tags = sampleTags(spec);
+    const moving = tags.filter((tag) => filters.some((filter) => wildcardMatches(filter, tag)));
+    if (moving.length > 0) {
+      return {
+        level: "fail",
+        subject,
+        message: `the exclusion ${filters.join(", ")} lets this pipeline's tags move (e.g. ${moving.join(", ")})`,
+        hint: `${fix} (batchship's build cache needs no exclusion)`,
+      };
+    }
+    return { level: "ok", subject, message: `tags IMMUTABLE; the exclusion ${filters.join(", ")} matches none of this pipeline's tags` };
+  }
+  return { level: "ok", subject, message: "exists, tags IMMUTABLE" };
+}
+
+/** The tags a release of some commit on each literal tracked branch would push. */
+function sampleTags(spec: PipelineSpec): string[] {
+  const branches = spec.source.branches.filter((b) => !/[*?[\]{}!]/.test(b));
+  const sha = "0123456789abcdef0123456789abcdef01234567";
+  return [...new Set((branches.length > 0 ? branches : ["main"]).flatMap((branch) => renderTags(spec.image.tags, { sha, branch })))];
+}
+
+/** ECR's WILDCARD filter: `*` matches any run of characters. */
+function wildcardMatches(filter: string, tag: string): boolean {
+  const pattern = filter.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  return new RegExp(`^${pattern}$`).test(tag);
 }
 
 async function checkQueues(clients: AwsClients, spec: PipelineSpec): Promise<DoctorCheck[]> {
@@ -182,16 +286,29 @@ function capacityChecks(spec: PipelineSpec, subject: string, environments: Compu
   if (managed.length === 0) {
     return [{ level: "ok", subject, message: "capacity not checked: its compute environments are UNMANAGED" }];
   }
+  // A child runs on one compute environment: it can start only if one of them can ever hold it.
+  // An array larger than the queue's total capacity is fine: the children wait their turn.
   const vcpus = jobVcpus(spec.jobDefinition.containerProperties);
+  const largest = Math.max(...managed.map((ce) => ce.computeResources?.maxvCpus ?? 0));
+  if (largest < vcpus) {
+    return [
+      {
+        level: "fail",
+        subject,
+        message: `one canary child needs ${vcpus} vCPUs, but its largest compute environment has maxvCpus ${largest}: the children would stay RUNNABLE forever`,
+        hint: "raise a compute environment's maxvCpus, or lower the job's VCPU requirement",
+      },
+    ];
+  }
   const needed = vcpus * spec.canary.arraySize;
   const available = managed.reduce((sum, ce) => sum + (ce.computeResources?.maxvCpus ?? 0), 0);
   if (available < needed) {
     return [
       {
-        level: "fail",
+        level: "warn",
         subject,
-        message: `maxvCpus ${available} is below canary.arraySize × vcpus = ${spec.canary.arraySize} × ${vcpus} = ${needed}`,
-        hint: "raise the compute environments' maxvCpus or lower canary.arraySize",
+        message: `maxvCpus ${available} is below canary.arraySize × vcpus = ${spec.canary.arraySize} × ${vcpus} = ${needed}: the children run in turns`,
+        hint: "allow for it in canary.timeoutMinutes, or raise maxvCpus / lower canary.arraySize",
       },
     ];
   }

@@ -1,5 +1,6 @@
 import {
   CreateRepositoryCommand,
+  DescribeRegistryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
   type ECRClient,
@@ -9,8 +10,12 @@ import { BatchshipError } from "../errors.js";
 import type { ImageRepository, Registry } from "../release/ports.js";
 import { awsCall, awsErrorName } from "./errors.js";
 
-/** The tag buildspec.yml caches layers under (docker buildx --cache-to type=registry). */
-export const BUILD_CACHE_TAG = "buildcache";
+/**
+ * How batchship creates a repository: every tag names one image forever, so a re-run can never
+ * overwrite a released image. The buildspec's layer cache rides inside the images and needs no
+ * tag of its own, so there is no exclusion.
+ */
+export const REPOSITORY_TAG_MUTABILITY = "IMMUTABLE";
 
 /** `image.repository` as ECR knows it: a name, plus the registry when a full URI was given. */
 export interface EcrRepositoryRef {
@@ -57,10 +62,7 @@ export function createEcrRegistry(ecr: ECRClient, region: () => Promise<string>)
         ecr.send(
           new CreateRepositoryCommand({
             repositoryName: ref.name,
-            // A tag names one image forever: a re-run can never overwrite a released image. The
-            // one exception is the layer cache buildspec.yml rewrites on every build.
-            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-            imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: BUILD_CACHE_TAG }],
+            imageTagMutability: REPOSITORY_TAG_MUTABILITY,
             ...registry(ref),
           }),
         ),
@@ -86,7 +88,11 @@ export function createEcrRegistry(ecr: ECRClient, region: () => Promise<string>)
           );
         }
       }
-      const found = (await describe(ref)) ?? (await create(ref));
+      let found = await describe(ref);
+      if (found === undefined) {
+        await ensureOwnAccount(ecr, ref, repository);
+        found = await create(ref);
+      }
       if (!found?.repositoryUri) {
         throw new BatchshipError("AWS", `Could not ensure ECR repository ${ref.name}: ECR returned no repository URI`);
       }
@@ -108,6 +114,27 @@ export function createEcrRegistry(ecr: ECRClient, region: () => Promise<string>)
       }
     },
   };
+}
+
+/**
+ * A repository named by a URI in another account is that account's to create: batchship would
+ * create it in its own registry, or be refused. The one place that says so (doctor uses it too).
+ */
+export async function ensureOwnAccount(ecr: ECRClient, ref: EcrRepositoryRef, repository: string): Promise<void> {
+  if (ref.registryId === undefined) return;
+  const own = await awsCall("describe this account's ECR registry", () => ecr.send(new DescribeRegistryCommand({})));
+  if (own.registryId === undefined || own.registryId === ref.registryId) return;
+  throw new BatchshipError("ENVIRONMENT", otherAccountMessage(repository, ref.registryId), {
+    hint: otherAccountHint(ref.registryId),
+  });
+}
+
+function otherAccountMessage(repository: string, registryId: string): string {
+  return `image.repository ${repository} does not exist, and batchship does not create repositories in another account (${registryId})`;
+}
+
+function otherAccountHint(registryId: string): string {
+  return `account ${registryId} must create it (tags IMMUTABLE), with a repository policy that lets this account push and pull`;
 }
 
 function refOf(repository: ImageRepository): EcrRepositoryRef {

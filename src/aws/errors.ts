@@ -51,13 +51,13 @@ const CREDENTIAL_NAMES = new Set([
 ]);
 
 export const HINTS = {
-  accessDenied: "attach the least-privilege policy in docs/iam-policy.json to the role batchship runs as",
+  accessDenied: "run batchship as the roles infra/batchship-pipeline.yml makes, or attach the policies in docs/iam-policy.json",
   credentials: "configure credentials: AWS_PROFILE, env keys, or OIDC in GitHub Actions",
   unreachable: "check AWS_REGION / AWS_ENDPOINT_URL",
   jobQueue: "create the job queue named in canary.jobQueue / canary.fallbackJobQueue, or fix the name",
   jobDefinition: "the job definition is missing or not ACTIVE: let batchship register it, or fix the name",
   computeEnvironment: "create the compute environment, or fix the job queue's computeEnvironmentOrder",
-  codebuildProject: "create the CodeBuild project named in build.project",
+  codebuildProject: "create the CodeBuild project named in build.project (infra/batchship-pipeline.yml makes one)",
   repository: "create the ECR repository named in image.repository, or let batchship create it (ecr:CreateRepository)",
 } as const;
 

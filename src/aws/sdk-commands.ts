@@ -1,6 +1,7 @@
 /**
- * Every AWS API call batchship makes, as IAM actions. docs/iam-policy.json grants exactly these
- * plus EXTRA_IAM_ACTIONS; test/aws/iam-policy.test.ts keeps the three in step with the source.
+ * Every AWS API call batchship makes, as IAM actions. The policies in docs/iam-policy.json (but
+ * the CodeBuild service role's) grant exactly these plus EXTRA_IAM_ACTIONS;
+ * test/aws/iam-policy.test.ts keeps the three in step with the source.
  */
 export const AWS_IAM_ACTIONS = [
   "batch:DescribeComputeEnvironments",
@@ -18,6 +19,7 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:StartBuild",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
+  "ecr:DescribeRegistry",
   "ecr:DescribeRepositories",
 ] as const;
 

@@ -1,5 +1,8 @@
+import { BatchGetProjectsCommand, CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUILDSPEC } from "../../src/aws/buildspec.js";
 import { HINTS } from "../../src/aws/errors.js";
+import { testClientConfig } from "../emulator/index.js";
 import type { BuildRequest, BuildState } from "../../src/release/ports.js";
 import { eventually, PROJECT, startAwsTestEnv, type AwsTestEnv } from "./aws-test-env.js";
 
@@ -52,6 +55,9 @@ describe("startBuild", () => {
       sourceVersion: req.commit,
       idempotencyToken: `${req.releaseId}-0`,
       timeoutInMinutesOverride: 30,
+      // batchship's build and privileged mode, whatever the project says.
+      buildspecOverride: BUILDSPEC,
+      privilegedModeOverride: true,
     });
     expect(call?.input.environmentVariablesOverride).toEqual([
       { name: "IMAGE_REPOSITORY_URI", value: repositoryUri, type: "PLAINTEXT" },
@@ -61,6 +67,20 @@ describe("startBuild", () => {
       { name: "BUILD_ARGS", value: "PYTHON=3.12\nMODE=release", type: "PLAINTEXT" },
       { name: "BATCHSHIP_RELEASE_ID", value: req.releaseId, type: "PLAINTEXT" },
     ]);
+  });
+
+  it("builds on a project made the ordinary way (privileged mode off, its own buildspec)", async () => {
+    const projects = await new CodeBuildClient(testClientConfig(env.emu)).send(new BatchGetProjectsCommand({ names: [PROJECT] }));
+    expect(projects.projects?.[0]?.environment?.privilegedMode).toBe(false);
+    const req = request();
+    expect((await ended((await env.backend.builder.startBuild(req)).id)).status).toBe("succeeded");
+  });
+
+  it("builds again and again into an IMMUTABLE repository: the layer cache rewrites no tag", async () => {
+    const { uri } = await env.backend.registry.ensureRepository("etl");
+    for (let i = 0; i < 3; i++) {
+      expect((await ended((await env.backend.builder.startBuild(request({ imageRepositoryUri: uri }))).id)).status).toBe("succeeded");
+    }
   });
 
   it("ends succeeded, and the image's digest can be found by its sha tag", async () => {

@@ -13,8 +13,16 @@ import { testSpec } from "./spec-fixture.js";
  */
 function fakeClients(queue: JobQueueDetail, environments: ComputeEnvironmentDetail[]): AwsClients {
   const replies: Record<string, unknown> = {
-    BatchGetProjectsCommand: { projects: [{ name: "etl-build" }] },
-    DescribeRepositoriesCommand: { repositories: [{ repositoryName: "etl" }] },
+    BatchGetProjectsCommand: {
+      projects: [
+        {
+          name: "etl-build",
+          source: { type: "GITHUB" },
+          environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", privilegedMode: false },
+        },
+      ],
+    },
+    DescribeRepositoriesCommand: { repositories: [{ repositoryName: "etl", imageTagMutability: "IMMUTABLE" }] },
     DescribeJobQueuesCommand: { jobQueues: [queue] },
     DescribeComputeEnvironmentsCommand: { computeEnvironments: environments },
   };
@@ -50,14 +58,29 @@ function managed(minvCpus: number, maxvCpus: number, type: "EC2" | "FARGATE" = "
 }
 
 describe("doctor capacity checks", () => {
-  it("fails when maxvCpus is below arraySize × vcpus", async () => {
+  it("warns, and does not fail, when the array needs more than maxvCpus at once: the children queue", async () => {
     const spec = testSpec({
       jobDefinition: { name: "etl", containerProperties: { resourceRequirements: [{ type: "VCPU", value: "2" }] } },
       canary: { jobQueue: "canary", arraySize: 4 },
     });
     const checks = await checkAwsEnvironment(fakeClients(queue, [managed(2, 6)]), spec);
+    expect(checks.filter((c) => c.level === "fail")).toEqual([]);
     expect(checks).toContainEqual(
-      expect.objectContaining({ level: "fail", subject: "job queue canary", message: expect.stringContaining("4 × 2 = 8") }),
+      expect.objectContaining({ level: "warn", subject: "job queue canary", message: expect.stringContaining("4 × 2 = 8") }),
+    );
+  });
+
+  it("fails when one child needs more vCPUs than any compute environment can ever give", async () => {
+    const spec = testSpec({
+      jobDefinition: { name: "etl", containerProperties: { resourceRequirements: [{ type: "VCPU", value: "8" }] } },
+      canary: { jobQueue: "canary", arraySize: 1 },
+    });
+    const small = [managed(0, 4), { ...managed(0, 6), computeEnvironmentName: "b", computeEnvironmentArn: "arn:ce/b" }];
+    const twoQueue = { ...queue, computeEnvironmentOrder: [{ order: 1, computeEnvironment: "arn:ce/a" }, { order: 2, computeEnvironment: "arn:ce/b" }] };
+    const checks = await checkAwsEnvironment(fakeClients(twoQueue, small), spec);
+    // 4 + 6 = 10 vCPUs in all, but no single environment holds an 8-vCPU child.
+    expect(checks).toContainEqual(
+      expect.objectContaining({ level: "fail", subject: "job queue canary", message: expect.stringContaining("needs 8 vCPUs, but its largest compute environment has maxvCpus 6") }),
     );
   });
 

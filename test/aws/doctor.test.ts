@@ -32,7 +32,7 @@ describe("checkAwsEnvironment", () => {
   it("reports the repository as present once it exists, through the backend's doctor", async () => {
     await env.backend.registry.ensureRepository("doctor-repo");
     const checks = await env.backend.doctor?.(testSpec({ image: { repository: "doctor-repo" } }));
-    expect(checks).toContainEqual({ level: "ok", subject: "ecr repository doctor-repo", message: "exists" });
+    expect(checks).toContainEqual({ level: "ok", subject: "ecr repository doctor-repo", message: "exists, tags IMMUTABLE" });
   });
 
   it("fails a missing project, queue and a non-ECR repository, all in one run", async () => {

@@ -51,17 +51,31 @@ describe("ensureRepository", () => {
     expect(emu.count("CreateRepository")).toBe(1);
 
     const described = await backend.clients.ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ["created"] }));
-    // Release tags can never be overwritten; only the layer cache tag buildspec.yml rewrites can.
-    expect(described.repositories?.[0]?.imageTagMutability).toBe("IMMUTABLE_WITH_EXCLUSION");
-    expect(described.repositories?.[0]?.imageTagMutabilityExclusionFilters).toEqual([
-      { filterType: "WILDCARD", filter: "buildcache" },
-    ]);
+    // No tag can ever be overwritten: the buildspec's layer cache needs no tag of its own.
+    expect(described.repositories?.[0]?.imageTagMutability).toBe("IMMUTABLE");
+    expect(described.repositories?.[0]?.imageTagMutabilityExclusionFilters ?? []).toEqual([]);
   });
 
   it("accepts the full URI of an existing repository", async () => {
     const { backend } = env;
     const { uri } = await backend.registry.ensureRepository("by-uri");
     expect(await backend.registry.ensureRepository(uri)).toEqual({ name: "by-uri", uri });
+  });
+
+  it("never creates a repository named by a URI in another account, and says who must", async () => {
+    const uri = `210987654321.dkr.ecr.${env.emu.region}.amazonaws.com/elsewhere`;
+    const creates = env.emu.count("CreateRepository");
+    await expect(env.backend.registry.ensureRepository(uri)).rejects.toMatchObject({
+      code: "ENVIRONMENT",
+      message: expect.stringContaining("does not create repositories in another account (210987654321)"),
+      hint: expect.stringContaining("account 210987654321 must create it"),
+    });
+    expect(env.emu.count("CreateRepository")).toBe(creates);
+  });
+
+  it("creates a repository named by a URI in its own account", async () => {
+    const uri = `${env.emu.accountId}.dkr.ecr.${env.emu.region}.amazonaws.com/own-by-uri`;
+    expect(await env.backend.registry.ensureRepository(uri)).toEqual({ name: "own-by-uri", uri });
   });
 
   it("refuses a repository in another region", async () => {

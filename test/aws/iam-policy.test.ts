@@ -36,25 +36,72 @@ function actionsUsedInSource(): Set<string> {
 }
 
 interface Statement {
-  Effect: string;
+  Sid: string;
+  Effect: "Allow" | "Deny";
   Action: string | string[];
   Resource: string | string[];
+  Condition?: Record<string, Record<string, string>>;
+}
+interface Policy {
+  Statement: Statement[];
+}
+type Duty = "read" | "release" | "promote" | "pass-roles" | "build";
+
+const policies = (JSON.parse(readFileSync(join(root, "docs", "iam-policy.json"), "utf8")) as { Policies: Record<Duty, Policy> }).Policies;
+/** What batchship itself runs with: every duty but the CodeBuild service role's. */
+const BATCHSHIP_DUTIES: Duty[] = ["read", "release", "promote", "pass-roles"];
+
+function statements(duties: Duty[]): Statement[] {
+  return duties.flatMap((duty) => policies[duty].Statement);
 }
 
-function policyActions(): Set<string> {
-  const policy = JSON.parse(readFileSync(join(root, "docs", "iam-policy.json"), "utf8")) as { Statement: Statement[] };
-  const actions = new Set<string>();
-  for (const statement of policy.Statement) {
-    expect(statement.Effect).toBe("Allow");
-    for (const action of [statement.Action].flat()) actions.add(action);
-  }
-  return actions;
+function grantedActions(duties: Duty[]): Set<string> {
+  return new Set(statements(duties).filter((s) => s.Effect === "Allow").flatMap((s) => [s.Action].flat()));
+}
+
+// The values a deployed template substitutes, for evaluating the policies below.
+const PARAMETERS: Record<string, string> = {
+  "AWS::Partition": "aws",
+  "AWS::Region": "us-east-1",
+  "AWS::AccountId": "123456789012",
+  RepositoryName: "etl",
+  ProjectName: "etl-image",
+  JobDefinitionName: "etl",
+  CanaryJobQueue: "etl-canary",
+  FallbackJobQueue: "etl-ondemand",
+  JobRoleArn: "arn:aws:iam::123456789012:role/etl-job",
+  ExecutionRoleArn: "arn:aws:iam::123456789012:role/etl-execution",
+};
+const arn = (rest: string) => `arn:aws:${rest}`;
+
+function substitute(text: string): string {
+  return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+    const value = PARAMETERS[name];
+    if (value === undefined) throw new Error(`no value for \${${name}}`);
+    return value;
+  });
+}
+
+function globMatches(pattern: string, value: string): boolean {
+  const regex = pattern.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  return new RegExp(`^${regex}$`).test(value);
+}
+
+/** IAM's evaluation, as far as these policies need it: an explicit Deny wins, else some Allow. */
+function allowed(duties: Duty[], action: string, resource: string, context: Record<string, string> = {}): boolean {
+  const matching = statements(duties).filter(
+    (s) =>
+      [s.Action].flat().some((a) => globMatches(a, action)) &&
+      [s.Resource].flat().some((r) => globMatches(substitute(r), resource)) &&
+      Object.entries(s.Condition?.["StringEquals"] ?? {}).every(([key, value]) => context[key] === value),
+  );
+  return !matching.some((s) => s.Effect === "Deny") && matching.some((s) => s.Effect === "Allow");
 }
 
 describe("docs/iam-policy.json", () => {
   const used = actionsUsedInSource();
   const listed = new Set<string>(AWS_IAM_ACTIONS);
-  const granted = policyActions();
+  const granted = grantedActions(BATCHSHIP_DUTIES);
 
   it("finds the SDK commands in the source", () => {
     expect(used.size).toBeGreaterThan(10);
@@ -77,8 +124,56 @@ describe("docs/iam-policy.json", () => {
   });
 
   it("uses Resource * only for actions without resource-level permissions", () => {
-    const policy = JSON.parse(readFileSync(join(root, "docs", "iam-policy.json"), "utf8")) as { Statement: Statement[] };
-    const starred = policy.Statement.filter((s) => [s.Resource].flat().includes("*")).flatMap((s) => [s.Action].flat());
-    expect(starred.every((action) => /^batch:(Describe|List)/.test(action))).toBe(true);
+    const starred = statements([...BATCHSHIP_DUTIES, "build"])
+      .filter((s) => s.Effect === "Allow" && [s.Resource].flat().includes("*"))
+      .flatMap((s) => [s.Action].flat());
+    expect(starred.filter((action) => !/^batch:(Describe|List)|^ecr:(DescribeRegistry|GetAuthorizationToken)$/.test(action))).toEqual([]);
+  });
+
+  it("lets batchship pass the job definition's roles to Batch only, and no other role", () => {
+    const passing = statements(BATCHSHIP_DUTIES).filter((s) => s.Effect === "Allow" && [s.Action].flat().includes("iam:PassRole"));
+    expect(passing.length).toBeGreaterThan(0);
+    for (const statement of passing) {
+      expect(statement.Condition).toEqual({ StringEquals: { "iam:PassedToService": "batch.amazonaws.com" } });
+      expect([statement.Resource].flat().sort()).toEqual(["${ExecutionRoleArn}", "${JobRoleArn}"]);
+    }
+    const toBatch = { "iam:PassedToService": "batch.amazonaws.com" };
+    const release: Duty[] = ["read", "release", "pass-roles"];
+    expect(allowed(release, "iam:PassRole", PARAMETERS["JobRoleArn"] ?? "", toBatch)).toBe(true);
+    expect(allowed(release, "iam:PassRole", arn("iam::123456789012:role/admin"), toBatch)).toBe(false);
+    // StartBuild's serviceRoleOverride passes a role to CodeBuild: never allowed, even the job role.
+    expect(allowed(release, "iam:PassRole", PARAMETERS["JobRoleArn"] ?? "", { "iam:PassedToService": "codebuild.amazonaws.com" })).toBe(false);
+  });
+
+  it("starts builds of the pipeline's project only", () => {
+    const release: Duty[] = ["read", "release"];
+    expect(allowed(release, "codebuild:StartBuild", arn("codebuild:us-east-1:123456789012:project/etl-image"))).toBe(true);
+    expect(allowed(release, "codebuild:StartBuild", arn("codebuild:us-east-1:123456789012:project/other"))).toBe(false);
+  });
+
+  it("with promotion.mode manual, only the promote role registers the production job definition", () => {
+    const production = arn("batch:us-east-1:123456789012:job-definition/etl");
+    const candidate = arn("batch:us-east-1:123456789012:job-definition/etl-canary");
+    const manualRelease: Duty[] = ["read", "release", "pass-roles"];
+    const promote: Duty[] = ["read", "promote", "pass-roles"];
+    const autoRelease: Duty[] = [...manualRelease, "promote"];
+
+    expect(allowed(manualRelease, "batch:RegisterJobDefinition", candidate)).toBe(true);
+    expect(allowed(manualRelease, "batch:RegisterJobDefinition", production)).toBe(false);
+    expect(allowed(manualRelease, "batch:RegisterJobDefinition", `${production}:7`)).toBe(false);
+    expect(allowed(manualRelease, "batch:TagResource", `${production}:7`)).toBe(false);
+
+    expect(allowed(promote, "batch:RegisterJobDefinition", production)).toBe(true);
+    expect(allowed(promote, "batch:RegisterJobDefinition", candidate)).toBe(false);
+    expect(allowed(promote, "batch:SubmitJob", arn("batch:us-east-1:123456789012:job-queue/etl-canary"))).toBe(false);
+
+    expect(allowed(autoRelease, "batch:RegisterJobDefinition", production)).toBe(true);
+  });
+
+  it("lets the CodeBuild service role push to the pipeline's repository only", () => {
+    const repository = arn("ecr:us-east-1:123456789012:repository/etl");
+    expect(allowed(["build"], "ecr:PutImage", repository)).toBe(true);
+    expect(allowed(["build"], "ecr:PutImage", arn("ecr:us-east-1:123456789012:repository/other"))).toBe(false);
+    expect(allowed(["build"], "ecr:DescribeImages", repository)).toBe(true);
   });
 });

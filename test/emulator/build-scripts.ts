@@ -16,7 +16,8 @@ export interface BuildScripts {
   clear(): void;
 }
 
-export type BuildOutcome = { status: "SUCCEEDED"; imageDigest: string } | { status: "FAILED"; phase: string; statusCode: string; message: string };
+/** A SUCCEEDED build without an image digest ran some other buildspec and pushed nothing. */
+export type BuildOutcome = { status: "SUCCEEDED"; imageDigest?: string } | { status: "FAILED"; phase: string; statusCode: string; message: string };
 
 /** A build the layer saw start, and how it is scripted to go. */
 export interface BuildRecord {

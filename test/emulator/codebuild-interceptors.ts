@@ -1,12 +1,12 @@
 import type { BuildLifecycle, BuildOutcome } from "./build-scripts.js";
 import { buildView, startedView } from "./build-view.js";
 import { isoToEpochSeconds } from "./epoch-seconds.js";
-import { pushBuiltImage } from "./image-push.js";
+import { runBuild } from "./build-run.js";
 import type { Interceptors } from "./interceptor.js";
 import { motoJsonCall } from "./moto-client.js";
 import { isOk, jsonReply, replyJson, withJsonBody, type Reply } from "./reply.js";
 
-/** CodeBuild as the pipeline sees it: builds that do what buildspec.yml says, fail or take time when scripted. */
+/** CodeBuild as the pipeline sees it: builds that do what their buildspec says (build-run.ts), fail or take time when scripted. */
 export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: string): Interceptors {
   return {
     "codebuild.StartBuild": async ({ call, forward }) => {
@@ -18,7 +18,7 @@ export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: stri
       if (!isOk(reply)) return reply;
       const body = isoToEpochSeconds(replyJson(reply));
       const overrides = Array.isArray(call.input.environmentVariablesOverride) ? call.input.environmentVariablesOverride : [];
-      const outcome: BuildOutcome = builds.takeFailure() ?? (await push(motoEndpoint, body.build.id, overrides));
+      const outcome: BuildOutcome = builds.takeFailure() ?? (await runBuild(motoEndpoint, body.build.id, call.input));
       const record = builds.started(body.build.id, outcome, overrides, call.input.idempotencyToken);
       return withJsonBody(reply, { ...body, build: startedView(body.build, record) });
     },
@@ -48,12 +48,6 @@ export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: stri
       return body === undefined ? reply : withJsonBody(reply, isoToEpochSeconds(body));
     },
   };
-}
-
-async function push(motoEndpoint: string, buildId: string, overrides: any[]): Promise<BuildOutcome> {
-  const pushed = await pushBuiltImage(motoEndpoint, buildId, overrides);
-  if (pushed.ok) return { status: "SUCCEEDED", imageDigest: pushed.digest };
-  return { status: "FAILED", phase: "POST_BUILD", statusCode: "COMMAND_EXECUTION_ERROR", message: pushed.message };
 }
 
 async function replayStartBuild(motoEndpoint: string, buildId: string, view: (build: any) => any): Promise<Reply> {

@@ -12,6 +12,7 @@ import {
 import { BatchGetBuildsCommand, CodeBuildClient, StartBuildCommand, type Build } from "@aws-sdk/client-codebuild";
 import { CreateRepositoryCommand, DescribeImagesCommand, DescribeRepositoriesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { BUILDSPEC } from "../../src/aws/buildspec.js";
 import { createFixtures, startEmulator, STUCK_RUNNABLE_REASON, testClientConfig, type Emulator } from "./index.js";
 
 const CANARY = "canary-queue";
@@ -288,11 +289,13 @@ describe("CodeBuild builds", () => {
     repositoryUri = created.repository?.repositoryUri ?? "";
   });
 
-  const start = (tags: string, uri = repositoryUri, idempotencyToken?: string) =>
+  // batchship's own overrides; `settings` replaces them.
+  const start = (tags: string, uri = repositoryUri, idempotencyToken?: string, settings: object = { buildspecOverride: BUILDSPEC, privilegedModeOverride: true }) =>
     codebuild.send(
       new StartBuildCommand({
         projectName: PROJECT,
         sourceVersion: tags.split(" ")[0],
+        ...settings,
         ...(idempotencyToken ? { idempotencyToken } : {}),
         environmentVariablesOverride: [
           { name: "IMAGE_REPOSITORY_URI", value: uri, type: "PLAINTEXT" },
@@ -336,11 +339,58 @@ describe("CodeBuild builds", () => {
     expect((await poll((await start("ddd444")).build?.id ?? "")).buildStatus).toBe("SUCCEEDED");
   });
 
+  it("cannot reach Docker on a project without privileged mode when the build does not ask for it", async () => {
+    const started = await start("hhh888", repositoryUri, undefined, { buildspecOverride: BUILDSPEC });
+    const build = await poll(started.build?.id ?? "");
+    expect(build.buildStatus).toBe("FAILED");
+    const failed = build.phases?.find((p) => p.phaseStatus === "FAILED");
+    expect(failed?.phaseType).toBe("PRE_BUILD");
+    expect(failed?.contexts?.[0]?.message).toMatch(/Cannot connect to the Docker daemon/);
+    await expect(digestOf("hhh888")).rejects.toMatchObject({ name: "ImageNotFoundException" });
+  });
+
+  it("runs the project's own buildspec when none is sent, which pushes none of batchship's tags", async () => {
+    const started = await start("iii999", repositoryUri, undefined, { privilegedModeOverride: true });
+    expect((await poll(started.build?.id ?? "")).buildStatus).toBe("SUCCEEDED");
+    await expect(digestOf("iii999")).rejects.toMatchObject({ name: "ImageNotFoundException" });
+  });
+
+  it("refuses to move a cache tag in an IMMUTABLE repository, and allows it when the tag is excluded", async () => {
+    const cacheTagBuildspec = BUILDSPEC.replace("--cache-to type=inline", '--cache-to "type=registry,ref=$IMAGE_REPOSITORY_URI:buildcache,mode=max"');
+    const settings = { buildspecOverride: cacheTagBuildspec, privilegedModeOverride: true };
+    const immutable = (await ecr.send(new CreateRepositoryCommand({ repositoryName: "cache-immutable", imageTagMutability: "IMMUTABLE" }))).repository;
+    expect((await poll((await start("jjj001", immutable?.repositoryUri, undefined, settings)).build?.id ?? "")).buildStatus).toBe("SUCCEEDED");
+    const second = await poll((await start("jjj002", immutable?.repositoryUri, undefined, settings)).build?.id ?? "");
+    expect(second.buildStatus).toBe("FAILED");
+    expect(second.phases?.find((p) => p.phaseStatus === "FAILED")?.contexts?.[0]?.message).toMatch(
+      /The image tag 'buildcache' already exists in the 'cache-immutable' repository and cannot be overwritten/,
+    );
+
+    const excluded = (
+      await ecr.send(
+        new CreateRepositoryCommand({
+          repositoryName: "cache-excluded",
+          imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+          imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: "build*" }],
+        }),
+      )
+    ).repository;
+    for (const sha of ["kkk001", "kkk002"]) {
+      expect((await poll((await start(sha, excluded?.repositoryUri, undefined, settings)).build?.id ?? "")).buildStatus).toBe("SUCCEEDED");
+    }
+  });
+
+  it("never rewrites a tag with batchship's buildspec, so an IMMUTABLE repository takes build after build", async () => {
+    for (const sha of ["lll001", "lll002", "lll003"]) {
+      expect((await poll((await start(sha)).build?.id ?? "")).buildStatus).toBe("SUCCEEDED");
+    }
+  });
+
   it("fails the build when the repository does not exist", async () => {
     const started = await start("eee555", `${emulator.accountId}.dkr.ecr.us-east-1.amazonaws.com/missing`);
     const build = await poll(started.build?.id ?? "");
     expect(build.buildStatus).toBe("FAILED");
-    expect(build.phases?.find((p) => p.phaseStatus === "FAILED")?.phaseType).toBe("POST_BUILD");
+    expect(build.phases?.find((p) => p.phaseStatus === "FAILED")?.phaseType).toBe("BUILD");
   });
 
   it("reports advancing phases for a slow build", async () => {

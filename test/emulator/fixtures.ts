@@ -80,13 +80,14 @@ async function ensureJobQueue(batch: BatchClient, name: string, computeEnvironme
 async function ensureProject(codebuild: CodeBuildClient, name: string, serviceRole: string): Promise<void> {
   const existing = await codebuild.send(new BatchGetProjectsCommand({ names: [name] }));
   if (existing.projects?.length) return;
-  // moto requires a source location and a service role; builds never read them.
+  // Made the ordinary way: privileged mode off, no buildspec of batchship's. moto requires a
+  // source location and a service role; builds never read them.
   await codebuild.send(
     new CreateProjectCommand({
       name,
       source: { type: "GITHUB", location: `https://github.com/example/${name}.git` },
       artifacts: { type: "NO_ARTIFACTS" },
-      environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", computeType: "BUILD_GENERAL1_SMALL", privilegedMode: true },
+      environment: { type: "LINUX_CONTAINER", image: "aws/codebuild/standard:7.0", computeType: "BUILD_GENERAL1_SMALL", privilegedMode: false },
       serviceRole,
     }),
   );

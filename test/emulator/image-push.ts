@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { motoJsonCall } from "./moto-client.js";
+import { tagMayMove } from "./tag-mutability.js";
 
 export interface EnvironmentVariable {
   name: string;
@@ -10,11 +11,18 @@ export interface EnvironmentVariable {
 export type PushResult = { ok: true; digest: string } | { ok: false; message: string };
 
 /**
- * What the project's buildspec.yml does after `docker build`: push the image under every tag
- * in IMAGE_TAGS to IMAGE_REPOSITORY_URI. The manifest's layer is derived from the build id,
- * because moto derives the image digest from the layers: each build gets its own digest.
+ * What batchship's buildspec does after `docker build`: push the image under every tag in
+ * IMAGE_TAGS to IMAGE_REPOSITORY_URI, and write any registry cache tag the buildspec names
+ * (`--cache-to type=registry,ref=$IMAGE_REPOSITORY_URI:<tag>`), where ECR's tag immutability
+ * applies as on AWS. The manifest's layer is derived from the build id, because moto derives
+ * the image digest from the layers: each build gets its own digest.
  */
-export async function pushBuiltImage(motoEndpoint: string, buildId: string, variables: EnvironmentVariable[]): Promise<PushResult> {
+export async function pushBuiltImage(
+  motoEndpoint: string,
+  buildId: string,
+  variables: EnvironmentVariable[],
+  buildspec: string,
+): Promise<PushResult> {
   const value = (name: string) => variables.find((v) => v.name === name)?.value;
   const uri = value("IMAGE_REPOSITORY_URI");
   const tags = (value("IMAGE_TAGS") ?? "").split(/\s+/).filter(Boolean);
@@ -33,17 +41,41 @@ export async function pushBuiltImage(motoEndpoint: string, buildId: string, vari
 
   const manifest = manifestFor(buildId);
   let digest = "";
+  for (const tag of cacheTagsWritten(buildspec)) {
+    const put = await putTag(motoEndpoint, repository.json?.repositories?.[0], tag, manifestFor(`cache ${buildId}`));
+    if (!put.ok) return pushFailed(tag, put.why);
+  }
   for (const tag of tags) {
-    const put = await motoJsonCall(motoEndpoint, "ecr", "PutImage", {
-      repositoryName,
-      imageTag: tag,
-      imageManifest: manifest,
-      imageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
-    });
-    if (put.status !== 200) return pushFailed(tag, errorMessage(put.json, put.text));
-    digest = put.json?.image?.imageId?.imageDigest ?? digest;
+    const put = await putTag(motoEndpoint, repository.json?.repositories?.[0], tag, manifest);
+    if (!put.ok) return pushFailed(tag, put.why);
+    digest = put.digest;
   }
   return { ok: true, digest };
+}
+
+/** The tags a buildspec's registry cache export rewrites on every build. */
+export function cacheTagsWritten(buildspec: string): string[] {
+  const refs = buildspec.matchAll(/--cache-to\s+"?type=registry,ref=\$\{?IMAGE_REPOSITORY_URI\}?:([A-Za-z0-9_.-]+)/g);
+  return [...refs].map((match) => match[1] ?? "");
+}
+
+type PutResult = { ok: true; digest: string } | { ok: false; why: string };
+
+async function putTag(motoEndpoint: string, repository: any, tag: string, manifest: string): Promise<PutResult> {
+  const repositoryName = String(repository?.repositoryName);
+  const existing = await motoJsonCall(motoEndpoint, "ecr", "DescribeImages", { repositoryName, imageIds: [{ imageTag: tag }] });
+  if (existing.status === 200 && !tagMayMove(repository, tag)) {
+    // ECR's ImageTagAlreadyExistsException, as docker push reports it.
+    return { ok: false, why: `tag invalid: The image tag '${tag}' already exists in the '${repositoryName}' repository and cannot be overwritten because the repository is immutable.` };
+  }
+  const put = await motoJsonCall(motoEndpoint, "ecr", "PutImage", {
+    repositoryName,
+    imageTag: tag,
+    imageManifest: manifest,
+    imageManifestMediaType: "application/vnd.docker.distribution.manifest.v2+json",
+  });
+  if (put.status !== 200) return { ok: false, why: errorMessage(put.json, put.text) };
+  return { ok: true, digest: String(put.json?.image?.imageId?.imageDigest ?? "") };
 }
 
 function manifestFor(buildId: string): string {

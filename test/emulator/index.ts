@@ -14,6 +14,7 @@ import { startMoto } from "./moto.js";
 
 export { testClientConfig, emulatorEnv, type TestClientConfig } from "./client-config.js";
 export { createFixtures } from "./fixtures.js";
+export { deployStack } from "./cloudformation.js";
 export type { RecordedCall } from "./layer.js";
 export type { JobScripts } from "./job-scripts.js";
 export type { BuildScripts, BuildFailure } from "./build-scripts.js";
