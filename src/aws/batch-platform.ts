@@ -6,17 +6,15 @@ import {
   SubmitJobCommand,
   TagResourceCommand,
   TerminateJobCommand,
-  type ContainerProperties,
   type JobDetail,
   type JobSummary,
   type ListJobsCommandInput,
-  type RetryStrategy,
-  type JobTimeout,
 } from "@aws-sdk/client-batch";
 import { BatchshipError } from "../errors.js";
 import type { JobPlatform, JobStatus } from "../release/ports.js";
 import type { AwsClients } from "./clients.js";
 import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
+import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
 import { awsCall } from "./errors.js";
 
 // DescribeJobs takes at most 100 ids per call.
@@ -79,14 +77,8 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       const output = await awsCall(`register job definition ${name}`, () =>
         batchOnce.send(
           new RegisterJobDefinitionCommand({
+            ...toRegisterJobDefinitionMembers(normalized),
             jobDefinitionName: name,
-            type: "container",
-            platformCapabilities: normalized.platformCapabilities as ("EC2" | "FARGATE")[],
-            containerProperties: normalized.containerProperties as ContainerProperties,
-            ...(normalized.retryStrategy ? { retryStrategy: normalized.retryStrategy as RetryStrategy } : {}),
-            ...(normalized.timeout ? { timeout: normalized.timeout as JobTimeout } : {}),
-            ...(normalized.parameters ? { parameters: normalized.parameters } : {}),
-            ...(normalized.propagateTags ? { propagateTags: true } : {}),
             ...(Object.keys(tags).length > 0 ? { tags } : {}),
           }),
         ),

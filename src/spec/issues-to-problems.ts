@@ -45,7 +45,8 @@ function issueToProblems(issue: z.core.$ZodIssue, ctx: IssueContext): SpecProble
     const parent = located.depth === path.length - 1 && (located.node === null || isMap(located.node));
     const offset = keyOffsetOf(located);
     const key = path[path.length - 1];
-    const message = parent ? `missing required key "${String(key)}"` : issue.message;
+    // A check of our own says why the key is needed; zod's own only that it is missing.
+    const message = parent && issue.code !== "custom" ? `missing required key "${String(key)}"` : issue.message;
     return [at(path, offset, message)];
   }
 
