@@ -18,7 +18,7 @@ export type ResourceRequirement = z.output<typeof ResourceRequirementSpec>;
 
 /** The job definition's fields the cross-field checks read. */
 export interface JobDefinitionFields {
-  platformCapabilities?: ("EC2" | "FARGATE")[] | undefined;
+  platformCapabilities?: Platform[] | undefined;
   containerProperties?: ContainerOrNodeContainer | undefined;
   ecsProperties?: EcsProperties | undefined;
   eksProperties?: EksProperties | undefined;
@@ -52,6 +52,17 @@ export function checkJobDefinition(def: JobDefinitionFields, ctx: z.core.$Refine
     report(["platformCapabilities"], "must be EC2 with nodeProperties: multi-node parallel jobs do not run on Fargate");
   }
 
+  const networkModes = [
+    ...(def.ecsProperties?.taskProperties ?? []).map((task, t) => ({ task, path: ["ecsProperties", "taskProperties", t] })),
+    ...(def.nodeProperties?.nodeRangeProperties ?? []).flatMap((range, r) =>
+      (range.ecsProperties?.taskProperties ?? []).map((task, t) => ({ task, path: ["nodeProperties", "nodeRangeProperties", r, "ecsProperties", "taskProperties", t] })),
+    ),
+  ];
+  for (const { task, path } of networkModes) {
+    if (task.networkMode !== undefined && platform !== "MANAGED_INSTANCES") {
+      report([...path, "networkMode"], "is only for platformCapabilities [MANAGED_INSTANCES]: remove it");
+    }
+  }
   checkParameterRefs(def, report);
   if (def.containerProperties !== undefined) checkContainer(def.containerProperties, ["containerProperties"], platform, report);
   if (def.ecsProperties !== undefined) checkEcs(def.ecsProperties, ["ecsProperties"], platform, report, true);

@@ -63,6 +63,7 @@ export const EcsTaskPropertiesSpec = z.strictObject({
   runtimePlatform: RuntimePlatformSpec.optional(),
   volumes: z.array(VolumeSpec).optional(),
   enableExecuteCommand: flag().optional(),
+  networkMode: z.enum(["host"]).optional().describe("Only with platformCapabilities [MANAGED_INSTANCES]"),
 });
 
 export const EcsPropertiesSpec = z

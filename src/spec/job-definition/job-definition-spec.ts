@@ -35,7 +35,7 @@ export const JobDefinitionSpec = z
       .min(1)
       .max(1)
       .optional()
-      .describe("EC2 (the default) or FARGATE, exactly one; leave out with eksProperties"),
+      .describe("EC2 (the default), FARGATE or MANAGED_INSTANCES (ECS Managed Instances), exactly one; leave out with eksProperties"),
     containerProperties: ContainerPropertiesSpec.optional(),
     ecsProperties: EcsPropertiesSpec.optional(),
     eksProperties: EksPropertiesSpec.optional(),

@@ -2,7 +2,7 @@ import type { PathSegment } from "../problem.js";
 import type { ResourceRequirement } from "./checks.js";
 import type { ContainerOrNodeContainer } from "./checks.js";
 
-export type Platform = "EC2" | "FARGATE";
+export type Platform = "EC2" | "FARGATE" | "MANAGED_INSTANCES";
 type Report = (path: readonly PathSegment[], message: string) => void;
 
 /**
