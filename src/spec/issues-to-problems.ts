@@ -13,7 +13,22 @@ export interface IssueContext {
 
 /** Turns zod issues into positioned problems: one per issue, one per unknown key. */
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], ctx: IssueContext): SpecProblem[] {
-  return issues.flatMap((issue) => issueToProblems(issue, ctx));
+  // A typo (`comand:`) is also a required key left out; the did-you-mean of the unknown key says
+  // both, so the "missing required key" for the key it suggests is not repeated.
+  const suggested = new Set(
+    issues.flatMap((issue) => {
+      if (issue.code !== "unrecognized_keys") return [];
+      const path = toSegments(issue.path);
+      const known = knownKeysAt(ctx.schema, path);
+      return issue.keys.flatMap((key) => {
+        const suggestion = closestKey(key, known);
+        return suggestion === undefined ? [] : [formatPath([...path, suggestion])];
+      });
+    }),
+  );
+  return issues
+    .filter((issue) => !(issue.code !== "custom" && issue.input === undefined && suggested.has(formatPath(toSegments(issue.path)))))
+    .flatMap((issue) => issueToProblems(issue, ctx));
 }
 
 function issueToProblems(issue: z.core.$ZodIssue, ctx: IssueContext): SpecProblem[] {

@@ -73,10 +73,11 @@ export function checkJobDefinition(def: JobDefinitionFields, ctx: z.core.$Refine
 function checkContainer(container: ContainerOrNodeContainer, path: PathSegment[], platform: Platform, report: Report): void {
   const requirements = container.resourceRequirements ?? [];
   checkResourceValues(requirements, [...path, "resourceRequirements"], platform, report);
-  if (container.vcpus !== undefined && requirements.some((r) => r.type === "VCPU")) {
+  // On Fargate the deprecated fields are refused outright (checkFargateContainer says so).
+  if (platform !== "FARGATE" && container.vcpus !== undefined && requirements.some((r) => r.type === "VCPU")) {
     report([...path, "vcpus"], "must not be set together with a VCPU resource requirement: keep resourceRequirements only");
   }
-  if (container.memory !== undefined && requirements.some((r) => r.type === "MEMORY")) {
+  if (platform !== "FARGATE" && container.memory !== undefined && requirements.some((r) => r.type === "MEMORY")) {
     report([...path, "memory"], "must not be set together with a MEMORY resource requirement: keep resourceRequirements only");
   }
   if (platform === "FARGATE") checkFargateContainer(container, path, report);

@@ -29,8 +29,8 @@ export const EksContainerSpec = z.strictObject({
     .optional(),
   resources: z
     .strictObject({
-      limits: z.record(EKS_RESOURCE, nonEmpty()).optional(),
-      requests: z.record(EKS_RESOURCE, nonEmpty()).optional(),
+      limits: z.partialRecord(EKS_RESOURCE, nonEmpty()).optional(),
+      requests: z.partialRecord(EKS_RESOURCE, nonEmpty()).optional(),
     })
     .optional(),
   volumeMounts: z

@@ -9,15 +9,15 @@ type Report = (path: readonly PathSegment[], message: string) => void;
  * Fargate's vCPU and memory pairs (MiB), as the Batch documentation lists them for
  * ResourceRequirement: each vCPU value allows memory from `min` to `max` in steps of `step`.
  */
-const FARGATE_MEMORY: Record<string, { min: number; max: number; step: number }> = {
-  "0.25": { min: 512, max: 2048, step: 512 },
-  "0.5": { min: 1024, max: 4096, step: 1024 },
-  "1": { min: 2048, max: 8192, step: 1024 },
-  "2": { min: 4096, max: 16384, step: 1024 },
-  "4": { min: 8192, max: 30720, step: 1024 },
-  "8": { min: 16384, max: 61440, step: 4096 },
-  "16": { min: 32768, max: 122880, step: 8192 },
-};
+const FARGATE_MEMORY = new Map<string, { min: number; max: number; step: number }>([
+  ["0.25", { min: 512, max: 2048, step: 512 }],
+  ["0.5", { min: 1024, max: 4096, step: 1024 }],
+  ["1", { min: 2048, max: 8192, step: 1024 }],
+  ["2", { min: 4096, max: 16384, step: 1024 }],
+  ["4", { min: 8192, max: 30720, step: 1024 }],
+  ["8", { min: 16384, max: 61440, step: 4096 }],
+  ["16", { min: 32768, max: 122880, step: 8192 }],
+]);
 // 0.25 vCPU allows 512, 1024 and 2048 MiB only.
 const FARGATE_QUARTER_VCPU_MEMORY = [512, 1024, 2048];
 const WHOLE = /^[1-9][0-9]*$/;
@@ -34,8 +34,8 @@ export function checkResourceValues(requirements: ResourceRequirement[], path: P
     const { type, value } = requirement;
     if (platform === "FARGATE") {
       if (type === "GPU") report([...path, i, "type"], "GPU is not available on Fargate: use platformCapabilities [EC2]");
-      if (type === "VCPU" && FARGATE_MEMORY[value] === undefined) {
-        report(at, `must be one of ${Object.keys(FARGATE_MEMORY).join(", ")} vCPUs on Fargate, got "${value}"`);
+      if (type === "VCPU" && !FARGATE_MEMORY.has(value)) {
+        report(at, `must be one of ${[...FARGATE_MEMORY.keys()].join(", ")} vCPUs on Fargate, got "${value}"`);
       }
       if (type === "MEMORY" && !WHOLE.test(value)) report(at, `must be a whole number of MiB, got "${value}"`);
       return;
@@ -50,7 +50,7 @@ export function checkResourceValues(requirements: ResourceRequirement[], path: P
   const vcpu = requirements.find((r) => r.type === "VCPU")?.value;
   const memoryIndex = requirements.findIndex((r) => r.type === "MEMORY");
   const memory = Number(requirements[memoryIndex]?.value);
-  const allowed = vcpu === undefined ? undefined : FARGATE_MEMORY[vcpu];
+  const allowed = vcpu === undefined ? undefined : FARGATE_MEMORY.get(vcpu);
   if (allowed === undefined || memoryIndex < 0 || !Number.isInteger(memory)) return;
   const fits =
     vcpu === "0.25"
