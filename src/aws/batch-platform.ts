@@ -15,6 +15,7 @@ import type { JobPlatform, JobStatus } from "../release/ports.js";
 import type { AwsClients } from "./clients.js";
 import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
 import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
+import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
 
 // DescribeJobs takes at most 100 ids per call.
@@ -109,7 +110,6 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
 
     async submitJob(request) {
-      const environment = Object.entries(request.environment).map(([name, value]) => ({ name, value }));
       // batchOnce: SubmitJob has no idempotency token; the engine finds a lost submission by name.
       const output = await awsCall(`submit job ${request.jobName} to job queue ${request.jobQueue}`, () =>
         batchOnce.send(
@@ -119,8 +119,11 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
             jobDefinition: request.jobDefinitionArn,
             ...(request.arraySize > 1 ? { arrayProperties: { size: request.arraySize } } : {}),
             ...(Object.keys(request.parameters).length > 0 ? { parameters: request.parameters } : {}),
-            ...(environment.length > 0 ? { containerOverrides: { environment } } : {}),
+            ...environmentOverrides(request.definition, request.environment),
             ...(Object.keys(request.tags).length > 0 ? { tags: request.tags } : {}),
+            ...(request.shareIdentifier === undefined ? {} : { shareIdentifier: request.shareIdentifier }),
+            ...(request.schedulingPriorityOverride === undefined ? {} : { schedulingPriorityOverride: request.schedulingPriorityOverride }),
+            ...(request.propagateTags === undefined ? {} : { propagateTags: request.propagateTags }),
           }),
         ),
       );

@@ -1,5 +1,6 @@
 import type { RegisterJobDefinitionCommandInput, SubmitJobCommandInput } from "@aws-sdk/client-batch";
 import type { z } from "zod";
+import type { CanarySubmission } from "../spec/canary-submission.js";
 import type { JobDefinitionSpec } from "../spec/schema.js";
 
 /**
@@ -43,8 +44,10 @@ export const jobDefinitionMatchesSdk: Parity<
   "jobDefinition"
 > = true;
 
-/** The canary's submission members, all of them SubmitJob's. */
-export type CanarySubmitMembers = Pick<
+/** Each member of canary's SubmitJob settings is SubmitJob's member of that name and type. */
+export const canarySubmissionMatchesSdk: z.output<typeof CanarySubmission> extends Pick<
   SubmitJobCommandInput,
-  "shareIdentifier" | "schedulingPriorityOverride" | "parameters" | "propagateTags" | "tags"
->;
+  keyof z.output<typeof CanarySubmission>
+>
+  ? true
+  : false = true;

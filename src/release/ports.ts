@@ -148,8 +148,16 @@ export interface SubmitJobRequest {
   /** 1 submits a single job; more submits an array job. */
   arraySize: number;
   parameters: Record<string, string>;
+  /** Set on the containers that run the built image (the definition's kind says where). */
   environment: Record<string, string>;
   tags: Record<string, string>;
+  /** The definition's body, so the platform can address overrides to its kind of job. */
+  definition?: JobDefinitionBody;
+  /** Fair-share queues. */
+  shareIdentifier?: string;
+  schedulingPriorityOverride?: number;
+  /** Copy the job's tags to its tasks. */
+  propagateTags?: boolean;
 }
 
 export interface JobPlatform {

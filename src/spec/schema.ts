@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CanarySubmission } from "./canary-submission.js";
 import { JobDefinitionSpec } from "./job-definition/job-definition-spec.js";
 import { whenFieldsValid } from "./when-fields-valid.js";
 
@@ -170,7 +171,8 @@ export const CanarySpec = z
     environment: z
       .record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string())
       .default({})
-      .describe("Extra environment variables for the canary's containers"),
+      .describe("Extra environment variables for the canary's containers (those that run the built image)"),
+    ...CanarySubmission.shape,
   })
   .refine((c) => c.runnableTimeoutMinutes <= c.timeoutMinutes, {
     message: "runnableTimeoutMinutes must not exceed timeoutMinutes",
@@ -236,6 +238,11 @@ export const PipelineSpec = z.strictObject({
     message: "jobDefinition.platform local and build.backend local go together",
     path: ["jobDefinition", "platform"],
     when: whenFieldsValid("build", "jobDefinition"),
+  })
+  .refine((spec) => spec.jobDefinition.nodeProperties === undefined || spec.canary.arraySize === 1, {
+    message: "must be 1 with jobDefinition.nodeProperties: Batch runs no array of multi-node parallel jobs, so the canary is one job",
+    path: ["canary", "arraySize"],
+    when: whenFieldsValid("canary", "jobDefinition"),
   });
 
 export type PipelineSpec = z.infer<typeof PipelineSpec>;

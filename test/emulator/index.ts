@@ -4,6 +4,8 @@
  * fixes where moto's wire format differs from AWS's. The SDK clients send real HTTP to it.
  */
 import { batchInterceptors } from "./batch-interceptors.js";
+import { chain } from "./interceptor.js";
+import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { FaultPlan, type Faults } from "./faults.js";
@@ -55,7 +57,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
-      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint) },
+      interceptors: { ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)), ...codebuildInterceptors(builds, moto.endpoint) },
       faults,
       calls,
     });
