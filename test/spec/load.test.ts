@@ -65,7 +65,8 @@ describe("parseSpec reports each kind of problem at its line and column", () => 
     ]],
     ["unknown nested key without a close match", withAppended("  colour: blue"), [
       `${FILE}:13:3: canary.colour: unknown key "colour"; expected one of: jobQueue, arraySize, timeoutMinutes, ` +
-        "runnableTimeoutMinutes, fallbackJobQueue, minSuccessRate, parameters, environment",
+        "runnableTimeoutMinutes, fallbackJobQueue, minSuccessRate, parameters, environment, shareIdentifier, " +
+        "schedulingPriorityOverride, propagateTags",
     ]],
     ["missing required section", withLine(7, null).replace("  project: etl-build\n", ""), [
       `${FILE}:1:1: build: missing required key "build"`,
