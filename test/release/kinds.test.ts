@@ -3,7 +3,7 @@ import { runRelease } from "../../src/release/run-release.js";
 import { PipelineSpec } from "../../src/spec/schema.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["ecs", "eks", "nodes", "fair"];
+const QUEUES = ["fargate", "ecs", "eks", "nodes", "fair"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -45,6 +45,30 @@ async function releaseAndRead(s: PipelineSpec) {
 }
 
 describe("releases of each kind of job definition", () => {
+  it("containerProperties on Fargate: the body is the spec with the pinned image", async () => {
+    const containerProperties = {
+      command: ["etl"],
+      executionRoleArn: "arn:aws:iam::123456789012:role/exec",
+      resourceRequirements: [{ type: "VCPU", value: "0.5" }, { type: "MEMORY", value: "2048" }],
+      networkConfiguration: { assignPublicIp: "DISABLED" },
+      runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64" },
+      // Written out: Batch describes a Fargate definition with it even when it was left out.
+      fargatePlatformConfiguration: { platformVersion: "LATEST" },
+    };
+    const s = spec("fargate", { platformCapabilities: ["FARGATE"], containerProperties, timeout: { attemptDurationSeconds: 600 } });
+
+    const { candidate, production, image } = await releaseAndRead(s);
+
+    expect(candidate?.body).toEqual({
+      type: "container",
+      platformCapabilities: ["FARGATE"],
+      containerProperties: { ...containerProperties, image },
+      timeout: { attemptDurationSeconds: 600 },
+    });
+    expect(production?.body).toEqual(candidate?.body);
+    expect(submitted("fargate").arrayProperties).toEqual({ size: 2 });
+  });
+
   it("ecsProperties: the container without an image runs the build, the sidecar keeps its own; the canary is an array job", async () => {
     const s = spec("ecs", {
       ecsProperties: {
