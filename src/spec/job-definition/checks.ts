@@ -153,7 +153,7 @@ function checkNodes(nodes: NodeProperties, report: Report): void {
   if (nodes.mainNode >= nodes.numNodes) {
     report([...path, "mainNode"], `must be a node index below numNodes (${nodes.numNodes}), got ${nodes.mainNode}`);
   }
-  const covered = new Array<number>(nodes.numNodes).fill(-1);
+  const ranges: [number, number][] = [];
   nodes.nodeRangeProperties.forEach((range, r) => {
     const rangePath = [...path, "nodeRangeProperties", r];
     const kinds = (["container", "ecsProperties", "eksProperties"] as const).filter((k) => range[k] !== undefined);
@@ -170,22 +170,37 @@ function checkNodes(nodes: NodeProperties, report: Report): void {
       report([...rangePath, "targetNodes"], `must be within nodes 0 to ${nodes.numNodes - 1} (numNodes ${nodes.numNodes}), got "${range.targetNodes}"`);
       return;
     }
-    for (let node = start; node <= end; node++) {
-      const other = covered[node] ?? -1;
-      if (other >= 0) {
-        report([...rangePath, "targetNodes"], `overlaps nodeRangeProperties[${other}] at node ${node}`);
-        return;
-      }
-      covered[node] = r;
+    ranges.push([start, end]);
+  });
+  const instanceTypes = nodes.nodeRangeProperties.map((range) => range.container?.instanceType ?? range.instanceTypes?.[0]);
+  const firstType = instanceTypes.find((type) => type !== undefined);
+  instanceTypes.forEach((type, r) => {
+    if (type !== undefined && type !== firstType) {
+      const range = nodes.nodeRangeProperties[r];
+      const key = range?.container?.instanceType !== undefined ? ["container", "instanceType"] : ["instanceTypes", 0];
+      report([...path, "nodeRangeProperties", r, ...key], `must be ${firstType} like the other node ranges: Batch runs every node group of a job on one instance type`);
     }
   });
-  const missing = covered.indexOf(-1);
-  if (missing >= 0 && covered.length > 0) {
+  const missing = firstUncovered(ranges, nodes.numNodes);
+  if (missing !== undefined) {
     report([...path, "nodeRangeProperties"], `must cover every node from 0 to ${nodes.numNodes - 1}: node ${missing} is in no range`);
   }
   if (nodes.nodeRangeProperties.every((range) => !runsBuiltImage(range))) {
     report([...path, "nodeRangeProperties"], "one node range must leave out an image: it runs the image batchship built");
   }
+}
+
+/**
+ * The first node no range covers. Ranges may nest (0:10 and 4:5, the inner one overriding), so
+ * only coverage matters; computed over the ranges, never over every node of a huge numNodes.
+ */
+function firstUncovered(ranges: [number, number][], numNodes: number): number | undefined {
+  let next = 0;
+  for (const [start, end] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    if (start > next) return next;
+    next = Math.max(next, end + 1);
+  }
+  return next < numNodes ? next : undefined;
 }
 
 function runsBuiltImage(range: NodeProperties["nodeRangeProperties"][number]): boolean {

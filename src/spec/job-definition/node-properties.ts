@@ -28,7 +28,8 @@ export const NodeRangePropertySpec = z.strictObject({
 
 export const NodePropertiesSpec = z
   .strictObject({
-    numNodes: wholeNumber(1, 1000),
+    // 1,000 nodes is a default quota Batch raises on request, not a limit of the API.
+    numNodes: wholeNumber(1),
     mainNode: wholeNumber(0),
     nodeRangeProperties: z.array(NodeRangePropertySpec).min(1).max(5),
   })

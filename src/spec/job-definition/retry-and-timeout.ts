@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { nonEmpty, wholeNumber } from "./fields.js";
 
-// Batch: up to 512 characters; letters, digits, '.', ':', white space, and a final '*' as a wildcard.
-const REASON_PATTERN = /^[A-Za-z0-9.: ]{0,511}\*?$/;
+// Batch: up to 512 characters; letters, digits, '.', ':', white space (tabs too), and a final
+// '*' as a wildcard.
+const REASON_PATTERN = /^(?=[\s\S]{1,512}$)[A-Za-z0-9.:\s]*\*?$/;
 // Batch: up to 512 digits, with a final '*' as a wildcard.
-const EXIT_CODE_PATTERN = /^[0-9]{0,511}\*?$/;
+const EXIT_CODE_PATTERN = /^(?=[\s\S]{1,512}$)[0-9]*\*?$/;
 
 export const EvaluateOnExitSpec = z.strictObject({
   onStatusReason: z
