@@ -1,6 +1,7 @@
 import type { JobDefinition, JobDetail, JobSummary } from "@aws-sdk/client-batch";
 import { DEFAULT_BATCH_LOG_GROUP } from "./links.js";
 import {
+  JOB_DEFINITION_BODY_KEYS,
   JOB_STATUSES,
   type JobDefinitionBody,
   type JobDefinitionRevision,
@@ -14,56 +15,53 @@ import {
  * `environment: []`, `volumes: []`… for fields never sent; without this a body registered and
  * read back would not compare equal, and every run would register a new revision.
  */
-export function pruneEmpty(value: unknown): unknown {
+export function pruneEmpty(value: unknown, key?: string): unknown {
   if (Array.isArray(value)) {
-    const items = value.map(pruneEmpty).filter((item) => item !== undefined);
+    const items = value.map((item) => pruneEmpty(item)).filter((item) => item !== undefined);
     return items.length === 0 ? undefined : items;
   }
   if (value !== null && typeof value === "object" && !(value instanceof Date)) {
     const entries = Object.entries(value)
-      .map(([key, item]) => [key, pruneEmpty(item)] as const)
+      .map(([name, item]) => [name, pruneEmpty(item, name)] as const)
       .filter(([, item]) => item !== undefined);
-    return entries.length === 0 ? undefined : Object.fromEntries(entries);
+    // An EKS `emptyDir: {}` is a volume's source: empty, and meaningful.
+    if (entries.length === 0 && key !== EMPTY_BUT_MEANINGFUL) return undefined;
+    return Object.fromEntries(entries);
   }
   return value === null ? undefined : value;
 }
+
+const EMPTY_BUT_MEANINGFUL = "emptyDir";
 
 /**
  * The canonical form of a body: the same function shapes what is sent and what is read back.
  * `propagateTags: false` is Batch's default, so it is dropped like an empty field.
  */
 export function normalizeJobDefinitionBody(body: JobDefinitionBody): JobDefinitionBody {
-  const containerProperties = (pruneEmpty(body.containerProperties) ?? {}) as JobDefinitionBody["containerProperties"];
-  const result: JobDefinitionBody = {
-    type: "container",
-    platformCapabilities: [...body.platformCapabilities],
-    containerProperties,
-  };
-  const retryStrategy = pruneEmpty(body.retryStrategy) as Record<string, unknown> | undefined;
-  if (retryStrategy !== undefined) result.retryStrategy = retryStrategy;
-  const timeout = pruneEmpty(body.timeout) as Record<string, unknown> | undefined;
-  if (timeout !== undefined) result.timeout = timeout;
-  const parameters = pruneEmpty(body.parameters) as Record<string, string> | undefined;
-  if (parameters !== undefined) result.parameters = parameters;
-  if (body.propagateTags === true) result.propagateTags = true;
+  const result: JobDefinitionBody = { type: body.type === "multinode" ? "multinode" : "container" };
+  const target = result as unknown as Record<string, unknown>;
+  for (const key of JOB_DEFINITION_BODY_KEYS) {
+    if (key === "propagateTags") {
+      if (body.propagateTags === true) result.propagateTags = true;
+      continue;
+    }
+    const value = pruneEmpty(body[key]);
+    if (value !== undefined) target[key] = value;
+  }
   return result;
 }
 
 export function toJobDefinitionRevision(definition: JobDefinition): JobDefinitionRevision {
-  const body = normalizeJobDefinitionBody({
-    type: "container",
-    platformCapabilities: definition.platformCapabilities ?? [],
-    containerProperties: (definition.containerProperties ?? {}) as JobDefinitionBody["containerProperties"],
-    ...(definition.retryStrategy ? { retryStrategy: definition.retryStrategy as Record<string, unknown> } : {}),
-    ...(definition.timeout ? { timeout: definition.timeout as Record<string, unknown> } : {}),
-    ...(definition.parameters ? { parameters: definition.parameters } : {}),
-    ...(definition.propagateTags === undefined ? {} : { propagateTags: definition.propagateTags }),
-  });
+  const source = definition as unknown as Record<string, unknown>;
+  const body: JobDefinitionBody = { type: definition.type === "multinode" ? "multinode" : "container" };
+  for (const key of JOB_DEFINITION_BODY_KEYS) {
+    if (source[key] !== undefined) (body as unknown as Record<string, unknown>)[key] = source[key];
+  }
   return {
     name: definition.jobDefinitionName ?? "",
     arn: definition.jobDefinitionArn ?? "",
     revision: definition.revision ?? 0,
-    body,
+    body: normalizeJobDefinitionBody(body),
     tags: definition.tags ?? {},
   };
 }

@@ -6,17 +6,16 @@ import {
   SubmitJobCommand,
   TagResourceCommand,
   TerminateJobCommand,
-  type ContainerProperties,
   type JobDetail,
   type JobSummary,
   type ListJobsCommandInput,
-  type RetryStrategy,
-  type JobTimeout,
 } from "@aws-sdk/client-batch";
 import { BatchshipError } from "../errors.js";
 import type { JobPlatform, JobStatus } from "../release/ports.js";
 import type { AwsClients } from "./clients.js";
 import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
+import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
+import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
 
 // DescribeJobs takes at most 100 ids per call.
@@ -89,14 +88,8 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       const output = await awsCall(`register job definition ${name}`, () =>
         batchOnce.send(
           new RegisterJobDefinitionCommand({
+            ...toRegisterJobDefinitionMembers(normalized),
             jobDefinitionName: name,
-            type: "container",
-            platformCapabilities: normalized.platformCapabilities as ("EC2" | "FARGATE")[],
-            containerProperties: normalized.containerProperties as ContainerProperties,
-            ...(normalized.retryStrategy ? { retryStrategy: normalized.retryStrategy as RetryStrategy } : {}),
-            ...(normalized.timeout ? { timeout: normalized.timeout as JobTimeout } : {}),
-            ...(normalized.parameters ? { parameters: normalized.parameters } : {}),
-            ...(normalized.propagateTags ? { propagateTags: true } : {}),
             ...(Object.keys(tags).length > 0 ? { tags } : {}),
           }),
         ),
@@ -127,7 +120,6 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
 
     async submitJob(request) {
-      const environment = Object.entries(request.environment).map(([name, value]) => ({ name, value }));
       // batchOnce: SubmitJob has no idempotency token; the engine finds a lost submission by name.
       const output = await awsCall(`submit job ${request.jobName} to job queue ${request.jobQueue}`, () =>
         batchOnce.send(
@@ -137,8 +129,11 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
             jobDefinition: request.jobDefinitionArn,
             ...(request.arraySize > 1 ? { arrayProperties: { size: request.arraySize } } : {}),
             ...(Object.keys(request.parameters).length > 0 ? { parameters: request.parameters } : {}),
-            ...(environment.length > 0 ? { containerOverrides: { environment } } : {}),
+            ...environmentOverrides(request.definition, request.environment),
             ...(Object.keys(request.tags).length > 0 ? { tags: request.tags } : {}),
+            ...(request.shareIdentifier === undefined ? {} : { shareIdentifier: request.shareIdentifier }),
+            ...(request.schedulingPriorityOverride === undefined ? {} : { schedulingPriorityOverride: request.schedulingPriorityOverride }),
+            ...(request.propagateTags === undefined ? {} : { propagateTags: request.propagateTags }),
           }),
         ),
       );

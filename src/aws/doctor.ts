@@ -11,6 +11,7 @@ import type { DoctorCheck } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { renderTags } from "../spec/templates.js";
 import { COMMIT_SOURCE_TYPES, DOCKER_ENVIRONMENT_TYPES, SUPPORTED_BUILD_IMAGES } from "./build-images.js";
+import { nodeRange } from "../spec/job-definition/node-properties.js";
 import type { AwsClients } from "./clients.js";
 import { ensureOwnAccount, parseEcrRepository } from "./ecr-registry.js";
 import { awsCall, awsErrorName, HINTS } from "./errors.js";
@@ -270,7 +271,7 @@ function environmentChecks(environment: ComputeEnvironmentDetail): DoctorCheck[]
 
 function capacityChecks(spec: PipelineSpec, subject: string, environments: ComputeEnvironmentDetail[]): DoctorCheck[] {
   const usable = environments.filter((ce) => ce.state !== "DISABLED");
-  const wantsFargate = spec.jobDefinition.platformCapabilities.includes("FARGATE");
+  const wantsFargate = (spec.jobDefinition.platformCapabilities ?? []).includes("FARGATE");
   const matching = usable.filter((ce) => isFargate(ce) === wantsFargate);
   if (matching.length === 0) {
     return [
@@ -288,7 +289,7 @@ function capacityChecks(spec: PipelineSpec, subject: string, environments: Compu
   }
   // A child runs on one compute environment: it can start only if one of them can ever hold it.
   // An array larger than the queue's total capacity is fine: the children wait their turn.
-  const vcpus = jobVcpus(spec.jobDefinition.containerProperties);
+  const vcpus = canaryJobVcpus(spec.jobDefinition);
   const largest = Math.max(...managed.map((ce) => ce.computeResources?.maxvCpus ?? 0));
   if (largest < vcpus) {
     return [
@@ -327,7 +328,26 @@ function isFargate(environment: ComputeEnvironmentDetail): boolean {
   return type === "FARGATE" || type === "FARGATE_SPOT";
 }
 
-/** vCPUs of one canary child: `vcpus`, or the VCPU resource requirement, else Batch's 1. */
+/**
+ * vCPUs of one canary child: its container's, the sum of an ECS task's containers, or for a
+ * multi-node job the sum over its nodes.
+ */
+export function canaryJobVcpus(def: PipelineSpec["jobDefinition"]): number {
+  const sum = (containers: readonly Record<string, unknown>[]) => containers.reduce((total, c) => total + jobVcpus(c), 0);
+  const ecs = (e: { taskProperties: { containers: Record<string, unknown>[] }[] }) => sum(e.taskProperties.flatMap((t) => t.containers));
+  if (def.ecsProperties !== undefined) return ecs(def.ecsProperties);
+  if (def.nodeProperties !== undefined) {
+    const { numNodes, nodeRangeProperties } = def.nodeProperties;
+    return nodeRangeProperties.reduce((total, range) => {
+      const [first, last] = nodeRange(range.targetNodes, numNodes) ?? [0, -1];
+      const perNode = range.container !== undefined ? jobVcpus(range.container) : range.ecsProperties !== undefined ? ecs(range.ecsProperties) : 1;
+      return total + perNode * Math.max(0, last - first + 1);
+    }, 0);
+  }
+  return jobVcpus(def.containerProperties ?? {});
+}
+
+/** vCPUs of one container: `vcpus`, or the VCPU resource requirement, else Batch's 1. */
 export function jobVcpus(containerProperties: Record<string, unknown>): number {
   const requirements = containerProperties["resourceRequirements"];
   if (Array.isArray(requirements)) {

@@ -181,7 +181,11 @@ async function submit(ctx: EngineContext, input: CanaryInput, fallback: boolean)
     arraySize: canary.arraySize,
     parameters: canary.parameters,
     environment: canary.environment,
-    tags: { [TAG.pipeline]: input.spec.name, [TAG.release]: input.releaseId, [TAG.commit]: input.commit },
+    tags: { ...input.spec.jobDefinition.tags, [TAG.pipeline]: input.spec.name, [TAG.release]: input.releaseId, [TAG.commit]: input.commit },
+    definition: input.candidate.body,
+    ...(canary.shareIdentifier === undefined ? {} : { shareIdentifier: canary.shareIdentifier }),
+    ...(canary.schedulingPriorityOverride === undefined ? {} : { schedulingPriorityOverride: canary.schedulingPriorityOverride }),
+    ...(canary.propagateTags === undefined ? {} : { propagateTags: canary.propagateTags }),
   });
   ctx.observe({ type: "canary-submitted", jobId: job.jobId, jobQueue, fallback, reused });
   return job;

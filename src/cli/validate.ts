@@ -20,6 +20,7 @@ export async function validateCommand(files: string[], io: ValidateIo): Promise<
   for (const file of files) {
     const result = await readSpecFile(file);
     if (result.ok) {
+      for (const warning of result.warnings) io.stderr(`${formatProblem({ ...warning, message: `warning: ${warning.message}` })}\n`);
       io.stdout(`${file}: ok\n`);
       continue;
     }

@@ -40,6 +40,11 @@ export function childLaunch(
   child: ChildIdentity,
 ): ChildLaunch {
   const container = body.containerProperties;
+  // The spec refuses other kinds of job definition for the local platform.
+  if (container === undefined || typeof container["image"] !== "string") {
+    throw invalid("the local platform runs containerProperties jobs only");
+  }
+  const image = container["image"];
   const parameters = { ...body.parameters, ...submitted.parameters };
   const rawCommand = container["command"];
   let command: string[] | undefined;
@@ -77,7 +82,7 @@ export function childLaunch(
   if (child.arrayIndex !== undefined) environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(child.arrayIndex);
 
   return {
-    image: container.image,
+    image,
     command,
     environment,
     attemptTimeoutMs: attemptTimeoutMs(body.timeout),

@@ -66,16 +66,40 @@ export interface Registry {
 
 // ------------------------------------------------------------------------------ JobPlatform
 
-/** RegisterJobDefinition's body, less the name and tags. */
+/**
+ * RegisterJobDefinition's body, less the name and tags. Exactly one of containerProperties,
+ * ecsProperties, eksProperties and nodeProperties is set (nodeProperties: type multinode).
+ */
 export interface JobDefinitionBody {
-  type: "container";
-  platformCapabilities: string[];
-  containerProperties: Record<string, unknown> & { image: string };
+  type: "container" | "multinode";
+  /** Absent for jobs on EKS, which take none. */
+  platformCapabilities?: string[];
+  containerProperties?: Record<string, unknown>;
+  ecsProperties?: Record<string, unknown>;
+  eksProperties?: Record<string, unknown>;
+  nodeProperties?: Record<string, unknown>;
   retryStrategy?: Record<string, unknown>;
   timeout?: Record<string, unknown>;
   parameters?: Record<string, string>;
+  schedulingPriority?: number;
+  consumableResourceProperties?: Record<string, unknown>;
   propagateTags?: boolean;
 }
+
+/** The members of a body besides `type`, in one list for code that copies or compares bodies. */
+export const JOB_DEFINITION_BODY_KEYS = [
+  "platformCapabilities",
+  "containerProperties",
+  "ecsProperties",
+  "eksProperties",
+  "nodeProperties",
+  "retryStrategy",
+  "timeout",
+  "parameters",
+  "schedulingPriority",
+  "consumableResourceProperties",
+  "propagateTags",
+] as const satisfies readonly Exclude<keyof JobDefinitionBody, "type">[];
 
 export interface JobDefinitionRevision {
   name: string;
@@ -131,8 +155,16 @@ export interface SubmitJobRequest {
   /** 1 submits a single job; more submits an array job. */
   arraySize: number;
   parameters: Record<string, string>;
+  /** Set on the containers that run the built image (the definition's kind says where). */
   environment: Record<string, string>;
   tags: Record<string, string>;
+  /** The definition's body, so the platform can address overrides to its kind of job. */
+  definition?: JobDefinitionBody;
+  /** Fair-share queues. */
+  shareIdentifier?: string;
+  schedulingPriorityOverride?: number;
+  /** Copy the job's tags to its tasks. */
+  propagateTags?: boolean;
 }
 
 export interface JobPlatform {

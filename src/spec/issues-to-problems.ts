@@ -13,7 +13,22 @@ export interface IssueContext {
 
 /** Turns zod issues into positioned problems: one per issue, one per unknown key. */
 export function issuesToProblems(issues: readonly z.core.$ZodIssue[], ctx: IssueContext): SpecProblem[] {
-  return issues.flatMap((issue) => issueToProblems(issue, ctx));
+  // A typo (`comand:`) is also a required key left out; the did-you-mean of the unknown key says
+  // both, so the "missing required key" for the key it suggests is not repeated.
+  const suggested = new Set(
+    issues.flatMap((issue) => {
+      if (issue.code !== "unrecognized_keys") return [];
+      const path = toSegments(issue.path);
+      const known = knownKeysAt(ctx.schema, path);
+      return issue.keys.flatMap((key) => {
+        const suggestion = closestKey(key, known);
+        return suggestion === undefined ? [] : [formatPath([...path, suggestion])];
+      });
+    }),
+  );
+  return issues
+    .filter((issue) => !(issue.code !== "custom" && issue.input === undefined && suggested.has(formatPath(toSegments(issue.path)))))
+    .flatMap((issue) => issueToProblems(issue, ctx));
 }
 
 function issueToProblems(issue: z.core.$ZodIssue, ctx: IssueContext): SpecProblem[] {
@@ -45,7 +60,8 @@ function issueToProblems(issue: z.core.$ZodIssue, ctx: IssueContext): SpecProble
     const parent = located.depth === path.length - 1 && (located.node === null || isMap(located.node));
     const offset = keyOffsetOf(located);
     const key = path[path.length - 1];
-    const message = parent ? `missing required key "${String(key)}"` : issue.message;
+    // A check of our own says why the key is needed; zod's own only that it is missing.
+    const message = parent && issue.code !== "custom" ? `missing required key "${String(key)}"` : issue.message;
     return [at(path, offset, message)];
   }
 

@@ -5,9 +5,12 @@ import { findDuplicateKeys } from "./duplicate-keys.js";
 import { issueMessage } from "./issue-messages.js";
 import { issuesToProblems } from "./issues-to-problems.js";
 import { compareProblems, formatPath, type SpecProblem } from "./problem.js";
+import { deprecationWarnings } from "./job-definition/deprecations.js";
 import { PipelineSpec } from "./schema.js";
+import { keyOffsetOf, locate } from "./yaml-locate.js";
 
-export type LoadResult = { ok: true; spec: PipelineSpec } | { ok: false; problems: SpecProblem[] };
+/** `warnings`: what is valid but should change (deprecated settings), positioned like problems. */
+export type LoadResult = { ok: true; spec: PipelineSpec; warnings: SpecProblem[] } | { ok: false; problems: SpecProblem[] };
 
 /**
  * Parses and validates a pipeline spec, collecting every problem (YAML syntax, duplicate keys,
@@ -49,7 +52,10 @@ export function parseSpec(text: string, file: string): LoadResult {
     problems.push(...issuesToProblems(result.error.issues, { file, doc, lineCounter, schema: PipelineSpec }));
   }
   if (problems.length > 0 || !result.success) return fail(problems);
-  return { ok: true, spec: result.data };
+  const warnings = deprecationWarnings(result.data.jobDefinition).map((w) =>
+    problemAt(keyOffsetOf(locate(doc, w.path)), formatPath(w.path), w.message),
+  );
+  return { ok: true, spec: result.data, warnings: warnings.sort(compareProblems) };
 }
 
 /** Reads and validates a spec file; an unreadable file is one problem at 1:1. */

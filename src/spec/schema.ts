@@ -1,5 +1,10 @@
 import { z } from "zod";
 import { parseSourceUrl } from "./source-url.js";
+import { CanarySubmission } from "./canary-submission.js";
+import { JobDefinitionSpec } from "./job-definition/job-definition-spec.js";
+import { whenFieldsValid } from "./when-fields-valid.js";
+
+export { JobDefinitionSpec } from "./job-definition/job-definition-spec.js";
 
 /**
  * Pipeline spec v1. This file is the single source of the spec: the TypeScript type, the
@@ -14,13 +19,10 @@ const NAME = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 const GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 // AWS Batch: job definition and queue names are up to 128 letters, digits, hyphens, underscores.
 const BATCH_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-// The production name, with room for the "-canary" suffix within Batch's 128 characters.
-const JOB_DEFINITION_NAME = /^[A-Za-z0-9_-]{1,121}$/;
 // ECR repository name, or a full image reference without tag/digest.
 const IMAGE_REPOSITORY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._\/-][a-z0-9]+)*$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TAG_TEMPLATE = /^(?:[A-Za-z0-9_.-]|\{(?:sha|shortSha|branch)\})+$/;
-const RESERVED_TAG_PREFIX = "batchship:";
 
 const stringMap = (what: string) =>
   z.record(z.string(), z.string(), { error: `${what} must map names to strings` });
@@ -33,18 +35,6 @@ const relativePath = z
   })
   // It reaches the build tool's command line: it must never read as an option.
   .refine((p) => !p.startsWith("-"), { message: "must not start with '-'" });
-
-/**
- * A cross-field check runs only when the fields it compares parsed cleanly. Zod's default skips
- * it whenever *any* field of the object failed, which would hide this problem until the user has
- * fixed an unrelated one.
- */
-const whenFieldsValid =
-  (...keys: string[]) =>
-  (payload: z.core.ParsePayload): boolean =>
-    typeof payload.value === "object" &&
-    payload.value !== null &&
-    !payload.issues.some((issue) => keys.includes(String(issue.path?.[0])));
 
 export const SourceSpec = z
   .strictObject({
@@ -151,57 +141,6 @@ export const BuildSpec = z
   })
   .describe("How the image is built");
 
-/** Free-form AWS shapes are passed through to RegisterJobDefinition; batchship sets the image. */
-const awsObject = (what: string) =>
-  z.record(z.string(), z.unknown(), { error: `${what} must be a mapping` });
-
-export const JobDefinitionSpec = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(JOB_DEFINITION_NAME, "must be 1-121 letters, digits, '-' or '_' (the candidate adds '-canary')")
-      .describe("Production job definition name; candidates are registered as <name>-canary"),
-    platformCapabilities: z
-      .array(z.enum(["EC2", "FARGATE"]))
-      .min(1)
-      .max(1)
-      .default(["EC2"])
-      .describe("EC2 or FARGATE (exactly one)"),
-    containerProperties: awsObject("containerProperties")
-      .refine((c) => !("image" in c), {
-        message: "must not be set: batchship pins the image it built (repository@sha256:…)",
-        path: ["image"],
-      })
-      .default({})
-      .describe("AWS Batch containerProperties, passed through as written, without image"),
-    retryStrategy: awsObject("retryStrategy").default({}).describe("AWS Batch retryStrategy"),
-    timeout: awsObject("timeout").default({}).describe("AWS Batch timeout"),
-    parameters: stringMap("parameters").default({}).describe("Default job parameters"),
-    platform: z
-      .enum(["batch", "local"])
-      .default("batch")
-      .describe(
-        "Where revisions are registered and the canary runs: batch (AWS Batch) or local (containers on this machine, revisions in the local state store); local needs build.backend: local",
-      ),
-    tags: stringMap("tags")
-      .superRefine((tags, ctx) => {
-        for (const key of Object.keys(tags)) {
-          if (key.startsWith(RESERVED_TAG_PREFIX)) {
-            ctx.addIssue({
-              code: "custom",
-              message: `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved for batchship's own tags`,
-              path: [key],
-              // The key is the mistake, not its value: point the editor there.
-              params: { at: "key" },
-            });
-          }
-        }
-      })
-      .default({})
-      .describe("Tags on every registered revision; keys starting with 'batchship:' are reserved"),
-  })
-  .describe("The AWS Batch job definition to release");
-
 export const CanarySpec = z
   .strictObject({
     jobQueue: z
@@ -241,7 +180,8 @@ export const CanarySpec = z
     environment: z
       .record(z.string().regex(ENV_NAME, "must be an environment variable name"), z.string())
       .default({})
-      .describe("Extra environment variables for the canary's containers"),
+      .describe("Extra environment variables for the canary's containers (those that run the built image)"),
+    ...CanarySubmission.shape,
   })
   .refine((c) => c.runnableTimeoutMinutes <= c.timeoutMinutes, {
     message: "runnableTimeoutMinutes must not exceed timeoutMinutes",
@@ -307,9 +247,13 @@ export const PipelineSpec = z.strictObject({
     message: "jobDefinition.platform local and build.backend local go together",
     path: ["jobDefinition", "platform"],
     when: whenFieldsValid("build", "jobDefinition"),
+  })
+  .refine((spec) => spec.jobDefinition.nodeProperties === undefined || spec.canary.arraySize === 1, {
+    message: "must be 1 with jobDefinition.nodeProperties: Batch runs no array of multi-node parallel jobs, so the canary is one job",
+    path: ["canary", "arraySize"],
+    when: whenFieldsValid("canary", "jobDefinition"),
   });
 
 export type PipelineSpec = z.infer<typeof PipelineSpec>;
 export type CanarySpec = z.infer<typeof CanarySpec>;
-export type JobDefinitionSpec = z.infer<typeof JobDefinitionSpec>;
 export type ImageSpec = z.infer<typeof ImageSpec>;

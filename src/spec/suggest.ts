@@ -12,7 +12,10 @@ export function knownKeysAt(schema: z.ZodType, path: readonly PathSegment[]): st
     if (current === undefined) return [];
     current = unwrap(current);
   }
-  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+  if (current instanceof z.ZodObject) return Object.keys(current.shape);
+  // A mapping whose keys are a fixed set (EKS resource names).
+  if (current instanceof z.ZodRecord && current.keyType instanceof z.ZodEnum) return current.keyType.options.map(String);
+  return [];
 }
 
 function unwrap(schema: z.ZodType): z.ZodType {

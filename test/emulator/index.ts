@@ -5,6 +5,8 @@
  */
 import { batchInterceptors } from "./batch-interceptors.js";
 import { buildListingInterceptors } from "./build-listing.js";
+import { chain } from "./interceptor.js";
+import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { FaultPlan, type Faults } from "./faults.js";
@@ -57,7 +59,11 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
-      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint), ...buildListingInterceptors() },
+      interceptors: {
+        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)),
+        ...codebuildInterceptors(builds, moto.endpoint),
+        ...buildListingInterceptors(),
+      },
       faults,
       calls,
     });

@@ -15,3 +15,13 @@ export type Interceptors = Record<string, Interceptor>;
 export function interceptorFor(interceptors: Interceptors, call: AwsCall): Interceptor {
   return interceptors[`${call.service}.${call.operation}`] ?? interceptors[`${call.service}.*`] ?? ((exchange) => exchange.forward());
 }
+
+/** Both layers of interceptors: `outer` sees a call first and its forward goes through `inner`. */
+export function chain(outer: Interceptors, inner: Interceptors): Interceptors {
+  const chained: Interceptors = { ...inner };
+  for (const [key, interceptor] of Object.entries(outer)) {
+    const next = inner[key];
+    chained[key] = next === undefined ? interceptor : (exchange) => interceptor({ ...exchange, forward: (input) => next({ ...exchange, forward: () => exchange.forward(input) }) });
+  }
+  return chained;
+}

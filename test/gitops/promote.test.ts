@@ -87,7 +87,7 @@ describe("GitOps promotion", () => {
 
     expect(reconciled).toMatchObject({ action: "registered", kind: "promotion", hold: null, record: { releaseId: relB?.releaseId } });
     const [newest] = await ctx.backend.platform.listJobDefinitionRevisions("g-pr");
-    expect(newest?.body.containerProperties.image).toBe(relB?.image?.uri);
+    expect(newest?.body.containerProperties?.["image"]).toBe(relB?.image?.uri);
     expect(newest?.tags[TAG.release]).toBe(relB?.releaseId);
     expect(newest?.tags[TAG.rollbackOf]).toBeUndefined();
     expect(relA?.image?.uri).not.toBe(relB?.image?.uri);

@@ -132,6 +132,6 @@ describe("a stack deployed into moto's CloudFormation", () => {
 
     await promoteRelease(ctx, spec, commit);
     const [production] = await ctx.backend.platform.listJobDefinitionRevisions(names.JobDefinitionName);
-    expect(production?.body.containerProperties.image).toBe(released.image?.uri);
+    expect(production?.body.containerProperties?.image).toBe(released.image?.uri);
   });
 });

@@ -44,7 +44,7 @@ describe("release", () => {
 
     const production = await ctx.backend.platform.listJobDefinitionRevisions("pass");
     expect(production).toHaveLength(1);
-    expect(production[0]?.body.containerProperties.image).toBe(result.image?.uri);
+    expect(production[0]?.body.containerProperties?.["image"]).toBe(result.image?.uri);
     expect(production[0]?.tags).toMatchObject({ [TAG.commit]: commit, [TAG.canary]: "passed", [TAG.pipeline]: "pass" });
     const [candidate] = await ctx.backend.platform.listJobDefinitionRevisions("pass-canary");
     expect(candidate?.tags[TAG.canaryJob]).toBe(result.canary?.jobId);

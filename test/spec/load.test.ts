@@ -57,16 +57,16 @@ describe("parseSpec reports each kind of problem at its line and column", () => 
       `${FILE}:2:7: name: expected text, got 123 (put it in quotes if it is meant as text: "123")`,
     ]],
     ["unknown key with a close match", withLine(5, "imag:"), [
-      `${FILE}:1:1: image: missing required key "image"`,
+      // The did-you-mean says the key is missing: it is not reported a second time.
       `${FILE}:5:1: imag: unknown key "imag" (did you mean "image"?)`,
     ]],
     ["unknown key differing in case", withLine(12, "  jobqueue: etl-queue"), [
-      `${FILE}:11:1: canary.jobQueue: missing required key "jobQueue"`,
       `${FILE}:12:3: canary.jobqueue: unknown key "jobqueue" (did you mean "jobQueue"?)`,
     ]],
     ["unknown nested key without a close match", withAppended("  colour: blue"), [
       `${FILE}:13:3: canary.colour: unknown key "colour"; expected one of: jobQueue, arraySize, timeoutMinutes, ` +
-        "runnableTimeoutMinutes, fallbackJobQueue, minSuccessRate, parameters, environment",
+        "runnableTimeoutMinutes, fallbackJobQueue, minSuccessRate, parameters, environment, shareIdentifier, " +
+        "schedulingPriorityOverride, propagateTags",
     ]],
     ["missing required section", withLine(7, null).replace("  project: etl-build\n", ""), [
       `${FILE}:1:1: build: missing required key "build"`,

@@ -47,6 +47,18 @@ describe("validateCommand", () => {
     ]);
   });
 
+  it("warns about what Batch has deprecated, names the replacement, and still exits 0", async () => {
+    const deprecated = join(dir, "deprecated.yml");
+    await writeFile(deprecated, withLine(10, "  name: etl\n  containerProperties:\n    vcpus: 2\n    memory: 2048"));
+    const { out, err, io } = capture();
+    expect(await validateCommand([deprecated], io)).toBe(0);
+    expect(out).toEqual([`${deprecated}: ok\n`]);
+    expect(err).toEqual([
+      `${deprecated}:12:5: jobDefinition.containerProperties.vcpus: warning: deprecated by AWS Batch: write resourceRequirements: [{type: VCPU, value: "2"}] instead\n`,
+      `${deprecated}:13:5: jobDefinition.containerProperties.memory: warning: deprecated by AWS Batch: write resourceRequirements: [{type: MEMORY, value: "2048"}] instead\n`,
+    ]);
+  });
+
   it("exits 2 when given no files", async () => {
     const { err, io } = capture();
     expect(await validateCommand([], io)).toBe(2);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BatchshipError } from "../../errors.js";
+import { withBuiltImage } from "../job-definition.js";
 import type { JobDefinitionBody } from "../ports.js";
 
 /**
@@ -24,9 +25,8 @@ export const ReleaseRecord = z.strictObject({
   jobDefinition: z.strictObject({
     name: z.string().min(1),
     body: z.looseObject({
-      type: z.literal("container"),
-      platformCapabilities: z.array(z.string()).min(1),
-      containerProperties: z.looseObject({}),
+      type: z.enum(["container", "multinode"]),
+      platformCapabilities: z.array(z.string()).min(1).optional(),
     }),
     /** The user's own tags; batchship derives its `batchship:*` tags from the record's fields. */
     tags: z.record(z.string(), z.string()).default({}),
@@ -64,8 +64,7 @@ export function formatJson(value: unknown): string {
 
 /** The body to register: the record's body with the record's image. */
 export function recordBody(record: ReleaseRecord): JobDefinitionBody {
-  const body = record.jobDefinition.body as unknown as JobDefinitionBody;
-  return { ...body, containerProperties: { ...body.containerProperties, image: record.image.uri } };
+  return withBuiltImage(record.jobDefinition.body as unknown as JobDefinitionBody, record.image.uri);
 }
 
 function parseFile<T>(schema: z.ZodType<T>, text: string, where: string, what: string): T {
