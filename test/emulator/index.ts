@@ -6,6 +6,7 @@
 import { batchInterceptors } from "./batch-interceptors.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
+import { ecrInterceptors } from "./ecr-interceptors.js";
 import { FaultPlan, type Faults } from "./faults.js";
 import { JobLifecycle, type JobScripts } from "./job-scripts.js";
 import { startLayer, type RecordedCall } from "./layer.js";
@@ -55,7 +56,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
-      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint) },
+      interceptors: { ...batchInterceptors(jobs), ...codebuildInterceptors(builds, moto.endpoint), ...ecrInterceptors(moto.endpoint) },
       faults,
       calls,
     });
