@@ -16,9 +16,11 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:BatchGetProjects",
   "codebuild:ListBuildsForProject",
   "codebuild:StartBuild",
+  "ecr:BatchGetImage",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
   "ecr:DescribeRepositories",
+  "ecr:PutImage",
 ] as const;
 
 /**

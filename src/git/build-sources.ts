@@ -7,7 +7,7 @@ const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 /**
  * Reads the object ids of the build context, the Dockerfile and its own ignore file at a commit
- * (one `git ls-tree`). The context's tree id covers every file in it, `.dockerignore` included
+ * (`git ls-tree`, one call per path). The context's tree id covers every file in it, `.dockerignore` included
  * and ignored files too: a change to an ignored file builds again, which costs a build but never
  * reuses a stale image. The Dockerfile is listed on its own because it may live outside the
  * context.
@@ -23,17 +23,17 @@ export async function readBuildSources(
   const dockerfileIgnore = `${dockerfile}.dockerignore`;
   const git = simpleGit({ baseDir: repositoryDir });
   try {
-    const paths = [dockerfile, dockerfileIgnore, ...(context === "" ? [] : [context])];
-    const listed = parseLsTree(await git.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", ...paths]));
-    const root =
+    // One path per call: given a folder and a path inside it, ls-tree lists the folder's contents.
+    const entry = async (path: string): Promise<SourceEntry> =>
+      parseLsTree(await git.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", path])).get(path) ?? absent(path);
+    const [contextEntry, dockerfileEntry, ignoreEntry] = await Promise.all([
       context === ""
-        ? { path: "", type: "tree", mode: "040000", id: (await git.raw(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`])).trim() }
-        : undefined;
-    return {
-      context: root ?? listed.get(context) ?? absent(context),
-      dockerfile: listed.get(dockerfile) ?? absent(dockerfile),
-      dockerfileIgnore: listed.get(dockerfileIgnore) ?? absent(dockerfileIgnore),
-    };
+        ? git.raw(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`]).then((id) => ({ path: "", type: "tree", mode: "040000", id: id.trim() }))
+        : entry(context),
+      entry(dockerfile),
+      entry(dockerfileIgnore),
+    ]);
+    return { context: contextEntry, dockerfile: dockerfileEntry, dockerfileIgnore: ignoreEntry };
   } catch (error) {
     const reason = error instanceof Error ? error.message.trim().split("\n")[0] : String(error);
     throw new BatchshipError("GIT", `Could not read the build's sources at ${commit.slice(0, 12)}: ${reason}`, {
