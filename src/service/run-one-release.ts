@@ -1,5 +1,7 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
+import { readBuildSources } from "../git/build-sources.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
+import type { BuildSources } from "../release/content-key.js";
 import type { ReleaseEvent } from "../release/events.js";
 import { startedResult, type ReleaseResult } from "../release/result.js";
 import { runRelease } from "../release/run-release.js";
@@ -76,15 +78,18 @@ async function attemptRelease(
   log: Logger,
   observe: (event: ReleaseEvent) => void,
 ): Promise<ReleaseResult> {
+  let sources: BuildSources;
   try {
-    await fetchCommit(state, mirrors, release, signal, log);
+    const mirror = await fetchCommit(state, mirrors, release, signal, log);
+    // Tree ids from the mirror: the image is reused when its content did not change.
+    sources = await readBuildSources(mirror, release.commit, spec.image);
   } catch (error) {
     if (isBatchshipError(error)) return failedResult(release, error);
     throw error;
   }
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
   const ctx = await engineContextFor(state, spec, { signal, observe });
-  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
+  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources });
 }
 
 function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
@@ -92,12 +97,12 @@ function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean
   return newest !== undefined && newest.seq > release.seq && newest.status === "queued";
 }
 
-async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<void> {
+/** Returns the mirror holding the commit. */
+async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
   const sleep = abortableSleep(signal);
   for (let attempt = 1; ; attempt++) {
     try {
-      await mirrors.fetchCommit({ url: release.cloneUrl, branch: release.branch, commit: release.commit });
-      return;
+      return await mirrors.fetchCommit({ url: release.cloneUrl, branch: release.branch, commit: release.commit });
     } catch (error) {
       if (!(isBatchshipError(error) && error.retryable) || attempt >= FETCH_ATTEMPTS) throw error;
       log.warn("fetching the commit failed; retrying", { attempt, ...errorFields(error) });
