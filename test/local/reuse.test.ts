@@ -87,5 +87,4 @@ describe("build once per content (local backend)", () => {
     );
     expect(await digestOf("change", changed.result.commit)).toBe(changed.result.image?.digest);
   });
-
 });
