@@ -89,6 +89,10 @@ describe("build once per content (AWS)", () => {
     // A new release all the same: its own candidate and canary.
     expect(second.count("SubmitJob")).toBe(1);
     expect(second.result.candidate?.arn).not.toBe(first.result.candidate?.arn);
+    // Image and job definition equal production's: production still moves forward, to this release.
+    expect(second.result.production?.revision).toBe((first.result.production?.revision ?? 0) + 1);
+    const [production] = await h.engine().ctx.backend.platform.listJobDefinitionRevisions("docs-only");
+    expect(production?.body.containerProperties.image).toBe(first.result.image?.uri);
   });
 
   it("builds when a file inside the context changes", async () => {
