@@ -1,6 +1,7 @@
 import { dirname } from "node:path";
 import { createBackendFor } from "../backend.js";
 import { BatchshipError } from "../errors.js";
+import { readBuildSources } from "../git/build-sources.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
 import { loadPipelineAtCommit, loadPipelineFile } from "../load-pipeline.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
@@ -44,7 +45,15 @@ export async function runCommand(inputs: ActionInputs, deps: CommandDeps): Promi
       const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
       deps.setOutputs({ "release-id": releaseIdFor(loaded.spec.name, loaded.commit) });
       const ctx = await engineFor(loaded.spec, inputs, deps);
-      const result = await runRelease(ctx, { spec: loaded.spec, commit: loaded.commit, branch: loaded.branch, wait: inputs.wait });
+      const sources = await readBuildSources(dirname(inputs.pipeline), loaded.commit, loaded.spec.image);
+      const result = await runRelease(ctx, {
+        spec: loaded.spec,
+        commit: loaded.commit,
+        branch: loaded.branch,
+        wait: inputs.wait,
+        sources,
+        rebuild: inputs.rebuild,
+      });
       deps.setOutputs(releaseOutputs(result));
       const summary = releaseSummary(result, summaryContext(ctx, deps));
       if (result.status !== "failed") return { summary };

@@ -3,7 +3,7 @@ import { getInput } from "@actions/core";
 import { BatchshipError } from "../errors.js";
 
 /** Every input action.yml declares; a test keeps the two in step. */
-export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval"] as const;
+export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "rebuild"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const COMMANDS = ["release", "promote", "rollback", "status"] as const;
@@ -18,7 +18,7 @@ interface Common {
 
 /** What the step was asked to do, parsed and validated once at the edge. */
 export type ActionInputs =
-  | (Common & { command: "release"; commit: string; branch: string; wait: boolean })
+  | (Common & { command: "release"; commit: string; branch: string; wait: boolean; rebuild: boolean })
   | (Common & { command: "promote"; commit: string; branch: string })
   | (Common & { command: "rollback" | "status" });
 
@@ -44,6 +44,7 @@ export function parseActionInputs(input: (name: InputName) => string, env: Runne
   const pollSeconds = parsePollInterval(input("poll-interval"));
   const common: Common = { pipeline, ...(pollSeconds === undefined ? {} : { pollSeconds }) };
   const wait = parseBoolean("wait", input("wait"), true);
+  const rebuild = parseBoolean("rebuild", input("rebuild"), false);
 
   switch (command) {
     case "rollback":
@@ -52,7 +53,7 @@ export function parseActionInputs(input: (name: InputName) => string, env: Runne
     case "promote":
       return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env) };
     case "release":
-      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), wait };
+      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), wait, rebuild };
   }
 }
 

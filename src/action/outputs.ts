@@ -11,6 +11,7 @@ export const OUTPUT_NAMES = [
   "build-id",
   "image-uri",
   "image-digest",
+  "image-reused-from",
   "candidate-job-definition-arn",
   "canary-job-id",
   "canary-result",
@@ -44,6 +45,8 @@ export function outputsOfEvent(event: ReleaseEvent): OutputValues {
       return { "build-id": event.buildId };
     case "image-resolved":
       return { "image-uri": event.uri, "image-digest": event.digest };
+    case "image-reused":
+      return { "image-reused-from": event.tag };
     case "candidate-registered":
       return { "candidate-job-definition-arn": event.arn };
     case "canary-submitted":
@@ -59,6 +62,7 @@ export function releaseOutputs(r: ReleaseResult): OutputValues {
     status: r.status,
     ...(r.build ? { "build-id": r.build.id } : {}),
     ...(r.image ? { "image-uri": r.image.uri, "image-digest": r.image.digest } : {}),
+    ...(r.image?.reusedFrom === undefined ? {} : { "image-reused-from": r.image.reusedFrom }),
     ...(r.candidate ? { "candidate-job-definition-arn": r.candidate.arn } : {}),
     ...(r.canary ? { "canary-job-id": r.canary.jobId, "canary-result": r.canary.result } : {}),
     ...(r.production ? { "job-definition-arn": r.production.arn } : {}),

@@ -9,6 +9,7 @@ import {
 import { BatchshipError } from "../errors.js";
 import type { BuildPhase, BuildRequest, BuildState, Builder } from "../release/ports.js";
 import { BUILDSPEC } from "./buildspec.js";
+import { codebuildDefinition } from "./codebuild-definition.js";
 import { awsCall } from "./errors.js";
 
 /** Marks a build as started by batchship for one release, so a resume can find it again. */
@@ -16,6 +17,8 @@ export const RELEASE_ID_VARIABLE = "BATCHSHIP_RELEASE_ID";
 
 export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
   return {
+    definition: (project) => codebuildDefinition(codebuild, project),
+
     async startBuild(request) {
       // CodeBuild keeps a token for five minutes: a start repeated after a lost answer gets the
       // same build back, while a release built again after a failed build needs a new token.

@@ -1,9 +1,13 @@
 import {
+  BatchGetImageCommand,
   CreateRepositoryCommand,
   DescribeRegistryCommand,
   DescribeImagesCommand,
   DescribeRepositoriesCommand,
+  PutImageCommand,
   type ECRClient,
+  type Image,
+  type ImageIdentifier,
   type Repository,
 } from "@aws-sdk/client-ecr";
 import { BatchshipError } from "../errors.js";
@@ -113,7 +117,76 @@ export function createEcrRegistry(ecr: ECRClient, region: () => Promise<string>)
         throw error;
       }
     },
+
+    async findTags(repository, tags) {
+      const found = new Map<string, string>();
+      for (let start = 0; start < tags.length; start += BATCH_GET_IMAGE_IDS) {
+        const chunk = tags.slice(start, start + BATCH_GET_IMAGE_IDS);
+        for (const image of await batchGetImages(repository, chunk.map((imageTag) => ({ imageTag })))) {
+          const tag = image.imageId?.imageTag;
+          const digest = image.imageId?.imageDigest;
+          if (tag !== undefined && digest !== undefined) found.set(tag, digest);
+        }
+      }
+      return found;
+    },
+
+    async addTags(repository, digest, tags) {
+      const [image] = await batchGetImages(repository, [{ imageDigest: digest }]);
+      if (image?.imageManifest === undefined) {
+        throw new BatchshipError("ENVIRONMENT", `Could not tag image ${repository.name}@${digest}: ECR has no such image`, {
+          hint: "the image was deleted (a lifecycle policy?); release with --rebuild to build it again",
+        });
+      }
+      const ref = refOf(repository);
+      for (const tag of tags) {
+        try {
+          await awsCall(`tag image ${repository.name}@${digest} as ${tag}`, () =>
+            ecr.send(
+              new PutImageCommand({
+                repositoryName: ref.name,
+                imageManifest: image.imageManifest,
+                ...(image.imageManifestMediaType === undefined ? {} : { imageManifestMediaType: image.imageManifestMediaType }),
+                // ECR refuses the call when the manifest does not hash to this digest.
+                imageDigest: digest,
+                imageTag: tag,
+                ...registry(ref),
+              }),
+            ),
+          );
+        } catch (error) {
+          const name = awsErrorName(error);
+          // The tag is on this very image already (an earlier run, or a lost answer).
+          if (name === "ImageAlreadyExistsException") continue;
+          if (name === "ImageTagAlreadyExistsException") {
+            throw new BatchshipError(
+              "ENVIRONMENT",
+              `Could not tag image ${repository.name}@${digest} as ${tag}: the tag names another image, and tags are immutable`,
+              { awsErrorName: name, cause: error, hint: "image.tags must name the commit: include {sha} or {shortSha} in every tag" },
+            );
+          }
+          throw error;
+        }
+      }
+    },
   };
+
+  async function batchGetImages(repository: ImageRepository, imageIds: ImageIdentifier[]): Promise<Image[]> {
+    const ref = refOf(repository);
+    const output = await awsCall(`read image manifests of ${repository.name}`, () =>
+      ecr.send(
+        new BatchGetImageCommand({
+          repositoryName: ref.name,
+          imageIds,
+          // As pushed: ECR would otherwise convert an OCI manifest, and the digest with it.
+          acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+          ...registry(ref),
+        }),
+      ),
+    );
+    // Failures are ids that do not exist (ImageNotFound): that is the answer, not an error.
+    return output.images ?? [];
+  }
 }
 
 /**
@@ -136,6 +209,16 @@ function otherAccountMessage(repository: string, registryId: string): string {
 function otherAccountHint(registryId: string): string {
   return `account ${registryId} must create it (tags IMMUTABLE), with a repository policy that lets this account push and pull`;
 }
+
+/** BatchGetImage takes at most 100 image ids. */
+const BATCH_GET_IMAGE_IDS = 100;
+
+const MANIFEST_MEDIA_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json",
+] as const;
 
 function refOf(repository: ImageRepository): EcrRepositoryRef {
   const registryId = /^(\d{12})\./.exec(repository.uri)?.[1];

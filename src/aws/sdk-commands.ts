@@ -17,10 +17,12 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:BatchGetProjects",
   "codebuild:ListBuildsForProject",
   "codebuild:StartBuild",
+  "ecr:BatchGetImage",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
   "ecr:DescribeRegistry",
   "ecr:DescribeRepositories",
+  "ecr:PutImage",
 ] as const;
 
 /**

@@ -1,4 +1,6 @@
+import { dirname, resolve } from "node:path";
 import { formatCounts } from "../canary/counts.js";
+import { readBuildSources } from "../git/build-sources.js";
 import { BatchshipError, exitCodeFor } from "../errors.js";
 import { promoteRelease } from "../release/promote-release.js";
 import type { ReleaseResult } from "../release/result.js";
@@ -16,7 +18,7 @@ interface PipelineOptions {
 
 export async function releaseCommand(
   env: CommandEnv,
-  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean },
+  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean; rebuild?: boolean },
 ): Promise<number> {
   const json = o.json === true;
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit", "branch"]));
@@ -26,11 +28,14 @@ export async function releaseCommand(
     ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}),
   });
   if (!json) env.io.stderr(`releasing ${loaded.spec.name} at ${loaded.commit.slice(0, 12)} (${loaded.branch})`);
+  const sources = await readBuildSources(dirname(resolve(o.pipeline)), loaded.commit, loaded.spec.image);
   const result = await runRelease(ctx, {
     spec: loaded.spec,
     commit: loaded.commit,
     branch: loaded.branch,
+    sources,
     ...(o.wait === false ? { wait: false } : {}),
+    ...(o.rebuild === true ? { rebuild: true } : {}),
   });
   if (json) env.io.stdout(JSON.stringify(result));
   else env.io.stderr(releaseSummary(result, o.pipeline));

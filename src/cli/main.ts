@@ -105,6 +105,7 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .option("--branch <name>", "branch the commit is on (default: the checked-out branch)")
     .addOption(new Option("--poll-interval <seconds>", "seconds between status polls").argParser(positiveNumber))
     .option("--no-wait", "return once the canary is submitted; a later release run follows it to a verdict")
+    .option("--rebuild", "build the image even when one with the same content exists (a base image moved on)")
     .addOption(json())
     .action(async (o) => setExit(await releaseCommand(env, o)));
 

@@ -18,6 +18,8 @@ export function progressLine(event: ReleaseEvent): string | undefined {
       return `[build] phase ${event.phase}`;
     case "image-resolved":
       return undefined;
+    case "image-reused":
+      return `[build] no build: same content as ${event.uri} (${event.tag}); the commit's tags were added to it`;
     case "candidate-registered":
       return undefined;
     case "canary-submitted":

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -46,6 +46,11 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
   const get = db.prepare<[string], BuildRow>("SELECT id, status, detail, current_phase, phases, log_path FROM builds WHERE id = ?");
 
   return {
+    async definition() {
+      const tool = await deps.tool();
+      return localBuildDefinition(tool);
+    },
+
     async findBuild() {
       return undefined;
     },
@@ -148,3 +153,18 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
     return state;
   }
 }
+
+/**
+ * The local build definition is the text of the code that builds: this file's builder and the
+ * tool's build function (how it calls docker, podman or buildah). A change to either is a new
+ * definition, so no image built by the old code is reused.
+ */
+function localBuildDefinition(tool: ContainerTool): { version: string; platform: string } {
+  const version = createHash("sha256")
+    .update([tool.name, createLocalBuilder.toString(), tool.build.toString()].join("\0"))
+    .digest("hex");
+  return { version, platform: `local ${tool.name} linux/${OCI_ARCH[process.arch] ?? process.arch}` };
+}
+
+/** Node's process.arch in OCI platform words. */
+const OCI_ARCH: Partial<Record<string, string>> = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };

@@ -16,6 +16,8 @@ export type ReleaseEvent =
   | { type: "build-started"; buildId: string; logUrl?: string; reused: boolean }
   | { type: "build-phase"; buildId: string; phase: string }
   | { type: "image-resolved"; uri: string; digest: string }
+  /** No build: the image with the same content key (found under `tag`) got the commit's tags. */
+  | { type: "image-reused"; uri: string; digest: string; key: string; tag: string }
   | { type: "candidate-registered"; arn: string; revision: number; reused: boolean }
   | { type: "canary-submitted"; jobId: string; jobQueue: string; fallback: boolean; reused: boolean }
   | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts; elapsedMs: number }

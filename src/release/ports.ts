@@ -41,7 +41,23 @@ export interface BuildState {
   logUrl?: string;
 }
 
+/**
+ * What a build's result depends on besides the sources: the build definition the backend runs
+ * (its content, hashed) and the platform it builds for. Part of every image's content key.
+ */
+export interface BuildDefinition {
+  /** Changes whenever the build definition changes (sha-256 of its content). */
+  version: string;
+  /** The target platform and the build environment that decides it (`codebuild LINUX_CONTAINER aws/codebuild/standard:7.0`). */
+  platform: string;
+}
+
 export interface Builder {
+  /**
+   * The build definition a build for this project would run. Absent: the backend cannot say,
+   * and images are never reused (every commit builds).
+   */
+  definition?(project: string): Promise<BuildDefinition>;
   /** A build already started for this request (a retry or a resume after a crash), if any. */
   findBuild(request: BuildRequest): Promise<BuildState | undefined>;
   startBuild(request: BuildRequest): Promise<BuildState>;
@@ -62,6 +78,18 @@ export interface Registry {
   ensureRepository(repository: string): Promise<ImageRepository>;
   /** The digest (`sha256:…`) the tag points at, or undefined when the tag does not exist. */
   findDigest(repository: ImageRepository, tag: string): Promise<string | undefined>;
+  /**
+   * Which of these tags exist, with the digest each points at; one round trip where the
+   * registry allows it (ECR: BatchGetImage). Tags that do not exist are left out.
+   */
+  findTags?(repository: ImageRepository, tags: readonly string[]): Promise<Map<string, string>>;
+  /**
+   * Adds tags to the image with this digest, in the order given, without rebuilding or
+   * re-pushing anything (ECR: PutImage of the same manifest, so the digest stays). A tag already
+   * on this image is left as it is; a tag on another image is never moved: that is a
+   * non-retryable error naming the tag.
+   */
+  addTags?(repository: ImageRepository, digest: string, tags: readonly string[]): Promise<void>;
 }
 
 // ------------------------------------------------------------------------------ JobPlatform

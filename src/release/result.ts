@@ -22,7 +22,11 @@ export interface ReleaseResult {
   branch: string;
   status: ReleaseStatus;
   build: { id: string; logUrl?: string } | null;
-  image: { uri: string; digest: string } | null;
+  /**
+   * `key`: the image's content key, when the release knew its sources. `reusedFrom`: no build
+   * ran; the image recorded under this content key tag got the commit's tags.
+   */
+  image: { uri: string; digest: string; key?: string; reusedFrom?: string } | null;
   candidate: { arn: string; revision: number } | null;
   canary:
     | (Pick<CanaryResult, "jobId" | "jobQueue" | "summary" | "fallbackUsed" | "failedChildren"> & {

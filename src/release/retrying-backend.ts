@@ -24,10 +24,16 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
     startBuild: retry("start build", (r) => builder.startBuild(r)),
     getBuild: retry("read build", (id) => builder.getBuild(id)),
   };
+  const { definition } = builder;
+  if (definition !== undefined) retryingBuilder.definition = retry("read build definition", (p) => definition.call(builder, p));
   const retryingRegistry: Registry = {
     ensureRepository: retry("ensure image repository", (r) => registry.ensureRepository(r)),
     findDigest: retry("find image digest", (r, t) => registry.findDigest(r, t)),
   };
+  // Adding a tag that is already on the image changes nothing: safe to repeat.
+  const { findTags, addTags } = registry;
+  if (findTags !== undefined) retryingRegistry.findTags = retry("find image tags", (r, t) => findTags.call(registry, r, t));
+  if (addTags !== undefined) retryingRegistry.addTags = retry("tag image", (r, d, t) => addTags.call(registry, r, d, t));
   const retryingPlatform: JobPlatform = {
     listJobDefinitionRevisions: retry("list job definitions", (n) => platform.listJobDefinitionRevisions(n)),
     registerJobDefinition: (n, b, t) => platform.registerJobDefinition(n, b, t),

@@ -8,6 +8,7 @@ import type { JobDefinitionRevision } from "./ports.js";
 import { releaseIdFor } from "./release-id.js";
 import { startedResult, type ReleaseResult } from "./result.js";
 import { buildImage, type BuiltImage } from "./stages/build.js";
+import type { BuildSources } from "./content-key.js";
 import { registerCandidate } from "./stages/candidate.js";
 import { promotionHold } from "./gitops/hold.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
@@ -25,6 +26,10 @@ export interface ReleaseRequest {
    * Default true.
    */
   wait?: boolean;
+  /** The commit's build sources (src/git/build-sources.ts); without them the image is never reused. */
+  sources?: BuildSources;
+  /** Build even when an image of the same content exists (`--rebuild`). */
+  rebuild?: boolean;
 }
 
 /**
@@ -50,11 +55,24 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
       });
     }
     const image: BuiltImage = await timed(ctx, stages, "build", async () => {
-      const built = await buildImage(ctx, { spec, releaseId, commit, tags: renderTags(spec.image.tags, { sha: commit, branch }) });
-      return { value: built, reused: built.build === null, detail: built.uri };
+      const built = await buildImage(ctx, {
+        spec,
+        releaseId,
+        commit,
+        tags: renderTags(spec.image.tags, { sha: commit, branch }),
+        ...(request.sources === undefined ? {} : { sources: request.sources }),
+        ...(request.rebuild === true ? { rebuild: true } : {}),
+      });
+      const detail = built.reusedFrom === undefined ? built.uri : `${built.uri} (same content as ${built.reusedFrom})`;
+      return { value: built, reused: built.build === null, detail };
     });
     result.build = image.build;
-    result.image = { uri: image.uri, digest: image.digest };
+    result.image = {
+      uri: image.uri,
+      digest: image.digest,
+      ...(image.key === undefined ? {} : { key: image.key }),
+      ...(image.reusedFrom === undefined ? {} : { reusedFrom: image.reusedFrom }),
+    };
     ctx.observe({ type: "image-resolved", uri: image.uri, digest: image.digest });
 
     const candidate = await timed(ctx, stages, "candidate", async () => {

@@ -1,5 +1,7 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
+import { readBuildSources } from "../git/build-sources.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
+import type { BuildSources } from "../release/content-key.js";
 import type { ReleaseEvent } from "../release/events.js";
 import { startedResult, type ReleaseResult } from "../release/result.js";
 import { runRelease } from "../release/run-release.js";
@@ -77,15 +79,18 @@ async function attemptRelease(
   observe: (event: ReleaseEvent) => void,
 ): Promise<ReleaseResult> {
   let repositoryDir: string;
+  let sources: BuildSources;
   try {
     repositoryDir = await fetchCommit(state, mirrors, release, signal, log);
+    // Tree ids from the mirror: the image is reused when its content did not change.
+    sources = await readBuildSources(repositoryDir, release.commit, spec.image);
   } catch (error) {
     if (isBatchshipError(error)) return failedResult(release, error);
     throw error;
   }
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
   const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir });
-  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch });
+  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources });
 }
 
 function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {

@@ -6,7 +6,7 @@ export type StatusMoment =
   | { kind: "queued" }
   | { kind: "running"; attempt: number }
   | { kind: "superseded"; by: string }
-  | { kind: "finished"; result: Pick<ReleaseResult, "status" | "canary" | "production" | "error">; jobDefinition: string }
+  | { kind: "finished"; result: Pick<ReleaseResult, "status" | "canary" | "production" | "error"> & { image?: ReleaseResult["image"] }; jobDefinition: string }
   | { kind: "promoted"; jobDefinition: string; revision: number }
   | { kind: "internal-error" };
 
@@ -24,7 +24,8 @@ export function commitStatusFor(moment: StatusMoment): { state: CommitState; des
       return { state: "error", description: "batchship failed internally; see the service log" };
     case "finished": {
       const { result } = moment;
-      const canary = canaryText(result.canary);
+      // A commit that built nothing says so: its image is an earlier commit's, tags added.
+      const canary = `${result.image?.reusedFrom === undefined ? "" : "image reused (same content), "}${canaryText(result.canary)}`;
       if (result.status === "promoted") {
         return { state: "success", description: `${canary}, promoted ${moment.jobDefinition}:${result.production?.revision ?? "?"}` };
       }

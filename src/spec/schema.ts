@@ -107,6 +107,13 @@ const BUILD_TIMEOUT_MINUTES = z
   .default(60)
   .describe("Build timeout in minutes (CodeBuild allows 5-2160)");
 
+const BUILD_REUSE = z
+  .boolean()
+  .default(true)
+  .describe(
+    "Reuse an image already built from the same content (build context, Dockerfile, build arguments, build definition) instead of building again; false builds every commit",
+  );
+
 const CodeBuildBuildSpec = z
   .strictObject({
     backend: z.literal("codebuild").default("codebuild").describe("AWS CodeBuild, pushing to Amazon ECR"),
@@ -115,6 +122,7 @@ const CodeBuildBuildSpec = z
       .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be a CodeBuild project name")
       .describe("CodeBuild project that runs the shipped buildspec.yml"),
     timeoutMinutes: BUILD_TIMEOUT_MINUTES,
+    reuse: BUILD_REUSE,
   })
   .describe("Build with AWS CodeBuild");
 
@@ -130,6 +138,7 @@ const LocalBuildSpec = z
       .default("local")
       .describe("Label of local builds (the prefix of their build ids)"),
     timeoutMinutes: BUILD_TIMEOUT_MINUTES.describe("Build timeout in minutes; the local builder is stopped then"),
+    reuse: BUILD_REUSE,
   })
   .describe("Build on this machine");
 

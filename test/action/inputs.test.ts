@@ -16,6 +16,7 @@ describe("Action inputs", () => {
       commit: SHA,
       branch: "main",
       wait: true,
+      rebuild: false,
     });
     expect(parse({ pipeline: "p.yml", command: "status", "poll-interval": "0.5" })).toEqual({
       command: "status",
@@ -23,6 +24,11 @@ describe("Action inputs", () => {
       pollSeconds: 0.5,
     });
     expect(parse({ pipeline: "p.yml" }, { ...RUNNER, GITHUB_REF: "refs/heads/release/2024-01" })).toMatchObject({ branch: "release/2024-01" });
+  });
+
+  it("accepts only true and false for rebuild, naming the input", () => {
+    expect(parse({ pipeline: "p.yml", rebuild: "true" })).toMatchObject({ rebuild: true });
+    expect(() => parse({ pipeline: "p.yml", rebuild: "yes" })).toThrow(/^Invalid input rebuild: .*expected true or false/);
   });
 
   it("accepts only true and false for wait, naming the input", () => {

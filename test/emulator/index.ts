@@ -9,6 +9,7 @@ import { chain } from "./interceptor.js";
 import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
+import { ecrInterceptors } from "./ecr-interceptors.js";
 import { FaultPlan, type Faults } from "./faults.js";
 import { JobLifecycle, type JobScripts } from "./job-scripts.js";
 import { startLayer, type RecordedCall } from "./layer.js";
@@ -63,6 +64,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
         ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
+        ...ecrInterceptors(moto.endpoint),
       },
       faults,
       calls,

@@ -1,7 +1,8 @@
 import { BatchshipError } from "../../errors.js";
 import type { PipelineSpec } from "../../spec/schema.js";
 import type { EngineContext } from "../context.js";
-import type { BuildRequest, BuildState, ImageRepository } from "../ports.js";
+import { contentKey, keyTag, keyTags, KEY_GENERATIONS, type BuildSources } from "../content-key.js";
+import type { BuildRequest, BuildState, ImageRepository, Registry } from "../ports.js";
 
 export interface BuiltImage {
   repository: ImageRepository;
@@ -9,6 +10,10 @@ export interface BuiltImage {
   uri: string;
   digest: string;
   build: { id: string; logUrl?: string } | null;
+  /** The image's content key, when its sources were known. */
+  key?: string;
+  /** Set when no build ran because an image with the same content key existed: the key tag it was found under. */
+  reusedFrom?: string;
 }
 
 export interface BuildInput {
@@ -16,24 +21,103 @@ export interface BuildInput {
   releaseId: string;
   commit: string;
   tags: readonly string[];
+  /** The commit's build sources as git object ids; without them every commit builds. */
+  sources?: BuildSources;
+  /** Build even when an image with the same content exists (a base image moved on). */
+  rebuild?: boolean;
 }
 
 /**
  * Stages build + image. An image already tagged with the commit (a retry, a resume, or another
  * pipeline on the same repository) is used as it is: the sha tag is immutable, so it is the
- * image of this commit.
+ * image of this commit. Otherwise an image with the same content key (docs/reuse.md) gets the
+ * commit's tags, and only when there is none does a build run. A finished build records its
+ * key on the image, so the next commit with the same content finds it.
  */
 export async function buildImage(ctx: EngineContext, input: BuildInput): Promise<BuiltImage> {
-  const { registry, builder } = ctx.backend;
+  const { registry } = ctx.backend;
   const shaTag = input.tags[0];
   if (shaTag === undefined) throw new BatchshipError("SPEC_INVALID", "image.tags is empty");
   const repository = await registry.ensureRepository(input.spec.image.repository);
+  const key = await keyOf(ctx, input);
 
   const existing = await registry.findDigest(repository, shaTag);
   if (existing !== undefined) {
-    return { repository, digest: existing, uri: `${repository.uri}@${existing}`, build: null };
+    // A resume after a crash between the build's end and recording its key records it now.
+    if (key !== undefined) await recordKey(ctx, registry, repository, key, existing);
+    return image(repository, existing, null, key);
   }
 
+  if (key !== undefined && input.spec.build.reuse && input.rebuild !== true) {
+    const found = await newestGeneration(registry, repository, key);
+    if (found !== undefined) {
+      // The sha tag last: it is how a later run finds the image, so it must mean "all tags added".
+      await addTags(registry, repository, found.digest, [...input.tags.slice(1), shaTag]);
+      ctx.observe({ type: "image-reused", uri: `${repository.uri}@${found.digest}`, digest: found.digest, key, tag: found.tag });
+      return { ...image(repository, found.digest, null, key), reusedFrom: found.tag };
+    }
+  }
+
+  const built = await runBuild(ctx, input, repository, shaTag);
+  if (key !== undefined) await recordKey(ctx, registry, repository, key, built.digest);
+  return { ...built, ...(key === undefined ? {} : { key }) };
+}
+
+function image(repository: ImageRepository, digest: string, build: BuiltImage["build"], key: string | undefined): BuiltImage {
+  return { repository, digest, uri: `${repository.uri}@${digest}`, build, ...(key === undefined ? {} : { key }) };
+}
+
+/** The content key, when the caller read the sources and the backend can say what it builds with. */
+async function keyOf(ctx: EngineContext, input: BuildInput): Promise<string | undefined> {
+  const { builder, registry } = ctx.backend;
+  if (input.sources === undefined || builder.definition === undefined) return undefined;
+  if (registry.findTags === undefined || registry.addTags === undefined) return undefined;
+  const definition = await builder.definition(input.spec.build.project);
+  return contentKey(input.sources, input.spec.image.buildArgs, definition);
+}
+
+async function newestGeneration(
+  registry: Registry,
+  repository: ImageRepository,
+  key: string,
+): Promise<{ tag: string; digest: string; generation: number } | undefined> {
+  const found = (await registry.findTags?.(repository, keyTags(key))) ?? new Map<string, string>();
+  for (let generation = KEY_GENERATIONS; generation >= 1; generation--) {
+    const tag = keyTag(key, generation);
+    const digest = found.get(tag);
+    if (digest !== undefined) return { tag, digest, generation };
+  }
+  return undefined;
+}
+
+async function addTags(registry: Registry, repository: ImageRepository, digest: string, tags: readonly string[]): Promise<void> {
+  if (registry.addTags === undefined) throw new BatchshipError("ENVIRONMENT", "This registry cannot add tags to an image");
+  await registry.addTags(repository, digest, tags);
+}
+
+/**
+ * Records the key on a built image as its newest generation, unless the newest already is this
+ * image. It only helps later releases: when it fails (another release of the same content
+ * recorded its own build at the same moment), this release goes on with its image.
+ */
+async function recordKey(ctx: EngineContext, registry: Registry, repository: ImageRepository, key: string, digest: string): Promise<void> {
+  try {
+    const newest = await newestGeneration(registry, repository, key);
+    if (newest?.digest === digest) return;
+    const generation = (newest?.generation ?? 0) + 1;
+    if (generation > KEY_GENERATIONS) {
+      ctx.observe({ type: "warning", message: `image ${digest} is not recorded under its content key: the key has ${KEY_GENERATIONS} builds already` });
+      return;
+    }
+    await addTags(registry, repository, digest, [keyTag(key, generation)]);
+  } catch (error) {
+    if (!(error instanceof BatchshipError)) throw error;
+    ctx.observe({ type: "warning", message: `recording the content key on image ${digest} failed; later commits may build again: ${error.message}` });
+  }
+}
+
+async function runBuild(ctx: EngineContext, input: BuildInput, repository: ImageRepository, shaTag: string): Promise<BuiltImage> {
+  const { registry, builder } = ctx.backend;
   const request: BuildRequest = {
     releaseId: input.releaseId,
     commit: input.commit,
@@ -60,7 +144,7 @@ export async function buildImage(ctx: EngineContext, input: BuildInput): Promise
       { hint: "the buildspec must push every tag in IMAGE_TAGS to IMAGE_REPOSITORY_URI (see buildspec.yml)" },
     );
   }
-  return { repository, digest, uri: `${repository.uri}@${digest}`, build: { id: finished.id, ...link(finished) } };
+  return image(repository, digest, { id: finished.id, ...link(finished) }, undefined);
 }
 
 function link(build: BuildState): { logUrl?: string } {
