@@ -47,7 +47,7 @@ export async function runCommand(inputs: ActionInputs, deps: CommandDeps): Promi
       const result = await runRelease(ctx, { spec: loaded.spec, commit: loaded.commit, branch: loaded.branch, wait: inputs.wait });
       deps.setOutputs(releaseOutputs(result));
       const summary = releaseSummary(result, summaryContext(ctx, deps));
-      if (result.status !== "failed") return { summary };
+      if (result.status !== "failed" && result.status !== "cancelled") return { summary };
       return {
         summary,
         failure: result.error ?? { code: "CANARY_FAILED", message: `Release ${result.releaseId} failed`, retryable: false },

@@ -2,6 +2,7 @@ import {
   BatchGetBuildsCommand,
   ListBuildsForProjectCommand,
   StartBuildCommand,
+  StopBuildCommand,
   type Build,
   type CodeBuildClient,
   type EnvironmentVariable,
@@ -37,9 +38,13 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
     },
 
     async findBuild(request) {
-      // A failed build must be rebuilt, not reused.
-      const match = (await releaseBuilds(codebuild, request)).find(isReusable);
-      return match === undefined ? undefined : toBuildState(match);
+      // The newest: a failed one is this release's outcome until someone retries it.
+      const [newest] = await releaseBuilds(codebuild, request);
+      return newest === undefined ? undefined : toBuildState(newest);
+    },
+
+    async stopBuild(buildId) {
+      await awsCall(`stop CodeBuild build ${buildId}`, () => codebuild.send(new StopBuildCommand({ id: buildId })));
     },
 
     async getBuild(buildId) {

@@ -16,6 +16,7 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:BatchGetProjects",
   "codebuild:ListBuildsForProject",
   "codebuild:StartBuild",
+  "codebuild:StopBuild",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
   "ecr:DescribeRepositories",

@@ -16,6 +16,8 @@ export interface CanaryInput {
   releaseId: string;
   commit: string;
   candidate: JobDefinitionRevision;
+  /** Which canary attempt of the release this is (default 1; more after explicit retries): it names the job. */
+  attempt?: number;
 }
 
 export interface CanaryResult {
@@ -45,6 +47,7 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
 
   // A resumed run: the primary may have been stopped by an earlier run.
   const stopped = stopReasonOf(primary);
+  if (stopped === "cancelled") return cancelled(primary);
   if (stopped === "deadline") return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
   const stoppedAsStuck = stopped === "stuck" || (primary.status === "FAILED" && (await fallbackSubmitted(ctx, input)));
   let end: FollowEnd = stoppedAsStuck
@@ -78,6 +81,7 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   }
 
   const job = end.job;
+  if (stopReasonOf(job) === "cancelled") return cancelled(job);
   const summary = countsOf(job);
   const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary };
   if (end.kind === "deadline") {
@@ -101,6 +105,10 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   /** The queue as the spec names it (Batch answers with the queue's ARN). */
   function queueName(): string {
     return fallbackUsed ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue;
+  }
+
+  function cancelled(at: JobState): CanaryResult {
+    return { ...failed(at, "cancelled: batchship cancel stopped it", []), result: "cancelled" };
   }
 
   function failed(at: JobState, reason: string, failedKids: FailedChild[]): CanaryResult {
@@ -133,7 +141,7 @@ async function submit(ctx: EngineContext, input: CanaryInput, fallback: boolean)
   const canary = input.spec.canary;
   const jobQueue = fallback ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue;
   const { job, reused } = await ensureCanaryJob(ctx, {
-    jobName: canaryJobName(input.releaseId, fallback),
+    jobName: canaryJobName(input.releaseId, fallback, input.attempt ?? 1),
     jobQueue,
     jobDefinitionArn: input.candidate.arn,
     arraySize: canary.arraySize,
@@ -150,19 +158,27 @@ async function recordedVerdict(ctx: EngineContext, input: CanaryInput): Promise<
   const { candidate, spec } = input;
   const verdict = candidate.tags[TAG.canary];
   const jobId = candidate.tags[TAG.canaryJob];
-  if ((verdict !== "passed" && verdict !== "failed") || jobId === undefined) return undefined;
-  const job = await ctx.backend.platform.describeJob(jobId);
-  const fallbackUsed = job?.jobName === canaryJobName(input.releaseId, true);
+  if (verdict !== "passed" && verdict !== "failed" && verdict !== "cancelled") return undefined;
+  // A release cancelled before its canary was submitted has a verdict and no job.
+  if (jobId === undefined && verdict !== "cancelled") return undefined;
+  const job = jobId === undefined ? undefined : await ctx.backend.platform.describeJob(jobId);
+  const fallbackUsed = job?.jobName === canaryJobName(input.releaseId, true, input.attempt ?? 1);
   const summary = job ? countsOf(job) : emptyCounts();
   return {
-    jobId,
+    jobId: jobId ?? "",
     jobQueue: fallbackUsed ? (spec.canary.fallbackJobQueue ?? spec.canary.jobQueue) : spec.canary.jobQueue,
     fallbackUsed,
     size: job?.arraySize ?? 1,
     summary,
     result: verdict,
     ...(verdict === "failed"
-      ? { reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary)}` }
+      ? {
+          reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary)}`,
+          hint: RETRY_HINT,
+        }
+      : {}),
+    ...(verdict === "cancelled"
+      ? { reason: `it was cancelled in an earlier run (recorded on ${candidate.name}:${candidate.revision})`, hint: RETRY_HINT }
       : {}),
     failedChildren: verdict === "failed" && job ? await failedChildren(ctx, job) : [],
   };
@@ -171,8 +187,10 @@ async function recordedVerdict(ctx: EngineContext, input: CanaryInput): Promise<
 async function fallbackSubmitted(ctx: EngineContext, input: CanaryInput): Promise<boolean> {
   const queue = input.spec.canary.fallbackJobQueue;
   if (queue === undefined) return false;
-  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input.releaseId, true))).length > 0;
+  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input.releaseId, true, input.attempt ?? 1))).length > 0;
 }
+
+const RETRY_HINT = "a verdict is final for its attempt; release the commit again with --retry to run a new canary";
 
 function deadlineReason(minutes: number, counts: StatusCounts): string {
   return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}`;

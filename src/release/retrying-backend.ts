@@ -23,6 +23,7 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
     findBuild: retry("find build", (r) => builder.findBuild(r)),
     startBuild: retry("start build", (r) => builder.startBuild(r)),
     getBuild: retry("read build", (id) => builder.getBuild(id)),
+    ...(builder.stopBuild === undefined ? {} : { stopBuild: retry("stop build", (id: string) => builder.stopBuild!(id)) }),
   };
   const retryingRegistry: Registry = {
     ensureRepository: retry("ensure image repository", (r) => registry.ensureRepository(r)),

@@ -26,6 +26,8 @@ export interface BuildRecord {
   /** BatchGetBuilds answers that included this build. */
   polls: number;
   overrides: EnvironmentVariable[];
+  /** StopBuild reached the build while it ran: from then on it shows STOPPED. */
+  stopped?: boolean;
 }
 
 export class BuildLifecycle implements BuildScripts {
