@@ -16,7 +16,7 @@ interface PipelineOptions {
 
 export async function releaseCommand(
   env: CommandEnv,
-  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean },
+  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean; retry?: boolean },
 ): Promise<number> {
   const json = o.json === true;
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit", "branch"]));
@@ -31,6 +31,7 @@ export async function releaseCommand(
     commit: loaded.commit,
     branch: loaded.branch,
     ...(o.wait === false ? { wait: false } : {}),
+    ...(o.retry === true ? { retry: true } : {}),
   });
   if (json) env.io.stdout(JSON.stringify(result));
   else env.io.stderr(releaseSummary(result, o.pipeline));
@@ -95,8 +96,9 @@ function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
   if (r.status === "canary-running") {
     lines.push(`canary ${r.canary?.jobId ?? ""} of ${r.releaseId} submitted; run release again (without --no-wait) to follow it`);
   }
-  if (r.status === "failed") {
-    lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
+  if (r.status === "cancelled") lines.push(`release ${r.releaseId} cancelled: ${r.error?.message ?? ""}`);
+  if (r.status === "failed" || r.status === "cancelled") {
+    if (r.status === "failed") lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
     if (r.error?.hint) lines.push(`  hint: ${r.error.hint}`);
     if (r.canary) lines.push(`  canary ${r.canary.jobId}: ${formatCounts(r.canary.summary)}`);
     for (const child of r.canary?.failedChildren ?? []) {

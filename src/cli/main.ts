@@ -7,6 +7,7 @@ import type { PipelineSpec } from "../spec/schema.js";
 import { createBackendFor, type BackendSite } from "../backend.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
 import { actorOf } from "./actor.js";
+import { cancelCommand } from "./cancel-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
 import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
@@ -105,8 +106,17 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .option("--branch <name>", "branch the commit is on (default: the checked-out branch)")
     .addOption(new Option("--poll-interval <seconds>", "seconds between status polls").argParser(positiveNumber))
     .option("--no-wait", "return once the canary is submitted; a later release run follows it to a verdict")
+    .option("--retry", "build again after a failed build, or run a new canary after a failed or cancelled one")
     .addOption(json())
     .action(async (o) => setExit(await releaseCommand(env, o)));
+
+  program
+    .command("cancel")
+    .description("stop a running release's build or canary; the release ends cancelled")
+    .addOption(pipeline())
+    .option("--commit <sha>", "commit whose release to cancel (default: HEAD)")
+    .addOption(json())
+    .action(async (o) => setExit(await cancelCommand(env, o)));
 
   program
     .command("promote")
