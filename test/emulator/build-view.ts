@@ -34,7 +34,7 @@ export function buildView(build: any, record: BuildRecord): any {
     return out;
   }
 
-  if (record.polls <= record.slowPolls) {
+  if (record.polls <= record.slowPolls || record.gate?.open === false) {
     const current = SLOW_PROGRESS[Math.min(record.polls, SLOW_PROGRESS.length) - 1] ?? "SUBMITTED";
     const upTo = PHASES.indexOf(current);
     out.buildStatus = "IN_PROGRESS";

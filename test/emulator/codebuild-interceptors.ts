@@ -48,7 +48,7 @@ export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: stri
       const body = isoToEpochSeconds(replyJson(reply));
       const record = builds.find(String(call.input.id ?? ""));
       if (!record) return withJsonBody(reply, body);
-      if (record.polls <= record.slowPolls) record.stopped = true;
+      if (record.polls <= record.slowPolls || record.gate?.open === false) record.stopped = true;
       return withJsonBody(reply, { ...body, build: buildView(body.build, record) });
     },
 
