@@ -6,6 +6,7 @@ import { rollbackPipeline } from "../release/rollback.js";
 import { runRelease } from "../release/run-release.js";
 import { pipelineStatus, type PipelineStatus } from "../release/status.js";
 import { loadPipelineAtCommit, loadPipelineFile } from "../load-pipeline.js";
+import { hasUncommittedChanges } from "../git/uncommitted.js";
 import { ledgerLines } from "./gitops-commands.js";
 import type { CommandEnv } from "./main.js";
 
@@ -25,14 +26,18 @@ export async function releaseCommand(
     pipelineFile: o.pipeline,
     ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}),
   });
+  if (await hasUncommittedChanges(o.pipeline)) {
+    env.io.stderr(`warning: ${o.pipeline} has uncommitted changes; the release uses the file as committed at ${loaded.commit.slice(0, 12)}`);
+  }
   if (!json) env.io.stderr(`releasing ${loaded.spec.name} at ${loaded.commit.slice(0, 12)} (${loaded.branch})`);
+  const stopInterrupted = onInterrupt(() => env.io.stderr(interruptedText(loaded.spec.build.backend, o.pipeline, loaded.commit)));
   const result = await runRelease(ctx, {
     spec: loaded.spec,
     commit: loaded.commit,
     branch: loaded.branch,
     ...(o.wait === false ? { wait: false } : {}),
     ...(o.retry === true ? { retry: true } : {}),
-  });
+  }).finally(stopInterrupted);
   if (json) env.io.stdout(JSON.stringify(result));
   else env.io.stderr(releaseSummary(result, o.pipeline));
   if (result.error) return exitCodeFor(result.error.code);
@@ -82,6 +87,33 @@ export async function doctorCommand(env: CommandEnv, o: PipelineOptions): Promis
     env.io.stdout(`${c.level.toUpperCase().padEnd(4)} ${c.subject}: ${c.message}${c.hint ? `\n     hint: ${c.hint}` : ""}`);
   }
   return checks.some((c) => c.level === "fail") ? 3 : 0;
+}
+
+/** Ctrl-C during a release: say what keeps running, then end as an interrupted process does (130). */
+function onInterrupt(say: () => void): () => void {
+  const handler = (): void => {
+    say();
+    process.exit(130);
+  };
+  process.once("SIGINT", handler);
+  return () => void process.off("SIGINT", handler);
+}
+
+function interruptedText(backend: string, pipelineFile: string, commit: string): string {
+  const again = `batchship release --pipeline ${pipelineFile} --commit ${commit}`;
+  const cancel = `batchship cancel --pipeline ${pipelineFile} --commit ${commit}`;
+  if (backend === "local") {
+    return [
+      "interrupted: the local build and canary run inside this process and stop with it.",
+      `  the next \`${again}\` picks the release up: it finds the canary by name, ends what is left`,
+      "  of its children and runs them again; a finished build or canary is not run twice.",
+    ].join("\n");
+  }
+  return [
+    "interrupted: the build and the canary keep running in AWS.",
+    `  follow them again (nothing is built or submitted twice): ${again}`,
+    `  or stop them: ${cancel}`,
+  ].join("\n");
 }
 
 function releaseSummary(r: ReleaseResult, pipelineFile: string): string {

@@ -1,11 +1,12 @@
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { describeError, isBatchshipError } from "../errors.js";
+import { BatchshipError, describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { Backend, Clock, Sleep } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { createBackendFor, type BackendSite } from "../backend.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
+import { LOCAL_POLLING } from "../local/options.js";
 import { actorOf } from "./actor.js";
 import { cancelCommand } from "./cancel-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
@@ -43,7 +44,7 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
     io,
     actor: actorOf(environment),
     async engine(spec, { json, pollSeconds, pipelineFile }) {
-      const polling = { ...deps.polling };
+      const polling = { ...(spec.build.backend === "local" ? LOCAL_POLLING : {}), ...deps.polling };
       if (pollSeconds !== undefined) {
         polling.buildIntervalMs = pollSeconds * 1000;
         polling.canaryIntervalMs = pollSeconds * 1000;
@@ -69,7 +70,13 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exitCode 0.
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      // Scripts asked for JSON: a usage error is an object on stdout too (commander printed the text).
+      if (argv.includes("--json")) {
+        const message = error.message.replace(/^error: /, "");
+        io.stdout(JSON.stringify({ error: new BatchshipError("USAGE", message, { hint: "run with --help for usage" }).toJSON() }));
+      }
+      return 2;
     }
     io.stderr(`error: ${describeError(error)}`);
     // Scripts asked for JSON: they get an object on stdout for a failure too.
