@@ -6,7 +6,7 @@ import { TAG, type CanaryVerdict } from "../release/tags.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { countsOf, emptyCounts, formatCounts } from "./counts.js";
 import { STOP_REASON, stopReasonOf } from "./stop-reasons.js";
-import { failedChildren, runnableReasons } from "./explain.js";
+import { failedChildren, runnableReasons, unfinishedChildren } from "./explain.js";
 import { followCanary, type FollowEnd } from "./follow.js";
 import { ensureCanaryJob } from "./submit.js";
 import { passes, requiredSuccesses } from "./verdict.js";
@@ -57,13 +57,14 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
 
   if (end.kind === "stuck") {
     const reasons = stoppedAsStuck ? [] : await runnableReasons(ctx, end.job);
+    const waiting = stoppedAsStuck ? [] : await unfinishedChildren(ctx, end.job);
     if (!stoppedAsStuck) {
       ctx.observe({ type: "canary-stuck", jobId: end.job.jobId, runnable: countsOf(end.job).RUNNABLE, reasons });
       await ctx.backend.platform.stopJob(end.job.jobId, STOP_REASON.stuck);
     }
     if (canary.fallbackJobQueue === undefined) {
       return {
-        ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []),
+        ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false, waiting), []),
         hint: "check the queue's compute environments (batchship doctor), or set canary.fallbackJobQueue",
       };
     }
@@ -75,8 +76,9 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
     end = await followCanary(ctx, fallback, canary, deadline);
     if (end.kind === "stuck") {
       const again = await runnableReasons(ctx, end.job);
+      const stillWaiting = await unfinishedChildren(ctx, end.job);
       await ctx.backend.platform.stopJob(end.job.jobId, STOP_REASON.stuck);
-      return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, again, true), []);
+      return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, again, true, stillWaiting), []);
     }
   }
 
@@ -85,8 +87,9 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   const summary = countsOf(job);
   const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary };
   if (end.kind === "deadline") {
+    const hung = await unfinishedChildren(ctx, job);
     await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.deadline);
-    return failed(job, deadlineReason(canary.timeoutMinutes, summary), []);
+    return failed(job, deadlineReason(canary.timeoutMinutes, summary, hung), []);
   }
   if (end.kind === "hopeless") await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.hopeless);
 
@@ -192,12 +195,16 @@ async function fallbackSubmitted(ctx: EngineContext, input: CanaryInput): Promis
 
 const RETRY_HINT = "a verdict is final for its attempt; release the commit again with --retry to run a new canary";
 
-function deadlineReason(minutes: number, counts: StatusCounts): string {
-  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}`;
+function deadlineReason(minutes: number, counts: StatusCounts, unfinished: string[] = []): string {
+  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}${unfinishedText(unfinished)}`;
 }
 
-function stuckReason(minutes: number, reasons: string[], onFallback: boolean): string {
+function stuckReason(minutes: number, reasons: string[], onFallback: boolean, unfinished: string[] = []): string {
   const why = reasons.length > 0 ? `: ${reasons.join("; ")}` : "";
   const where = onFallback ? " on the fallback queue too" : "";
-  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}`;
+  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}${unfinishedText(unfinished)}`;
+}
+
+function unfinishedText(unfinished: string[]): string {
+  return unfinished.length === 0 ? "" : `; unfinished: ${unfinished.join("; ")}`;
 }

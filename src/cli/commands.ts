@@ -133,11 +133,13 @@ function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
     if (r.status === "failed") lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
     if (r.error?.hint) lines.push(`  hint: ${r.error.hint}`);
     if (r.canary) lines.push(`  canary ${r.canary.jobId}: ${formatCounts(r.canary.summary)}`);
-    for (const child of r.canary?.failedChildren ?? []) {
-      const exit = child.exitCode === undefined ? "" : ` exit ${child.exitCode}`;
-      const log = child.logStreamName ? ` (log stream ${child.logStreamName})` : "";
-      lines.push(`  child ${child.jobId}:${exit} ${child.statusReason ?? ""}${log}`);
-    }
+  } else if (r.canary?.result === "passed" && r.canary.failedChildren.length > 0) {
+    lines.push(`  the canary passed with ${r.canary.summary.FAILED} failed children (within canary.minSuccessRate):`);
+  }
+  for (const child of r.canary?.failedChildren ?? []) {
+    const exit = child.exitCode === undefined ? "" : ` exit ${child.exitCode}`;
+    const log = child.logStreamName ? ` (log stream ${child.logStreamName})` : "";
+    lines.push(`  child ${child.jobId}:${exit} ${child.statusReason ?? ""}${log}`);
   }
   return lines.join("\n");
 }
