@@ -72,6 +72,23 @@ describe("the Action's operating commands (the bundle run as the runner runs it)
     });
   });
 
+  it("`doctor` checks what the pipeline needs and fails the step for a missing queue", async () => {
+    const sha = await repo.commit({
+      "pipelines/act-doctor.yml": pipelineYaml("act-rollback"),
+      "pipelines/act-no-queue.yml": pipelineYaml("act-rollback", { queue: "no-such-queue" }),
+    });
+
+    const healthy = await step(sha, { pipeline: "pipelines/act-doctor.yml", command: "doctor" });
+    const broken = await step(sha, { pipeline: "pipelines/act-no-queue.yml", command: "doctor" });
+
+    expect(healthy.code, healthy.stdout).toBe(0);
+    expect(healthy.outputs).toMatchObject({ status: "ok" });
+    expect(healthy.summary).toContain("✅ doctor");
+    expect(broken.code).toBe(1);
+    expect(broken.outputs).toMatchObject({ status: "failed" });
+    expect(broken.stdout).toMatch(/^::error title=batchship doctor%3A ENVIRONMENT::doctor found \d problem\(s\): .*no-such-queue/m);
+  });
+
   it("`retry: true` runs one new canary after a failed one, without building again", async () => {
     emu.jobs.failChildren("act-retry", [0], { exitCode: 137, reason: "Host EC2 (instance i-0abc) terminated." });
     const file = "pipelines/act-retry.yml";
