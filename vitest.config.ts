@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // The CLI and service tests run build/: build it first when the sources changed.
+    globalSetup: ["test/support/build-once.ts"],
   },
 });

@@ -12,6 +12,8 @@ export type ErrorCode =
   | "DEADLINE" // a stage ran past its time limit
   | "NOT_PROMOTABLE" // promote asked for a release whose canary did not pass
   | "NOTHING_TO_ROLL_BACK"
+  | "CANCELLED" // a person cancelled the release (batchship cancel)
+  | "NOTHING_TO_CANCEL" // cancel found no running build or canary for the commit
   | "AWS" // an AWS call failed after retries
   | "ENVIRONMENT"; // missing project, queue, repository, tool…
 
@@ -26,6 +28,8 @@ const EXIT_CODES: Record<ErrorCode, ExitCode> = {
   DEADLINE: 1,
   NOT_PROMOTABLE: 1,
   NOTHING_TO_ROLL_BACK: 1,
+  CANCELLED: 1,
+  NOTHING_TO_CANCEL: 1,
   AWS: 3,
   ENVIRONMENT: 3,
 };

@@ -12,11 +12,14 @@ import type { ReleaseResult } from "../release/result.js";
 import { rollbackPipeline } from "../release/rollback.js";
 import { runRelease } from "../release/run-release.js";
 import { pipelineStatus } from "../release/status.js";
+import { cancelRelease } from "../release/cancel-release.js";
+import { readSpecFile, type SpecProblem } from "../spec/index.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { RunFacts } from "./event.js";
 import type { ActionInputs } from "./inputs.js";
 import { outputsOfEvent, promoteOutputs, releaseOutputs, rollbackOutputs, statusOutputs, type OutputValues } from "./outputs.js";
 import { promoteSummary, releaseSummary, rollbackSummary, statusSummary, type SummaryContext } from "./summary.js";
+import { cancelSummary, doctorSummary, validateSummary } from "./tool-summaries.js";
 
 export interface CommandDeps {
   /** The runner's environment, read once: GitOps credentials and cache, the actor. */
@@ -24,6 +27,8 @@ export interface CommandDeps {
   /** Who promotes or rolls back, for the records (GITHUB_ACTOR on a runner). */
   actor: string;
   observe: ReleaseObserver;
+  /** `validate`: one annotation per problem, on the file's line (the runner shows it on a pull request's diff). */
+  annotate?: (problem: SpecProblem) => void;
   setOutputs: (values: OutputValues) => void;
   facts: RunFacts;
 }
@@ -53,10 +58,11 @@ export async function runCommand(inputs: ActionInputs, deps: CommandDeps): Promi
         wait: inputs.wait,
         sources,
         rebuild: inputs.rebuild,
+        ...(inputs.retry === true ? { retry: true } : {}),
       });
       deps.setOutputs(releaseOutputs(result));
       const summary = releaseSummary(result, summaryContext(ctx, deps));
-      if (result.status !== "failed") return { summary };
+      if (result.status !== "failed" && result.status !== "cancelled") return { summary };
       return {
         summary,
         failure: result.error ?? { code: "CANARY_FAILED", message: `Release ${result.releaseId} failed`, retryable: false },
@@ -83,6 +89,39 @@ export async function runCommand(inputs: ActionInputs, deps: CommandDeps): Promi
       const status = await pipelineStatus(ctx, spec);
       deps.setOutputs(statusOutputs(status));
       return { summary: statusSummary(status, summaryContext(ctx, deps)) };
+    }
+    case "cancel": {
+      const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
+      const ctx = await engineFor(loaded.spec, inputs, deps);
+      const result = await cancelRelease(ctx, loaded.spec, loaded.commit);
+      deps.setOutputs({ "release-id": result.releaseId, status: "cancelled", ...(result.build ? { "build-id": result.build.id } : {}) });
+      return { summary: cancelSummary(result) };
+    }
+    case "doctor": {
+      const spec = await loadPipelineFile(inputs.pipeline);
+      const ctx = await engineFor(spec, inputs, deps);
+      const checks = ctx.backend.doctor === undefined ? [] : await ctx.backend.doctor(spec);
+      const failed = checks.filter((check) => check.level === "fail");
+      deps.setOutputs({ status: failed.length > 0 ? "failed" : "ok" });
+      const summary = doctorSummary(spec.name, checks);
+      if (failed.length === 0) return { summary };
+      const message = failed.map((check) => `${check.subject}: ${check.message}`).join("; ");
+      return { summary, failure: { code: "ENVIRONMENT", message: `doctor found ${failed.length} problem(s): ${message}`, retryable: false } };
+    }
+    case "validate": {
+      const problems: SpecProblem[] = [];
+      for (const file of inputs.files) {
+        const loaded = await readSpecFile(file);
+        if (!loaded.ok) problems.push(...loaded.problems);
+      }
+      for (const problem of problems) deps.annotate?.(problem);
+      deps.setOutputs({ status: problems.length > 0 ? "invalid" : "ok" });
+      const summary = validateSummary(inputs.files, problems, deps.env["GITHUB_WORKSPACE"]);
+      if (inputs.files.length === 0) {
+        return { summary, failure: { code: "USAGE", message: "validate: the pipeline input lists no files", retryable: false } };
+      }
+      if (problems.length === 0) return { summary };
+      return { summary, failure: { code: "SPEC_INVALID", message: `${problems.length} problem(s) in the pipeline files`, retryable: false } };
     }
   }
 }

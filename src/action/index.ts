@@ -1,3 +1,4 @@
+import { relative } from "node:path";
 import * as core from "@actions/core";
 import { actorOf } from "../cli/actor.js";
 import { BatchshipError, isBatchshipError } from "../errors.js";
@@ -7,6 +8,7 @@ import { readActionInputs } from "./inputs.js";
 import { logGroups } from "./log-groups.js";
 import { createOutputs } from "./outputs.js";
 import { failureSummary } from "./summary.js";
+import type { SpecProblem } from "../spec/index.js";
 
 type Failure = NonNullable<CommandOutcome["failure"]>;
 
@@ -23,7 +25,15 @@ export async function run(): Promise<void> {
     command = inputs.command;
     const facts = await readRunFacts("commit" in inputs ? inputs.commit : undefined);
     const env = process.env;
-    const outcome = await runCommand(inputs, { env, actor: actorOf(env), observe: log, setOutputs, facts });
+    const workspace = env["GITHUB_WORKSPACE"] || process.cwd();
+    const annotate = (p: SpecProblem) =>
+      core.error(`${p.path}: ${p.message}`, {
+        title: "batchship validate",
+        file: relative(workspace, p.file),
+        startLine: p.line,
+        startColumn: p.col,
+      });
+    const outcome = await runCommand(inputs, { env, actor: actorOf(env), observe: log, setOutputs, facts, annotate });
     log.close();
     await writeSummary(outcome.summary);
     if (outcome.failure) fail(command, outcome.failure);

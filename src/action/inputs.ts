@@ -3,10 +3,10 @@ import { getInput } from "@actions/core";
 import { BatchshipError } from "../errors.js";
 
 /** Every input action.yml declares; a test keeps the two in step. */
-export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "rebuild"] as const;
+export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "rebuild", "retry"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
-export const COMMANDS = ["release", "promote", "rollback", "status"] as const;
+export const COMMANDS = ["release", "promote", "rollback", "status", "cancel", "validate", "doctor"] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 interface Common {
@@ -18,9 +18,11 @@ interface Common {
 
 /** What the step was asked to do, parsed and validated once at the edge. */
 export type ActionInputs =
-  | (Common & { command: "release"; commit: string; branch: string; wait: boolean; rebuild: boolean })
-  | (Common & { command: "promote"; commit: string; branch: string })
-  | (Common & { command: "rollback" | "status" });
+  | (Common & { command: "release"; commit: string; branch: string; wait: boolean; rebuild: boolean; retry?: true })
+  | (Common & { command: "promote" | "cancel"; commit: string; branch: string })
+  | (Common & { command: "rollback" | "status" | "doctor" })
+  /** `validate`: every file the pipeline input lists, one per line. */
+  | (Common & { command: "validate"; files: string[] });
 
 /** The runner's variables the inputs default from: GITHUB_SHA, GITHUB_REF, GITHUB_WORKSPACE. */
 export type RunnerEnv = Readonly<Record<string, string | undefined>>;
@@ -45,15 +47,24 @@ export function parseActionInputs(input: (name: InputName) => string, env: Runne
   const common: Common = { pipeline, ...(pollSeconds === undefined ? {} : { pollSeconds }) };
   const wait = parseBoolean("wait", input("wait"), true);
   const rebuild = parseBoolean("rebuild", input("rebuild"), false);
+  const retry = parseBoolean("retry", input("retry"), false);
 
   switch (command) {
     case "rollback":
     case "status":
+    case "doctor":
       return { ...common, command };
+    case "validate": {
+      const files = pipelineInput.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+      return { ...common, command, files: files.map((file) => (isAbsolute(file) ? file : resolve(workspace, file))) };
+    }
     case "promote":
+    case "cancel":
       return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env) };
-    case "release":
-      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), wait, rebuild };
+    case "release": {
+      const commit = parseCommit(input("commit"), env);
+      return { ...common, command, commit, branch: parseBranch(input("branch"), env), wait, rebuild, ...(retry ? { retry: true as const } : {}) };
+    }
   }
 }
 

@@ -21,6 +21,7 @@ const HEADLINE: Record<ReleaseResult["status"], string> = {
   "awaiting-promotion": "⏸️ canary passed, awaiting promotion",
   "canary-running": "⏳ canary submitted",
   failed: "❌ release failed",
+  cancelled: "⏹️ release cancelled",
 };
 
 export function releaseSummary(r: ReleaseResult, ctx: SummaryContext): string {

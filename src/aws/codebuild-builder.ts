@@ -2,6 +2,7 @@ import {
   BatchGetBuildsCommand,
   ListBuildsForProjectCommand,
   StartBuildCommand,
+  StopBuildCommand,
   type Build,
   type CodeBuildClient,
   type EnvironmentVariable,
@@ -46,10 +47,14 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
     },
 
     async findBuild(request) {
-      // A failed build must be rebuilt, not reused. Builds are listed newest first: the first
-      // reusable one ends the search.
-      const match = (await releaseBuilds(codebuild, request, (found) => found.some(isReusable))).find(isReusable);
-      return match === undefined ? undefined : toBuildState(match);
+      // The newest: a failed one is this release's outcome until someone retries it.
+      // Builds are listed newest first: the first page holding one of this release's ends the search.
+      const [newest] = await releaseBuilds(codebuild, request, (found) => found.length > 0);
+      return newest === undefined ? undefined : toBuildState(newest);
+    },
+
+    async stopBuild(buildId) {
+      await awsCall(`stop CodeBuild build ${buildId}`, () => codebuild.send(new StopBuildCommand({ id: buildId })));
     },
 
     async getBuild(buildId) {

@@ -18,6 +18,7 @@ export const AWS_IAM_ACTIONS = [
   "codebuild:ListBuildsForProject",
   "codebuild:StartBuild",
   "ecr:BatchGetImage",
+  "codebuild:StopBuild",
   "ecr:CreateRepository",
   "ecr:DescribeImages",
   "ecr:DescribeRegistry",

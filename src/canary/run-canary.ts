@@ -6,7 +6,7 @@ import { TAG, type CanaryVerdict } from "../release/tags.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { countsOf, emptyCounts, formatCounts, isTerminal } from "./counts.js";
 import { STOP_REASON, recordedStop, stopTag, type StopKind } from "./stop-reasons.js";
-import { failedChildren, runnableReasons } from "./explain.js";
+import { failedChildren, runnableReasons, unfinishedChildren } from "./explain.js";
 import { followCanary, type FollowEnd } from "./follow.js";
 import { ensureCanaryJob } from "./submit.js";
 import { passes, requiredSuccesses } from "./verdict.js";
@@ -16,6 +16,8 @@ export interface CanaryInput {
   releaseId: string;
   commit: string;
   candidate: JobDefinitionRevision;
+  /** Which canary attempt of the release this is (default 1; more after explicit retries): it names the job. */
+  attempt?: number;
 }
 
 export interface CanaryResult {
@@ -45,9 +47,11 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   const primary = await submit(ctx, input, false);
   const deadline = (primary.createdAt ?? ctx.clock.now()) + canary.timeoutMinutes * 60_000;
 
-  // A resumed run: an earlier run may have stopped the primary, and its stop may still be under
-  // way (or, had that run died between recording and stopping, not even asked for).
+  // A resumed run: an earlier run (or `batchship cancel`) may have stopped the primary, and its
+  // stop may still be under way (or, had that run died between recording and stopping, not even
+  // asked for).
   const stopped = stops.of(primary);
+  if (stopped === "cancelled") return cancelled(primary);
   if (stopped === "deadline") {
     await stops.stop(primary, "deadline");
     return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
@@ -61,13 +65,14 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
 
   if (end.kind === "stuck") {
     const reasons = stoppedAsStuck ? [] : await runnableReasons(ctx, end.job);
+    const waiting = stoppedAsStuck ? [] : await unfinishedChildren(ctx, end.job);
     if (!stoppedAsStuck) {
       ctx.observe({ type: "canary-stuck", jobId: end.job.jobId, runnable: countsOf(end.job).RUNNABLE, reasons });
     }
     await stops.stop(end.job, "stuck");
     if (canary.fallbackJobQueue === undefined) {
       return {
-        ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []),
+        ...failed(end.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false, waiting), []),
         hint: "check the queue's compute environments (batchship doctor), or set canary.fallbackJobQueue",
       };
     }
@@ -77,6 +82,7 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
     fallbackUsed = true;
     const fallback = await submit(ctx, input, true);
     const fallbackStopped = stops.of(fallback);
+    if (fallbackStopped === "cancelled") return cancelled(fallback);
     end =
       fallbackStopped === undefined
         ? await followCanary(ctx, fallback, canary, deadline)
@@ -85,17 +91,22 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
           : { kind: fallbackStopped, job: fallback };
     if (end.kind === "stuck") {
       const again = fallbackStopped === undefined ? await runnableReasons(ctx, end.job) : [];
+      const stillWaiting = fallbackStopped === undefined ? await unfinishedChildren(ctx, end.job) : [];
       await stops.stop(end.job, "stuck");
-      return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, again, true), []);
+      return failed(end.job, stuckReason(canary.runnableTimeoutMinutes, again, true, stillWaiting), []);
     }
   }
 
   const job = end.job;
+  // `batchship cancel` in another process records its stop on the candidate, which this run read
+  // before; the reason the stop gave is what this run sees of it, when Batch passes it on.
+  if (stops.of(job) === "cancelled" || job.statusReason === STOP_REASON.cancelled) return cancelled(job);
   const summary = countsOf(job);
   const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary };
   if (end.kind === "deadline") {
+    const hung = await unfinishedChildren(ctx, job);
     await stops.stop(job, "deadline");
-    return failed(job, deadlineReason(canary.timeoutMinutes, summary), []);
+    return failed(job, deadlineReason(canary.timeoutMinutes, summary, hung), []);
   }
   if (end.kind === "hopeless") await stops.stop(job, "hopeless");
 
@@ -114,6 +125,10 @@ export async function runCanary(ctx: EngineContext, input: CanaryInput): Promise
   /** The queue as the spec names it (Batch answers with the queue's ARN). */
   function queueName(): string {
     return fallbackUsed ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue;
+  }
+
+  function cancelled(at: JobState): CanaryResult {
+    return { ...failed(at, "cancelled: batchship cancel stopped it", []), result: "cancelled" };
   }
 
   function failed(at: JobState, reason: string, failedKids: FailedChild[]): CanaryResult {
@@ -175,7 +190,7 @@ async function submit(ctx: EngineContext, input: CanaryInput, fallback: boolean)
   const canary = input.spec.canary;
   const jobQueue = fallback ? (canary.fallbackJobQueue ?? canary.jobQueue) : canary.jobQueue;
   const { job, reused } = await ensureCanaryJob(ctx, {
-    jobName: canaryJobName(input.releaseId, fallback),
+    jobName: canaryJobName(input.releaseId, fallback, input.attempt ?? 1),
     jobQueue,
     jobDefinitionArn: input.candidate.arn,
     arraySize: canary.arraySize,
@@ -196,19 +211,27 @@ async function recordedVerdict(ctx: EngineContext, input: CanaryInput): Promise<
   const { candidate, spec } = input;
   const verdict = candidate.tags[TAG.canary];
   const jobId = candidate.tags[TAG.canaryJob];
-  if ((verdict !== "passed" && verdict !== "failed") || jobId === undefined) return undefined;
-  const job = await ctx.backend.platform.describeJob(jobId);
-  const fallbackUsed = job?.jobName === canaryJobName(input.releaseId, true);
+  if (verdict !== "passed" && verdict !== "failed" && verdict !== "cancelled") return undefined;
+  // A release cancelled before its canary was submitted has a verdict and no job.
+  if (jobId === undefined && verdict !== "cancelled") return undefined;
+  const job = jobId === undefined ? undefined : await ctx.backend.platform.describeJob(jobId);
+  const fallbackUsed = job?.jobName === canaryJobName(input.releaseId, true, input.attempt ?? 1);
   const summary = job ? countsOf(job) : emptyCounts();
   return {
-    jobId,
+    jobId: jobId ?? "",
     jobQueue: fallbackUsed ? (spec.canary.fallbackJobQueue ?? spec.canary.jobQueue) : spec.canary.jobQueue,
     fallbackUsed,
     size: job?.arraySize ?? 1,
     summary,
     result: verdict,
     ...(verdict === "failed"
-      ? { reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary)}` }
+      ? {
+          reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary)}`,
+          hint: RETRY_HINT,
+        }
+      : {}),
+    ...(verdict === "cancelled"
+      ? { reason: `it was cancelled in an earlier run (recorded on ${candidate.name}:${candidate.revision})`, hint: RETRY_HINT }
       : {}),
     failedChildren: verdict === "failed" && job ? await failedChildren(ctx, job) : [],
   };
@@ -217,15 +240,21 @@ async function recordedVerdict(ctx: EngineContext, input: CanaryInput): Promise<
 async function fallbackSubmitted(ctx: EngineContext, input: CanaryInput): Promise<boolean> {
   const queue = input.spec.canary.fallbackJobQueue;
   if (queue === undefined) return false;
-  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input.releaseId, true))).length > 0;
+  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input.releaseId, true, input.attempt ?? 1))).length > 0;
 }
 
-function deadlineReason(minutes: number, counts: StatusCounts): string {
-  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}`;
+const RETRY_HINT = "a verdict is final for its attempt; release the commit again with --retry to run a new canary";
+
+function deadlineReason(minutes: number, counts: StatusCounts, unfinished: string[] = []): string {
+  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}${unfinishedText(unfinished)}`;
 }
 
-function stuckReason(minutes: number, reasons: string[], onFallback: boolean): string {
+function stuckReason(minutes: number, reasons: string[], onFallback: boolean, unfinished: string[] = []): string {
   const why = reasons.length > 0 ? `: ${reasons.join("; ")}` : "";
   const where = onFallback ? " on the fallback queue too" : "";
-  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}`;
+  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}${unfinishedText(unfinished)}`;
+}
+
+function unfinishedText(unfinished: string[]): string {
+  return unfinished.length === 0 ? "" : `; unfinished: ${unfinished.join("; ")}`;
 }

@@ -6,6 +6,7 @@ export const STOP_REASON = {
   stuck: "batchship: children RUNNABLE past canary.runnableTimeoutMinutes",
   hopeless: "batchship: canary can no longer reach canary.minSuccessRate",
   deadline: "batchship: canary past canary.timeoutMinutes",
+  cancelled: "batchship: release cancelled",
 } as const;
 
 export type StopKind = keyof typeof STOP_REASON;

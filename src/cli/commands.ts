@@ -8,6 +8,7 @@ import { rollbackPipeline } from "../release/rollback.js";
 import { runRelease } from "../release/run-release.js";
 import { pipelineStatus, type PipelineStatus } from "../release/status.js";
 import { loadPipelineAtCommit, loadPipelineFile } from "../load-pipeline.js";
+import { hasUncommittedChanges } from "../git/uncommitted.js";
 import { ledgerLines } from "./gitops-commands.js";
 import type { CommandEnv } from "./main.js";
 
@@ -18,7 +19,7 @@ interface PipelineOptions {
 
 export async function releaseCommand(
   env: CommandEnv,
-  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean; rebuild?: boolean },
+  o: PipelineOptions & { commit?: string; branch?: string; pollInterval?: number; wait?: boolean; rebuild?: boolean; retry?: boolean },
 ): Promise<number> {
   const json = o.json === true;
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit", "branch"]));
@@ -27,8 +28,12 @@ export async function releaseCommand(
     pipelineFile: o.pipeline,
     ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}),
   });
+  if (await hasUncommittedChanges(o.pipeline)) {
+    env.io.stderr(`warning: ${o.pipeline} has uncommitted changes; the release uses the file as committed at ${loaded.commit.slice(0, 12)}`);
+  }
   if (!json) env.io.stderr(`releasing ${loaded.spec.name} at ${loaded.commit.slice(0, 12)} (${loaded.branch})`);
   const sources = await readBuildSources(dirname(resolve(o.pipeline)), loaded.commit, loaded.spec.image);
+  const stopInterrupted = onInterrupt(() => env.io.stderr(interruptedText(loaded.spec.build.backend, o.pipeline, loaded.commit)));
   const result = await runRelease(ctx, {
     spec: loaded.spec,
     commit: loaded.commit,
@@ -36,7 +41,8 @@ export async function releaseCommand(
     sources,
     ...(o.wait === false ? { wait: false } : {}),
     ...(o.rebuild === true ? { rebuild: true } : {}),
-  });
+    ...(o.retry === true ? { retry: true } : {}),
+  }).finally(stopInterrupted);
   if (json) env.io.stdout(JSON.stringify(result));
   else env.io.stderr(releaseSummary(result, o.pipeline));
   if (result.error) return exitCodeFor(result.error.code);
@@ -88,6 +94,33 @@ export async function doctorCommand(env: CommandEnv, o: PipelineOptions): Promis
   return checks.some((c) => c.level === "fail") ? 3 : 0;
 }
 
+/** Ctrl-C during a release: say what keeps running, then end as an interrupted process does (130). */
+function onInterrupt(say: () => void): () => void {
+  const handler = (): void => {
+    say();
+    process.exit(130);
+  };
+  process.once("SIGINT", handler);
+  return () => void process.off("SIGINT", handler);
+}
+
+function interruptedText(backend: string, pipelineFile: string, commit: string): string {
+  const again = `batchship release --pipeline ${pipelineFile} --commit ${commit}`;
+  const cancel = `batchship cancel --pipeline ${pipelineFile} --commit ${commit}`;
+  if (backend === "local") {
+    return [
+      "interrupted: the local build and canary run inside this process and stop with it.",
+      `  the next \`${again}\` picks the release up: it finds the canary by name, ends what is left`,
+      "  of its children and runs them again; a finished build or canary is not run twice.",
+    ].join("\n");
+  }
+  return [
+    "interrupted: the build and the canary keep running in AWS.",
+    `  follow them again (nothing is built or submitted twice): ${again}`,
+    `  or stop them: ${cancel}`,
+  ].join("\n");
+}
+
 function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
   const lines: string[] = [];
   if (r.status === "promoted") lines.push(`released ${r.releaseId}: promoted ${r.production?.arn ?? ""}`);
@@ -100,15 +133,18 @@ function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
   if (r.status === "canary-running") {
     lines.push(`canary ${r.canary?.jobId ?? ""} of ${r.releaseId} submitted; run release again (without --no-wait) to follow it`);
   }
-  if (r.status === "failed") {
-    lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
+  if (r.status === "cancelled") lines.push(`release ${r.releaseId} cancelled: ${r.error?.message ?? ""}`);
+  if (r.status === "failed" || r.status === "cancelled") {
+    if (r.status === "failed") lines.push(`release ${r.releaseId} failed: ${r.error?.message ?? "see above"}`);
     if (r.error?.hint) lines.push(`  hint: ${r.error.hint}`);
     if (r.canary) lines.push(`  canary ${r.canary.jobId}: ${formatCounts(r.canary.summary)}`);
-    for (const child of r.canary?.failedChildren ?? []) {
-      const exit = child.exitCode === undefined ? "" : ` exit ${child.exitCode}`;
-      const log = child.logStreamName ? ` (log stream ${child.logStreamName})` : "";
-      lines.push(`  child ${child.jobId}:${exit} ${child.statusReason ?? ""}${log}`);
-    }
+  } else if (r.canary?.result === "passed" && r.canary.failedChildren.length > 0) {
+    lines.push(`  the canary passed with ${r.canary.summary.FAILED} failed children (within canary.minSuccessRate):`);
+  }
+  for (const child of r.canary?.failedChildren ?? []) {
+    const exit = child.exitCode === undefined ? "" : ` exit ${child.exitCode}`;
+    const log = child.logStreamName ? ` (log stream ${child.logStreamName})` : "";
+    lines.push(`  child ${child.jobId}:${exit} ${child.statusReason ?? ""}${log}`);
   }
   return lines.join("\n");
 }

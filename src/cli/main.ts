@@ -1,12 +1,14 @@
 import { dirname, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { describeError, isBatchshipError } from "../errors.js";
+import { BatchshipError, describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { Backend, Clock, Sleep } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { createBackendFor, type BackendSite } from "../backend.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
+import { LOCAL_POLLING } from "../local/options.js";
 import { actorOf } from "./actor.js";
+import { cancelCommand } from "./cancel-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
 import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
@@ -42,7 +44,7 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
     io,
     actor: actorOf(environment),
     async engine(spec, { json, pollSeconds, pipelineFile }) {
-      const polling = { ...deps.polling };
+      const polling = { ...(spec.build.backend === "local" ? LOCAL_POLLING : {}), ...deps.polling };
       if (pollSeconds !== undefined) {
         polling.buildIntervalMs = pollSeconds * 1000;
         polling.canaryIntervalMs = pollSeconds * 1000;
@@ -68,7 +70,13 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end here too, with exitCode 0.
-      return error.exitCode === 0 ? 0 : 2;
+      if (error.exitCode === 0) return 0;
+      // Scripts asked for JSON: a usage error is an object on stdout too (commander printed the text).
+      if (argv.includes("--json")) {
+        const message = error.message.replace(/^error: /, "");
+        io.stdout(JSON.stringify({ error: new BatchshipError("USAGE", message, { hint: "run with --help for usage" }).toJSON() }));
+      }
+      return 2;
     }
     io.stderr(`error: ${describeError(error)}`);
     // Scripts asked for JSON: they get an object on stdout for a failure too.
@@ -106,8 +114,17 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .addOption(new Option("--poll-interval <seconds>", "seconds between status polls").argParser(positiveNumber))
     .option("--no-wait", "return once the canary is submitted; a later release run follows it to a verdict")
     .option("--rebuild", "build the image even when one with the same content exists (a base image moved on)")
+    .option("--retry", "build again after a failed build, or run a new canary after a failed or cancelled one")
     .addOption(json())
     .action(async (o) => setExit(await releaseCommand(env, o)));
+
+  program
+    .command("cancel")
+    .description("stop a running release's build or canary; the release ends cancelled")
+    .addOption(pipeline())
+    .option("--commit <sha>", "commit whose release to cancel (default: HEAD)")
+    .addOption(json())
+    .action(async (o) => setExit(await cancelCommand(env, o)));
 
   program
     .command("promote")

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
@@ -26,8 +27,10 @@ export async function readPipelineAtCommit(
   options: { commit?: string; branch?: string } = {},
 ): Promise<PipelineAtCommit> {
   const file = resolve(pipelineFile);
-  const git = await gitStep(`open the folder of ${pipelineFile}`, async () => simpleGit(dirname(file)));
-  const top = await gitStep("find the git repository holding " + pipelineFile, () => git.revparse(["--show-toplevel"]));
+  const { git, top } = await missingFileFirst(pipelineFile, async () => {
+    const opened = await gitStep(`open the folder of ${pipelineFile}`, async () => simpleGit(dirname(file)));
+    return { git: opened, top: await gitStep("find the git repository holding " + pipelineFile, () => opened.revparse(["--show-toplevel"])) };
+  });
   const pathInRepo = relative(top.trim(), file).split("\\").join("/");
 
   const wanted = options.commit ?? "HEAD";
@@ -42,6 +45,21 @@ export async function readPipelineAtCommit(
 
   const text = await gitStep(`read ${pathInRepo} at ${commit.slice(0, 12)}`, () => git.show([`${commit}:${pathInRepo}`]));
   return { commit, branch, text, pathInRepo };
+}
+
+/**
+ * A pipeline file that does not exist, outside any repository, is a mistyped path: say so,
+ * rather than git's "not a git repository" for the folder it would be in.
+ */
+async function missingFileFirst<T>(pipelineFile: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if (existsSync(pipelineFile)) throw error;
+    throw new BatchshipError("USAGE", `Cannot read pipeline file ${pipelineFile}: it does not exist`, {
+      hint: "check the path given to --pipeline (relative paths start at the current directory)",
+    });
+  }
 }
 
 async function currentBranch(git: SimpleGit): Promise<string> {

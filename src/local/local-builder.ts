@@ -35,8 +35,10 @@ const CONTEXT_LINES = 8;
 /**
  * The Builder port on this machine. A local build runs to its end inside `startBuild` (export
  * the commit, build with the detected tool, push every tag), so there is never a running build
- * to find again: `findBuild` answers undefined and a resumed release builds anew unless the
- * registry already has the commit's tag. Builds are recorded so `getBuild` answers later too.
+ * to find again: `findBuild` answers only a failed build (reported again until the release is
+ * retried), and a release resumed after its process died builds anew unless the registry
+ * already has the commit's tag. Builds are recorded so `getBuild` answers later too. There is
+ * no `stopBuild`: the build runs inside the release's own process, which Ctrl-C stops.
  */
 export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
   const { db } = deps;
@@ -44,6 +46,9 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
     VALUES (?, ?, ?, 'in-progress', '[]', ?, ?)`);
   const update = db.prepare("UPDATE builds SET status = ?, detail = ?, current_phase = ?, phases = ? WHERE id = ?");
   const get = db.prepare<[string], BuildRow>("SELECT id, status, detail, current_phase, phases, log_path FROM builds WHERE id = ?");
+  const newestOf = db.prepare<[string, string], { id: string; status: string }>(
+    "SELECT id, status FROM builds WHERE release_id = ? AND commit_sha = ? ORDER BY started_at DESC, rowid DESC LIMIT 1",
+  );
 
   return {
     async definition() {
@@ -51,8 +56,9 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
       return localBuildDefinition(tool);
     },
 
-    async findBuild() {
-      return undefined;
+    async findBuild(request) {
+      const newest = newestOf.get(request.releaseId, request.commit);
+      return newest?.status === "failed" ? read(newest.id) : undefined;
     },
 
     async startBuild(request) {

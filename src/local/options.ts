@@ -2,6 +2,12 @@ import { availableParallelism, homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { BatchshipError } from "../errors.js";
 
+/**
+ * Poll intervals for local builds and children, which start in a second rather than minutes:
+ * AWS's defaults (10 s, 15 s) would report a 2-second canary as taking 15.
+ */
+export const LOCAL_POLLING = { buildIntervalMs: 500, canaryIntervalMs: 500 } as const;
+
 /** Everything the local backend takes from outside, read once at the edge. */
 export interface LocalOptions {
   /** SQLite store, build logs, child logs and buildah's own storage live here. */

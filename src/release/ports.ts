@@ -58,11 +58,20 @@ export interface Builder {
    * and images are never reused (every commit builds).
    */
   definition?(project: string): Promise<BuildDefinition>;
-  /** A build already started for this request (a retry or a resume after a crash), if any. */
+  /**
+   * The newest build already started for this request (a re-run or a resume after a crash), if
+   * any, whatever its status: a failed one is reported again, not rebuilt, unless the release
+   * is retried on purpose.
+   */
   findBuild(request: BuildRequest): Promise<BuildState | undefined>;
   startBuild(request: BuildRequest): Promise<BuildState>;
   getBuild(buildId: string): Promise<BuildState>;
+  /** Stops a running build (`batchship cancel`); it then ends as failed with detail STOPPED. Absent: the backend cannot. */
+  stopBuild?(buildId: string): Promise<void>;
 }
+
+/** The provider's terminal status word of a build someone stopped. */
+export const BUILD_STOPPED = "STOPPED";
 
 // --------------------------------------------------------------------------------- Registry
 

@@ -3,8 +3,11 @@ import type { PipelineSpec } from "../spec/schema.js";
 import { renderTags } from "../spec/templates.js";
 import type { EngineContext } from "./context.js";
 import { releaseIdFor } from "./release-id.js";
+import { TAG } from "./tags.js";
+import { ledgerOf } from "./gitops/hold.js";
 import { findCandidate } from "./stages/candidate.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
+import { rollForward, wasRolledBack } from "./stages/roll-forward.js";
 
 export interface PromoteResult {
   releaseId: string;
@@ -43,8 +46,13 @@ export async function promoteRelease(
   const candidate = await findCandidate(ctx, spec, uri, releaseId);
   if (candidate === undefined) throw notReleased("no candidate job definition for its image");
 
-  // A person's promotion: with GitOps it is recorded under their name and lifts a hold.
-  const { revision, reused } = await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
+  // A person's promotion: with GitOps it is recorded under their name and lifts a hold. Without
+  // GitOps, a release production was rolled back from is rolled forward to again.
+  const production = ledgerOf(ctx, spec) === undefined ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
+  const forward = production[0] !== undefined && production[0].tags[TAG.release] !== releaseId && wasRolledBack(production, releaseId);
+  const { revision, reused } = forward
+    ? await rollForward(ctx, spec.jobDefinition.name, candidate)
+    : await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
   ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
   return {
     releaseId,

@@ -18,7 +18,12 @@ export function releaseIdFor(pipeline: string, commit: string): string {
   return `${pipeline}-${commit.slice(0, 12)}`;
 }
 
-/** Batch job names: up to 128 letters, digits, hyphens and underscores. */
-export function canaryJobName(releaseId: string, fallback = false): string {
-  return `batchship-${releaseId}${fallback ? "-fallback" : ""}`;
+/**
+ * Batch job names: up to 128 letters, digits, hyphens and underscores. Each canary attempt of a
+ * release (an explicit retry starts the next) has its own name, so a run finds the job of the
+ * attempt it continues and never one of an earlier attempt.
+ */
+export function canaryJobName(releaseId: string, fallback = false, attempt = 1): string {
+  const retry = attempt > 1 ? `-attempt-${attempt}` : "";
+  return `batchship-${releaseId}${retry}${fallback ? "-fallback" : ""}`;
 }

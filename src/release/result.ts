@@ -3,8 +3,11 @@ import type { ErrorJson } from "../errors.js";
 import type { StageName, StageOutcome } from "./events.js";
 import type { CanaryVerdict } from "./tags.js";
 
-/** "canary-running": a release with `wait: false` returned once its canary was submitted. */
-export type ReleaseStatus = "promoted" | "awaiting-promotion" | "canary-running" | "failed";
+/**
+ * "canary-running": a release with `wait: false` returned once its canary was submitted.
+ * "cancelled": `batchship cancel` stopped its build or canary.
+ */
+export type ReleaseStatus = "promoted" | "awaiting-promotion" | "canary-running" | "failed" | "cancelled";
 
 export interface StageRecord {
   stage: StageName;

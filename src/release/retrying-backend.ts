@@ -23,6 +23,7 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
     findBuild: retry("find build", (r) => builder.findBuild(r)),
     startBuild: retry("start build", (r) => builder.startBuild(r)),
     getBuild: retry("read build", (id) => builder.getBuild(id)),
+    ...(builder.stopBuild === undefined ? {} : { stopBuild: retry("stop build", (id: string) => builder.stopBuild!(id)) }),
   };
   const { definition } = builder;
   if (definition !== undefined) retryingBuilder.definition = retry("read build definition", (p) => definition.call(builder, p));

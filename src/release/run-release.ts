@@ -3,6 +3,7 @@ import { runCanary, startCanary, type CanaryInput, type CanaryResult } from "../
 import { BatchshipError } from "../errors.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { branchMatches, renderTags } from "../spec/templates.js";
+import { beginCanaryRetry, canaryAttemptOf, currentCandidate } from "./canary-attempt.js";
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { releaseIdFor } from "./release-id.js";
@@ -13,7 +14,7 @@ import { registerCandidate } from "./stages/candidate.js";
 import { promotionHold } from "./gitops/hold.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
 import { timed } from "./stage-timer.js";
-import { TAG } from "./tags.js";
+import { CANARY_RETRYING, TAG } from "./tags.js";
 
 export interface ReleaseRequest {
   /** The spec as it is at `commit`. */
@@ -30,6 +31,12 @@ export interface ReleaseRequest {
   sources?: BuildSources;
   /** Build even when an image of the same content exists (`--rebuild`). */
   rebuild?: boolean;
+  /**
+   * An explicit retry: a failed build is built again, and a canary that failed or was cancelled
+   * gets a new attempt (a new job) on the same candidate. Without it, a release that failed
+   * reports its failure again. Each attempt still runs exactly once.
+   */
+  retry?: boolean;
 }
 
 /**
@@ -62,6 +69,7 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
         tags: renderTags(spec.image.tags, { sha: commit, branch }),
         ...(request.sources === undefined ? {} : { sources: request.sources }),
         ...(request.rebuild === true ? { rebuild: true } : {}),
+        ...(request.retry === true ? { retry: true } : {}),
       });
       const detail = built.reusedFrom === undefined ? built.uri : `${built.uri} (same content as ${built.reusedFrom})`;
       return { value: built, reused: built.build === null, detail };
@@ -82,7 +90,8 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
     });
     result.candidate = { arn: candidate.arn, revision: candidate.revision };
 
-    const canaryInput = { spec, releaseId, commit, candidate };
+    const attempting = request.retry === true ? await beginCanaryRetry(ctx, candidate) : candidate;
+    const canaryInput = { spec, releaseId, commit, candidate: attempting, attempt: canaryAttemptOf(attempting) };
     const canary = await timed(ctx, stages, "canary", async () => {
       const outcome = request.wait === false ? await canaryWithoutWaiting(ctx, canaryInput) : await runCanary(ctx, canaryInput);
       return { value: outcome, detail: outcome.reason ?? outcome.result };
@@ -92,7 +101,19 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
       result.status = "canary-running";
       return result;
     }
-    const judged = await recordVerdict(ctx, candidate, canary);
+    const verdict = await cancelledMeanwhile(ctx, attempting, canary);
+    const judged = await recordVerdict(ctx, attempting, verdict);
+    if (verdict.result === "cancelled") {
+      result.canary = canarySummary(verdict);
+      result.status = "cancelled";
+      result.error = {
+        code: "CANCELLED",
+        message: `Canary ${verdict.jobId} was cancelled`,
+        retryable: false,
+        hint: "release the commit again with --retry to run a new canary",
+      };
+      return result;
+    }
     if (canary.result === "failed") {
       result.error = {
         code: "CANARY_FAILED",
@@ -129,6 +150,7 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
   } catch (error) {
     if (error instanceof BatchshipError) {
       result.error = error.toJSON();
+      if (error.code === "CANCELLED") result.status = "cancelled";
       return result;
     }
     throw error;
@@ -142,7 +164,8 @@ type RunningCanary = Omit<CanaryResult, "result"> & { result: "running" };
  * finished — this release ran before — is judged as usual, so the answer is never staler than AWS.
  */
 async function canaryWithoutWaiting(ctx: EngineContext, input: CanaryInput): Promise<CanaryResult | RunningCanary> {
-  if (input.candidate.tags[TAG.canary] !== undefined) return runCanary(ctx, input);
+  const recorded = input.candidate.tags[TAG.canary];
+  if (recorded === "passed" || recorded === "failed" || recorded === "cancelled") return runCanary(ctx, input);
   const { job, fallbackUsed } = await startCanary(ctx, input);
   if (isTerminal(job)) return runCanary(ctx, input);
   const { canary } = input.spec;
@@ -156,6 +179,20 @@ async function canaryWithoutWaiting(ctx: EngineContext, input: CanaryInput): Pro
     reason: "submitted; not followed (wait: false)",
     failedChildren: [],
   };
+}
+
+/**
+ * `batchship cancel` marks the candidate before it stops the job, so a canary that ended while
+ * the cancel ran — stopped, hopeless, even passed — is reported as the cancel the person asked for.
+ */
+async function cancelledMeanwhile(ctx: EngineContext, candidate: JobDefinitionRevision, canary: CanaryResult): Promise<CanaryResult> {
+  const recorded = candidate.tags[TAG.canary];
+  if (canary.result === "cancelled" || (recorded !== undefined && recorded !== CANARY_RETRYING)) {
+    return canary;
+  }
+  const now = await currentCandidate(ctx, candidate);
+  const marked = now.tags[TAG.canary] === "cancelled" && canaryAttemptOf(now) === canaryAttemptOf(candidate);
+  return marked ? { ...canary, result: "cancelled", reason: "cancelled: batchship cancel stopped it" } : canary;
 }
 
 /** The canary's verdict lives on the candidate revision, where `promote` reads it later. */

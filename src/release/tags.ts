@@ -11,6 +11,8 @@ export const TAG = {
   imageDigest: "batchship:image-digest",
   canary: "batchship:canary",
   canaryJob: "batchship:canary-job",
+  /** Which canary attempt of the release the verdict and job tags speak of; absent: the first. */
+  canaryAttempt: "batchship:canary-attempt",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
   /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
@@ -19,4 +21,10 @@ export const TAG = {
   recordCommit: "batchship:record-commit",
 } as const;
 
-export type CanaryVerdict = "passed" | "failed";
+export type CanaryVerdict = "passed" | "failed" | "cancelled";
+
+/**
+ * The `batchship:canary` value between an explicit retry and the new attempt's verdict: the
+ * earlier attempt's verdict no longer stands, and the new attempt has none yet.
+ */
+export const CANARY_RETRYING = "retrying";

@@ -8,6 +8,8 @@ export interface ApiActions {
   getRelease(id: string): unknown | undefined;
   promote(releaseId: string): Promise<unknown>;
   rollback(pipeline: string): Promise<unknown>;
+  /** Stops a running release's build or canary; its run then ends `cancelled`. */
+  cancel(releaseId: string): Promise<unknown>;
 }
 
 const MAX_LIMIT = 500;
@@ -44,6 +46,7 @@ export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Ro
   const writes: Route[] = [
     { method: "POST", path: "/api/releases/:id/promote", handler: ({ params }) => actions.promote(params.id ?? "").then((body) => ({ status: 200, body })) },
     { method: "POST", path: "/api/pipelines/:name/rollback", handler: ({ params }) => actions.rollback(params.name ?? "").then((body) => ({ status: 200, body })) },
+    { method: "POST", path: "/api/releases/:id/cancel", handler: ({ params }) => actions.cancel(params.id ?? "").then((body) => ({ status: 200, body })) },
   ];
   if (apiToken === undefined) {
     return [

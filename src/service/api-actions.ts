@@ -1,6 +1,7 @@
 import { BatchshipError } from "../errors.js";
 import { promoteRelease, type PromoteResult } from "../release/promote-release.js";
 import { rollbackPipeline } from "../release/rollback.js";
+import { cancelRelease } from "../release/cancel-release.js";
 import type { ApiActions } from "../server/api-routes.js";
 import { HttpError } from "../server/http-error.js";
 import { errorFields } from "../server/logger.js";
@@ -67,6 +68,21 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
           throw error;
         }
       });
+    },
+    /**
+     * Without the pipeline's lock: the release's own worker holds it, and the cancel is what
+     * makes that worker's run end (`cancelled`, reported as its commit status).
+     */
+    async cancel(id) {
+      const release = store.releases.get(id);
+      if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
+      if (release.status !== "running") {
+        throw new HttpError(409, "NOT_RUNNING", `Cannot cancel ${id}: it is ${release.status}, not running`);
+      }
+      const spec = PipelineSpec.parse(JSON.parse(release.specJson));
+      const result = await cancelRelease(await engineFor(spec), spec, release.commit);
+      logger.info("release cancelled through the API", { releaseId: id, pipeline: release.pipeline, build: result.build?.id, canaryJobs: result.canary?.stoppedJobs });
+      return result;
     },
   };
 

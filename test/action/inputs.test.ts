@@ -31,6 +31,18 @@ describe("Action inputs", () => {
     expect(() => parse({ pipeline: "p.yml", rebuild: "yes" })).toThrow(/^Invalid input rebuild: .*expected true or false/);
   });
 
+  it("reads retry for release, the commit for cancel, and one file per line for validate", () => {
+    expect(parse({ pipeline: "p.yml", retry: "true" })).toMatchObject({ command: "release", retry: true });
+    expect(parse({ pipeline: "p.yml" })).not.toHaveProperty("retry");
+    expect(() => parse({ pipeline: "p.yml", retry: "yes" })).toThrow(/^Invalid input retry: .*expected true or false/);
+    expect(parse({ pipeline: "p.yml", command: "cancel" })).toEqual({ command: "cancel", pipeline: "/ws/p.yml", commit: SHA, branch: "main" });
+    expect(parse({ pipeline: "pipelines/a.yml\n  pipelines/b.yml\n\n", command: "validate" })).toMatchObject({
+      command: "validate",
+      files: ["/ws/pipelines/a.yml", "/ws/pipelines/b.yml"],
+    });
+    expect(parse({ pipeline: "p.yml", command: "doctor" })).toEqual({ command: "doctor", pipeline: "/ws/p.yml" });
+  });
+
   it("accepts only true and false for wait, naming the input", () => {
     expect(parse({ pipeline: "p.yml", wait: "false" })).toMatchObject({ wait: false });
     for (const value of ["True", "TRUE", "yes", "1", "false "]) {

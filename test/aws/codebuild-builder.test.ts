@@ -150,11 +150,20 @@ describe("findBuild", () => {
     expect(await env.backend.builder.findBuild({ ...req, commit: "f".repeat(40) })).toBeUndefined();
   });
 
-  it("does not reuse a failed build", async () => {
+  it("finds a failed build as failed: it is the release's outcome until a retry", async () => {
     const req = request();
     env.emu.builds.failNext();
     const started = await env.backend.builder.startBuild(req);
     expect((await ended(started.id)).status).toBe("failed");
-    expect(await env.backend.builder.findBuild(req)).toBeUndefined();
+    expect(await env.backend.builder.findBuild(req)).toMatchObject({ id: started.id, status: "failed" });
+  });
+
+  it("stops a running build, which then reads as STOPPED", async () => {
+    const req = request();
+    env.emu.builds.slow(50);
+    const started = await env.backend.builder.startBuild(req);
+    env.emu.builds.clear();
+    await env.backend.builder.stopBuild?.(started.id);
+    expect(await env.backend.builder.getBuild(started.id)).toMatchObject({ status: "failed", detail: "STOPPED" });
   });
 });

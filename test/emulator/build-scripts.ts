@@ -13,6 +13,8 @@ export interface BuildScripts {
   failNext(failure?: BuildFailure): void;
   /** Builds started from now on report IN_PROGRESS, with advancing phases, for their first `polls` BatchGetBuilds. */
   slow(polls: number): void;
+  /** Builds started from now on report IN_PROGRESS until the returned function is called. */
+  hold(): () => void;
   clear(): void;
 }
 
@@ -27,11 +29,16 @@ export interface BuildRecord {
   /** BatchGetBuilds answers that included this build. */
   polls: number;
   overrides: EnvironmentVariable[];
+  /** Set by `hold()`: the build shows IN_PROGRESS while the gate is closed. */
+  gate?: { open: boolean };
+  /** StopBuild reached the build while it ran: from then on it shows STOPPED. */
+  stopped?: boolean;
 }
 
 export class BuildLifecycle implements BuildScripts {
   private failures: BuildFailure[] = [];
   private slowPolls = 0;
+  private gate: { open: boolean } | undefined;
   private readonly builds = new Map<string, BuildRecord>();
   private readonly byToken = new Map<string, string>();
 
@@ -43,9 +50,20 @@ export class BuildLifecycle implements BuildScripts {
     this.slowPolls = polls;
   }
 
+  hold(): () => void {
+    const gate = { open: false };
+    this.gate = gate;
+    return () => {
+      gate.open = true;
+      if (this.gate === gate) this.gate = undefined;
+    };
+  }
+
   clear(): void {
     this.failures = [];
     this.slowPolls = 0;
+    if (this.gate) this.gate.open = true;
+    this.gate = undefined;
   }
 
   /** The scripted failure for the build being started now, if any (used up). */
@@ -61,7 +79,7 @@ export class BuildLifecycle implements BuildScripts {
   }
 
   started(id: string, outcome: BuildOutcome, overrides: EnvironmentVariable[], idempotencyToken: string | undefined): BuildRecord {
-    const record: BuildRecord = { id, outcome, slowPolls: this.slowPolls, polls: 0, overrides };
+    const record: BuildRecord = { id, outcome, slowPolls: this.slowPolls, polls: 0, overrides, ...(this.gate ? { gate: this.gate } : {}) };
     this.builds.set(id, record);
     if (idempotencyToken) this.byToken.set(idempotencyToken, id);
     return record;

@@ -25,7 +25,16 @@ export function buildView(build: any, record: BuildRecord): any {
   const out = withOverrides({ ...build }, record);
   const start = typeof build.startTime === "number" ? build.startTime : Date.now() / 1000;
 
-  if (record.polls <= record.slowPolls) {
+  if (record.stopped === true) {
+    out.buildStatus = "STOPPED";
+    out.currentPhase = "COMPLETED";
+    out.buildComplete = true;
+    out.endTime = start;
+    out.phases = [...PHASES.slice(0, 4).map((type) => ended(type, "SUCCEEDED", start)), ended("INSTALL", "STOPPED", start), { phaseType: "COMPLETED", startTime: start }];
+    return out;
+  }
+
+  if (record.polls <= record.slowPolls || record.gate?.open === false) {
     const current = SLOW_PROGRESS[Math.min(record.polls, SLOW_PROGRESS.length) - 1] ?? "SUBMITTED";
     const upTo = PHASES.indexOf(current);
     out.buildStatus = "IN_PROGRESS";

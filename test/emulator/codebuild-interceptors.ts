@@ -41,6 +41,17 @@ export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: stri
       return withJsonBody(reply, { ...body, builds: views, ...(notFound.length > 0 ? { buildsNotFound: notFound } : {}) });
     },
 
+    // A scripted build still running stops; one that ended keeps its outcome, as on CodeBuild.
+    "codebuild.StopBuild": async ({ call, forward }) => {
+      const reply = await forward();
+      if (!isOk(reply)) return reply;
+      const body = isoToEpochSeconds(replyJson(reply));
+      const record = builds.find(String(call.input.id ?? ""));
+      if (!record) return withJsonBody(reply, body);
+      if (record.polls <= record.slowPolls || record.gate?.open === false) record.stopped = true;
+      return withJsonBody(reply, { ...body, build: buildView(body.build, record) });
+    },
+
     // Every other CodeBuild answer only needs its timestamps fixed.
     "codebuild.*": async ({ forward }) => {
       const reply = await forward();

@@ -2,7 +2,7 @@ import { CONTAINER_EXITED_REASON, ScriptedJob, type JobScript } from "./scripted
 
 export interface JobScripts {
   /** Jobs submitted to the queue from now on: these children end FAILED (default exit code 1). */
-  failChildren(queue: string, indexes: number[], options?: { exitCode?: number; reason?: string }): void;
+  failChildren(queue: string, indexes: number[], options?: { exitCode?: number; reason?: string; early?: boolean }): void;
   /** Jobs submitted to the queue from now on: every child stays RUNNABLE until cancelled or terminated. */
   holdRunnable(queue: string): void;
   /** Jobs submitted to the queue from now on: children show RUNNING for the parent's first `polls` DescribeJobs, then end. */
@@ -33,10 +33,11 @@ export class JobLifecycle implements JobScripts {
   private readonly scripts = new Map<string, JobScript>();
   private readonly jobs = new Map<string, ScriptedJob>();
 
-  failChildren(queue: string, indexes: number[], options: { exitCode?: number; reason?: string } = {}): void {
+  failChildren(queue: string, indexes: number[], options: { exitCode?: number; reason?: string; early?: boolean } = {}): void {
     const script = this.scriptFor(queue);
     for (const index of indexes) {
-      script.failures.set(index, { exitCode: options.exitCode ?? 1, reason: options.reason ?? CONTAINER_EXITED_REASON });
+      const failure = { exitCode: options.exitCode ?? 1, reason: options.reason ?? CONTAINER_EXITED_REASON };
+      script.failures.set(index, options.early === true ? { ...failure, early: true } : failure);
     }
   }
 

@@ -8,6 +8,8 @@ export const CONTAINER_EXITED_REASON = "Essential container in task exited";
 
 export interface ChildFailure {
   exitCode: number;
+  /** Fails at once, while the other children still run (`runFor`). */
+  early?: boolean;
   reason: string;
 }
 
@@ -113,9 +115,10 @@ export class ScriptedJob {
     const stopped = this.stopped.get(index);
     if (stopped) return stopped;
     if (this.script.holdRunnable) return { status: "RUNNABLE", reason: STUCK_RUNNABLE_REASON, started: false };
+    const failure = this.script.failures.get(index);
+    if (failure?.early === true) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     // `polls` already counts the DescribeJobs being answered: polls 1..runPolls show RUNNING.
     if (this.script.runPolls > 0 && this.polls <= this.script.runPolls) return { status: "RUNNING", started: true };
-    const failure = this.script.failures.get(index);
     if (failure) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     return { status: "SUCCEEDED", reason: CONTAINER_EXITED_REASON, exitCode: 0, started: true };
   }

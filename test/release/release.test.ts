@@ -255,14 +255,14 @@ describe("release", () => {
     expect(await ctx.backend.platform.listJobDefinitionRevisions("build-canary")).toEqual([]);
   });
 
-  it("builds again on the next run after a failed build, instead of replaying the failure", async () => {
+  it("builds again after a failed build when retried, with a new idempotency token", async () => {
     h.emulator.builds.failNext({ phase: "BUILD", message: "network flake" });
     const spec = pipeline("rebuild");
     const commit = randomSha();
     const calls = h.mark();
 
     const failed = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
-    const retried = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    const retried = await runRelease(h.engine().ctx, { spec, commit, branch: "main", retry: true });
 
     expect(failed.error?.code).toBe("BUILD_FAILED");
     expect(retried.status).toBe("promoted");

@@ -26,6 +26,13 @@ export async function rollbackViaLedger(
 ): Promise<RollbackResult> {
   const name = spec.jobDefinition.name;
   const [before] = await ctx.backend.platform.listJobDefinitionRevisions(name);
+  if (before === undefined) {
+    // Nothing runs here to roll back: most likely the wrong account or region. A record written
+    // now would make production here follow a rollback nobody meant for it.
+    throw new BatchshipError("NOTHING_TO_ROLL_BACK", `Cannot roll back ${spec.name}: ${name} has no ACTIVE revision here`, {
+      hint: "check AWS_REGION and the account of the credentials: production runs somewhere else, or nothing was promoted yet",
+    });
+  }
   let from: ReleaseRecord | undefined;
   const { state, commit } = await ledger.update(spec.name, async (tip, view) => {
     const current = tip.record;

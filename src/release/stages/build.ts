@@ -2,7 +2,7 @@ import { BatchshipError } from "../../errors.js";
 import type { PipelineSpec } from "../../spec/schema.js";
 import type { EngineContext } from "../context.js";
 import { contentKey, keyTag, keyTags, KEY_GENERATIONS, type BuildSources } from "../content-key.js";
-import type { BuildRequest, BuildState, ImageRepository, Registry } from "../ports.js";
+import { BUILD_STOPPED, type BuildRequest, type BuildState, type ImageRepository, type Registry } from "../ports.js";
 
 export interface BuiltImage {
   repository: ImageRepository;
@@ -25,6 +25,8 @@ export interface BuildInput {
   sources?: BuildSources;
   /** Build even when an image with the same content exists (a base image moved on). */
   rebuild?: boolean;
+  /** An explicit retry: a failed build of this release is built again instead of reported. */
+  retry?: boolean;
 }
 
 /**
@@ -130,8 +132,10 @@ async function runBuild(ctx: EngineContext, input: BuildInput, repository: Image
     timeoutMinutes: input.spec.build.timeoutMinutes,
   };
   const found = await builder.findBuild(request);
-  const started = found ?? (await builder.startBuild(request));
-  ctx.observe({ type: "build-started", buildId: started.id, reused: found !== undefined, ...link(started) });
+  if (found?.status === "failed" && input.retry !== true) throw buildFailure(found, true);
+  const reused = found !== undefined && found.status !== "failed";
+  const started = reused ? found : await builder.startBuild(request);
+  ctx.observe({ type: "build-started", buildId: started.id, reused, ...link(started) });
 
   const finished = await followBuild(ctx, started, input.spec.build.timeoutMinutes);
   if (finished.status === "failed") throw buildFailure(finished);
@@ -183,13 +187,22 @@ async function readBuild(ctx: EngineContext, last: BuildState): Promise<BuildSta
   }
 }
 
-function buildFailure(build: BuildState): BatchshipError {
+/** `earlier`: the build ended in an earlier run of the release, which only a retry builds again. */
+function buildFailure(build: BuildState, earlier = false): BatchshipError {
+  if (build.detail === BUILD_STOPPED) {
+    return new BatchshipError("CANCELLED", `Build ${build.id} was stopped: the release was cancelled`, {
+      hint: "release it again with --retry to build it anew",
+    });
+  }
   const failed = build.phases.find((p) => p.status !== undefined && p.status !== "SUCCEEDED");
   const where = failed ? ` in phase ${failed.name}` : "";
   const contexts = failed?.contexts.length ? `: ${failed.contexts.join("; ")}` : "";
+  const log = build.logUrl ? `build log: ${build.logUrl}` : undefined;
+  const retry = earlier ? "it failed in an earlier run; release it again with --retry to build it anew" : undefined;
+  const hint = [retry, log].filter((part) => part !== undefined).join("; ");
   return new BatchshipError(
     "BUILD_FAILED",
     `Build ${build.id} ${build.detail ?? "failed"}${where}${contexts}`,
-    build.logUrl ? { hint: `build log: ${build.logUrl}` } : {},
+    hint === "" ? {} : { hint },
   );
 }
