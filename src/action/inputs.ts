@@ -3,7 +3,7 @@ import { getInput } from "@actions/core";
 import { BatchshipError } from "../errors.js";
 
 /** Every input action.yml declares; a test keeps the two in step. */
-export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval"] as const;
+export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "allow-older"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const COMMANDS = ["release", "promote", "rollback", "status"] as const;
@@ -19,7 +19,7 @@ interface Common {
 /** What the step was asked to do, parsed and validated once at the edge. */
 export type ActionInputs =
   | (Common & { command: "release"; commit: string; branch: string; wait: boolean })
-  | (Common & { command: "promote"; commit: string; branch: string })
+  | (Common & { command: "promote"; commit: string; branch: string; allowOlder: boolean })
   | (Common & { command: "rollback" | "status" });
 
 /** The runner's variables the inputs default from: GITHUB_SHA, GITHUB_REF, GITHUB_WORKSPACE. */
@@ -50,7 +50,7 @@ export function parseActionInputs(input: (name: InputName) => string, env: Runne
     case "status":
       return { ...common, command };
     case "promote":
-      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env) };
+      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), allowOlder: parseBoolean("allow-older", input("allow-older"), false) };
     case "release":
       return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), wait };
   }

@@ -3,6 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
+import type { SourceHistory } from "../release/ports.js";
+import { hasCommit, sourceHistory } from "./source-history.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 
 export interface MirrorCache {
@@ -12,6 +14,8 @@ export interface MirrorCache {
    * Returns the mirror's path.
    */
   fetchCommit(request: { url: string; branch: string; commit: string }): Promise<string>;
+  /** The history of `url`: branch heads by `git ls-remote`, ancestry in its mirror (a missing commit is fetched by sha). */
+  history(url: string): SourceHistory;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -61,18 +65,36 @@ export function createMirrorCache(options: {
     return path;
   };
 
+  // One fetch per mirror at a time: two git processes writing one bare repository race on its refs.
+  const oneAtATime = async <T>(url: string, step: () => Promise<T>): Promise<T> => {
+    const key = mirrorName(url);
+    const previous = locks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(step);
+    locks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (locks.get(key) === current) locks.delete(key);
+    }
+  };
+
   return {
-    // One fetch per mirror at a time: two git processes writing one bare repository race on its refs.
-    async fetchCommit(request) {
-      const key = mirrorName(request.url);
-      const previous = locks.get(key) ?? Promise.resolve();
-      const current = previous.catch(() => undefined).then(() => fetchCommit(request));
-      locks.set(key, current);
-      try {
-        return await current;
-      } finally {
-        if (locks.get(key) === current) locks.delete(key);
-      }
+    fetchCommit: (request) => oneAtATime(request.url, () => fetchCommit(request)),
+    history(url) {
+      const path = join(options.dir, `${mirrorName(url)}.git`);
+      let opened: Promise<SimpleGit> | undefined;
+      const git = () => (opened ??= openMirror(path, env));
+      const fetchSha = (commit: string) =>
+        oneAtATime(url, async () => {
+          const mirror = await git();
+          if (!(await hasCommit(mirror, commit))) await mirror.fetch(["--quiet", "--no-tags", "--end-of-options", url, commit]);
+        });
+      let history: SourceHistory | undefined;
+      const inMirror = async () => (history ??= sourceHistory(await git(), url, { ensure: fetchSha }));
+      return {
+        headOf: async (branch) => (await inMirror()).headOf(branch),
+        contains: async (descendant, ancestor) => (await inMirror()).contains(descendant, ancestor),
+      };
     },
   };
 }
@@ -88,15 +110,6 @@ async function openMirror(path: string, env: Record<string, string>): Promise<Si
   const isRepo = await git.revparse(["--is-bare-repository"]).then((out) => out.trim() === "true", () => false);
   if (!isRepo) await git.init(true);
   return git;
-}
-
-async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
-  try {
-    await git.raw(["cat-file", "-e", `${commit}^{commit}`]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function gitEnvironment(token: string | undefined, scope: string): Record<string, string> {

@@ -5,6 +5,7 @@ import type { EngineContext } from "./context.js";
 import { releaseIdFor } from "./release-id.js";
 import { findCandidate } from "./stages/candidate.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
+import type { Supersession } from "./stages/promotion-order.js";
 
 export interface PromoteResult {
   releaseId: string;
@@ -15,6 +16,10 @@ export interface PromoteResult {
   production: { arn: string; revision: number };
   /** True when this release had already been promoted: nothing new was registered. */
   alreadyPromoted: boolean;
+  /** The production revision this promotion registered over; null for the first one, or when nothing was registered. */
+  replaced: { arn: string; revision: number; releaseId: string | null; commit: string | null } | null;
+  /** Production runs a newer commit instead: one promoted at the same time, which contains this one. */
+  supersededBy?: Supersession;
 }
 
 /**
@@ -26,7 +31,8 @@ export async function promoteRelease(
   ctx: EngineContext,
   spec: PipelineSpec,
   commit: string,
-  options: { by?: string } = {},
+  /** `allowOlder`: take production back to a commit it already contains, on purpose. */
+  options: { by?: string; allowOlder?: boolean } = {},
 ): Promise<PromoteResult> {
   const releaseId = releaseIdFor(spec.name, commit);
   const { registry } = ctx.backend;
@@ -44,8 +50,14 @@ export async function promoteRelease(
   if (candidate === undefined) throw notReleased("no candidate job definition for its image");
 
   // A person's promotion: with GitOps it is recorded under their name and lifts a hold.
-  const { revision, reused } = await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
-  ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  const outcome = await promoteToProduction(ctx, spec, candidate, {
+    by: options.by ?? "batchship promote",
+    person: true,
+    order: options.allowOlder === true ? "allow-older" : "refuse-older",
+  });
+  const { revision, reused } = outcome;
+  if (outcome.superseded === undefined) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  else ctx.observe({ type: "superseded", by: outcome.superseded.commit, reason: outcome.superseded.reason });
   return {
     releaseId,
     pipeline: spec.name,
@@ -54,5 +66,7 @@ export async function promoteRelease(
     candidate: { arn: candidate.arn, revision: candidate.revision },
     production: { arn: revision.arn, revision: revision.revision },
     alreadyPromoted: reused,
+    replaced: outcome.replaced,
+    ...(outcome.superseded === undefined ? {} : { supersededBy: outcome.superseded }),
   };
 }

@@ -13,6 +13,11 @@ export const TAG = {
   canaryJob: "batchship:canary-job",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
+  /**
+   * On a production revision: the production revision it was registered over, as its promoter
+   * saw it. Revisions numbered between the two were registered concurrently (promotion-order.ts).
+   */
+  replaces: "batchship:replaces",
   /** GitOps: the ledger commit whose release record this production revision was registered from. */
   recordCommit: "batchship:record-commit",
 } as const;

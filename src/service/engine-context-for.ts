@@ -1,5 +1,6 @@
 import { createEngineContext, type EngineContext } from "../release/context.js";
 import type { ReleaseObserver } from "../release/events.js";
+import type { SourceHistory } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { ServiceState } from "./service-state.js";
 import { abortableSleep, guardBackend } from "./shutdown-guard.js";
@@ -12,7 +13,7 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 export async function engineContextFor(
   state: ServiceState,
   spec: PipelineSpec,
-  options: { signal?: AbortSignal; observe?: ReleaseObserver } = {},
+  options: { signal?: AbortSignal; observe?: ReleaseObserver; history?: SourceHistory } = {},
 ): Promise<EngineContext> {
   const poll = state.config.pollIntervalMs;
   const ledger = await state.ledgerFor(spec);
@@ -22,5 +23,6 @@ export async function engineContextFor(
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
     ...(ledger === undefined ? {} : { ledger }),
+    ...(options.history === undefined ? {} : { history: options.history }),
   });
 }

@@ -106,6 +106,11 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     pendingReports: () => store.statusReports.pendingCount(),
   });
 
+  const mirrors = createMirrorCache({
+    dir: join(config.dataDir, "mirrors"),
+    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
+    tokenScope: `${config.githubUrl}/`,
+  });
   let reloading: Promise<void> = Promise.resolve();
   const state: ServiceState = {
     config,
@@ -119,6 +124,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       reconciler.wake();
     }),
     statuses: createStatusOutbox(store, { enabled: config.githubToken !== undefined, targetUrl: links }),
+    mirrors,
     pipelines: () => pipelines,
     backendFor(spec) {
       let backend = backends.get(spec.build.backend);
@@ -147,11 +153,6 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     },
   };
 
-  const mirrors = createMirrorCache({
-    dir: join(config.dataDir, "mirrors"),
-    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
-    tokenScope: `${config.githubUrl}/`,
-  });
   const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
   const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });
   let reports: ReportLoop | undefined;
