@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
 import type { SourceHistory } from "../release/ports.js";
-import { hasCommit, sourceHistory } from "./source-history.js";
+import { hasCommit, listRemoteHeads, sourceHistory } from "./source-history.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 
 export interface MirrorCache {
@@ -16,6 +16,8 @@ export interface MirrorCache {
   fetchCommit(request: { url: string; branch: string; commit: string }): Promise<string>;
   /** The history of `url`: branch heads by `git ls-remote`, ancestry in its mirror (a missing commit is fetched by sha). */
   history(url: string): SourceHistory;
+  /** Every branch of `url` and the commit it points at now. */
+  remoteHeads(url: string): Promise<Map<string, string>>;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -80,6 +82,10 @@ export function createMirrorCache(options: {
 
   return {
     fetchCommit: (request) => oneAtATime(request.url, () => fetchCommit(request)),
+    async remoteHeads(url) {
+      const git = await openMirror(join(options.dir, `${mirrorName(url)}.git`), env);
+      return listRemoteHeads(git, url, redactUrl(url));
+    },
     history(url) {
       const path = join(options.dir, `${mirrorName(url)}.git`);
       let opened: Promise<SimpleGit> | undefined;

@@ -1,4 +1,5 @@
 import { simpleGit, type SimpleGit } from "simple-git";
+import { BatchshipError } from "../errors.js";
 import type { SourceHistory } from "../release/ports.js";
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -50,6 +51,26 @@ export function sourceHistory(
       }
     },
   };
+}
+
+/** Every branch of `remote` and its commit (`git ls-remote --heads`); a failure is a GIT error, retryable. */
+export async function listRemoteHeads(git: SimpleGit, remote: string, redacted: string): Promise<Map<string, string>> {
+  let listed: string;
+  try {
+    listed = await git.raw(["ls-remote", "--heads", "--end-of-options", remote]);
+  } catch (error) {
+    const first = (error instanceof Error ? error.message : String(error)).trim().split("\n")[0] ?? "";
+    throw new BatchshipError("GIT", `Could not list the branches of ${redacted}: ${first.split(remote).join(redacted)}`, {
+      retryable: true,
+      hint: "check source.url (or the repository's access for BATCHSHIP_GITHUB_TOKEN)",
+    });
+  }
+  const heads = new Map<string, string>();
+  for (const line of listed.split("\n")) {
+    const [sha, ref] = line.trim().split(/\s+/);
+    if (sha !== undefined && SHA.test(sha) && ref?.startsWith("refs/heads/")) heads.set(ref.slice("refs/heads/".length), sha);
+  }
+  return heads;
 }
 
 export async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {

@@ -66,7 +66,9 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     },
   };
   // No history: the head and order rules cannot judge, and stay out of this test's way.
-  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git", history: () => ({ headOf: async () => undefined, contains: async () => undefined }) };
+  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git", history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
+    remoteHeads: async () => new Map(),
+  };
   const state: ServiceState = {
     config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" }),
     store,
