@@ -149,9 +149,9 @@ describe("batchship serve: production only moves forward", () => {
 
     const pipelineFile = `${repoOf("race").dir}/pipelines/race.yml`;
     const promotes: Array<Promise<CliRun>> = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 3; i++) {
       promotes.push(runCli(["promote", "--pipeline", pipelineFile, "--commit", older, "--json"], emulatorEnv(emu), repoOf("race").dir));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
     await releaseIn("race", newer, ["promoted"]);
     const runs = await Promise.all(promotes);
