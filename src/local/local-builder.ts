@@ -146,7 +146,10 @@ export function createLocalBuilder(deps: LocalBuilderDeps): Builder {
   }
 }
 
-/** The spec forbids '..' already; this keeps a path inside the exported tree whatever happens. */
+/**
+ * The spec forbids '..' already; this keeps the path lexically inside the exported tree. It does
+ * not follow symlinks: a committed symlink still leads wherever it points.
+ */
 function inside(root: string, path: string): string {
   const full = resolve(root, path);
   const rel = relative(root, full);
