@@ -82,7 +82,11 @@ export async function hasCommit(git: SimpleGit, commit: string): Promise<boolean
   }
 }
 
-/** The history of the checkout holding `dir` (the CLI's and the Action's): heads as `origin` has them. */
+/**
+ * The history of the checkout holding `dir` (the CLI's and the Action's): heads as `origin` has
+ * them, with the user's own git setup (in a terminal, git may ask for credentials as it would
+ * for `git fetch`); a remote it cannot read leaves the head unknown.
+ */
 export function checkoutHistory(dir: string): SourceHistory {
   return sourceHistory(simpleGit(dir), "origin", { missingBranch: "unknown" });
 }
