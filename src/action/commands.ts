@@ -4,6 +4,7 @@ import { BatchshipError } from "../errors.js";
 import { readBuildSources } from "../git/build-sources.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
 import { loadPipelineAtCommit, loadPipelineFile } from "../load-pipeline.js";
+import { checkoutHistory } from "../git/source-history.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { ReleaseObserver } from "../release/events.js";
 import { promoteRelease } from "../release/promote-release.js";
@@ -71,7 +72,7 @@ export async function runCommand(inputs: ActionInputs, deps: CommandDeps): Promi
     case "promote": {
       const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
       const ctx = await engineFor(loaded.spec, inputs, deps);
-      const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: deps.actor });
+      const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: deps.actor, allowOlder: inputs.allowOlder });
       deps.setOutputs(promoteOutputs(result));
       return { summary: promoteSummary(result, summaryContext(ctx, deps)) };
     }
@@ -144,6 +145,8 @@ async function engineFor(spec: PipelineSpec, inputs: ActionInputs, deps: Command
   return createEngineContext(createBackendFor(spec, { repositoryDir: dirname(inputs.pipeline) }, { ...deps.env }), {
     polling,
     ...(ledger === undefined ? {} : { ledger }),
+    // Which commit is newer, told by the checkout (fetch-depth 0 lets it tell more often).
+    history: checkoutHistory(dirname(inputs.pipeline)),
     observe: (event) => {
       deps.setOutputs(outputsOfEvent(event));
       deps.observe(event);

@@ -3,7 +3,7 @@ import { getInput } from "@actions/core";
 import { BatchshipError } from "../errors.js";
 
 /** Every input action.yml declares; a test keeps the two in step. */
-export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "rebuild", "retry"] as const;
+export const INPUT_NAMES = ["pipeline", "command", "commit", "branch", "wait", "poll-interval", "rebuild", "retry", "allow-older"] as const;
 export type InputName = (typeof INPUT_NAMES)[number];
 
 export const COMMANDS = ["release", "promote", "rollback", "status", "cancel", "validate", "doctor"] as const;
@@ -19,7 +19,8 @@ interface Common {
 /** What the step was asked to do, parsed and validated once at the edge. */
 export type ActionInputs =
   | (Common & { command: "release"; commit: string; branch: string; wait: boolean; rebuild: boolean; retry?: true })
-  | (Common & { command: "promote" | "cancel"; commit: string; branch: string })
+  | (Common & { command: "promote"; commit: string; branch: string; allowOlder: boolean })
+  | (Common & { command: "cancel"; commit: string; branch: string })
   | (Common & { command: "rollback" | "status" | "doctor" })
   /** `validate`: every file the pipeline input lists, one per line. */
   | (Common & { command: "validate"; files: string[] });
@@ -59,6 +60,7 @@ export function parseActionInputs(input: (name: InputName) => string, env: Runne
       return { ...common, command, files: files.map((file) => (isAbsolute(file) ? file : resolve(workspace, file))) };
     }
     case "promote":
+      return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env), allowOlder: parseBoolean("allow-older", input("allow-older"), false) };
     case "cancel":
       return { ...common, command, commit: parseCommit(input("commit"), env), branch: parseBranch(input("branch"), env) };
     case "release": {

@@ -73,7 +73,7 @@ export function releaseOutputs(r: ReleaseResult): OutputValues {
 export function promoteOutputs(r: PromoteResult): OutputValues {
   return {
     "release-id": r.releaseId,
-    status: "promoted",
+    status: r.supersededBy ? "superseded" : "promoted",
     "image-uri": r.image.uri,
     "image-digest": r.image.digest,
     "candidate-job-definition-arn": r.candidate.arn,

@@ -20,6 +20,7 @@ const HEADLINE: Record<ReleaseResult["status"], string> = {
   promoted: "✅ released",
   "awaiting-promotion": "⏸️ canary passed, awaiting promotion",
   "canary-running": "⏳ canary submitted",
+  superseded: "⏭️ canary passed, superseded by a newer commit",
   failed: "❌ release failed",
   cancelled: "⏹️ release cancelled",
 };
@@ -56,6 +57,7 @@ export function releaseSummary(r: ReleaseResult, ctx: SummaryContext): string {
   if (r.status === "canary-running") {
     parts.push("The canary was not followed (`wait: false`). Run the release again with `wait: true` to follow it to a verdict.");
   }
+  if (r.supersededBy) parts.push(`Not promoted: ${text(r.supersededBy.reason)}.`);
   if (r.error) parts.push(errorBlock(r.error));
   return parts.join("\n\n") + "\n";
 }

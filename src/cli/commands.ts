@@ -49,16 +49,19 @@ export async function releaseCommand(
   return result.status === "failed" ? 1 : 0;
 }
 
-export async function promoteCommand(env: CommandEnv, o: PipelineOptions & { commit?: string }): Promise<number> {
+export async function promoteCommand(env: CommandEnv, o: PipelineOptions & { commit?: string; allowOlder?: boolean }): Promise<number> {
   const loaded = await loadPipelineAtCommit(o.pipeline, pick(o, ["commit"]));
   const ctx = await env.engine(loaded.spec, { json: o.json === true, pipelineFile: o.pipeline });
-  const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: env.actor });
+  const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: env.actor, allowOlder: o.allowOlder === true });
   if (o.json) env.io.stdout(JSON.stringify(result));
   else {
-    const prod = `${loaded.spec.jobDefinition.name}:${result.production.revision}`;
-    env.io.stderr(result.alreadyPromoted ? `already promoted as ${prod}` : `promoted ${result.releaseId} as ${prod} (${result.image.uri})`);
+    const name = loaded.spec.jobDefinition.name;
+    const prod = `${name}:${result.production.revision}`;
+    const replaced = result.replaced === null ? "" : `; it replaces ${name}:${result.replaced.revision} (release ${result.replaced.releaseId ?? "not made by batchship"})`;
+    if (result.supersededBy) env.io.stderr(`${result.releaseId} was registered, but production runs ${prod}: ${result.supersededBy.reason}`);
+    else env.io.stderr(result.alreadyPromoted ? `already promoted as ${prod}` : `promoted ${result.releaseId} as ${prod} (${result.image.uri})${replaced}`);
   }
-  return 0;
+  return result.supersededBy ? 1 : 0;
 }
 
 export async function rollbackCommand(env: CommandEnv, o: PipelineOptions): Promise<number> {
@@ -130,6 +133,7 @@ function releaseSummary(r: ReleaseResult, pipelineFile: string): string {
     lines.push(`  batchship promote --pipeline ${pipelineFile} --commit ${r.commit}`);
     if (r.hold) lines.push(`  or let the next release promote itself: batchship unhold --pipeline ${pipelineFile}`);
   }
+  if (r.status === "superseded") lines.push(`canary passed; ${r.releaseId} not promoted: ${r.supersededBy?.reason ?? "a newer commit wins"}`);
   if (r.status === "canary-running") {
     lines.push(`canary ${r.canary?.jobId ?? ""} of ${r.releaseId} submitted; run release again (without --no-wait) to follow it`);
   }

@@ -7,6 +7,7 @@ import type { PipelineSpec } from "../spec/schema.js";
 import { createBackendFor, type BackendSite } from "../backend.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
 import { LOCAL_POLLING } from "../local/options.js";
+import { checkoutHistory } from "../git/source-history.js";
 import { actorOf } from "./actor.js";
 import { cancelCommand } from "./cancel-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
@@ -58,6 +59,8 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
         observe: json ? () => {} : progressTo(io),
         // GitOps: promotions, rollbacks and holds become commits (promotion.gitops).
         ...(await ledgerOption(spec, pipelineFile, environment)),
+        // Which commit is newer, told by the repository holding the pipeline file.
+        ...(pipelineFile === undefined ? {} : { history: checkoutHistory(dirname(resolve(pipelineFile))) }),
       });
     },
   };
@@ -131,6 +134,7 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .description("promote a release whose canary passed (the manual gate)")
     .addOption(pipeline())
     .option("--commit <sha>", "commit whose release to promote (default: HEAD)")
+    .option("--allow-older", "promote even when production runs a newer commit that contains this one")
     .addOption(json())
     .action(async (o) => setExit(await promoteCommand(env, o)));
 

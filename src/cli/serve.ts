@@ -28,6 +28,7 @@ export function addServeCommand(program: Command, io: CliIo, setExit: (code: num
     .option("--max-body-bytes <n>", "largest webhook body accepted (default 25 MiB) [BATCHSHIP_MAX_BODY_BYTES]")
     .option("--report-retry <seconds>", "first pause before re-sending a failed commit status, 1–3600 seconds (default 5) [BATCHSHIP_REPORT_RETRY]")
     .option("--shutdown-grace <seconds>", "longest wait for releases in flight on SIGTERM, 1–3600 seconds (default 60) [BATCHSHIP_SHUTDOWN_GRACE]")
+    .option("--catch-up-interval <seconds>", "seconds between comparisons of branch heads with what was queued, 60–3600 (default 300) [BATCHSHIP_CATCH_UP_INTERVAL]")
     .option("--log-level <level>", "debug, info, warn or error (default info) [BATCHSHIP_LOG_LEVEL]")
     .action(async (flags: ServeFlags) => setExit(await serve(flags, io)));
 }

@@ -5,6 +5,8 @@ import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
 import { parseSourceUrl } from "../spec/source-url.js";
 import { sourceGitEnvironment, type GitProcessEnvironment } from "./source-environment.js";
+import type { SourceHistory } from "../release/ports.js";
+import { hasCommit, listRemoteHeads, sourceHistory } from "./source-history.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 
 export interface MirrorCache {
@@ -14,6 +16,10 @@ export interface MirrorCache {
    * Returns the mirror's path.
    */
   fetchCommit(request: { url: string; branch: string; commit: string }): Promise<string>;
+  /** The history of `url`: branch heads by `git ls-remote`, ancestry in its mirror (a missing commit is fetched by sha). */
+  history(url: string): SourceHistory;
+  /** Every branch of `url` and the commit it points at now. */
+  remoteHeads(url: string): Promise<Map<string, string>>;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -40,7 +46,7 @@ export function createMirrorCache(options: {
   const scopeIsHttp = scope.startsWith("http://");
   // Git's own check, for redirects and anything a URL check here might miss.
   const protocols = ["https", "ssh", ...(options.allowFileSources === true ? ["file"] : []), ...(scopeIsHttp ? ["http"] : [])];
-  const git = sourceGitEnvironment(options.ambientEnv ?? process.env, {
+  const gitEnv = sourceGitEnvironment(options.ambientEnv ?? process.env, {
     ...ownGitSettings(options.token, scope),
     ...stalledTransferEnv(options.stallSeconds),
     GIT_ALLOW_PROTOCOL: protocols.join(":"),
@@ -52,7 +58,7 @@ export function createMirrorCache(options: {
     if (!BRANCH.test(branch)) throw new BatchshipError("USAGE", `Could not fetch branch ${JSON.stringify(branch)}: not a branch name`);
     refuseSource(url, { scope: scopeIsHttp ? scope : undefined, allowFile: options.allowFileSources === true });
     const path = join(options.dir, `${mirrorName(url)}.git`);
-    const mirror = await openMirror(path, git);
+    const mirror = await openMirror(path, gitEnv);
     if (await hasCommit(mirror, commit)) return path;
     const where = `${commit.slice(0, 12)} from ${redactUrl(url)}`;
     try {
@@ -76,18 +82,40 @@ export function createMirrorCache(options: {
     return path;
   };
 
+  // One fetch per mirror at a time: two git processes writing one bare repository race on its refs.
+  const oneAtATime = async <T>(url: string, step: () => Promise<T>): Promise<T> => {
+    const key = mirrorName(url);
+    const previous = locks.get(key) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(step);
+    locks.set(key, current);
+    try {
+      return await current;
+    } finally {
+      if (locks.get(key) === current) locks.delete(key);
+    }
+  };
+
   return {
-    // One fetch per mirror at a time: two git processes writing one bare repository race on its refs.
-    async fetchCommit(request) {
-      const key = mirrorName(request.url);
-      const previous = locks.get(key) ?? Promise.resolve();
-      const current = previous.catch(() => undefined).then(() => fetchCommit(request));
-      locks.set(key, current);
-      try {
-        return await current;
-      } finally {
-        if (locks.get(key) === current) locks.delete(key);
-      }
+    fetchCommit: (request) => oneAtATime(request.url, () => fetchCommit(request)),
+    async remoteHeads(url) {
+      const git = await openMirror(join(options.dir, `${mirrorName(url)}.git`), gitEnv);
+      return listRemoteHeads(git, url, redactUrl(url));
+    },
+    history(url) {
+      const path = join(options.dir, `${mirrorName(url)}.git`);
+      let opened: Promise<SimpleGit> | undefined;
+      const git = () => (opened ??= openMirror(path, gitEnv));
+      const fetchSha = (commit: string) =>
+        oneAtATime(url, async () => {
+          const mirror = await git();
+          if (!(await hasCommit(mirror, commit))) await mirror.fetch(["--quiet", "--no-tags", "--end-of-options", url, commit]);
+        });
+      let history: SourceHistory | undefined;
+      const inMirror = async () => (history ??= sourceHistory(await git(), url, { ensure: fetchSha }));
+      return {
+        headOf: async (branch) => (await inMirror()).headOf(branch),
+        contains: async (descendant, ancestor) => (await inMirror()).contains(descendant, ancestor),
+      };
     },
   };
 }
@@ -103,15 +131,6 @@ async function openMirror(path: string, environment: GitProcessEnvironment): Pro
   const isRepo = await git.revparse(["--is-bare-repository"]).then((out) => out.trim() === "true", () => false);
   if (!isRepo) await git.init(true);
   return git;
-}
-
-async function hasCommit(git: SimpleGit, commit: string): Promise<boolean> {
-  try {
-    await git.raw(["cat-file", "-e", `${commit}^{commit}`]);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** A clone URL the mirror will not fetch, refused before git runs. */

@@ -9,6 +9,8 @@ const SHA = /^[0-9a-f]{40}$/;
 export const PushPayload = z.object({
   ref: z.string().min(1),
   after: z.string().regex(SHA, "must be a 40-character commit sha"),
+  // Optional: only the copy check (plan-delivery.ts) reads it.
+  before: z.string().regex(SHA).optional().catch(undefined),
   deleted: z.boolean().default(false),
   repository: z.object({
     full_name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, "must be owner/name"),

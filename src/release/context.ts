@@ -1,4 +1,4 @@
-import type { Backend, Clock, Sleep } from "./ports.js";
+import type { Backend, Clock, Sleep, SourceHistory } from "./ports.js";
 import { realSleep, systemClock } from "./ports.js";
 import type { ReleaseObserver } from "./events.js";
 import { withRetries } from "./retrying-backend.js";
@@ -16,6 +16,11 @@ export interface EngineContext {
    * and what production is reconciled to. Absent: AWS tags are the only record.
    */
   ledger?: ReleaseLedger;
+  /**
+   * The app repository's history: with it, automatic promotion takes only the branch's head and
+   * never a commit production already contains, and a manual one says when it goes back.
+   */
+  history?: SourceHistory;
 }
 
 export interface PollingOptions {
@@ -48,5 +53,6 @@ export function createEngineContext(
     observe,
     polling,
     ...(overrides.ledger === undefined ? {} : { ledger: overrides.ledger }),
+    ...(overrides.history === undefined ? {} : { history: overrides.history }),
   };
 }

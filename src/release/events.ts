@@ -23,6 +23,8 @@ export type ReleaseEvent =
   | { type: "canary-progress"; jobId: string; size: number; counts: StatusCounts; elapsedMs: number }
   | { type: "canary-stuck"; jobId: string; runnable: number; reasons: string[] }
   | { type: "promoted"; arn: string; revision: number; reused: boolean }
+  /** A passing release production does not take: `by` is the newer commit that wins (null: the branch is gone). */
+  | { type: "superseded"; by: string | null; reason: string }
   | { type: "ledger-commit"; commit: string; subject: string; repository: string; branch: string; path: string }
   | { type: "warning"; message: string };
 

@@ -258,6 +258,20 @@ export interface BackendLinks {
   log?(logGroup: string, logStream: string): string;
 }
 
+// ------------------------------------------------------------------------- source history
+
+/**
+ * The app repository's history, as far as the caller can see it: the service's mirror, the
+ * CLI's or the Action's checkout. Promotion asks it which commit is newer; an answer it cannot
+ * give is `undefined`, never a guess.
+ */
+export interface SourceHistory {
+  /** The commit `branch` points at now; null when the branch is gone, undefined when it cannot be told. */
+  headOf(branch: string): Promise<string | null | undefined>;
+  /** Whether `descendant`'s history holds `ancestor` (a commit holds itself); undefined when a commit is unknown here. */
+  contains(descendant: string, ancestor: string): Promise<boolean | undefined>;
+}
+
 // ------------------------------------------------------------------------- clock and sleep
 
 export interface Clock {

@@ -8,6 +8,9 @@ import { ledgerOf } from "./gitops/hold.js";
 import { findCandidate } from "./stages/candidate.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
 import { rollForward, wasRolledBack } from "./stages/roll-forward.js";
+import type { CandidatePromotion } from "./stages/promote.js";
+import type { JobDefinitionRevision } from "./ports.js";
+import type { Supersession } from "./stages/promotion-order.js";
 
 export interface PromoteResult {
   releaseId: string;
@@ -18,6 +21,10 @@ export interface PromoteResult {
   production: { arn: string; revision: number };
   /** True when this release had already been promoted: nothing new was registered. */
   alreadyPromoted: boolean;
+  /** The production revision this promotion registered over; null for the first one, or when nothing was registered. */
+  replaced: { arn: string; revision: number; releaseId: string | null; commit: string | null } | null;
+  /** Production runs a newer commit instead: one promoted at the same time, which contains this one. */
+  supersededBy?: Supersession;
 }
 
 /**
@@ -29,7 +36,8 @@ export async function promoteRelease(
   ctx: EngineContext,
   spec: PipelineSpec,
   commit: string,
-  options: { by?: string } = {},
+  /** `allowOlder`: take production back to a commit it already contains, on purpose. */
+  options: { by?: string; allowOlder?: boolean } = {},
 ): Promise<PromoteResult> {
   const releaseId = releaseIdFor(spec.name, commit);
   const { registry } = ctx.backend;
@@ -47,13 +55,20 @@ export async function promoteRelease(
   if (candidate === undefined) throw notReleased("no candidate job definition for its image");
 
   // A person's promotion: with GitOps it is recorded under their name and lifts a hold. Without
-  // GitOps, a release production was rolled back from is rolled forward to again.
+  // GitOps, a release production was rolled back from is rolled forward to again: a person's
+  // explicit choice to undo the rollback, so production's order rules do not stand in its way.
   const production = ledgerOf(ctx, spec) === undefined ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
   const forward = production[0] !== undefined && production[0].tags[TAG.release] !== releaseId && wasRolledBack(production, releaseId);
-  const { revision, reused } = forward
-    ? await rollForward(ctx, spec.jobDefinition.name, candidate)
-    : await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
-  ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  const outcome: CandidatePromotion = forward
+    ? { ...(await rollForward(ctx, spec.jobDefinition.name, candidate)), replaced: replacedBy(production[0]) }
+    : await promoteToProduction(ctx, spec, candidate, {
+        by: options.by ?? "batchship promote",
+        person: true,
+        order: options.allowOlder === true ? "allow-older" : "refuse-older",
+      });
+  const { revision, reused } = outcome;
+  if (outcome.superseded === undefined) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  else ctx.observe({ type: "superseded", by: outcome.superseded.commit, reason: outcome.superseded.reason });
   return {
     releaseId,
     pipeline: spec.name,
@@ -62,5 +77,12 @@ export async function promoteRelease(
     candidate: { arn: candidate.arn, revision: candidate.revision },
     production: { arn: revision.arn, revision: revision.revision },
     alreadyPromoted: reused,
+    replaced: outcome.replaced,
+    ...(outcome.superseded === undefined ? {} : { supersededBy: outcome.superseded }),
   };
+}
+
+function replacedBy(revision: JobDefinitionRevision | undefined): PromoteResult["replaced"] {
+  if (revision === undefined) return null;
+  return { arn: revision.arn, revision: revision.revision, releaseId: revision.tags[TAG.release] ?? null, commit: revision.tags[TAG.commit] ?? null };
 }

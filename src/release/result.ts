@@ -1,13 +1,15 @@
 import type { CanaryResult } from "../canary/run-canary.js";
 import type { ErrorJson } from "../errors.js";
 import type { StageName, StageOutcome } from "./events.js";
+import type { Supersession } from "./stages/promotion-order.js";
 import type { CanaryVerdict } from "./tags.js";
 
 /**
  * "canary-running": a release with `wait: false` returned once its canary was submitted.
+ * "superseded": its canary passed, but production goes only forward, to the branch's head.
  * "cancelled": `batchship cancel` stopped its build or canary.
  */
-export type ReleaseStatus = "promoted" | "awaiting-promotion" | "canary-running" | "failed" | "cancelled";
+export type ReleaseStatus = "promoted" | "awaiting-promotion" | "canary-running" | "superseded" | "failed" | "cancelled";
 
 export interface StageRecord {
   stage: StageName;
@@ -41,6 +43,8 @@ export interface ReleaseResult {
   stages: StageRecord[];
   /** GitOps: why a passing release awaits promotion although the pipeline promotes automatically. */
   hold?: { reason: string; by: string; at: string };
+  /** Why a passing release was not promoted: the newer commit that wins instead. */
+  supersededBy?: Supersession;
   error?: ErrorJson;
 }
 

@@ -13,6 +13,7 @@ import type { BuildSources } from "./content-key.js";
 import { registerCandidate } from "./stages/candidate.js";
 import { promotionHold } from "./gitops/hold.js";
 import { promoteToProduction } from "./stages/promote-to-production.js";
+import { notTheHead, type Supersession } from "./stages/promotion-order.js";
 import { timed } from "./stage-timer.js";
 import { CANARY_RETRYING, TAG } from "./tags.js";
 
@@ -135,16 +136,22 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
       result.hold = { reason: hold.reason, by: hold.by, at: hold.at };
       return result;
     }
-    const production = await timed(ctx, stages, "promote", async () => {
-      const { revision, reused } = await promoteToProduction(ctx, spec, judged, {
+    // Production moves only to the branch's head: an older commit's canary may pass after a newer push.
+    const notHead = await notTheHead(ctx, commit, branch);
+    if (notHead !== null) return superseded(ctx, result, notHead);
+    const promotion = await timed(ctx, stages, "promote", async () => {
+      const outcome = await promoteToProduction(ctx, spec, judged, {
         by: "batchship (automatic: canary passed)",
         person: false,
         canary: { jobId: canary.jobId, summary: canary.summary },
+        order: "newer-only",
       });
-      ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
-      return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
+      const { revision, reused } = outcome;
+      if (outcome.superseded === undefined) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+      return { value: outcome, reused: reused || outcome.superseded !== undefined, detail: outcome.superseded?.reason ?? `${revision.name}:${revision.revision}` };
     });
-    result.production = { arn: production.arn, revision: production.revision };
+    if (promotion.superseded !== undefined) return superseded(ctx, result, promotion.superseded);
+    result.production = { arn: promotion.revision.arn, revision: promotion.revision.revision };
     result.status = "promoted";
     return result;
   } catch (error) {
@@ -155,6 +162,13 @@ export async function runRelease(ctx: EngineContext, request: ReleaseRequest): P
     }
     throw error;
   }
+}
+
+function superseded(ctx: EngineContext, result: ReleaseResult, by: Supersession): ReleaseResult {
+  ctx.observe({ type: "superseded", by: by.commit, reason: by.reason });
+  result.status = "superseded";
+  result.supersededBy = by;
+  return result;
 }
 
 type RunningCanary = Omit<CanaryResult, "result"> & { result: "running" };

@@ -17,6 +17,11 @@ export const TAG = {
   rollbackOf: "batchship:rollback-of",
   /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
   stopped: "batchship:stopped",
+  /**
+   * On a production revision: the production revision it was registered over, as its promoter
+   * saw it. Revisions numbered between the two were registered concurrently (promotion-order.ts).
+   */
+  replaces: "batchship:replaces",
   /** GitOps: the ledger commit whose release record this production revision was registered from. */
   recordCommit: "batchship:record-commit",
 } as const;

@@ -6,7 +6,8 @@ import type { Route } from "./router.js";
 export interface ApiActions {
   listReleases(options: { pipeline?: string; limit: number }): unknown;
   getRelease(id: string): unknown | undefined;
-  promote(releaseId: string): Promise<unknown>;
+  /** `allowOlder`: take production back to a commit it already contains, on purpose. */
+  promote(releaseId: string, options?: { allowOlder: boolean }): Promise<unknown>;
   rollback(pipeline: string): Promise<unknown>;
   /** Stops a running release's build or canary; its run then ends `cancelled`. */
   cancel(releaseId: string): Promise<unknown>;
@@ -44,7 +45,11 @@ export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Ro
     },
   ];
   const writes: Route[] = [
-    { method: "POST", path: "/api/releases/:id/promote", handler: ({ params }) => actions.promote(params.id ?? "").then((body) => ({ status: 200, body })) },
+    {
+      method: "POST",
+      path: "/api/releases/:id/promote",
+      handler: ({ params, query }) => actions.promote(params.id ?? "", { allowOlder: allowOlderOf(query) }).then((body) => ({ status: 200, body })),
+    },
     { method: "POST", path: "/api/pipelines/:name/rollback", handler: ({ params }) => actions.rollback(params.name ?? "").then((body) => ({ status: 200, body })) },
     { method: "POST", path: "/api/releases/:id/cancel", handler: ({ params }) => actions.cancel(params.id ?? "").then((body) => ({ status: 200, body })) },
   ];
@@ -70,4 +75,11 @@ export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Ro
       },
     })),
   ];
+}
+
+function allowOlderOf(query: URLSearchParams): boolean {
+  const value = query.get("allowOlder");
+  if (value === null || value === "false") return false;
+  if (value === "true") return true;
+  throw new HttpError(400, "BAD_ALLOW_OLDER", "allowOlder must be true or false");
 }

@@ -18,7 +18,7 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
   collectDefaultMetrics({ register: registry, prefix: "batchship_" });
   const deliveries = new Counter({
     name: "batchship_webhook_deliveries_total",
-    help: "Webhook deliveries by outcome (accepted, ignored, ping, duplicate, rejected)",
+    help: "Webhook deliveries by outcome (accepted, ignored, ping, duplicate, rejected); caught-up: a branch moved without a delivery",
     labelNames: ["outcome"] as const,
     registers: [registry],
   });

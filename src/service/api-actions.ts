@@ -47,13 +47,13 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       const release = store.releases.get(id);
       return release === undefined ? undefined : releaseDetailView(release, store.stageEvents.list(id), links);
     },
-    async promote(id) {
+    async promote(id, options = { allowOlder: false }) {
       const found = store.releases.get(id);
       if (found === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
       if (found.status !== "awaiting-promotion" && found.status !== "promoted" && found.status !== "promoting") {
         throw new HttpError(409, "NOT_PROMOTABLE", `Cannot promote ${id}: it is ${found.status}, not awaiting promotion`);
       }
-      return exclusively(found.pipeline, `release ${id} is being promoted through the API`, () => promoteHeld(id));
+      return exclusively(found.pipeline, `release ${id} is being promoted through the API`, () => promoteHeld(id, options.allowOlder));
     },
     async rollback(name) {
       const spec = state.pipelines().specs.get(name);
@@ -91,7 +91,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
    * one caller ever takes a release out of `awaiting-promotion`; a promoted release is promoted
    * again idempotently (the engine finds its revision: `alreadyPromoted`).
    */
-  async function promoteHeld(id: string): Promise<PromoteResult> {
+  async function promoteHeld(id: string, allowOlder: boolean): Promise<PromoteResult> {
     const release = store.releases.get(id);
     if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
     const inFlight = () => new HttpError(409, "PROMOTION_IN_PROGRESS", `Release ${id} is already being promoted`);
@@ -104,7 +104,9 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
     let result: PromoteResult;
     try {
-      result = await promoteRelease(await engineFor(spec), spec, release.commit);
+      // With the mirror's history, an older commit than production's needs allowOlder.
+      const ctx = await engineContextFor(state, spec, { history: state.mirrors.history(release.cloneUrl) });
+      result = await promoteRelease(ctx, spec, release.commit, { allowOlder });
     } catch (error) {
       // Nothing recorded: it may be promoted again (the engine finds whatever this attempt did in AWS).
       if (first) abandonPromotion(id);
@@ -113,8 +115,24 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
     const now = state.clock();
     try {
       store.transaction(() => {
+        const over = result.supersededBy;
+        if (over !== undefined) {
+          // Registered, then put right: a newer commit promoted at the same moment runs again.
+          const by = over.commit === null ? null : (over.releaseId ?? `${release.pipeline}-${over.commit.slice(0, 12)}`);
+          store.releases.finish(id, { status: "superseded", supersededBy: by }, now);
+          store.stageEvents.append(id, now, { type: "superseded", by: over.commit, reason: over.reason });
+          if (first) state.statuses.queue(release, { kind: "superseded", by: over.commit?.slice(0, 12) ?? "?" }, now);
+          return;
+        }
         store.releases.finish(id, { status: "promoted", production: result.production }, now);
-        store.stageEvents.append(id, now, { type: "promoted", arn: result.production.arn, revision: result.production.revision, reused: result.alreadyPromoted, by: "api" });
+        store.stageEvents.append(id, now, {
+          type: "promoted",
+          arn: result.production.arn,
+          revision: result.production.revision,
+          reused: result.alreadyPromoted,
+          by: "api",
+          ...(result.replaced === null ? {} : { replaced: result.replaced }),
+        });
         if (first) {
           state.statuses.queue(release, { kind: "promoted", jobDefinition: spec.jobDefinition.name, revision: result.production.revision }, now);
         }

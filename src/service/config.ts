@@ -30,6 +30,8 @@ export interface ServiceConfig {
   maxBodyBytes: number;
   reportRetryMs: number;
   shutdownGraceMs: number;
+  /** How often every pipeline's branch heads are compared with what was queued (missed webhooks). */
+  catchUpIntervalMs: number;
   logLevel: LogLevel;
   /** file:// sources (repositories of this machine) may be fetched: one-machine setups and tests. */
   allowFileSources: boolean;
@@ -98,6 +100,8 @@ const settings = (minInterval: number) => [
   { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(minInterval, MAX_SECONDS).default(5_000) },
   // Under a second, a release would be cut off in the middle of its current AWS call.
   { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },
+  // Each round is one `git ls-remote` per pipeline: cheap, but a git host is spared more than one a minute.
+  { key: "catchUpIntervalMs", flag: "--catch-up-interval", env: "BATCHSHIP_CATCH_UP_INTERVAL", schema: seconds(minInterval * 60, MAX_SECONDS).default(300_000) },
   { key: "logLevel", flag: "--log-level", env: "BATCHSHIP_LOG_LEVEL", schema: z.enum(["debug", "info", "warn", "error"]).default("info") },
   {
     key: "allowFileSources",

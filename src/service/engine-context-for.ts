@@ -1,6 +1,7 @@
 import { backendAtRepository } from "../backend.js";
 import { createEngineContext, type EngineContext } from "../release/context.js";
 import type { ReleaseObserver } from "../release/events.js";
+import type { SourceHistory } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { ServiceState } from "./service-state.js";
 import { abortableSleep, guardBackend } from "./shutdown-guard.js";
@@ -14,7 +15,7 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 export async function engineContextFor(
   state: ServiceState,
   spec: PipelineSpec,
-  options: { signal?: AbortSignal; observe?: ReleaseObserver; repositoryDir?: string } = {},
+  options: { signal?: AbortSignal; observe?: ReleaseObserver; repositoryDir?: string; history?: SourceHistory } = {},
 ): Promise<EngineContext> {
   const poll = state.config.pollIntervalMs;
   const ledger = await state.ledgerFor(spec);
@@ -25,5 +26,6 @@ export async function engineContextFor(
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
     ...(ledger === undefined ? {} : { ledger }),
+    ...(options.history === undefined ? {} : { history: options.history }),
   });
 }

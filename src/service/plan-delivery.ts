@@ -19,6 +19,8 @@ export interface DeliveryPlan {
   repository?: string;
   ref?: string;
   after?: string;
+  /** What the push says, as a key: a later delivery with the same key is a copy of this one. */
+  contentKey?: string;
   releases: Omit<NewRelease, "deliveryId">[];
   /** A push to a releases branch: make Batch match these pipelines' records, after answering. */
   reconciles: PlannedReconcile[];
@@ -47,7 +49,15 @@ export function planDelivery(
   const narrowed = narrowPush(payload);
   if (!narrowed.ok) throw new HttpError(400, "MALFORMED_PUSH", `Malformed push payload: ${narrowed.problems.join("; ")}`);
   const { push } = narrowed;
-  const facts = { repository: push.repository.full_name, ref: push.ref, after: push.after };
+  const facts = {
+    repository: push.repository.full_name,
+    ref: push.ref,
+    after: push.after,
+    // The ref moved from `before` to `after` once: a second delivery saying so is the same push seen
+    // twice (a repository and an organisation webhook; a captured body sent again). A push that
+    // moves the ref back (a force push) has another `before`, so it is new.
+    ...(push.before === undefined ? {} : { contentKey: `push ${push.repository.full_name.toLowerCase()} ${push.ref} ${push.before}..${push.after}` }),
+  };
   const isConfig = context.configRepository !== undefined && push.repository.full_name.toLowerCase() === context.configRepository.toLowerCase();
 
   if (push.deleted || push.after === DELETED_SHA) return { ...ignored("branch deleted"), ...facts };

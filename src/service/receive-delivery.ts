@@ -6,7 +6,8 @@ import type { ServiceState } from "./service-state.js";
 /**
  * Records a verified delivery and what it queues in one transaction, committed before the
  * answer goes out; the releases run later. A delivery id seen before is answered as it was
- * the first time and queues nothing (GitHub's "Redeliver" button, or a retry after a timeout).
+ * the first time and queues nothing (GitHub's "Redeliver" button, or a retry after a timeout);
+ * so is a copy of a push under another id (see `contentKey` in plan-delivery.ts).
  */
 export async function receiveDelivery(state: ServiceState, delivery: VerifiedDelivery): Promise<Reply> {
   const { store, logger, metrics, statuses } = state;
@@ -30,6 +31,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
       ...(plan.repository === undefined ? {} : { repository: plan.repository }),
       ...(plan.ref === undefined ? {} : { ref: plan.ref }),
       ...(plan.after === undefined ? {} : { after: plan.after }),
+      ...(plan.contentKey === undefined ? {} : { contentKey: plan.contentKey }),
     },
     releases: plan.releases.map((release) => {
       const queuedStatus = statuses.reportFor(release, { kind: "queued" });

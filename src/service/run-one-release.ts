@@ -4,6 +4,7 @@ import type { MirrorCache } from "../git/mirror-cache.js";
 import type { BuildSources } from "../release/content-key.js";
 import type { ReleaseEvent } from "../release/events.js";
 import { startedResult, type ReleaseResult } from "../release/result.js";
+import { releaseIdFor } from "../release/release-id.js";
 import { runRelease } from "../release/run-release.js";
 import { errorFields, type Logger } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
@@ -89,7 +90,8 @@ async function attemptRelease(
     throw error;
   }
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
-  const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir });
+  // The mirror's history: production moves only to the branch's head, and never back.
+  const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir, history: mirrors.history(release.cloneUrl) });
   return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources });
 }
 
@@ -119,6 +121,7 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
       release.id,
       {
         status: storedStatus(result.status),
+        ...(result.supersededBy === undefined ? {} : { supersededBy: supersederOf(release, result) }),
         buildId: result.build?.id ?? null,
         image: result.image,
         candidateArn: result.candidate?.arn ?? null,
@@ -128,12 +131,18 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
       },
       now,
     );
-    state.statuses.queue(release, internal ? { kind: "internal-error" } : { kind: "finished", result, jobDefinition }, now);
+    const superseded = result.status === "superseded" ? result.supersededBy : undefined;
+    state.statuses.queue(
+      release,
+      internal ? { kind: "internal-error" } : superseded !== undefined ? { kind: "superseded", by: superseded.commit?.slice(0, 12) ?? "a deleted branch" } : { kind: "finished", result, jobDefinition },
+      now,
+    );
   });
   const status = storedStatus(result.status);
   state.metrics.releases.inc({ status });
   const fields = { status, ...(result.error ? { errorCode: result.error.code, error: result.error.message } : {}) };
   if (status === "failed") log.warn("release finished", fields);
+  else if (status === "superseded") log.info("release finished", { ...fields, supersededBy: result.supersededBy?.commit ?? null, reason: result.supersededBy?.reason });
   else log.info("release finished", { ...fields, production: result.production?.arn ?? null });
 }
 
@@ -145,5 +154,12 @@ function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {
 
 /** The service always waits for the canary; any other engine status would be a bug, kept as failed. */
 function storedStatus(status: string): ReleaseOutcome["status"] {
-  return status === "promoted" || status === "awaiting-promotion" ? status : "failed";
+  return status === "promoted" || status === "awaiting-promotion" || status === "superseded" ? status : "failed";
+}
+
+/** The release of the commit that won, named like the queue's own supersessions. */
+function supersederOf(release: ReleaseRecord, result: ReleaseResult): string | null {
+  const winner = result.supersededBy;
+  if (winner === undefined || winner.commit === null) return null;
+  return winner.releaseId ?? releaseIdFor(release.pipeline, winner.commit);
 }

@@ -1,3 +1,4 @@
+import type { MirrorCache } from "../git/mirror-cache.js";
 import type { ReleaseLedger } from "../release/gitops/ledger.js";
 import type { Backend } from "../release/ports.js";
 import type { ServiceMetrics } from "../server/metrics.js";
@@ -19,6 +20,8 @@ export interface ServiceState {
   clock: () => number;
   /** One thing at a time per pipeline: a release, a reconcile, or a promotion or rollback through the API. */
   locks: PipelineLocks;
+  /** Bare mirrors of the app repositories: commits to build, branch heads and ancestry to order promotions. */
+  mirrors: MirrorCache;
   /** The pipelines as last loaded. */
   pipelines(): PipelineSet;
   /** One backend per kind for the service's lifetime (SDK clients keep their connections). */

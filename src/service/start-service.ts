@@ -16,6 +16,7 @@ import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
+import { createCatchUp } from "./catch-up.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
@@ -106,6 +107,13 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     pendingReports: () => store.statusReports.pendingCount(),
   });
 
+  const mirrors = createMirrorCache({
+    dir: join(config.dataDir, "mirrors"),
+    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
+    tokenScope: `${config.githubUrl}/`,
+    allowFileSources: config.allowFileSources,
+    ambientEnv: deps.env ?? process.env,
+  });
   let reloading: Promise<void> = Promise.resolve();
   const state: ServiceState = {
     config,
@@ -123,6 +131,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       enabled: config.githubToken !== undefined,
       targetUrl: (id) => (config.publicUrl === undefined ? "" : links(id)),
     }),
+    mirrors,
     pipelines: () => pipelines,
     backendFor(spec) {
       let backend = backends.get(spec.build.backend);
@@ -151,15 +160,9 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     },
   };
 
-  const mirrors = createMirrorCache({
-    dir: join(config.dataDir, "mirrors"),
-    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
-    tokenScope: `${config.githubUrl}/`,
-    allowFileSources: config.allowFileSources,
-    ambientEnv: deps.env ?? process.env,
-  });
   const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
   const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });
+  const catchUp = createCatchUp(state, { intervalMs: config.catchUpIntervalMs });
   let reports: ReportLoop | undefined;
   if (config.githubToken !== undefined) {
     const post = createCommitStatusClient({ token: config.githubToken, baseUrl: config.githubApiUrl, timeoutMs: 10_000, userAgent: "batchship" });
@@ -195,6 +198,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
 
   workers.start();
   reconciler.start();
+  catchUp.start();
   reports?.start();
 
   let stopping: Promise<void> | undefined;
@@ -208,7 +212,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         logger.info("service stopping", { releasesInFlight: workers.inFlight() });
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-        await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs)]);
+        await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs), catchUp.stop()]);
         await reports?.stop();
         await reloading;
         server.closeAllConnections();

@@ -91,6 +91,20 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX reconciles_due ON reconciles (status, next_attempt_at);
   `,
+  // A delivery is also known by what it says (a push's repository, ref, before and after), so a
+  // second copy under another delivery id (two webhooks, a replayed body) queues nothing. And the
+  // branch heads the catch-up controller last saw, per pipeline.
+  `
+  ALTER TABLE deliveries ADD COLUMN content_key TEXT;
+  CREATE UNIQUE INDEX deliveries_by_content ON deliveries (content_key) WHERE content_key IS NOT NULL;
+  CREATE TABLE branch_heads (
+    pipeline TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    seen_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, branch)
+  );
+  `,
 ];
 
 export function migrate(db: Database): void {

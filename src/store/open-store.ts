@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Database } from "better-sqlite3";
 import { BatchshipError } from "../errors.js";
+import { createBranchHeadTable, type BranchHeadTable } from "./branch-heads.js";
 import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
 import { startIngestWriter } from "./ingest-writer.js";
@@ -22,6 +23,8 @@ export interface Store {
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
   reconciles: ReconcileTable;
+  /** What the catch-up controller last saw of each pipeline's branches. */
+  branchHeads: BranchHeadTable;
   /** Records a verified delivery and what it queues; resolves once committed (and, with sync full, fsynced). */
   recordDelivery(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** Runs `unit` in its own transaction, now. */
@@ -62,6 +65,7 @@ export function openStore(path: string, options: { sync?: StoreSync; onWriterFai
     stageEvents: createStageEventTable(db),
     statusReports: createStatusReportTable(db),
     reconciles: createReconcileTable(db),
+    branchHeads: createBranchHeadTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
     isWritable() {

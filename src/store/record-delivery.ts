@@ -27,13 +27,16 @@ export interface DeliveryTables {
 }
 
 /**
- * Records a delivery and what it queues. Run inside one transaction: the delivery id is the
- * idempotency key, checked by the insert itself, so a redelivery writes nothing.
+ * Records a delivery and what it queues. Run inside one transaction: the delivery id, and the
+ * content key when there is one, are the idempotency keys, checked by the insert itself, so a
+ * redelivery or a copy writes nothing.
  */
 export function recordDelivery(tables: DeliveryTables, input: DeliveryToRecord): RecordedDelivery {
   const { delivery } = input;
   const now = delivery.receivedAt;
-  if (!tables.deliveries.insertIfNew(delivery)) return { duplicateOf: tables.deliveries.httpStatusOf(delivery.id) ?? delivery.httpStatus, queued: [] };
+  if (!tables.deliveries.insertIfNew(delivery)) {
+    return { duplicateOf: tables.deliveries.httpStatusOf(delivery.id, delivery.contentKey) ?? delivery.httpStatus, queued: [] };
+  }
   const queued: string[] = [];
   for (const { release, queuedStatus } of input.releases) {
     if (!tables.releases.enqueue({ ...release, deliveryId: delivery.id }, now)) continue;

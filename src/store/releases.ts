@@ -38,7 +38,11 @@ export interface Claim {
 
 /** The release table. Every method is one statement or one transaction; callers compose them. */
 export interface ReleaseTable {
-  /** Queues a release; false when it already exists (a redelivery, or the same commit pushed again). */
+  /**
+   * Queues a release. A commit pushed again while its release waits in the queue, or after it
+   * was superseded, is queued again as the newest (a force push back to it); false when its
+   * release runs or has run.
+   */
   enqueue(release: NewRelease, now: number): boolean;
   /**
    * The newest queued release of the pipeline that has waited longest, among pipelines with
@@ -71,10 +75,11 @@ export function createReleaseTable(db: Database): ReleaseTable {
     INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, status, created_at, updated_at)
     VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, 'queued', @now, @now)
     ON CONFLICT (id) DO UPDATE SET
-      -- A superseded commit pushed again is wanted again; anything else keeps its history.
+      -- A commit pushed again is the newest push: a queued or superseded one moves to the end of
+      -- the queue; anything else keeps its history.
       status = 'queued', seq = excluded.seq, superseded_by = NULL, finished_at = NULL, delivery_id = excluded.delivery_id,
       branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
-    WHERE releases.status = 'superseded'`);
+    WHERE releases.status IN ('superseded', 'queued')`);
   // A reconcile and a release of one pipeline could register the same record twice: neither
   // starts while the other runs (the reconciler skips pipelines with a release running).
   const nextPipelines = db.prepare(`
@@ -95,7 +100,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
   const recentOf = db.prepare(`SELECT * FROM releases WHERE pipeline = ? ORDER BY seq DESC LIMIT ?`);
   const stage = db.prepare(`UPDATE releases SET stage = ?, updated_at = ? WHERE id = ?`);
   const finish = db.prepare(`
-    UPDATE releases SET status = @status, finished_at = @now, updated_at = @now,
+    UPDATE releases SET status = @status, finished_at = @now, updated_at = @now, superseded_by = COALESCE(@supersededBy, superseded_by),
       build_id = COALESCE(@buildId, build_id), image_uri = COALESCE(@imageUri, image_uri), image_digest = COALESCE(@imageDigest, image_digest),
       candidate_arn = COALESCE(@candidateArn, candidate_arn), canary_json = COALESCE(@canaryJson, canary_json),
       production_arn = COALESCE(@productionArn, production_arn), production_revision = COALESCE(@productionRevision, production_revision),
@@ -146,6 +151,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
         id,
         now,
         status: outcome.status,
+        supersededBy: outcome.supersededBy ?? null,
         buildId: outcome.buildId ?? null,
         imageUri: outcome.image?.uri ?? null,
         imageDigest: outcome.image?.digest ?? null,

@@ -13,6 +13,11 @@ export interface DeliveryRecord {
   repository?: string;
   ref?: string;
   after?: string;
+  /**
+   * What the delivery says, as a key: a second delivery with the same key is a copy (two
+   * webhooks for one repository, a replayed body: the delivery id is not signed) and queues nothing.
+   */
+  contentKey?: string;
 }
 
 /** `promoting`: a promotion through the API is in flight (from `awaiting-promotion`, to `promoted`). */
@@ -54,7 +59,9 @@ export interface ReleaseRecord extends NewRelease {
 
 /** What a finished engine run leaves on the release row. */
 export interface ReleaseOutcome {
-  status: Extract<ReleaseState, "promoted" | "awaiting-promotion" | "failed">;
+  status: Extract<ReleaseState, "promoted" | "awaiting-promotion" | "superseded" | "failed">;
+  /** `superseded`: the release of the commit that won instead, when there is one. */
+  supersededBy?: string | null;
   buildId?: string | null;
   image?: { uri: string; digest: string } | null;
   candidateArn?: string | null;

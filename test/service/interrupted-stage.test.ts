@@ -65,6 +65,10 @@ async function stopDuringBuild(polled: BuildState["status"]) {
       stopJob: unexpected,
     },
   };
+  // No history: the head and order rules cannot judge, and stay out of this test's way.
+  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git", history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
+    remoteHeads: async () => new Map(),
+  };
   const state: ServiceState = {
     config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" }),
     store,
@@ -80,8 +84,8 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     wakeReconciler: () => {},
     reloadPipelines: () => {},
     locks: createPipelineLocks(),
+    mirrors,
   };
-  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git" };
 
   const spec = makeSpec();
   store.releases.enqueue(

@@ -62,11 +62,31 @@ describe("recording deliveries from the store's writer thread", () => {
     expect(store.deliveries.countByOutcome()).toEqual({ accepted: 1 });
   });
 
-  it("does not queue a commit twice when two deliveries carry it", async () => {
+  it("keeps one release of a commit two pushes carry, moved to the end of the queue by the later push", async () => {
     const { store } = open();
-    expect((await store.recordDelivery(push("d-1", sha(1)))).queued).toHaveLength(1);
-    expect((await store.recordDelivery(push("d-2", sha(1)))).queued).toEqual([]);
-    expect(store.releases.countByStatus()).toEqual({ queued: 1 });
+    const id = `etl-${sha(1).slice(0, 12)}`;
+    expect((await store.recordDelivery(push("d-1", sha(1)))).queued).toEqual([id]);
+    await store.recordDelivery(push("d-2", sha(2)));
+    // A force push back to sha(1): it is the newest push now.
+    expect((await store.recordDelivery(push("d-3", sha(1)))).queued).toEqual([id]);
+    expect(store.releases.countByStatus()).toEqual({ queued: 2 });
+    expect(store.releases.list({ pipeline: "etl", limit: 1 })[0]).toMatchObject({ id, deliveryId: "d-3" });
+  });
+
+  it("answers a copy of a delivery under another id (same content key) as a duplicate, and queues nothing for it", async () => {
+    const { store } = open();
+    const keyed = (id: string, commit: string, before: string): DeliveryToRecord => {
+      const input = push(id, commit);
+      return { ...input, delivery: { ...input.delivery, contentKey: `push acme/app refs/heads/main ${before}..${commit}` } };
+    };
+    await store.recordDelivery(keyed("repo-hook", sha(1), sha(0)));
+    await store.recordDelivery(keyed("repo-hook-2", sha(2), sha(1)));
+    // The organisation webhook's copy of the first push, or a replayed body: it must not jump the queue.
+    expect(await store.recordDelivery(keyed("org-hook", sha(1), sha(0)))).toEqual({ duplicateOf: 202, queued: [] });
+    expect(store.releases.list({ pipeline: "etl", limit: 1 })[0]).toMatchObject({ commit: sha(2) });
+    expect(store.deliveries.get("org-hook")).toBeUndefined();
+    // A push that moves the branch back to sha(1) is another push: it is queued as the newest.
+    expect((await store.recordDelivery(keyed("force-back", sha(1), sha(2)))).queued).toEqual([`etl-${sha(1).slice(0, 12)}`]);
   });
 
   it("commits many deliveries sent at once, and one that cannot be written fails alone", async () => {

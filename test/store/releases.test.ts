@@ -90,10 +90,11 @@ describe("the release queue", () => {
     expect(releases.get(a2?.id ?? "")).toMatchObject({ status: "failed", supersededBy: null, error: { code: "BUILD" } });
   });
 
-  it("a redelivery of a release it already has is refused and changes nothing", () => {
-    const [a1, b1] = queue(1, push("api", "a1"), push("batch", "b1"));
-    expect(releases.enqueue(push("batch", "b1", "redelivery-1"), 2)).toBe(false);
-    expect(releases.get(b1?.id ?? "")).toMatchObject({ status: "queued", seq: 2, deliveryId: "delivery-b1", updatedAt: 1 });
+  it("a commit pushed again while queued moves to the end of the queue; one running or finished is refused and changes nothing", () => {
+    const [a1, b1, b2] = queue(1, push("api", "a1"), push("batch", "b1"), push("batch", "b2"));
+    expect(releases.enqueue(push("batch", "b1", "force-back"), 2)).toBe(true);
+    expect(releases.get(b1?.id ?? "")).toMatchObject({ status: "queued", seq: 4, deliveryId: "force-back", updatedAt: 2 });
+    expect(releases.claimNext(2, new Set(["api"]))).toMatchObject({ release: { id: b1?.id }, superseded: [{ id: b2?.id, supersededBy: b1?.id }] });
 
     releases.claimNext(3);
     expect(releases.enqueue(push("api", "a1", "redelivery-2"), 4)).toBe(false);

@@ -3,7 +3,9 @@ import type { EngineContext } from "../context.js";
 import { ledgerOf } from "../gitops/hold.js";
 import { promoteViaLedger, type PromotionRequest } from "../gitops/promote-via-ledger.js";
 import type { JobDefinitionRevision } from "../ports.js";
-import { promoteCandidate } from "./promote.js";
+import { TAG } from "../tags.js";
+import { olderError, promoteCandidate, type CandidatePromotion, type PromotionOrder } from "./promote.js";
+import { olderThanProduction, productionOf } from "./promotion-order.js";
 
 export type { PromotionRequest } from "../gitops/promote-via-ledger.js";
 
@@ -15,9 +17,20 @@ export async function promoteToProduction(
   ctx: EngineContext,
   spec: PipelineSpec,
   candidate: JobDefinitionRevision,
-  request: PromotionRequest,
-): Promise<{ revision: JobDefinitionRevision; reused: boolean }> {
+  request: PromotionRequest & { order: PromotionOrder },
+): Promise<CandidatePromotion> {
   const ledger = ledgerOf(ctx, spec);
-  if (ledger === undefined) return promoteCandidate(ctx, spec.jobDefinition.name, candidate);
-  return promoteViaLedger(ctx, ledger, spec, candidate, request);
+  if (ledger === undefined) return promoteCandidate(ctx, spec.jobDefinition.name, candidate, request.order);
+  // GitOps: concurrent record commits are ordered by git itself (the ledger rebases); the order
+  // rule is judged against what Batch runs now.
+  if (request.order !== "allow-older") {
+    const production = productionOf(await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name));
+    const older = production?.tags[TAG.release] === candidate.tags[TAG.release] ? null : await olderThanProduction(ctx, production, candidate.tags[TAG.commit] ?? "");
+    if (older !== null && production !== undefined) {
+      if (request.order === "refuse-older") throw olderError(spec.jobDefinition.name, candidate.tags[TAG.release] ?? "", older);
+      return { revision: production, reused: false, replaced: null, superseded: older };
+    }
+  }
+  const { revision, reused } = await promoteViaLedger(ctx, ledger, spec, candidate, request);
+  return { revision, reused, replaced: null };
 }
