@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BatchshipError } from "../errors.js";
+import { largestBodyFor } from "../server/body-budget.js";
 import type { LogLevel } from "../server/logger.js";
 
 /** Everything `batchship serve` is configured with, read once at start. */
@@ -28,6 +29,10 @@ export interface ServiceConfig {
   pollIntervalMs: number;
   concurrency: number;
   maxBodyBytes: number;
+  /** Request body bytes held at once across every connection (body-budget.ts). */
+  bodyBudgetBytes: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
   reportRetryMs: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
@@ -93,6 +98,8 @@ const settings = (minInterval: number) => [
   { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
   { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
+  { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },
+  { key: "maxConnections", flag: "--max-connections", env: "BATCHSHIP_MAX_CONNECTIONS", schema: int(16, 65_535).default(512) },
   { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(minInterval, MAX_SECONDS).default(5_000) },
   // Under a second, a release would be cut off in the middle of its current AWS call.
   { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },
@@ -118,12 +125,20 @@ export function readServiceConfig(flags: ServeFlags, env: Readonly<Record<string
       problems.push(raw === undefined && !message.startsWith("is required") ? `${name} is required` : `${name} ${message}`);
     }
   }
+  if (problems.length === 0) problems.push(...crossChecks(config as unknown as ServiceConfig));
   if (problems.length > 0) {
     throw new BatchshipError("USAGE", `Could not start the service: ${problems.join("; ")}`, {
       hint: "see docs/service.md for every setting",
     });
   }
   return config as unknown as ServiceConfig;
+}
+
+/** Settings that are each valid but do not fit together. */
+function crossChecks(config: ServiceConfig): string[] {
+  const largest = largestBodyFor(config.bodyBudgetBytes);
+  if (config.maxBodyBytes <= largest) return [];
+  return [`--max-body-bytes / BATCHSHIP_MAX_BODY_BYTES (${config.maxBodyBytes}) is more than --body-budget-bytes / BATCHSHIP_BODY_BUDGET_BYTES admits for one body (${largest}, three quarters of it)`];
 }
 
 /** `--config-repository` → `configRepository`, the key commander uses. */

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createBackendFor } from "../backend.js";
@@ -11,7 +11,9 @@ import { apiRoutes } from "../server/api-routes.js";
 import { healthRoutes } from "../server/health-routes.js";
 import { errorFields, type Logger } from "../server/logger.js";
 import { createMetrics } from "../server/metrics.js";
+import { createBodyBudget } from "../server/body-budget.js";
 import { createRouter } from "../server/router.js";
+import { createHttpServer } from "../server/http-server.js";
 import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
@@ -167,6 +169,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     webhookRoute({
       verify: createSignatureVerifier(config.webhookSecrets),
       maxBodyBytes: config.maxBodyBytes,
+      budget: createBodyBudget(config.bodyBudgetBytes),
       receive: (delivery) => receiveDelivery(state, delivery),
       onRejected: (status) => metrics.deliveries.inc({ outcome: status === 401 ? "unauthorized" : "rejected" }),
     }),
@@ -181,7 +184,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...apiRoutes(createApiActions(state, links), config.apiToken),
   ];
-  const server = createServer({ keepAliveTimeout: 5_000 }, createRouter(routes, logger));
+  const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
   await listen(server, config);
   const port = (server.address() as AddressInfo).port;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
