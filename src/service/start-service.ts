@@ -24,6 +24,7 @@ import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
 import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
+import { readiness } from "./readiness.js";
 import { receiveDelivery } from "./receive-delivery.js";
 import { createReportLoop, type ReportLoop } from "./report-loop.js";
 import type { ServiceState } from "./service-state.js";
@@ -64,6 +65,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
         deps.logger.error("the store's writer thread stopped; the service cannot record deliveries and stops", errorFields(error));
         deps.onFatal?.(error);
       },
+      onCheckpointerFailure: (error) => deps.logger.error("the store's checkpoint thread stopped; the writer checkpoints past 100 MB of WAL by itself", errorFields(error)),
     });
     service = await startOnLockedDataDir(config, deps, store);
   } catch (error) {
@@ -175,12 +177,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => {
-        const checks = { storeWritable: store.isWritable(), pipelinesLoaded: pipelines.loadedAt > 0, accepting };
-        // Informational: failing readiness would also stop the config push that fixes the file.
-        const warnings = pipelines.kept.map((k) => `${k.file} has problems; pipeline ${k.pipeline} runs its last good copy`);
-        return { ok: Object.values(checks).every(Boolean), checks, warnings };
-      },
+      ready: () => readiness({ store: store.health(), pipelines, accepting }),
     }),
     ...apiRoutes(createApiActions(state, links), config.apiToken),
   ];
@@ -231,6 +228,7 @@ function listen(server: Server, config: ServiceConfig): Promise<void> {
 
 function logPipelines(logger: Logger, set: PipelineSet, summary = true): void {
   if (summary) logger.info("pipelines loaded", { pipelines: [...set.specs.keys()], problems: set.problems.length });
+  if (set.specs.size === 0) logger.warn("no pipelines loaded: the pipelines folder has no valid pipeline file, so every push is ignored", { problems: set.problems.length });
   const keptLines = new Set(set.kept.flatMap((k) => k.problems));
   for (const problem of set.problems) if (!keptLines.has(problem)) logger.warn("pipeline file skipped", { problem });
   for (const k of set.kept) {

@@ -29,7 +29,7 @@ afterAll(async () => {
 describe("batchship serve under a flood of slow senders", () => {
   it("holds at most its body budget, answers a real push at once, and cuts the senders off after GitHub's 10 s", async () => {
     const port = Number(new URL(service.url).port);
-    const before = await residentBytes(service.url);
+    const before = await residentBytes(service.child.pid ?? 0);
     // Twelve senders that each declare 23 MiB, write 22 MiB of it at once and then dribble:
     // held in full, that is 264 MiB.
     const flood = startSlowBodyFlood({ port, count: 12, declaredBytes: 23 * MIB, burstBytes: 22 * MIB, dribbleMs: 200 });
@@ -37,8 +37,8 @@ describe("batchship serve under a flood of slow senders", () => {
       let peak = before;
       const sampling = (async () => {
         while (flood.connections.some((c) => c.closedAfterMs === undefined)) {
-          peak = Math.max(peak, await residentBytes(service.url));
-          await new Promise((resolve) => setTimeout(resolve, 250));
+          peak = Math.max(peak, await residentBytes(service.child.pid ?? 0));
+          await new Promise((resolve) => setTimeout(resolve, 100));
         }
       })();
       // The default budget is 64 MiB, of which 48 MiB for large bodies: two senders fit, the rest are refused at once.

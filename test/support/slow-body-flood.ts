@@ -1,4 +1,4 @@
-import { get } from "node:http";
+import { readFile } from "node:fs/promises";
 import { connect, type Socket } from "node:net";
 
 export interface FloodConnection {
@@ -30,6 +30,8 @@ export function startSlowBodyFlood(options: { port: number; count: number; decla
   let sent = 0;
   const connections: FloodConnection[] = [];
   const closings: Promise<void>[] = [];
+  // One burst for every connection: the sender's own memory and time stay small.
+  const burst = Buffer.alloc(Math.min(options.burstBytes, options.declaredBytes - 1), 0x20);
   for (let i = 0; i < options.count; i++) {
     const connection: FloodConnection = { status: undefined, closedAfterMs: undefined };
     connections.push(connection);
@@ -65,11 +67,10 @@ export function startSlowBodyFlood(options: { port: number; count: number; decla
           "",
         ].join("\r\n"),
       );
-      const burst = Math.min(options.burstBytes, options.declaredBytes - 1);
-      socket.write(Buffer.alloc(burst, 0x20), () => {
-        sent += burst;
+      socket.write(burst, (error) => {
+        if (!error) sent += burst.length;
       });
-      let dribbled = burst;
+      let dribbled = burst.length;
       const timer = setInterval(() => {
         if (socket.destroyed || dribbled >= options.declaredBytes - 1) return;
         socket.write(" ");
@@ -89,18 +90,13 @@ export function startSlowBodyFlood(options: { port: number; count: number; decla
   return { connections, bytesSent: () => sent, closed, stop };
 }
 
-/** The service's resident memory, as its own /metrics reports it (prom-client's process metrics). */
-export async function residentBytes(url: string): Promise<number> {
-  // A connection of its own: a pooled one may be the one a flooded server just closed.
-  const text = await new Promise<string>((resolve, reject) => {
-    get(`${url}/metrics`, { agent: false }, (response) => {
-      let body = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (body += chunk));
-      response.on("end", () => resolve(body));
-      response.on("error", reject);
-    }).on("error", reject);
-  });
-  const match = /^batchship_process_resident_memory_bytes (\d+(?:\.\d+)?(?:e\+\d+)?)$/m.exec(text);
-  if (!match) throw new Error("no batchship_process_resident_memory_bytes in /metrics");
-  return Number(match[1]);
+/**
+ * A process's resident memory in bytes, as Linux reports it (VmRSS in /proc/PID/status): read
+ * beside the service, not through it, so a flooded server cannot delay or skew the figure.
+ */
+export async function residentBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(status);
+  if (!match) throw new Error(`no VmRSS in /proc/${pid}/status`);
+  return Number(match[1]) * 1024;
 }
