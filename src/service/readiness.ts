@@ -15,7 +15,12 @@ export interface Readiness {
  * its own thread, see open-store.ts), so probes cost the request thread nothing. No absolute
  * paths: the endpoint is on the public port.
  */
-export function readiness(input: { store: StoreHealth; pipelines: PipelineSet; accepting: boolean; extraWarnings?: readonly string[] }): Readiness {
+export function readiness(input: {
+  store: StoreHealth;
+  pipelines: PipelineSet;
+  accepting: boolean;
+  configPull?: { since: number; attempts: number } | undefined;
+}): Readiness {
   const { store, pipelines } = input;
   const checks = {
     storeWriter: store.writer,
@@ -27,7 +32,9 @@ export function readiness(input: { store: StoreHealth; pipelines: PipelineSet; a
     ...(store.checkpointer ? [] : ["the store's checkpoint thread died: WAL checkpoints wait for 100 MB of WAL; restart the service"]),
     ...(pipelines.specs.size === 0 ? ["no pipelines are loaded: the pipelines folder has no valid pipeline file, so every push is ignored"] : []),
     ...pipelines.kept.map((k) => `${basename(k.file)} has problems; pipeline ${k.pipeline} runs its last good copy`),
-    ...(input.extraWarnings ?? []),
+    ...(input.configPull === undefined
+      ? []
+      : [`pulling the config checkout has failed ${input.configPull.attempts} times since ${new Date(input.configPull.since).toISOString()}; retrying, and serving the pipelines as last loaded`]),
   ];
   return { ok: Object.values(checks).every(Boolean), checks, warnings };
 }

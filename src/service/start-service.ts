@@ -18,6 +18,7 @@ import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
+import { createConfigReloads } from "./config-reloads.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
@@ -90,6 +91,8 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
 async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
+  // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.
+  const upToDate = config.configRepository === undefined ? true : await pullAtStart(config.pipelinesDir, logger);
   let pipelines: PipelineSet = await loadPipelineSet(config.pipelinesDir, clock());
   logPipelines(logger, pipelines);
   const origin = await readConfigOrigin(config.pipelinesDir);
@@ -110,7 +113,6 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     pendingReports: () => store.statusReports.pendingCount(),
   });
 
-  let reloading: Promise<void> = Promise.resolve();
   const state: ServiceState = {
     config,
     store,
@@ -136,20 +138,22 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     configOrigin: () => configOrigin,
     wakeWorkers: () => workers.wake(),
     wakeReconciler: () => reconciler.wake(),
-    reloadPipelines(reason, options = {}) {
-      reloading = reloading.then(async () => {
-        try {
-          if (options.pull) await updateCheckout(config.pipelinesDir);
-          pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
-          configOrigin = await configOriginOf(config.pipelinesDir);
-          logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
-          logPipelines(logger, pipelines, false);
-        } catch (error) {
-          logger.error("pipelines reload failed; keeping the previous ones", { reason, ...errorFields(error) });
-        }
-      });
-    },
+    reloadPipelines: (reason, options) => reloads.request(reason, options),
   };
+  const reloads = createConfigReloads({
+    logger,
+    clock,
+    retryMs: config.pollIntervalMs,
+    async reload(pull, reason) {
+      if (pull) await updateCheckout(config.pipelinesDir);
+      pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
+      configOrigin = await configOriginOf(config.pipelinesDir);
+      logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
+      logPipelines(logger, pipelines, false);
+    },
+  });
+
+  if (!upToDate) reloads.request("start: the pipelines checkout is not up to date", { pull: true });
 
   const mirrors = createMirrorCache({
     dir: join(config.dataDir, "mirrors"),
@@ -177,7 +181,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => readiness({ store: store.health(), pipelines, accepting }),
+      ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing() }),
     }),
     ...apiRoutes(createApiActions(state, links), config.apiToken),
   ];
@@ -204,7 +208,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         server.closeIdleConnections();
         await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs)]);
         await reports?.stop();
-        await reloading;
+        await reloads.stop();
         server.closeAllConnections();
         await closed;
         for (const backend of backends.values()) destroyClients(backend);
@@ -214,6 +218,16 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       return stopping;
     },
   };
+}
+
+async function pullAtStart(dir: string, logger: Logger): Promise<boolean> {
+  try {
+    await updateCheckout(dir);
+    return true;
+  } catch (error) {
+    logger.error("could not bring the pipelines checkout up to date; serving it as it is and retrying", errorFields(error));
+    return false;
+  }
 }
 
 function listen(server: Server, config: ServiceConfig): Promise<void> {
