@@ -22,6 +22,8 @@ export interface ServiceConfig {
   /** Web URL of GitHub (or GitHub Enterprise): default clone URLs, and where the token is sent. */
   githubUrl: string;
   apiToken: string | undefined;
+  /** When set, reading releases through the API needs it (or the API token). */
+  readToken: string | undefined;
   /** GitOps: the token git sends for release records (the ledger reads it from the environment); here so logs redact it. */
   gitToken: string | undefined;
   /** Base of the links in commit statuses. */
@@ -91,6 +93,7 @@ const settings = (minInterval: number) => [
   { key: "webhookSecrets", env: "BATCHSHIP_WEBHOOK_SECRET", schema: secretList },
   { key: "githubToken", env: "BATCHSHIP_GITHUB_TOKEN", schema: optionalText },
   { key: "apiToken", env: "BATCHSHIP_API_TOKEN", schema: z.string().min(16, "must be at least 16 characters").optional() },
+  { key: "readToken", env: "BATCHSHIP_READ_TOKEN", schema: z.string().min(16, "must be at least 16 characters").optional() },
   { key: "gitToken", env: "BATCHSHIP_GIT_TOKEN", schema: optionalText },
   { key: "githubApiUrl", flag: "--github-api-url", env: "BATCHSHIP_GITHUB_API_URL", schema: httpUrl.default("https://api.github.com") },
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
@@ -152,5 +155,5 @@ function emptyToUndefined(value: string | undefined): string | undefined {
 
 /** Every secret in the configuration, for the logger's redaction. */
 export function secretsOf(config: ServiceConfig): string[] {
-  return [...config.webhookSecrets, config.githubToken, config.apiToken, config.gitToken].filter((s): s is string => s !== undefined);
+  return [...config.webhookSecrets, config.githubToken, config.apiToken, config.readToken, config.gitToken].filter((s): s is string => s !== undefined);
 }

@@ -183,7 +183,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       registry: metrics.registry,
       ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing() }),
     }),
-    ...apiRoutes(createApiActions(state, links), config.apiToken),
+    ...apiRoutes(createApiActions(state, links), config.apiToken, config.readToken),
   ];
   const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
   await listen(server, config);
