@@ -28,6 +28,7 @@ export function addServeCommand(program: Command, io: CliIo, setExit: (code: num
     .option("--max-body-bytes <n>", "largest webhook body accepted (default 25 MiB) [BATCHSHIP_MAX_BODY_BYTES]")
     .option("--body-budget-bytes <n>", "request body bytes held at once across connections (default 64 MiB) [BATCHSHIP_BODY_BUDGET_BYTES]")
     .option("--max-connections <n>", "open connections at once (default 512) [BATCHSHIP_MAX_CONNECTIONS]")
+    .option("--retention-days <n>", "days of deliveries, stage events and sent statuses kept, 7–3650 (default 30) [BATCHSHIP_RETENTION_DAYS]")
     .option("--report-retry <seconds>", "first pause before re-sending a failed commit status, 1–3600 seconds (default 5) [BATCHSHIP_REPORT_RETRY]")
     .option("--shutdown-grace <seconds>", "longest wait for releases in flight on SIGTERM, 1–3600 seconds (default 60) [BATCHSHIP_SHUTDOWN_GRACE]")
     .option("--log-level <level>", "debug, info, warn or error (default info) [BATCHSHIP_LOG_LEVEL]")

@@ -36,6 +36,8 @@ export interface ServiceConfig {
   /** Open connections at once; more are closed as they arrive. */
   maxConnections: number;
   reportRetryMs: number;
+  /** Days of history (deliveries, stage events, sent statuses, finished reconciles) the store keeps. */
+  retentionDays: number;
   shutdownGraceMs: number;
   logLevel: LogLevel;
 }
@@ -103,6 +105,8 @@ const settings = (minInterval: number) => [
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
   { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },
   { key: "maxConnections", flag: "--max-connections", env: "BATCHSHIP_MAX_CONNECTIONS", schema: int(16, 65_535).default(512) },
+  // At least a week: GitHub redelivers up to three days back, and a redelivery must still be known.
+  { key: "retentionDays", flag: "--retention-days", env: "BATCHSHIP_RETENTION_DAYS", schema: int(7, 3650).default(30) },
   { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(minInterval, MAX_SECONDS).default(5_000) },
   // Under a second, a release would be cut off in the middle of its current AWS call.
   { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },

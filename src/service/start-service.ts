@@ -26,6 +26,7 @@ import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { readiness } from "./readiness.js";
+import { startRetentionLoop } from "./retention-loop.js";
 import { receiveDelivery } from "./receive-delivery.js";
 import { createReportLoop, type ReportLoop } from "./report-loop.js";
 import type { ServiceState } from "./service-state.js";
@@ -194,6 +195,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   workers.start();
   reconciler.start();
   reports?.start();
+  const retention = startRetentionLoop({ store, logger, clock, days: config.retentionDays });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -209,6 +211,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs)]);
         await reports?.stop();
         await reloads.stop();
+        retention.stop();
         server.closeAllConnections();
         await closed;
         for (const backend of backends.values()) destroyClients(backend);

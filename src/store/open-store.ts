@@ -6,6 +6,7 @@ import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
 import { startIngestWriter } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
+import { createPrune, type Pruned } from "./prune.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
 import { createReleaseTable, type ReleaseTable } from "./releases.js";
@@ -32,6 +33,8 @@ export interface Store {
    * most once a second; the first answer is optimistic until asked).
    */
   health(): StoreHealth;
+  /** Deletes what is older than `cutoff` and done with (prune.ts). */
+  prune(cutoff: number): Pruned;
   /** Closes the service's connection now; resolves once the writer thread has committed what it was sent and both threads have exited. */
   close(): Promise<void>;
 }
@@ -81,6 +84,7 @@ export function openStore(
     reconciles: createReconcileTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
+    prune: createPrune(db),
     health() {
       const now = performance.now();
       if (now - probedAt >= PROBE_EVERY_MS) {
