@@ -126,7 +126,9 @@ export function startIngestWriter(
     close() {
       if (!closing) {
         closing = true;
+        // Both threads keep the process alive until they have exited: close waits for both.
         worker.ref();
+        checkpointer.ref();
         checkpointer.postMessage("close");
         if (failure === undefined) send({ type: "close" });
         else void worker.terminate();
