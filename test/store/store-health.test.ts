@@ -38,7 +38,8 @@ describe("the store's health", () => {
       for (let i = 0; i < 20; i++) {
         const started = performance.now();
         expect(s.health()).toMatchObject({ writer: true, checkpointer: true });
-        expect(performance.now() - started).toBeLessThan(50);
+        // Far below the busy timeout it would take on this thread (the machine may be loaded).
+        expect(performance.now() - started).toBeLessThan(1_000);
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       await until("the store to be reported not writable", () => !s.health().writable);
