@@ -16,11 +16,29 @@ export interface ApiActions {
 const MAX_LIMIT = 500;
 
 /**
- * Reading is open (the commit statuses link here); changing production needs the API token,
- * and without a configured token those endpoints are not served at all.
+ * Reading is open (the commit statuses link here) unless a read token is configured: then it
+ * needs that token or the API token, since releases show account ids, ARNs and error text.
+ * Changing production needs the API token, and without a configured token those endpoints are
+ * not served at all.
  */
-export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Route[] {
-  const routes: Route[] = [
+export function apiRoutes(actions: ApiActions, apiToken: string | undefined, readToken?: string): Route[] {
+  const reads = readRoutes(actions);
+  const routes = readToken === undefined ? reads : guarded(reads, createBearerCheck([readToken, ...(apiToken === undefined ? [] : [apiToken])], "BATCHSHIP_READ_TOKEN or BATCHSHIP_API_TOKEN"));
+  return [...routes, ...writeRoutes(actions, apiToken)];
+}
+
+function guarded(routes: Route[], check: ReturnType<typeof createBearerCheck>): Route[] {
+  return routes.map((route) => ({
+    ...route,
+    handler: (request: Parameters<Route["handler"]>[0]) => {
+      check(request.raw);
+      return route.handler(request);
+    },
+  }));
+}
+
+function readRoutes(actions: ApiActions): Route[] {
+  return [
     {
       method: "GET",
       path: "/api/releases",
@@ -44,6 +62,9 @@ export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Ro
       },
     },
   ];
+}
+
+function writeRoutes(actions: ApiActions, apiToken: string | undefined): Route[] {
   const writes: Route[] = [
     {
       method: "POST",
@@ -54,27 +75,14 @@ export function apiRoutes(actions: ApiActions, apiToken: string | undefined): Ro
     { method: "POST", path: "/api/releases/:id/cancel", handler: ({ params }) => actions.cancel(params.id ?? "").then((body) => ({ status: 200, body })) },
   ];
   if (apiToken === undefined) {
-    return [
-      ...routes,
-      ...writes.map((route) => ({
-        ...route,
-        handler: () => {
-          throw new HttpError(404, "API_DISABLED", "Not exposed: BATCHSHIP_API_TOKEN is not set");
-        },
-      })),
-    ];
-  }
-  const check = createBearerCheck(apiToken);
-  return [
-    ...routes,
-    ...writes.map((route) => ({
+    return writes.map((route) => ({
       ...route,
-      handler: (request: Parameters<Route["handler"]>[0]) => {
-        check(request.raw);
-        return route.handler(request);
+      handler: () => {
+        throw new HttpError(404, "API_DISABLED", "Not exposed: BATCHSHIP_API_TOKEN is not set");
       },
-    })),
-  ];
+    }));
+  }
+  return guarded(writes, createBearerCheck([apiToken]));
 }
 
 function allowOlderOf(query: URLSearchParams): boolean {

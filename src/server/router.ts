@@ -55,7 +55,8 @@ export function createRouter(routes: readonly Route[], logger: Logger): (request
       .then((reply) => send(response, reply))
       .catch((error: unknown) => {
         const reply = errorReply(error);
-        if (reply.status >= 500) logger.error("request failed", { method: request.method, path, ...errorFields(error) });
+        // A refusal the service chose (an HttpError: 503 over budget) is no failure of its own.
+        if (reply.status >= 500 && !(error instanceof HttpError)) logger.error("request failed", { method: request.method, path, ...errorFields(error) });
         send(response, reply);
         // A refused body is not drained: the connection goes instead.
         if (reply.headers?.connection === "close") response.once("finish", () => request.socket.destroy());

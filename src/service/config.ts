@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BatchshipError } from "../errors.js";
+import { largestBodyFor } from "../server/body-budget.js";
 import type { LogLevel } from "../server/logger.js";
 
 /** Everything `batchship serve` is configured with, read once at start. */
@@ -21,6 +22,8 @@ export interface ServiceConfig {
   /** Web URL of GitHub (or GitHub Enterprise): default clone URLs, and where the token is sent. */
   githubUrl: string;
   apiToken: string | undefined;
+  /** When set, reading releases through the API needs it (or the API token). */
+  readToken: string | undefined;
   /** GitOps: the token git sends for release records (the ledger reads it from the environment); here so logs redact it. */
   gitToken: string | undefined;
   /** Base of the links in commit statuses. */
@@ -28,7 +31,13 @@ export interface ServiceConfig {
   pollIntervalMs: number;
   concurrency: number;
   maxBodyBytes: number;
+  /** Request body bytes held at once across every connection (body-budget.ts). */
+  bodyBudgetBytes: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
   reportRetryMs: number;
+  /** Days of history (deliveries, stage events, sent statuses, finished reconciles) the store keeps. */
+  retentionDays: number;
   shutdownGraceMs: number;
   /** How often every pipeline's branch heads are compared with what was queued (missed webhooks). */
   catchUpIntervalMs: number;
@@ -90,6 +99,7 @@ const settings = (minInterval: number) => [
   { key: "webhookSecrets", env: "BATCHSHIP_WEBHOOK_SECRET", schema: secretList },
   { key: "githubToken", env: "BATCHSHIP_GITHUB_TOKEN", schema: optionalText },
   { key: "apiToken", env: "BATCHSHIP_API_TOKEN", schema: z.string().min(16, "must be at least 16 characters").optional() },
+  { key: "readToken", env: "BATCHSHIP_READ_TOKEN", schema: z.string().min(16, "must be at least 16 characters").optional() },
   { key: "gitToken", env: "BATCHSHIP_GIT_TOKEN", schema: optionalText },
   { key: "githubApiUrl", flag: "--github-api-url", env: "BATCHSHIP_GITHUB_API_URL", schema: httpUrl.default("https://api.github.com") },
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
@@ -97,6 +107,10 @@ const settings = (minInterval: number) => [
   { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
   { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
+  { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },
+  { key: "maxConnections", flag: "--max-connections", env: "BATCHSHIP_MAX_CONNECTIONS", schema: int(16, 65_535).default(512) },
+  // At least a week: GitHub redelivers up to three days back, and a redelivery must still be known.
+  { key: "retentionDays", flag: "--retention-days", env: "BATCHSHIP_RETENTION_DAYS", schema: int(7, 3650).default(30) },
   { key: "reportRetryMs", flag: "--report-retry", env: "BATCHSHIP_REPORT_RETRY", schema: seconds(minInterval, MAX_SECONDS).default(5_000) },
   // Under a second, a release would be cut off in the middle of its current AWS call.
   { key: "shutdownGraceMs", flag: "--shutdown-grace", env: "BATCHSHIP_SHUTDOWN_GRACE", schema: seconds(1, MAX_SECONDS).default(60_000) },
@@ -129,12 +143,20 @@ export function readServiceConfig(flags: ServeFlags, env: Readonly<Record<string
       problems.push(raw === undefined && !message.startsWith("is required") ? `${name} is required` : `${name} ${message}`);
     }
   }
+  if (problems.length === 0) problems.push(...crossChecks(config as unknown as ServiceConfig));
   if (problems.length > 0) {
     throw new BatchshipError("USAGE", `Could not start the service: ${problems.join("; ")}`, {
       hint: "see docs/service.md for every setting",
     });
   }
   return config as unknown as ServiceConfig;
+}
+
+/** Settings that are each valid but do not fit together. */
+function crossChecks(config: ServiceConfig): string[] {
+  const largest = largestBodyFor(config.bodyBudgetBytes);
+  if (config.maxBodyBytes <= largest) return [];
+  return [`--max-body-bytes / BATCHSHIP_MAX_BODY_BYTES (${config.maxBodyBytes}) is more than --body-budget-bytes / BATCHSHIP_BODY_BUDGET_BYTES admits for one body (${largest}, three quarters of it)`];
 }
 
 /** `--config-repository` → `configRepository`, the key commander uses. */
@@ -148,5 +170,5 @@ function emptyToUndefined(value: string | undefined): string | undefined {
 
 /** Every secret in the configuration, for the logger's redaction. */
 export function secretsOf(config: ServiceConfig): string[] {
-  return [...config.webhookSecrets, config.githubToken, config.apiToken, config.gitToken].filter((s): s is string => s !== undefined);
+  return [...config.webhookSecrets, config.githubToken, config.apiToken, config.readToken, config.gitToken].filter((s): s is string => s !== undefined);
 }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createBackendFor } from "../backend.js";
@@ -11,18 +11,23 @@ import { apiRoutes } from "../server/api-routes.js";
 import { healthRoutes } from "../server/health-routes.js";
 import { errorFields, type Logger } from "../server/logger.js";
 import { createMetrics } from "../server/metrics.js";
+import { createBodyBudget } from "../server/body-budget.js";
 import { createRouter } from "../server/router.js";
+import { createHttpServer } from "../server/http-server.js";
 import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import { createCatchUp } from "./catch-up.js";
+import { createConfigReloads } from "./config-reloads.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
 import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
+import { readiness } from "./readiness.js";
+import { startRetentionLoop } from "./retention-loop.js";
 import { receiveDelivery } from "./receive-delivery.js";
 import { createReportLoop, type ReportLoop } from "./report-loop.js";
 import type { ServiceState } from "./service-state.js";
@@ -63,6 +68,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
         deps.logger.error("the store's writer thread stopped; the service cannot record deliveries and stops", errorFields(error));
         deps.onFatal?.(error);
       },
+      onCheckpointerFailure: (error) => deps.logger.error("the store's checkpoint thread stopped; the writer checkpoints past 100 MB of WAL by itself", errorFields(error)),
     });
     service = await startOnLockedDataDir(config, deps, store);
   } catch (error) {
@@ -87,6 +93,8 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
 async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
+  // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.
+  const upToDate = config.configRepository === undefined ? true : await pullAtStart(config.pipelinesDir, logger);
   let pipelines: PipelineSet = await loadPipelineSet(config.pipelinesDir, clock());
   logPipelines(logger, pipelines);
   const origin = await readConfigOrigin(config.pipelinesDir);
@@ -114,7 +122,6 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     allowFileSources: config.allowFileSources,
     ambientEnv: deps.env ?? process.env,
   });
-  let reloading: Promise<void> = Promise.resolve();
   const state: ServiceState = {
     config,
     store,
@@ -145,20 +152,22 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     configOrigin: () => configOrigin,
     wakeWorkers: () => workers.wake(),
     wakeReconciler: () => reconciler.wake(),
-    reloadPipelines(reason, options = {}) {
-      reloading = reloading.then(async () => {
-        try {
-          if (options.pull) await updateCheckout(config.pipelinesDir);
-          pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
-          configOrigin = await configOriginOf(config.pipelinesDir);
-          logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
-          logPipelines(logger, pipelines, false);
-        } catch (error) {
-          logger.error("pipelines reload failed; keeping the previous ones", { reason, ...errorFields(error) });
-        }
-      });
-    },
+    reloadPipelines: (reason, options) => reloads.request(reason, options),
   };
+  const reloads = createConfigReloads({
+    logger,
+    clock,
+    retryMs: config.pollIntervalMs,
+    async reload(pull, reason) {
+      if (pull) await updateCheckout(config.pipelinesDir);
+      pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
+      configOrigin = await configOriginOf(config.pipelinesDir);
+      logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
+      logPipelines(logger, pipelines, false);
+    },
+  });
+
+  if (!upToDate) reloads.request("start: the pipelines checkout is not up to date", { pull: true });
 
   const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
   const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });
@@ -176,21 +185,17 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     webhookRoute({
       verify: createSignatureVerifier(config.webhookSecrets),
       maxBodyBytes: config.maxBodyBytes,
+      budget: createBodyBudget(config.bodyBudgetBytes),
       receive: (delivery) => receiveDelivery(state, delivery),
       onRejected: (status) => metrics.deliveries.inc({ outcome: status === 401 ? "unauthorized" : "rejected" }),
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => {
-        const checks = { storeWritable: store.isWritable(), pipelinesLoaded: pipelines.loadedAt > 0, accepting };
-        // Informational: failing readiness would also stop the config push that fixes the file.
-        const warnings = pipelines.kept.map((k) => `${k.file} has problems; pipeline ${k.pipeline} runs its last good copy`);
-        return { ok: Object.values(checks).every(Boolean), checks, warnings };
-      },
+      ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing() }),
     }),
-    ...apiRoutes(createApiActions(state, links), config.apiToken),
+    ...apiRoutes(createApiActions(state, links), config.apiToken, config.readToken),
   ];
-  const server = createServer({ keepAliveTimeout: 5_000 }, createRouter(routes, logger));
+  const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
   await listen(server, config);
   const port = (server.address() as AddressInfo).port;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
@@ -200,6 +205,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   reconciler.start();
   catchUp.start();
   reports?.start();
+  const retention = startRetentionLoop({ store, logger, clock, days: config.retentionDays });
 
   let stopping: Promise<void> | undefined;
   return {
@@ -214,7 +220,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         server.closeIdleConnections();
         await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs), catchUp.stop()]);
         await reports?.stop();
-        await reloading;
+        await reloads.stop();
+        retention.stop();
         server.closeAllConnections();
         await closed;
         for (const backend of backends.values()) destroyClients(backend);
@@ -224,6 +231,16 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       return stopping;
     },
   };
+}
+
+async function pullAtStart(dir: string, logger: Logger): Promise<boolean> {
+  try {
+    await updateCheckout(dir);
+    return true;
+  } catch (error) {
+    logger.error("could not bring the pipelines checkout up to date; serving it as it is and retrying", errorFields(error));
+    return false;
+  }
 }
 
 function listen(server: Server, config: ServiceConfig): Promise<void> {
@@ -238,6 +255,7 @@ function listen(server: Server, config: ServiceConfig): Promise<void> {
 
 function logPipelines(logger: Logger, set: PipelineSet, summary = true): void {
   if (summary) logger.info("pipelines loaded", { pipelines: [...set.specs.keys()], problems: set.problems.length });
+  if (set.specs.size === 0) logger.warn("no pipelines loaded: the pipelines folder has no valid pipeline file, so every push is ignored", { problems: set.problems.length });
   const keptLines = new Set(set.kept.flatMap((k) => k.problems));
   for (const problem of set.problems) if (!keptLines.has(problem)) logger.warn("pipeline file skipped", { problem });
   for (const k of set.kept) {

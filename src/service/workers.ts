@@ -6,6 +6,9 @@ import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
 import { runOneRelease } from "./run-one-release.js";
 import type { ServiceState } from "./service-state.js";
 
+/** Resuming a release whose bookkeeping failed waits a poll interval, doubling up to 64×. */
+const MAX_RESUME_BACKOFF_STEPS = 6;
+
 export interface Workers {
   /** Resumes every release that was in flight when the service last stopped, then takes queued ones. */
   start(): void;
@@ -31,15 +34,49 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
   let stopping = false;
   let scheduled = false;
 
-  const launch = (release: ReleaseRecord, lease: PipelineLease | undefined): void => {
+  const launch = (release: ReleaseRecord, lease: PipelineLease | undefined, bookkeepingFailures = 0): void => {
+    let failed = false;
     const run = runOneRelease(state, mirrors, release, controller.signal)
-      .catch((error: unknown) => logger.error("release worker failed", { releaseId: release.id, pipeline: release.pipeline, ...errorFields(error) }))
+      .catch((error: unknown) => {
+        // The release's own bookkeeping failed (the store stayed busy past its timeout, say): it is
+        // still `running` in the store, which holds its pipeline. It is resumed, as after a
+        // restart (the engine finds what it did in AWS), after a pause that grows.
+        failed = true;
+        logger.error("release worker failed; resuming the release shortly", { releaseId: release.id, pipeline: release.pipeline, ...errorFields(error) });
+      })
       .finally(() => {
         running.delete(release.id);
         lease?.release();
+        if (failed) resumeLater(release.id, bookkeepingFailures + 1);
         wake();
       });
     running.set(release.id, run);
+  };
+
+  const resumeLater = (id: string, failures: number): void => {
+    const delay = state.config.pollIntervalMs * 2 ** Math.min(failures - 1, MAX_RESUME_BACKOFF_STEPS);
+    setTimeout(() => {
+      if (stopping || running.has(id)) return;
+      try {
+        if (!resume(id, failures)) resumeLater(id, failures);
+      } catch (error) {
+        logger.error("could not resume the release; trying again", { releaseId: id, ...errorFields(error) });
+        resumeLater(id, failures + 1);
+      }
+    }, delay).unref();
+  };
+
+  /** Picks a `running` release up again: false when its pipeline is held now (try later). */
+  const resume = (id: string, bookkeepingFailures = 0): boolean => {
+    const release = store.releases.get(id);
+    if (release === undefined || release.status !== "running") return true;
+    const holds = releaseHoldsPipeline(release);
+    const lease = holds ? locks.tryAcquire(release.pipeline, `release ${release.id} is running`) : undefined;
+    if (holds && lease === undefined) return false;
+    const resumed = store.releases.resume(release.id, state.clock());
+    if (resumed) launch(resumed, lease, bookkeepingFailures);
+    else lease?.release();
+    return true;
   };
 
   const pump = (): void => {
@@ -87,16 +124,10 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       const abandoned = store.releases.abandonPromotions(state.clock());
       if (abandoned > 0) logger.warn("promotions interrupted by the last stop are awaiting promotion again", { count: abandoned });
       for (const release of store.releases.listRunning()) {
-        const holds = releaseHoldsPipeline(release);
-        const lease = holds ? locks.tryAcquire(release.pipeline, `release ${release.id} is running`) : undefined;
-        if (holds && lease === undefined) {
+        if (!resume(release.id)) {
           // Not expected: nothing else runs before the workers start. It resumes on the next start.
           logger.error("release not resumed: its pipeline is held", { releaseId: release.id, pipeline: release.pipeline, holder: locks.holderOf(release.pipeline) });
-          continue;
         }
-        const resumed = store.releases.resume(release.id, state.clock());
-        if (resumed) launch(resumed, lease);
-        else lease?.release();
       }
       wake();
     },

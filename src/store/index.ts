@@ -1,4 +1,4 @@
-export { openStore, type Store, type StoreSync } from "./open-store.js";
+export { openStore, type Store, type StoreHealth, type StoreSync } from "./open-store.js";
 export type { ReconcileTable } from "./reconciles.js";
 export type { Claim, ReleaseTable } from "./releases.js";
 export * from "./types.js";

@@ -18,7 +18,7 @@ export interface IngestWorkerData {
   sync: StoreSync;
 }
 
-export type IngestRequest = { type: "record"; id: number; input: DeliveryToRecord } | { type: "close" };
+export type IngestRequest = { type: "record"; id: number; input: DeliveryToRecord } | { type: "probe"; id: number } | { type: "close" };
 
 export type IngestReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: { message: string } };
 
@@ -44,6 +44,19 @@ port.on("message", (request: IngestRequest) => {
         port.close();
       }
     });
+    return;
+  }
+  if (request.type === "probe") {
+    // Can a write be committed now: the write lock, taken and let go at once.
+    let writable = false;
+    try {
+      db.exec("BEGIN IMMEDIATE");
+      db.exec("ROLLBACK");
+      writable = true;
+    } catch {
+      // Busy past the timeout, or the disk refuses: not writable.
+    }
+    port.postMessage({ id: request.id, ok: true, value: writable } satisfies IngestReply);
     return;
   }
   group.run(() => recordDelivery(tables, request.input)).then(

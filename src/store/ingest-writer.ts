@@ -14,12 +14,20 @@ export interface IngestWriter {
   record(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** False once the writer's thread has died: nothing more can be recorded. */
   alive(): boolean;
+  /** Whether the checkpoint thread still runs. */
+  checkpointing(): boolean;
+  /**
+   * Whether the writer can take the store's write lock now, asked on its own thread (so a
+   * caller never waits on the lock); at most one question in flight, later callers share it.
+   */
+  probeWritable(): Promise<boolean>;
   /** Lets what was sent commit, then ends the thread; resolves once it has closed its connection and exited. */
   close(): Promise<void>;
 }
 
 interface Waiting {
-  resolve: (value: RecordedDelivery) => void;
+  /** A record's RecordedDelivery, or a probe's boolean. */
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -27,11 +35,25 @@ interface Waiting {
  * `onFailure` hears once if the thread dies (out of memory, a native crash): nothing can be
  * recorded after that, and the service cannot heal it, so it should stop.
  */
-export function startIngestWriter(options: IngestWorkerData, onFailure: (error: BatchshipError) => void = () => {}): IngestWriter {
+export function startIngestWriter(
+  options: IngestWorkerData,
+  onFailure: (error: BatchshipError) => void = () => {},
+  onCheckpointerFailure: (error: BatchshipError) => void = () => {},
+): IngestWriter {
   const worker = startWorker("ingest-worker", options);
-  // Should it die, the writer checkpoints a WAL grown past its limit itself (connection.ts).
+  // Should it die, the writer checkpoints a WAL grown past its limit itself (connection.ts), so
+  // the service goes on; `onCheckpointerFailure` says so, and `health()` reports it.
   const checkpointer = startWorker("checkpoint-worker", options);
-  checkpointer.on("error", () => undefined);
+  let checkpointerFailure: string | undefined;
+  const checkpointerFailed = (cause: unknown): void => {
+    if (checkpointerFailure !== undefined) return;
+    checkpointerFailure = cause instanceof Error ? cause.message : String(cause);
+    onCheckpointerFailure(new BatchshipError("ENVIRONMENT", `WAL checkpoints stopped: the store's checkpoint thread died (${checkpointerFailure})`, {
+      hint: "the store's writer checkpoints past 100 MB of WAL by itself; restart the service to bring the thread back",
+      cause,
+    }));
+  };
+  checkpointer.on("error", checkpointerFailed);
   checkpointer.unref();
   // The thread keeps the process alive only while it has work: records to answer, or a close.
   worker.unref();
@@ -39,7 +61,15 @@ export function startIngestWriter(options: IngestWorkerData, onFailure: (error: 
   let nextId = 1;
   let failure: BatchshipError | undefined;
   let closing = false;
-  const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+  let probing: Promise<boolean> | undefined;
+  // Closed means both threads have exited: neither touches the store's files any more.
+  const exited = Promise.all([
+    new Promise<void>((resolve) => worker.once("exit", () => resolve())),
+    new Promise<void>((resolve) => checkpointer.once("exit", () => resolve())),
+  ]).then(() => undefined);
+  checkpointer.on("exit", (code) => {
+    if (!closing) checkpointerFailed(new Error(`its thread exited with code ${code}`));
+  });
 
   const fail = (cause: unknown): void => {
     const first = failure === undefined;
@@ -61,7 +91,7 @@ export function startIngestWriter(options: IngestWorkerData, onFailure: (error: 
   worker.on("message", (reply: IngestReply) => {
     const entry = answered(reply.id);
     if (entry === undefined) return;
-    if (reply.ok) entry.resolve(reply.value as RecordedDelivery);
+    if (reply.ok) entry.resolve(reply.value);
     else entry.reject(new BatchshipError("ENVIRONMENT", `Could not record the delivery: ${reply.error.message}`, { retryable: true }));
   });
   worker.on("error", fail);
@@ -77,15 +107,28 @@ export function startIngestWriter(options: IngestWorkerData, onFailure: (error: 
       const id = nextId++;
       return new Promise<RecordedDelivery>((resolve, reject) => {
         if (waiting.size === 0) worker.ref();
-        waiting.set(id, { resolve, reject });
+        waiting.set(id, { resolve: (value) => resolve(value as RecordedDelivery), reject });
         send({ type: "record", id, input });
       });
     },
     alive: () => failure === undefined,
+    checkpointing: () => checkpointerFailure === undefined,
+    probeWritable() {
+      if (failure || closing) return Promise.resolve(false);
+      probing ??= new Promise<boolean>((resolve) => {
+        const id = nextId++;
+        if (waiting.size === 0) worker.ref();
+        waiting.set(id, { resolve: (value) => resolve(value === true), reject: () => resolve(false) });
+        send({ type: "probe", id });
+      }).finally(() => (probing = undefined));
+      return probing;
+    },
     close() {
       if (!closing) {
         closing = true;
+        // Both threads keep the process alive until they have exited: close waits for both.
         worker.ref();
+        checkpointer.ref();
         checkpointer.postMessage("close");
         if (failure === undefined) send({ type: "close" });
         else void worker.terminate();

@@ -7,6 +7,7 @@ import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
 import { startIngestWriter } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
+import { createPrune, type Pruned } from "./prune.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
 import { createReleaseTable, type ReleaseTable } from "./releases.js";
@@ -29,20 +30,37 @@ export interface Store {
   recordDelivery(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** Runs `unit` in its own transaction, now. */
   transaction<T>(unit: () => T): T;
-  /** Whether a write could be committed now (the write lock can be taken, the writer thread runs). */
-  isWritable(): boolean;
-  /** Closes the service's connection now; resolves once the writer thread has committed what it was sent and closed too. */
+  /**
+   * What is known of the store's threads, without waiting: the writer runs, the checkpointer
+   * runs, and whether the writer could last take the write lock (asked on its own thread, at
+   * most once a second; the first answer is optimistic until asked).
+   */
+  health(): StoreHealth;
+  /** Deletes what is older than `cutoff` and done with (prune.ts). */
+  prune(cutoff: number): Pruned;
+  /** Closes the service's connection now; resolves once the writer thread has committed what it was sent and both threads have exited. */
   close(): Promise<void>;
 }
 
 export type { StoreSync };
+
+export interface StoreHealth {
+  writer: boolean;
+  writable: boolean;
+  checkpointer: boolean;
+}
+
+const PROBE_EVERY_MS = 1_000;
 
 /**
  * `sync` "full" (default): every commit is fsynced before the 202 goes out, so a delivery
  * survives a power cut. "normal": WAL commits are not fsynced one by one; a crash of the
  * process (kill -9) still loses nothing, a crash of the machine may lose the last commits.
  */
-export function openStore(path: string, options: { sync?: StoreSync; onWriterFailure?: (error: BatchshipError) => void } = {}): Store {
+export function openStore(
+  path: string,
+  options: { sync?: StoreSync; onWriterFailure?: (error: BatchshipError) => void; onCheckpointerFailure?: (error: BatchshipError) => void } = {},
+): Store {
   const sync = options.sync ?? "full";
   let db: Database;
   try {
@@ -58,7 +76,9 @@ export function openStore(path: string, options: { sync?: StoreSync; onWriterFai
     });
   }
   // Started after the migrations, so the writer finds the schema it prepares statements for.
-  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure);
+  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure);
+  let writable = true;
+  let probedAt = -Infinity;
   return {
     deliveries: createDeliveryTable(db),
     releases: createReleaseTable(db),
@@ -68,15 +88,14 @@ export function openStore(path: string, options: { sync?: StoreSync; onWriterFai
     branchHeads: createBranchHeadTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
-    isWritable() {
-      if (!writer.alive()) return false;
-      try {
-        db.exec("BEGIN IMMEDIATE");
-        db.exec("ROLLBACK");
-        return true;
-      } catch {
-        return false;
+    prune: createPrune(db),
+    health() {
+      const now = performance.now();
+      if (now - probedAt >= PROBE_EVERY_MS) {
+        probedAt = now;
+        void writer.probeWritable().then((answer) => (writable = answer));
       }
+      return { writer: writer.alive(), writable: writer.alive() && writable, checkpointer: writer.checkpointing() };
     },
     close() {
       db.close();

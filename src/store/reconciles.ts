@@ -18,7 +18,7 @@ interface ReconcileRow {
  * pipeline is enough: a newer push refreshes it instead of adding another.
  */
 export interface ReconcileTable {
-  /** Queues a reconcile, or makes the pipeline's queued one due now. Returns its id. */
+  /** Queues a reconcile, or makes the pipeline's queued one due now with its attempts counted afresh. Returns its id. */
   enqueue(job: NewReconcile, now: number): number;
   /**
    * Claims the oldest due job (marks it running, counts the attempt), skipping pipelines in
@@ -36,7 +36,8 @@ export interface ReconcileTable {
 
 export function createReconcileTable(db: Database): ReconcileTable {
   const queuedFor = db.prepare(`SELECT id FROM reconciles WHERE pipeline = ? AND status = 'queued' ORDER BY id LIMIT 1`);
-  const refresh = db.prepare(`UPDATE reconciles SET spec_json = ?, delivery_id = ?, next_attempt_at = MIN(next_attempt_at, ?) WHERE id = ?`);
+  // A new push is a new request: it gets its own attempts, not what is left of the old one's.
+  const refresh = db.prepare(`UPDATE reconciles SET spec_json = ?, delivery_id = ?, next_attempt_at = MIN(next_attempt_at, ?), attempts = 0 WHERE id = ?`);
   const insert = db.prepare(`
     INSERT INTO reconciles (pipeline, spec_json, delivery_id, status, created_at, next_attempt_at)
     VALUES (@pipeline, @specJson, @deliveryId, 'queued', @now, @now)`);

@@ -43,4 +43,18 @@ describe("the store's reconcile jobs", () => {
     expect(reconciles.claimNext(99, new Set())).toBeUndefined();
     expect(reconciles.claimNext(100, new Set())).toMatchObject({ id: again?.id, attempts: 2 });
   });
+
+  it("counts a queued job's attempts afresh when a new push refreshes it", () => {
+    dir = mkdtempSync(join(tmpdir(), "batchship-reconciles-"));
+    store = openStore(join(dir, "batchship.sqlite"));
+    const { reconciles } = store;
+    const id = reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "d1" }, 10);
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      expect(reconciles.claimNext(10 + attempt * 100, new Set())).toMatchObject({ id, attempts: attempt });
+      reconciles.retryLater(id, "AWS throttled", 10 + (attempt + 1) * 100);
+    }
+    // The new push's reconcile is due now and starts at its first attempt, not its fourth.
+    expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 350)).toBe(id);
+    expect(reconciles.claimNext(350, new Set())).toMatchObject({ id, attempts: 1, deliveryId: "d2" });
+  });
 });

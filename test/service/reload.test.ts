@@ -9,7 +9,7 @@ import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { post, pushPayload, signDelivery } from "./deliveries.js";
 import { startGitHubStandIn, type GitHubStandIn } from "./github-stand-in.js";
 import { SECRET, createServiceDirs, servicePipelineYaml, serviceSetup, type ServiceDirs } from "./service-fixture.js";
-import { startServiceProcess, stopGracefully, waitFor, type ServiceProcess } from "./service-process.js";
+import { killHard, startServiceProcess, stopGracefully, waitFor, type ServiceProcess } from "./service-process.js";
 
 /**
  * Reloading the pipeline files while the service runs: on SIGHUP (files kept current by
@@ -122,7 +122,10 @@ describe("batchship serve: SIGHUP reloads the pipeline files", () => {
     expect(String(kept.problem)).toMatch(/reload-b\.yml:\d+:\d+: /);
     const ready = await fetch(`${service.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as any).warnings).toEqual([expect.stringContaining(file)]);
+    // The file by name: /readyz is on the public port and shows no absolute path.
+    const warnings = ((await ready.json()) as any).warnings as string[];
+    expect(warnings).toEqual([expect.stringContaining("reload-b.yml")]);
+    expect(warnings.join("\n")).not.toContain(dirs.pipelines);
 
     const pushed = await pushApp(service, "reload-b", "while broken");
     expect(pushed.status).toBe(202);
@@ -161,6 +164,7 @@ describe("batchship serve: a push to --config-repository pulls the checkout and 
   let root: string;
   let checkout: string;
   let service: ServiceProcess;
+  let restartArgs: { args: string[]; env: Record<string, string> };
 
   /** A person commits to the config repository and pushes to its origin; returns the new sha. */
   async function authorPush(files: Record<string, string>): Promise<string> {
@@ -187,7 +191,8 @@ describe("batchship serve: a push to --config-repository pulls the checkout and 
       remove: () => rm(root, { recursive: true, force: true }),
     };
     const { env, args } = serviceSetup(emu, dirs, github.url);
-    service = await startServiceProcess([...args, "--config-repository", CONFIG], env);
+    restartArgs = { args: [...args, "--config-repository", CONFIG], env };
+    service = await startServiceProcess(restartArgs.args, restartArgs.env);
   });
   afterAll(async () => {
     if (service) await stopGracefully(service);
@@ -211,6 +216,49 @@ describe("batchship serve: a push to --config-repository pulls the checkout and 
     expect(pushed.status).toBe(202);
     expect(pushed.body.releases).toEqual([pushed.id]);
     expect(await releaseDone(service, pushed.id)).toMatchObject({ status: "promoted", pipeline: "reload-c2", error: null });
+  });
+
+  /** Runs `during` with the config repository's origin unreachable (its folder moved away). */
+  async function withOriginGone<T>(during: () => Promise<T>): Promise<T> {
+    await rename(origin.dir, `${origin.dir}-gone`);
+    try {
+      return await during();
+    } finally {
+      await rename(`${origin.dir}-gone`, origin.dir);
+    }
+  }
+
+  it("a pull that fails is retried with back-off: the change is applied once the origin is back, and /readyz says so meanwhile", async () => {
+    const sha = await authorPush({ "pipelines/reload-c3.yml": pipelineYaml("reload-c3") });
+    const mark = service.logs.length;
+    await withOriginGone(async () => {
+      expect((await pushConfig(sha)).status).toBe(202);
+      const failed = await reloadAfter(service, mark);
+      expect(failed).toMatchObject({ msg: RELOAD_FAILED, reason: "push to the config repository", attempts: 1 });
+      const ready = (await (await fetch(`${service.url}/readyz`)).json()) as any;
+      expect(ready.warnings).toEqual([expect.stringContaining("pulling the config checkout has failed")]);
+      // A second try fails too while the origin is gone, after its pause.
+      await service.waitForLog((l) => service.logs.indexOf(l) > mark && l.msg === RELOAD_FAILED && l.attempts === 2, 15_000);
+    });
+    const reloaded = await service.waitForLog((l) => service.logs.indexOf(l) > mark && l.msg === RELOADED, 15_000);
+    expect(reloaded).toMatchObject({ reason: "retry: push to the config repository", pipelines: ["reload-c1", "reload-c2", "reload-c3"] });
+    expect((await simpleGit(checkout).revparse(["HEAD"])).trim()).toBe(sha);
+    expect(((await (await fetch(`${service.url}/readyz`)).json()) as any).warnings).toBeUndefined();
+  });
+
+  it("a config push answered just before a kill -9 is applied when the service starts again", async () => {
+    const sha = await authorPush({ "pipelines/reload-c4.yml": pipelineYaml("reload-c4") });
+    // The origin is gone while the first service runs, so its reload cannot have happened before the kill.
+    await withOriginGone(async () => {
+      const mark = service.logs.length;
+      expect((await pushConfig(sha)).status).toBe(202);
+      expect(await reloadAfter(service, mark)).toMatchObject({ msg: RELOAD_FAILED });
+      await killHard(service);
+    });
+    expect((await simpleGit(checkout).revparse(["HEAD"])).trim()).not.toBe(sha);
+    service = await startServiceProcess(restartArgs.args, restartArgs.env);
+    expect(service.logs.find((l) => l.msg === "service listening")).toMatchObject({ pipelines: ["reload-c1", "reload-c2", "reload-c3", "reload-c4"] });
+    expect((await simpleGit(checkout).revparse(["HEAD"])).trim()).toBe(sha);
   });
 
   it("a checkout that cannot fast-forward fails the reload and keeps the previous pipelines", async () => {

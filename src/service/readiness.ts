@@ -1,0 +1,40 @@
+import { basename } from "node:path";
+import type { StoreHealth } from "../store/index.js";
+import type { PipelineSet } from "./pipeline-set.js";
+
+export interface Readiness {
+  ok: boolean;
+  /** Each must hold for the service to be ready. */
+  checks: Record<string, boolean>;
+  /** For operators; they do not fail readiness (failing it would also stop the config push that fixes a file). */
+  warnings: string[];
+}
+
+/**
+ * What `/readyz` says. Answered from what is already known (the store's health is asked for on
+ * its own thread, see open-store.ts), so probes cost the request thread nothing. No absolute
+ * paths: the endpoint is on the public port.
+ */
+export function readiness(input: {
+  store: StoreHealth;
+  pipelines: PipelineSet;
+  accepting: boolean;
+  configPull?: { since: number; attempts: number } | undefined;
+}): Readiness {
+  const { store, pipelines } = input;
+  const checks = {
+    storeWriter: store.writer,
+    storeWritable: store.writable,
+    pipelinesLoaded: pipelines.loadedAt > 0,
+    accepting: input.accepting,
+  };
+  const warnings = [
+    ...(store.checkpointer ? [] : ["the store's checkpoint thread died: WAL checkpoints wait for 100 MB of WAL; restart the service"]),
+    ...(pipelines.specs.size === 0 ? ["no pipelines are loaded: the pipelines folder has no valid pipeline file, so every push is ignored"] : []),
+    ...pipelines.kept.map((k) => `${basename(k.file)} has problems; pipeline ${k.pipeline} runs its last good copy`),
+    ...(input.configPull === undefined
+      ? []
+      : [`pulling the config checkout has failed ${input.configPull.attempts} times since ${new Date(input.configPull.since).toISOString()}; retrying, and serving the pipelines as last loaded`]),
+  ];
+  return { ok: Object.values(checks).every(Boolean), checks, warnings };
+}
