@@ -288,6 +288,28 @@ export const PromotionSpec = z
   })
   .describe("How a passing candidate becomes the production revision");
 
+/** Defaults of `retention`: a few weeks of history at 20 commits a day, a short lookup. */
+export const DEFAULT_RETENTION = { candidates: 20, production: 10 } as const;
+
+export const RetentionSpec = z
+  .strictObject({
+    candidates: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(DEFAULT_RETENTION.candidates)
+      .describe("Newest <name>-canary revisions kept; older ones are deregistered unless a release still needs them"),
+    production: z
+      .number()
+      .int()
+      .min(2)
+      .max(1000)
+      .default(DEFAULT_RETENTION.production)
+      .describe("Newest production revisions kept (at least 2, so a rollback has a target); the rollback target and what git records are always kept"),
+  })
+  .describe("How many job definition revisions stay ACTIVE; retention runs after each release and from `batchship prune`");
+
 export const PipelineSpec = z.strictObject({
   apiVersion: z.literal("batchship/v1", { error: "must be batchship/v1" }).describe("Spec version"),
   name: z
@@ -300,6 +322,7 @@ export const PipelineSpec = z.strictObject({
   jobDefinition: JobDefinitionSpec,
   canary: CanarySpec,
   promotion: PromotionSpec.default({ mode: "auto" }),
+  retention: RetentionSpec.default(DEFAULT_RETENTION),
 })
   // The local job platform runs images from the machine's builder and registry; the codebuild
   // backend pushes to ECR, which local containers cannot pull without AWS credentials.
