@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEngineContext } from "../../src/release/context.js";
 import type { JobDefinitionBody, JobDefinitionRevision, JobPlatform } from "../../src/release/ports.js";
 import { applyRetention } from "../../src/release/retention.js";
+import { runRelease } from "../../src/release/run-release.js";
 import { previousLiveRevision, rollbackPipeline } from "../../src/release/rollback.js";
 import { pipelineStatus } from "../../src/release/status.js";
 import { TAG } from "../../src/release/tags.js";
 import { makeSpec } from "../support/spec.js";
-import { startEngineHarness, type EngineHarness } from "./harness.js";
+import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
 let harness: EngineHarness;
 beforeAll(async () => {
@@ -151,5 +152,30 @@ describe("retention", () => {
     expect(await active(ctx.backend.platform, name)).toEqual([7, 8]);
     const rerun = await applyRetention(ctx, spec);
     expect([...rerun.candidates.deregistered, ...rerun.production.deregistered]).toEqual([]);
+  });
+
+  it("runs at the end of a release; when it fails the release still succeeds, with a warning", async () => {
+    const name = "ret-release";
+    const spec = makeSpec({ name, image: { repository: name }, jobDefinition: { name }, retention: { candidates: 1, production: 2 } });
+    const { ctx, events } = harness.engine();
+    const h = new History(ctx.backend.platform, name);
+    for (let i = 1; i <= 3; i++) await h.promote(`old${i}`);
+
+    const released = await runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
+    expect(released.status).toBe("promoted");
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([4]);
+    expect(await active(ctx.backend.platform, name)).toEqual([3, 4]);
+
+    // Batch refuses every deregistration (throttled past every retry): the release is unharmed.
+    harness.emulator.faults.throttle("DeregisterJobDefinition", 1000);
+    try {
+      const next = await runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
+      expect(next.status).toBe("promoted");
+      expect(events).toContainEqual({ type: "warning", message: expect.stringMatching(/^retention of ret-release stopped; .*deregister job definition/) });
+    } finally {
+      harness.emulator.faults.clear();
+    }
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([4, 5]);
+    expect(await active(ctx.backend.platform, name)).toEqual([3, 4, 5]);
   });
 });
