@@ -288,8 +288,11 @@ export const PromotionSpec = z
   })
   .describe("How a passing candidate becomes the production revision");
 
-/** Defaults of `retention`: a few weeks of history at 20 commits a day, a short lookup. */
+/** Defaults of `retention`: about a day of candidates at 20 commits a day, ten promotions back. */
 export const DEFAULT_RETENTION = { candidates: 20, production: 10 } as const;
+// DescribeJobDefinitions returns 100 revisions a page: at most this many kept by count leaves room
+// for those kept because a release needs them, so a lookup stays one page.
+const RETENTION_MAX = 90;
 
 export const RetentionSpec = z
   .strictObject({
@@ -297,14 +300,14 @@ export const RetentionSpec = z
       .number()
       .int()
       .min(1)
-      .max(1000)
+      .max(RETENTION_MAX)
       .default(DEFAULT_RETENTION.candidates)
       .describe("Newest <name>-canary revisions kept; older ones are deregistered unless a release still needs them"),
     production: z
       .number()
       .int()
       .min(2)
-      .max(1000)
+      .max(RETENTION_MAX)
       .default(DEFAULT_RETENTION.production)
       .describe("Newest production revisions kept (at least 2, so a rollback has a target); the rollback target and what git records are always kept"),
   })
