@@ -1,4 +1,5 @@
 import {
+  DeregisterJobDefinitionCommand,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   ListJobsCommand,
@@ -103,6 +104,10 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     async tagJobDefinition(arn, tags) {
       if (Object.keys(tags).length === 0) return;
       await awsCall(`tag job definition ${arn}`, () => batch.send(new TagResourceCommand({ resourceArn: arn, tags })));
+    },
+
+    async deregisterJobDefinition(arn) {
+      await awsCall(`deregister job definition ${arn}`, () => batch.send(new DeregisterJobDefinitionCommand({ jobDefinition: arn })));
     },
 
     async findJobs(jobQueue, jobName) {

@@ -4,6 +4,7 @@
  * test/aws/iam-policy.test.ts keeps the three in step with the source.
  */
 export const AWS_IAM_ACTIONS = [
+  "batch:DeregisterJobDefinition",
   "batch:DescribeComputeEnvironments",
   "batch:DescribeJobDefinitions",
   "batch:DescribeJobQueues",

@@ -13,6 +13,7 @@ import { cancelCommand } from "./cancel-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
 import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
+import { pruneCommand } from "./prune-command.js";
 import { progressLine } from "./progress.js";
 import { addServeCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
@@ -151,6 +152,14 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .addOption(pipeline())
     .addOption(json())
     .action(async (o) => setExit(await statusCommand(env, o)));
+
+  program
+    .command("prune")
+    .description("deregister job definition revisions beyond the pipeline's retention (also runs after each release)")
+    .addOption(pipeline())
+    .option("--dry-run", "list what would be deregistered; change nothing")
+    .addOption(json())
+    .action(async (o) => setExit(await pruneCommand(env, o)));
 
   program
     .command("reconcile")

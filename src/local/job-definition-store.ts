@@ -10,7 +10,10 @@ interface DefinitionRow {
   tags: string;
 }
 
-export type JobDefinitionStore = Pick<JobPlatform, "listJobDefinitionRevisions" | "registerJobDefinition" | "tagJobDefinition"> & {
+export type JobDefinitionStore = Pick<
+  JobPlatform,
+  "listJobDefinitionRevisions" | "registerJobDefinition" | "tagJobDefinition" | "deregisterJobDefinition"
+> & {
   /** The revision an ARN names, for the runner. */
   byArn(arn: string): JobDefinitionRevision | undefined;
 };
@@ -27,7 +30,7 @@ export function localJobDefinitionArn(name: string, revision: number): string {
  */
 export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefinitionStore {
   const list = db.prepare<[string], DefinitionRow>(
-    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? ORDER BY revision DESC",
+    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? AND status = 'ACTIVE' ORDER BY revision DESC",
   );
   const byArn = db.prepare<[string], DefinitionRow>("SELECT name, revision, arn, body, tags FROM job_definitions WHERE arn = ?");
   const nextRevision = db.prepare<[string], { next: number }>(
@@ -37,6 +40,7 @@ export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefiniti
     "INSERT INTO job_definitions (name, revision, arn, body, tags, created_at) VALUES (@name, @revision, @arn, @body, @tags, @createdAt)",
   );
   const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
+  const deactivate = db.prepare<[string]>("UPDATE job_definitions SET status = 'INACTIVE' WHERE arn = ?");
 
   const register = writeTransaction(db, (name: string, body: JobDefinitionBody, tags: Record<string, string>) => {
     const revision = nextRevision.get(name)?.next ?? 1;
@@ -61,6 +65,12 @@ export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefiniti
     },
     async tagJobDefinition(arn, tags) {
       if (Object.keys(tags).length > 0) tag(arn, tags);
+    },
+    async deregisterJobDefinition(arn) {
+      // As Batch: the revision stays readable by ARN (its jobs still name it) and is never reused.
+      if (deactivate.run(arn).changes === 0) {
+        throw new BatchshipError("ENVIRONMENT", `Could not deregister job definition ${arn}: it does not exist in the local store`);
+      }
     },
     byArn(arn) {
       const row = byArn.get(arn);

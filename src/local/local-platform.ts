@@ -104,6 +104,7 @@ export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
     listJobDefinitionRevisions: (name) => definitions.listJobDefinitionRevisions(name),
     registerJobDefinition: (name, body, tags) => definitions.registerJobDefinition(name, body, tags),
     tagJobDefinition: (arn, tags) => definitions.tagJobDefinition(arn, tags),
+    deregisterJobDefinition: (arn) => definitions.deregisterJobDefinition(arn),
 
     async findJobs(jobQueue, jobName) {
       return jobs.findByName(jobQueue, jobName).map((job) => {

@@ -5,7 +5,7 @@ import { BatchshipError } from "../errors.js";
 
 export type StateDb = Database.Database;
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS builds (
@@ -65,6 +65,8 @@ const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; type: string
   // null in jobs that a batchship before schema 2 submitted: their owner is another process.
   { table: "jobs", column: "owner_token", type: "TEXT" },
   { table: "children", column: "run_handle", type: "TEXT" },
+  // Schema 3: retention deregisters revisions; they stay, INACTIVE, as in Batch.
+  { table: "job_definitions", column: "status", type: "TEXT NOT NULL DEFAULT 'ACTIVE'" },
 ];
 
 /**

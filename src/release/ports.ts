@@ -213,6 +213,8 @@ export interface JobPlatform {
     tags: Record<string, string>,
   ): Promise<{ arn: string; revision: number }>;
   tagJobDefinition(arn: string, tags: Record<string, string>): Promise<void>;
+  /** Marks a revision INACTIVE: it leaves the ACTIVE list and takes no new jobs. Repeating it is harmless. */
+  deregisterJobDefinition(arn: string): Promise<void>;
 
   /** Jobs (not array children) with this exact name on the queue, any status, newest first. */
   findJobs(jobQueue: string, jobName: string): Promise<JobState[]>;

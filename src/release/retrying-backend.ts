@@ -39,6 +39,7 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
     listJobDefinitionRevisions: retry("list job definitions", (n) => platform.listJobDefinitionRevisions(n)),
     registerJobDefinition: (n, b, t) => platform.registerJobDefinition(n, b, t),
     tagJobDefinition: retry("tag job definition", (a, t) => platform.tagJobDefinition(a, t)),
+    deregisterJobDefinition: retry("deregister job definition", (a) => platform.deregisterJobDefinition(a)),
     findJobs: retry("find jobs", (q, n) => platform.findJobs(q, n)),
     submitJob: (r) => platform.submitJob(r),
     describeJob: retry("describe job", (id) => platform.describeJob(id)),

@@ -7,6 +7,7 @@ import { beginCanaryRetry, canaryAttemptOf, currentCandidate } from "./canary-at
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { releaseIdFor } from "./release-id.js";
+import { retainAfterRelease } from "./retention.js";
 import { startedResult, type ReleaseResult } from "./result.js";
 import { buildImage, type BuiltImage } from "./stages/build.js";
 import type { BuildSources } from "./content-key.js";
@@ -51,6 +52,14 @@ export interface ReleaseRequest {
  * done so far; only bugs, and the caller's own `ReleaseInterrupted`, are thrown.
  */
 export async function runRelease(ctx: EngineContext, request: ReleaseRequest): Promise<ReleaseResult> {
+  const result = await releaseStages(ctx, request);
+  // Retention at the end of every release that registered a candidate and is over: history stays
+  // short without a separate job. A release still waiting on its canary prunes when it ends.
+  if (result.candidate !== null && result.status !== "canary-running") await retainAfterRelease(ctx, request.spec);
+  return result;
+}
+
+async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promise<ReleaseResult> {
   const { spec, commit, branch } = request;
   const releaseId = releaseIdFor(spec.name, commit);
   const result = startedResult({ releaseId, pipeline: spec.name, commit, branch });

@@ -237,6 +237,31 @@ export const PromotionSpec = z
   })
   .describe("How a passing candidate becomes the production revision");
 
+/** Defaults of `retention`: about a day of candidates at 20 commits a day, ten promotions back. */
+export const DEFAULT_RETENTION = { candidates: 20, production: 10 } as const;
+// DescribeJobDefinitions returns 100 revisions a page: at most this many kept by count leaves room
+// for those kept because a release needs them, so a lookup stays one page.
+const RETENTION_MAX = 90;
+
+export const RetentionSpec = z
+  .strictObject({
+    candidates: z
+      .number()
+      .int()
+      .min(1)
+      .max(RETENTION_MAX)
+      .default(DEFAULT_RETENTION.candidates)
+      .describe("Newest <name>-canary revisions kept; older ones are deregistered unless a release still needs them"),
+    production: z
+      .number()
+      .int()
+      .min(2)
+      .max(RETENTION_MAX)
+      .default(DEFAULT_RETENTION.production)
+      .describe("Newest production revisions kept (at least 2, so a rollback has a target); the rollback target and what git records are always kept"),
+  })
+  .describe("How many job definition revisions stay ACTIVE; retention runs after each release and from `batchship prune`");
+
 export const PipelineSpec = z.strictObject({
   apiVersion: z.literal("batchship/v1", { error: "must be batchship/v1" }).describe("Spec version"),
   name: z
@@ -249,6 +274,7 @@ export const PipelineSpec = z.strictObject({
   jobDefinition: JobDefinitionSpec,
   canary: CanarySpec,
   promotion: PromotionSpec.default({ mode: "auto" }),
+  retention: RetentionSpec.default(DEFAULT_RETENTION),
 })
   // The local job platform runs images from the machine's builder and registry; the codebuild
   // backend pushes to ECR, which local containers cannot pull without AWS credentials.

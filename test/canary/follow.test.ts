@@ -20,6 +20,7 @@ function scriptedBackend(states: JobState[]): Backend {
       listJobDefinitionRevisions: unused,
       registerJobDefinition: unused,
       tagJobDefinition: unused,
+      deregisterJobDefinition: unused,
       findJobs: unused,
       submitJob: unused,
       listChildren: unused,

@@ -35,6 +35,8 @@ const CASES: [string, string, RegExp][] = [
   ["string for a number", replace("arraySize: 2", 'arraySize: "two"'), /canary\.arraySize/],
   ["duplicate key", replace("  arraySize: 2", "  arraySize: 2\n  arraySize: 3"), /arraySize/],
   ["yaml syntax", replace("branches: [main]", "branches: [main"), /:\d+:\d+: /],
+  ["retention without a rollback target", valid + "retention:\n  production: 1\n", /:\d+:\d+: retention\.production/],
+  ["retention beyond one lookup page", valid + "retention:\n  candidates: 500\n", /:\d+:\d+: retention\.candidates/],
   ["fallback equals queue", replace("  arraySize: 2", "  arraySize: 2\n  fallbackJobQueue: etl"), /fallbackJobQueue/],
 ];
 

@@ -90,3 +90,23 @@ describe("job definition store shared by two processes", () => {
     expect(plain.byArn(arn)?.tags).toEqual({ a: "1", b: "2" });
   });
 });
+
+describe("deregistering", () => {
+  it("takes a revision out of the ACTIVE list, keeps it readable by ARN and never reuses its number", async () => {
+    const store = createJobDefinitionStore(db, clock);
+    const first = await store.registerJobDefinition("etl", body, {});
+    const second = await store.registerJobDefinition("etl", body, {});
+    await store.deregisterJobDefinition(second.arn);
+    await store.deregisterJobDefinition(second.arn); // a retry after a lost answer is harmless
+    expect((await store.listJobDefinitionRevisions("etl")).map((r) => r.revision)).toEqual([first.revision]);
+    expect(store.byArn(second.arn)?.revision).toBe(second.revision);
+    expect((await store.registerJobDefinition("etl", body, {})).revision).toBe(second.revision + 1);
+  });
+
+  it("refuses an ARN the store never registered, saying which", async () => {
+    const store = createJobDefinitionStore(db, clock);
+    await expect(store.deregisterJobDefinition("arn:batchship:local::job-definition/nope:1")).rejects.toThrow(
+      /deregister job definition arn:batchship:local::job-definition\/nope:1/,
+    );
+  });
+});

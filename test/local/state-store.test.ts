@@ -19,6 +19,9 @@ function schemaOneStore(): void {
       definition_arn TEXT NOT NULL, array_size INTEGER, parameters TEXT NOT NULL, environment TEXT NOT NULL,
       tags TEXT NOT NULL, stop_reason TEXT, owner_pid INTEGER NOT NULL, owner_host TEXT NOT NULL,
       created_at INTEGER NOT NULL, stopped_at INTEGER);
+    CREATE TABLE job_definitions (name TEXT NOT NULL, revision INTEGER NOT NULL, arn TEXT NOT NULL UNIQUE,
+      body TEXT NOT NULL, tags TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (name, revision));
+    INSERT INTO job_definitions VALUES ('etl', 1, 'arn:etl:1', '{}', '{}', 1);
     CREATE TABLE children (job_id TEXT NOT NULL REFERENCES jobs (job_id), array_index INTEGER NOT NULL,
       status TEXT NOT NULL, attempt INTEGER NOT NULL, status_reason TEXT, exit_code INTEGER, log_path TEXT,
       started_at INTEGER, stopped_at INTEGER, PRIMARY KEY (job_id, array_index));
@@ -36,7 +39,9 @@ describe("the local state store", () => {
     openStateStore(dir).close();
     const db = openStateStore(dir);
     try {
-      expect(db.pragma("user_version", { simple: true })).toBe(2);
+      expect(db.pragma("user_version", { simple: true })).toBe(3);
+      // Revisions registered before retention existed are all ACTIVE.
+      expect(db.prepare("SELECT status FROM job_definitions WHERE arn = 'arn:etl:1'").get()).toEqual({ status: "ACTIVE" });
       expect(db.prepare("SELECT owner_pid, owner_token FROM jobs WHERE job_id = 'old'").get()).toEqual({ owner_pid: 4242, owner_token: null });
       expect(db.prepare("SELECT status, run_handle FROM children WHERE job_id = 'old'").get()).toEqual({ status: "RUNNING", run_handle: null });
     } finally {
@@ -50,6 +55,7 @@ describe("the local state store", () => {
       const columns = (table: string) => db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name);
       expect(columns("jobs")).toContain("owner_token");
       expect(columns("children")).toContain("run_handle");
+      expect(columns("job_definitions")).toContain("status");
     } finally {
       db.close();
     }

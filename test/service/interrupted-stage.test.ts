@@ -58,6 +58,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
       listJobDefinitionRevisions: unexpected,
       registerJobDefinition: unexpected,
       tagJobDefinition: unexpected,
+      deregisterJobDefinition: unexpected,
       findJobs: unexpected,
       submitJob: unexpected,
       describeJob: unexpected,
