@@ -5069,22 +5069,22 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "value", { strict: false }) : webidl.converters.USVString(value, prefix, "value");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "filename") : void 0;
-        const entry = makeEntry(name, value, filename);
-        this[kState].push(entry);
+        const entry2 = makeEntry(name, value, filename);
+        this[kState].push(entry2);
       }
       delete(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.delete";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        this[kState] = this[kState].filter((entry) => entry.name !== name);
+        this[kState] = this[kState].filter((entry2) => entry2.name !== name);
       }
       get(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.get";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        const idx = this[kState].findIndex((entry) => entry.name === name);
+        const idx = this[kState].findIndex((entry2) => entry2.name === name);
         if (idx === -1) {
           return null;
         }
@@ -5095,14 +5095,14 @@ var require_formdata = __commonJS({
         const prefix = "FormData.getAll";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].filter((entry) => entry.name === name).map((entry) => entry.value);
+        return this[kState].filter((entry2) => entry2.name === name).map((entry2) => entry2.value);
       }
       has(name) {
         webidl.brandCheck(this, _FormData);
         const prefix = "FormData.has";
         webidl.argumentLengthCheck(arguments, 1, prefix);
         name = webidl.converters.USVString(name, prefix, "name");
-        return this[kState].findIndex((entry) => entry.name === name) !== -1;
+        return this[kState].findIndex((entry2) => entry2.name === name) !== -1;
       }
       set(name, value, filename = void 0) {
         webidl.brandCheck(this, _FormData);
@@ -5116,16 +5116,16 @@ var require_formdata = __commonJS({
         name = webidl.converters.USVString(name, prefix, "name");
         value = isBlobLike(value) ? webidl.converters.Blob(value, prefix, "name", { strict: false }) : webidl.converters.USVString(value, prefix, "name");
         filename = arguments.length === 3 ? webidl.converters.USVString(filename, prefix, "name") : void 0;
-        const entry = makeEntry(name, value, filename);
-        const idx = this[kState].findIndex((entry2) => entry2.name === name);
+        const entry2 = makeEntry(name, value, filename);
+        const idx = this[kState].findIndex((entry3) => entry3.name === name);
         if (idx !== -1) {
           this[kState] = [
             ...this[kState].slice(0, idx),
-            entry,
-            ...this[kState].slice(idx + 1).filter((entry2) => entry2.name !== name)
+            entry2,
+            ...this[kState].slice(idx + 1).filter((entry3) => entry3.name !== name)
           ];
         } else {
-          this[kState].push(entry);
+          this[kState].push(entry2);
         }
       }
       [nodeUtil.inspect.custom](depth, options) {
@@ -9022,16 +9022,16 @@ var require_env_http_proxy_agent = __commonJS({
           return false;
         }
         for (let i5 = 0; i5 < this.#noProxyEntries.length; i5++) {
-          const entry = this.#noProxyEntries[i5];
-          if (entry.port && entry.port !== port) {
+          const entry2 = this.#noProxyEntries[i5];
+          if (entry2.port && entry2.port !== port) {
             continue;
           }
-          if (!/^[.*]/.test(entry.hostname)) {
-            if (hostname4 === entry.hostname) {
+          if (!/^[.*]/.test(entry2.hostname)) {
+            if (hostname4 === entry2.hostname) {
               return false;
             }
           } else {
-            if (hostname4.endsWith(entry.hostname.replace(/^\*/, ""))) {
+            if (hostname4.endsWith(entry2.hostname.replace(/^\*/, ""))) {
               return false;
             }
           }
@@ -9043,13 +9043,13 @@ var require_env_http_proxy_agent = __commonJS({
         const noProxySplit = noProxyValue.split(/[,\s]/);
         const noProxyEntries = [];
         for (let i5 = 0; i5 < noProxySplit.length; i5++) {
-          const entry = noProxySplit[i5];
-          if (!entry) {
+          const entry2 = noProxySplit[i5];
+          if (!entry2) {
             continue;
           }
-          const parsed = entry.match(/^(.+):(\d+)$/);
+          const parsed = entry2.match(/^(.+):(\d+)$/);
           noProxyEntries.push({
-            hostname: (parsed ? parsed[1] : entry).toLowerCase(),
+            hostname: (parsed ? parsed[1] : entry2).toLowerCase(),
             port: parsed ? Number.parseInt(parsed[2], 10) : 0
           });
         }
@@ -21308,8 +21308,8 @@ var init_MiddlewareStack = __esm({
       const sort = (entries) => entries.sort((a5, b7) => stepWeights[b7.step] - stepWeights[a5.step] || priorityWeights[b7.priority || "normal"] - priorityWeights[a5.priority || "normal"]);
       const removeByName = (toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
-          const aliases = getAllAliases(entry.name, entry.aliases);
+        const filterCb = (entry2) => {
+          const aliases = getAllAliases(entry2.name, entry2.aliases);
           if (aliases.includes(toRemove)) {
             isRemoved = true;
             for (const alias of aliases) {
@@ -21325,10 +21325,10 @@ var init_MiddlewareStack = __esm({
       };
       const removeByReference = (toRemove) => {
         let isRemoved = false;
-        const filterCb = (entry) => {
-          if (entry.middleware === toRemove) {
+        const filterCb = (entry2) => {
+          if (entry2.middleware === toRemove) {
             isRemoved = true;
-            for (const alias of getAllAliases(entry.name, entry.aliases)) {
+            for (const alias of getAllAliases(entry2.name, entry2.aliases)) {
               entriesNameSet.delete(alias);
             }
             return false;
@@ -21340,30 +21340,30 @@ var init_MiddlewareStack = __esm({
         return isRemoved;
       };
       const cloneTo = (toStack) => {
-        absoluteEntries.forEach((entry) => {
-          toStack.add(entry.middleware, { ...entry });
+        absoluteEntries.forEach((entry2) => {
+          toStack.add(entry2.middleware, { ...entry2 });
         });
-        relativeEntries.forEach((entry) => {
-          toStack.addRelativeTo(entry.middleware, { ...entry });
+        relativeEntries.forEach((entry2) => {
+          toStack.addRelativeTo(entry2.middleware, { ...entry2 });
         });
         toStack.identifyOnResolve?.(stack.identifyOnResolve());
         return toStack;
       };
       const expandRelativeMiddlewareList = (from) => {
         const expandedMiddlewareList = [];
-        from.before.forEach((entry) => {
-          if (entry.before.length === 0 && entry.after.length === 0) {
-            expandedMiddlewareList.push(entry);
+        from.before.forEach((entry2) => {
+          if (entry2.before.length === 0 && entry2.after.length === 0) {
+            expandedMiddlewareList.push(entry2);
           } else {
-            expandedMiddlewareList.push(...expandRelativeMiddlewareList(entry));
+            expandedMiddlewareList.push(...expandRelativeMiddlewareList(entry2));
           }
         });
         expandedMiddlewareList.push(from);
-        from.after.reverse().forEach((entry) => {
-          if (entry.before.length === 0 && entry.after.length === 0) {
-            expandedMiddlewareList.push(entry);
+        from.after.reverse().forEach((entry2) => {
+          if (entry2.before.length === 0 && entry2.after.length === 0) {
+            expandedMiddlewareList.push(entry2);
           } else {
-            expandedMiddlewareList.push(...expandRelativeMiddlewareList(entry));
+            expandedMiddlewareList.push(...expandRelativeMiddlewareList(entry2));
           }
         });
         return expandedMiddlewareList;
@@ -21372,9 +21372,9 @@ var init_MiddlewareStack = __esm({
         const normalizedAbsoluteEntries = [];
         const normalizedRelativeEntries = [];
         const normalizedEntriesNameMap = {};
-        absoluteEntries.forEach((entry) => {
+        absoluteEntries.forEach((entry2) => {
           const normalizedEntry = {
-            ...entry,
+            ...entry2,
             before: [],
             after: []
           };
@@ -21383,9 +21383,9 @@ var init_MiddlewareStack = __esm({
           }
           normalizedAbsoluteEntries.push(normalizedEntry);
         });
-        relativeEntries.forEach((entry) => {
+        relativeEntries.forEach((entry2) => {
           const normalizedEntry = {
-            ...entry,
+            ...entry2,
             before: [],
             after: []
           };
@@ -21394,20 +21394,20 @@ var init_MiddlewareStack = __esm({
           }
           normalizedRelativeEntries.push(normalizedEntry);
         });
-        normalizedRelativeEntries.forEach((entry) => {
-          if (entry.toMiddleware) {
-            const toMiddleware = normalizedEntriesNameMap[entry.toMiddleware];
+        normalizedRelativeEntries.forEach((entry2) => {
+          if (entry2.toMiddleware) {
+            const toMiddleware = normalizedEntriesNameMap[entry2.toMiddleware];
             if (toMiddleware === void 0) {
               if (debug2) {
                 return;
               }
-              throw new Error(`${entry.toMiddleware} is not found when adding ${getMiddlewareNameWithAliases(entry.name, entry.aliases)} middleware ${entry.relation} ${entry.toMiddleware}`);
+              throw new Error(`${entry2.toMiddleware} is not found when adding ${getMiddlewareNameWithAliases(entry2.name, entry2.aliases)} middleware ${entry2.relation} ${entry2.toMiddleware}`);
             }
-            if (entry.relation === "after") {
-              toMiddleware.after.push(entry);
+            if (entry2.relation === "after") {
+              toMiddleware.after.push(entry2);
             }
-            if (entry.relation === "before") {
-              toMiddleware.before.push(entry);
+            if (entry2.relation === "before") {
+              toMiddleware.before.push(entry2);
             }
           }
         });
@@ -21420,7 +21420,7 @@ var init_MiddlewareStack = __esm({
       const stack = {
         add: (middleware, options = {}) => {
           const { name, override, aliases: _aliases } = options;
-          const entry = {
+          const entry2 = {
             step: "initialize",
             priority: "normal",
             middleware,
@@ -21433,13 +21433,13 @@ var init_MiddlewareStack = __esm({
                 throw new Error(`Duplicate middleware name '${getMiddlewareNameWithAliases(name, _aliases)}'`);
               }
               for (const alias of aliases) {
-                const toOverrideIndex = absoluteEntries.findIndex((entry2) => entry2.name === alias || entry2.aliases?.some((a5) => a5 === alias));
+                const toOverrideIndex = absoluteEntries.findIndex((entry3) => entry3.name === alias || entry3.aliases?.some((a5) => a5 === alias));
                 if (toOverrideIndex === -1) {
                   continue;
                 }
                 const toOverride = absoluteEntries[toOverrideIndex];
-                if (toOverride.step !== entry.step || entry.priority !== toOverride.priority) {
-                  throw new Error(`"${getMiddlewareNameWithAliases(toOverride.name, toOverride.aliases)}" middleware with ${toOverride.priority} priority in ${toOverride.step} step cannot be overridden by "${getMiddlewareNameWithAliases(name, _aliases)}" middleware with ${entry.priority} priority in ${entry.step} step.`);
+                if (toOverride.step !== entry2.step || entry2.priority !== toOverride.priority) {
+                  throw new Error(`"${getMiddlewareNameWithAliases(toOverride.name, toOverride.aliases)}" middleware with ${toOverride.priority} priority in ${toOverride.step} step cannot be overridden by "${getMiddlewareNameWithAliases(name, _aliases)}" middleware with ${entry2.priority} priority in ${entry2.step} step.`);
                 }
                 absoluteEntries.splice(toOverrideIndex, 1);
               }
@@ -21448,11 +21448,11 @@ var init_MiddlewareStack = __esm({
               entriesNameSet.add(alias);
             }
           }
-          absoluteEntries.push(entry);
+          absoluteEntries.push(entry2);
         },
         addRelativeTo: (middleware, options) => {
           const { name, override, aliases: _aliases } = options;
-          const entry = {
+          const entry2 = {
             middleware,
             ...options
           };
@@ -21463,13 +21463,13 @@ var init_MiddlewareStack = __esm({
                 throw new Error(`Duplicate middleware name '${getMiddlewareNameWithAliases(name, _aliases)}'`);
               }
               for (const alias of aliases) {
-                const toOverrideIndex = relativeEntries.findIndex((entry2) => entry2.name === alias || entry2.aliases?.some((a5) => a5 === alias));
+                const toOverrideIndex = relativeEntries.findIndex((entry3) => entry3.name === alias || entry3.aliases?.some((a5) => a5 === alias));
                 if (toOverrideIndex === -1) {
                   continue;
                 }
                 const toOverride = relativeEntries[toOverrideIndex];
-                if (toOverride.toMiddleware !== entry.toMiddleware || toOverride.relation !== entry.relation) {
-                  throw new Error(`"${getMiddlewareNameWithAliases(toOverride.name, toOverride.aliases)}" middleware ${toOverride.relation} "${toOverride.toMiddleware}" middleware cannot be overridden by "${getMiddlewareNameWithAliases(name, _aliases)}" middleware ${entry.relation} "${entry.toMiddleware}" middleware.`);
+                if (toOverride.toMiddleware !== entry2.toMiddleware || toOverride.relation !== entry2.relation) {
+                  throw new Error(`"${getMiddlewareNameWithAliases(toOverride.name, toOverride.aliases)}" middleware ${toOverride.relation} "${toOverride.toMiddleware}" middleware cannot be overridden by "${getMiddlewareNameWithAliases(name, _aliases)}" middleware ${entry2.relation} "${entry2.toMiddleware}" middleware.`);
                 }
                 relativeEntries.splice(toOverrideIndex, 1);
               }
@@ -21478,7 +21478,7 @@ var init_MiddlewareStack = __esm({
               entriesNameSet.add(alias);
             }
           }
-          relativeEntries.push(entry);
+          relativeEntries.push(entry2);
         },
         clone: () => cloneTo(constructStack()),
         use: (plugin) => {
@@ -21493,8 +21493,8 @@ var init_MiddlewareStack = __esm({
         },
         removeByTag: (toRemove) => {
           let isRemoved = false;
-          const filterCb = (entry) => {
-            const { tags, name, aliases: _aliases } = entry;
+          const filterCb = (entry2) => {
+            const { tags, name, aliases: _aliases } = entry2;
             if (tags && tags.includes(toRemove)) {
               const aliases = getAllAliases(name, _aliases);
               for (const alias of aliases) {
@@ -21529,7 +21529,7 @@ var init_MiddlewareStack = __esm({
           return identifyOnResolve;
         },
         resolve: (handler, context) => {
-          for (const middleware of getMiddlewareList().map((entry) => entry.middleware).reverse()) {
+          for (const middleware of getMiddlewareList().map((entry2) => entry2.middleware).reverse()) {
             handler = middleware(handler, context);
           }
           if (identifyOnResolve) {
@@ -22303,8 +22303,8 @@ var init_NormalizedSchema = __esm({
       }
       getName(withNamespace = false) {
         const { name } = this;
-        const short = !withNamespace && name && name.includes("#");
-        return short ? name.split("#")[1] : name || void 0;
+        const short2 = !withNamespace && name && name.includes("#");
+        return short2 ? name.split("#")[1] : name || void 0;
       }
       getMemberName() {
         return this.memberName;
@@ -29945,8 +29945,8 @@ var init_JsonShapeDeserializer2 = __esm({
         }
         const mediaType = ns2.getMergedTraits().mediaType;
         if (ns2.isStringSchema() && typeof value === "string" && mediaType) {
-          const isJson = mediaType === "application/json" || mediaType.endsWith("+json");
-          if (isJson) {
+          const isJson3 = mediaType === "application/json" || mediaType.endsWith("+json");
+          if (isJson3) {
             return LazyJsonString.from(value);
           }
           return value;
@@ -30432,8 +30432,8 @@ var init_JsonShapeSerializer2 = __esm({
         if (ns2.isStringSchema()) {
           const mediaType = ns2.getMergedTraits().mediaType;
           if (mediaType) {
-            const isJson = mediaType === "application/json" || mediaType.endsWith("+json");
-            if (isJson) {
+            const isJson3 = mediaType === "application/json" || mediaType.endsWith("+json");
+            if (isJson3) {
               this.writeJsonString(LazyJsonString.from(value).toString());
               return;
             }
@@ -30923,8 +30923,8 @@ var init_JsonShapeDeserializer = __esm({
         }
         const mediaType = ns2.getMergedTraits().mediaType;
         if (ns2.isStringSchema() && typeof value === "string" && mediaType) {
-          const isJson = mediaType === "application/json" || mediaType.endsWith("+json");
-          if (isJson) {
+          const isJson3 = mediaType === "application/json" || mediaType.endsWith("+json");
+          if (isJson3) {
             return LazyJsonString.from(value);
           }
           return value;
@@ -31200,8 +31200,8 @@ var init_JsonShapeSerializer = __esm({
           }
           const mediaType = ns2.getMergedTraits().mediaType;
           if (value != null && mediaType) {
-            const isJson = mediaType === "application/json" || mediaType.endsWith("+json");
-            if (isJson) {
+            const isJson3 = mediaType === "application/json" || mediaType.endsWith("+json");
+            if (isJson3) {
               return LazyJsonString.from(value);
             }
           }
@@ -38656,12 +38656,12 @@ var require_dist_cjs6 = __commonJS({
     var fromHttp = (options = {}) => {
       options.logger?.debug("@aws-sdk/credential-provider-http - fromHttp");
       let host;
-      const relative4 = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
+      const relative6 = options.awsContainerCredentialsRelativeUri ?? process.env[AWS_CONTAINER_CREDENTIALS_RELATIVE_URI];
       const full = options.awsContainerCredentialsFullUri ?? process.env[AWS_CONTAINER_CREDENTIALS_FULL_URI];
       const token = options.awsContainerAuthorizationToken ?? process.env[AWS_CONTAINER_AUTHORIZATION_TOKEN];
       const tokenFile = options.awsContainerAuthorizationTokenFile ?? process.env[AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE];
       const warn = options.logger?.constructor?.name === "NoOpLogger" || !options.logger?.warn ? console.warn : options.logger.warn.bind(options.logger);
-      if (relative4 && full) {
+      if (relative6 && full) {
         warn("@aws-sdk/credential-provider-http: you have set both awsContainerCredentialsRelativeUri and awsContainerCredentialsFullUri.");
         warn("awsContainerCredentialsRelativeUri will take precedence.");
       }
@@ -38669,8 +38669,8 @@ var require_dist_cjs6 = __commonJS({
         warn("@aws-sdk/credential-provider-http: you have set both awsContainerAuthorizationToken and awsContainerAuthorizationTokenFile.");
         warn("awsContainerAuthorizationTokenFile will take precedence.");
       }
-      if (relative4) {
-        host = `${DEFAULT_LINK_LOCAL_HOST}${relative4}`;
+      if (relative6) {
+        host = `${DEFAULT_LINK_LOCAL_HOST}${relative6}`;
       } else if (full) {
         host = full;
       } else {
@@ -39392,11 +39392,11 @@ function writeString(s2) {
         return;
       }
       let evicted = 0;
-      for (const [key, entry] of stringEncodeCache) {
+      for (const [key, entry2] of stringEncodeCache) {
         if (evicted >= 1024) {
           break;
         }
-        if (entry.epoch !== encodeCacheEpoch) {
+        if (entry2.epoch !== encodeCacheEpoch) {
           stringEncodeCache.delete(key);
           ++evicted;
         }
@@ -41067,11 +41067,11 @@ var require_dist_cjs7 = __commonJS({
               childTags.push(p4.parseTag());
             }
           } else {
-            let text2 = "";
+            let text3 = "";
             while (p4.i < p4.z && p4.x[p4.i] !== "<") {
-              text2 += p4.x[p4.i++];
+              text3 += p4.x[p4.i++];
             }
-            textParts.push(p4.decodeEntities(text2));
+            textParts.push(p4.decodeEntities(text3));
           }
         }
         if (!p4.isNext("</")) {
@@ -41086,18 +41086,18 @@ var require_dist_cjs7 = __commonJS({
           return { tag, value: "" };
         }
         if (!hasAttrs && !hasElementChild) {
-          const text2 = textParts.length === 1 ? textParts[0] : textParts.join("");
-          if (text2.trim() === "" && text2.includes("\n")) {
+          const text3 = textParts.length === 1 ? textParts[0] : textParts.join("");
+          if (text3.trim() === "" && text3.includes("\n")) {
             return { tag, value: "" };
           }
-          return { tag, value: text2 };
+          return { tag, value: text3 };
         }
         const obj = {};
-        for (const text2 of textParts) {
-          if (text2.trim() === "" && text2.includes("\n")) {
+        for (const text3 of textParts) {
+          if (text3.trim() === "" && text3.includes("\n")) {
             continue;
           }
-          obj["#text"] = "#text" in obj ? obj["#text"] + text2 : text2;
+          obj["#text"] = "#text" in obj ? obj["#text"] + text3 : text3;
         }
         for (const child2 of childTags) {
           if (child2.tag === "__proto__") {
@@ -41304,9 +41304,9 @@ var init_XmlShapeDeserializer = __esm({
             }
             const keyProperty = keyNs.getMergedTraits().xmlName ?? "key";
             const valueProperty = memberNs.getMergedTraits().xmlName ?? "value";
-            for (const entry of entries) {
-              const key = entry[keyProperty];
-              const value2 = entry[valueProperty];
+            for (const entry2 of entries) {
+              const key = entry2[keyProperty];
+              const value2 = entry2[valueProperty];
               if (key === "__proto__") {
                 writeKey2(buffer);
               }
@@ -41936,20 +41936,20 @@ var init_XmlShapeSerializer = __esm({
         const mapTraits = mapMember.getMergedTraits();
         const mapKeySchema = mapMember.getKeySchema();
         const mapKeyTraits = mapKeySchema.getMergedTraits();
-        const keyTag = mapKeyTraits.xmlName ?? "key";
+        const keyTag2 = mapKeyTraits.xmlName ?? "key";
         const mapValueSchema = mapMember.getValueSchema();
         const mapValueTraits = mapValueSchema.getMergedTraits();
         const valueTag = mapValueTraits.xmlName ?? "value";
         const sparse = !!mapValueTraits.sparse;
         const flat = !!mapTraits.xmlFlattened;
         const [xmlnsAttr, xmlns] = this.getXmlnsAttribute(mapMember, parentXmlns);
-        const addKeyValue = (entry, key, val) => {
-          const keyNode = import_xml_builder3.XmlNode.of(keyTag, key);
+        const addKeyValue = (entry2, key, val) => {
+          const keyNode = import_xml_builder3.XmlNode.of(keyTag2, key);
           const [keyXmlnsAttr, keyXmlns] = this.getXmlnsAttribute(mapKeySchema, xmlns);
           if (keyXmlns) {
             keyNode.addAttribute(keyXmlnsAttr, keyXmlns);
           }
-          entry.addChildNode(keyNode);
+          entry2.addChildNode(keyNode);
           let valueNode = import_xml_builder3.XmlNode.of(valueTag);
           if (mapValueSchema.isListSchema()) {
             this.writeList(mapValueSchema, val, valueNode, xmlns);
@@ -41960,15 +41960,15 @@ var init_XmlShapeSerializer = __esm({
           } else {
             this.writeSimpleInto(mapValueSchema, val, valueNode, xmlns);
           }
-          entry.addChildNode(valueNode);
+          entry2.addChildNode(valueNode);
         };
         if (flat) {
           for (const key in map4) {
             const val = map4[key];
             if (sparse || val != null) {
-              const entry = import_xml_builder3.XmlNode.of(mapTraits.xmlName ?? mapMember.getMemberName());
-              addKeyValue(entry, key, val);
-              container.addChildNode(entry);
+              const entry2 = import_xml_builder3.XmlNode.of(mapTraits.xmlName ?? mapMember.getMemberName());
+              addKeyValue(entry2, key, val);
+              container.addChildNode(entry2);
             }
           }
         } else {
@@ -41983,9 +41983,9 @@ var init_XmlShapeSerializer = __esm({
           for (const key in map4) {
             const val = map4[key];
             if (sparse || val != null) {
-              const entry = import_xml_builder3.XmlNode.of("entry");
-              addKeyValue(entry, key, val);
-              (containerIsMap ? container : mapNode).addChildNode(entry);
+              const entry2 = import_xml_builder3.XmlNode.of("entry");
+              addKeyValue(entry2, key, val);
+              (containerIsMap ? container : mapNode).addChildNode(entry2);
             }
           }
         }
@@ -43228,11 +43228,11 @@ var require_dist_cjs8 = __commonJS({
         throw new TokenProviderError2(`Value not present for '${key}' in SSO Token${forRefresh ? ". Cannot refresh" : ""}. ${REFRESH_MESSAGE}`, false);
       }
     };
-    var { writeFile: writeFile3 } = promises3;
+    var { writeFile: writeFile4 } = promises3;
     var writeSSOTokenToFile = (id, ssoToken) => {
       const tokenFilepath = getSSOTokenFilepath2(id);
       const tokenString = JSON.stringify(ssoToken, null, 2);
-      return writeFile3(tokenFilepath, tokenString);
+      return writeFile4(tokenFilepath, tokenString);
     };
     var lastRefreshAttemptTimes = /* @__PURE__ */ new Map();
     var inFlightRefreshes = /* @__PURE__ */ new Map();
@@ -46509,10 +46509,10 @@ var require_dist_cjs11 = __commonJS({
     var { setCredentialFeature: setCredentialFeature2 } = (init_client3(), __toCommonJS(client_exports2));
     var { CredentialsProviderError: CredentialsProviderError2, parseKnownFiles: parseKnownFiles2, getProfileName: getProfileName2 } = (init_config2(), __toCommonJS(config_exports));
     var { HttpRequest: HttpRequest2 } = (init_protocols(), __toCommonJS(protocols_exports));
-    var { createHash: createHash7, createPrivateKey, createPublicKey, sign: sign2 } = __require("node:crypto");
+    var { createHash: createHash10, createPrivateKey, createPublicKey, sign: sign2 } = __require("node:crypto");
     var { promises: promises3 } = __require("node:fs");
     var { homedir: homedir4 } = __require("node:os");
-    var { dirname: dirname7, join: join17 } = __require("node:path");
+    var { dirname: dirname7, join: join18 } = __require("node:path");
     var LoginCredentialsFetcher = class _LoginCredentialsFetcher {
       profileData;
       init;
@@ -46678,10 +46678,10 @@ var require_dist_cjs11 = __commonJS({
         await promises3.writeFile(tokenFilePath, JSON.stringify(token, null, 2), "utf8");
       }
       getTokenFilePath() {
-        const directory = process.env.AWS_LOGIN_CACHE_DIRECTORY ?? join17(homedir4(), ".aws", "login", "cache");
+        const directory = process.env.AWS_LOGIN_CACHE_DIRECTORY ?? join18(homedir4(), ".aws", "login", "cache");
         const loginSessionBytes = Buffer.from(this.loginSession, "utf8");
-        const loginSessionSha256 = createHash7("sha256").update(loginSessionBytes).digest("hex");
-        return join17(directory, `${loginSessionSha256}.json`);
+        const loginSessionSha256 = createHash10("sha256").update(loginSessionBytes).digest("hex");
+        return join18(directory, `${loginSessionSha256}.json`);
       }
       derToRawSignature(derSignature) {
         let offset = 2;
@@ -51327,7 +51327,7 @@ var require_dist_cjs16 = __commonJS({
     };
     var DeleteServiceEnvironmentCommand = class extends command5(_ep05, _mw05, "DeleteServiceEnvironment", DeleteServiceEnvironment$) {
     };
-    var DeregisterJobDefinitionCommand = class extends command5(_ep05, _mw05, "DeregisterJobDefinition", DeregisterJobDefinition$) {
+    var DeregisterJobDefinitionCommand2 = class extends command5(_ep05, _mw05, "DeregisterJobDefinition", DeregisterJobDefinition$) {
     };
     var DescribeComputeEnvironmentsCommand2 = class extends command5(_ep05, _mw05, "DescribeComputeEnvironments", DescribeComputeEnvironments$) {
     };
@@ -51420,7 +51420,7 @@ var require_dist_cjs16 = __commonJS({
       DeleteQuotaShareCommand,
       DeleteSchedulingPolicyCommand,
       DeleteServiceEnvironmentCommand,
-      DeregisterJobDefinitionCommand,
+      DeregisterJobDefinitionCommand: DeregisterJobDefinitionCommand2,
       DescribeComputeEnvironmentsCommand: DescribeComputeEnvironmentsCommand2,
       DescribeConsumableResourceCommand,
       DescribeJobDefinitionsCommand: DescribeJobDefinitionsCommand2,
@@ -51761,7 +51761,7 @@ var require_dist_cjs16 = __commonJS({
     exports.DeleteServiceEnvironmentRequest$ = DeleteServiceEnvironmentRequest$;
     exports.DeleteServiceEnvironmentResponse$ = DeleteServiceEnvironmentResponse$;
     exports.DeregisterJobDefinition$ = DeregisterJobDefinition$;
-    exports.DeregisterJobDefinitionCommand = DeregisterJobDefinitionCommand;
+    exports.DeregisterJobDefinitionCommand = DeregisterJobDefinitionCommand2;
     exports.DeregisterJobDefinitionRequest$ = DeregisterJobDefinitionRequest$;
     exports.DeregisterJobDefinitionResponse$ = DeregisterJobDefinitionResponse$;
     exports.DescribeComputeEnvironments$ = DescribeComputeEnvironments$;
@@ -55435,7 +55435,7 @@ var require_dist_cjs17 = __commonJS({
     };
     var BatchGetFleetsCommand = class extends command5(_ep05, _mw05, "BatchGetFleets", BatchGetFleets$) {
     };
-    var BatchGetProjectsCommand2 = class extends command5(_ep05, _mw05, "BatchGetProjects", BatchGetProjects$) {
+    var BatchGetProjectsCommand3 = class extends command5(_ep05, _mw05, "BatchGetProjects", BatchGetProjects$) {
     };
     var BatchGetReportGroupsCommand = class extends command5(_ep05, _mw05, "BatchGetReportGroups", BatchGetReportGroups$) {
     };
@@ -55529,7 +55529,7 @@ var require_dist_cjs17 = __commonJS({
     };
     var StopBuildBatchCommand = class extends command5(_ep05, _mw05, "StopBuildBatch", StopBuildBatch$) {
     };
-    var StopBuildCommand = class extends command5(_ep05, _mw05, "StopBuild", StopBuild$) {
+    var StopBuildCommand2 = class extends command5(_ep05, _mw05, "StopBuild", StopBuild$) {
     };
     var StopSandboxCommand = class extends command5(_ep05, _mw05, "StopSandbox", StopSandbox$) {
     };
@@ -55565,7 +55565,7 @@ var require_dist_cjs17 = __commonJS({
       BatchGetBuildsCommand: BatchGetBuildsCommand2,
       BatchGetCommandExecutionsCommand,
       BatchGetFleetsCommand,
-      BatchGetProjectsCommand: BatchGetProjectsCommand2,
+      BatchGetProjectsCommand: BatchGetProjectsCommand3,
       BatchGetReportGroupsCommand,
       BatchGetReportsCommand,
       BatchGetSandboxesCommand,
@@ -55611,7 +55611,7 @@ var require_dist_cjs17 = __commonJS({
       StartCommandExecutionCommand,
       StartSandboxCommand,
       StartSandboxConnectionCommand,
-      StopBuildCommand,
+      StopBuildCommand: StopBuildCommand2,
       StopBuildBatchCommand,
       StopSandboxCommand,
       UpdateFleetCommand,
@@ -55998,7 +55998,7 @@ var require_dist_cjs17 = __commonJS({
     exports.BatchGetFleetsInput$ = BatchGetFleetsInput$;
     exports.BatchGetFleetsOutput$ = BatchGetFleetsOutput$;
     exports.BatchGetProjects$ = BatchGetProjects$;
-    exports.BatchGetProjectsCommand = BatchGetProjectsCommand2;
+    exports.BatchGetProjectsCommand = BatchGetProjectsCommand3;
     exports.BatchGetProjectsInput$ = BatchGetProjectsInput$;
     exports.BatchGetProjectsOutput$ = BatchGetProjectsOutput$;
     exports.BatchGetReportGroups$ = BatchGetReportGroups$;
@@ -56307,7 +56307,7 @@ var require_dist_cjs17 = __commonJS({
     exports.StopBuildBatchCommand = StopBuildBatchCommand;
     exports.StopBuildBatchInput$ = StopBuildBatchInput$;
     exports.StopBuildBatchOutput$ = StopBuildBatchOutput$;
-    exports.StopBuildCommand = StopBuildCommand;
+    exports.StopBuildCommand = StopBuildCommand2;
     exports.StopBuildInput$ = StopBuildInput$;
     exports.StopBuildOutput$ = StopBuildOutput$;
     exports.StopSandbox$ = StopSandbox$;
@@ -60376,7 +60376,7 @@ var require_dist_cjs18 = __commonJS({
     };
     var BatchDeleteImageCommand = class extends command5(_ep05, _mw05, "BatchDeleteImage", BatchDeleteImage$) {
     };
-    var BatchGetImageCommand = class extends command5(_ep05, _mw05, "BatchGetImage", BatchGetImage$) {
+    var BatchGetImageCommand2 = class extends command5(_ep05, _mw05, "BatchGetImage", BatchGetImage$) {
     };
     var BatchGetRepositoryScanningConfigurationCommand = class extends command5(_ep05, _mw05, "BatchGetRepositoryScanningConfiguration", BatchGetRepositoryScanningConfiguration$) {
     };
@@ -60414,7 +60414,7 @@ var require_dist_cjs18 = __commonJS({
     };
     var DescribePullThroughCacheRulesCommand = class extends command5(_ep05, _mw05, "DescribePullThroughCacheRules", DescribePullThroughCacheRules$) {
     };
-    var DescribeRegistryCommand = class extends command5(_ep05, _mw05, "DescribeRegistry", DescribeRegistry$) {
+    var DescribeRegistryCommand2 = class extends command5(_ep05, _mw05, "DescribeRegistry", DescribeRegistry$) {
     };
     var DescribeRepositoriesCommand3 = class extends command5(_ep05, _mw05, "DescribeRepositories", DescribeRepositories$) {
     };
@@ -60450,7 +60450,7 @@ var require_dist_cjs18 = __commonJS({
     };
     var PutAccountSettingCommand = class extends command5(_ep05, _mw05, "PutAccountSetting", PutAccountSetting$) {
     };
-    var PutImageCommand = class extends command5(_ep05, _mw05, "PutImage", PutImage$) {
+    var PutImageCommand2 = class extends command5(_ep05, _mw05, "PutImage", PutImage$) {
     };
     var PutImageScanningConfigurationCommand = class extends command5(_ep05, _mw05, "PutImageScanningConfiguration", PutImageScanningConfiguration$) {
     };
@@ -60572,7 +60572,7 @@ var require_dist_cjs18 = __commonJS({
     var commands5 = {
       BatchCheckLayerAvailabilityCommand,
       BatchDeleteImageCommand,
-      BatchGetImageCommand,
+      BatchGetImageCommand: BatchGetImageCommand2,
       BatchGetRepositoryScanningConfigurationCommand,
       CompleteLayerUploadCommand,
       CreatePullThroughCacheRuleCommand,
@@ -60591,7 +60591,7 @@ var require_dist_cjs18 = __commonJS({
       DescribeImageScanFindingsCommand,
       DescribeImageSigningStatusCommand,
       DescribePullThroughCacheRulesCommand,
-      DescribeRegistryCommand,
+      DescribeRegistryCommand: DescribeRegistryCommand2,
       DescribeRepositoriesCommand: DescribeRepositoriesCommand3,
       DescribeRepositoryCreationTemplatesCommand,
       GetAccountSettingCommand,
@@ -60609,7 +60609,7 @@ var require_dist_cjs18 = __commonJS({
       ListPullTimeUpdateExclusionsCommand,
       ListTagsForResourceCommand,
       PutAccountSettingCommand,
-      PutImageCommand,
+      PutImageCommand: PutImageCommand2,
       PutImageScanningConfigurationCommand,
       PutImageTagMutabilityCommand,
       PutLifecyclePolicyCommand,
@@ -60810,7 +60810,7 @@ var require_dist_cjs18 = __commonJS({
     exports.BatchDeleteImageRequest$ = BatchDeleteImageRequest$;
     exports.BatchDeleteImageResponse$ = BatchDeleteImageResponse$;
     exports.BatchGetImage$ = BatchGetImage$;
-    exports.BatchGetImageCommand = BatchGetImageCommand;
+    exports.BatchGetImageCommand = BatchGetImageCommand2;
     exports.BatchGetImageRequest$ = BatchGetImageRequest$;
     exports.BatchGetImageResponse$ = BatchGetImageResponse$;
     exports.BatchGetRepositoryScanningConfiguration$ = BatchGetRepositoryScanningConfiguration$;
@@ -60892,7 +60892,7 @@ var require_dist_cjs18 = __commonJS({
     exports.DescribePullThroughCacheRulesRequest$ = DescribePullThroughCacheRulesRequest$;
     exports.DescribePullThroughCacheRulesResponse$ = DescribePullThroughCacheRulesResponse$;
     exports.DescribeRegistry$ = DescribeRegistry$;
-    exports.DescribeRegistryCommand = DescribeRegistryCommand;
+    exports.DescribeRegistryCommand = DescribeRegistryCommand2;
     exports.DescribeRegistryRequest$ = DescribeRegistryRequest$;
     exports.DescribeRegistryResponse$ = DescribeRegistryResponse$;
     exports.DescribeRepositories$ = DescribeRepositories$;
@@ -61055,7 +61055,7 @@ var require_dist_cjs18 = __commonJS({
     exports.PutAccountSettingRequest$ = PutAccountSettingRequest$;
     exports.PutAccountSettingResponse$ = PutAccountSettingResponse$;
     exports.PutImage$ = PutImage$;
-    exports.PutImageCommand = PutImageCommand;
+    exports.PutImageCommand = PutImageCommand2;
     exports.PutImageRequest$ = PutImageRequest$;
     exports.PutImageResponse$ = PutImageResponse$;
     exports.PutImageScanningConfiguration$ = PutImageScanningConfiguration$;
@@ -61225,6 +61225,1782 @@ var require_dist_cjs18 = __commonJS({
   }
 });
 
+// node_modules/picomatch/lib/constants.js
+var require_constants6 = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars2) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars2.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils2 = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants6();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
+    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
+    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform3 = navigator.platform.toLowerCase();
+        return platform3 === "win32" || platform3 === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str) => {
+      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input2, char, lastIdx) => {
+      const idx = input2.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input2;
+      if (input2[idx - 1] === "\\") return exports.escapeLast(input2, char, idx - 1);
+      return `${input2.slice(0, idx)}\\${input2.slice(idx)}`;
+    };
+    exports.removePrefix = (input2, state2 = {}) => {
+      let output2 = input2;
+      if (output2.startsWith("./")) {
+        output2 = output2.slice(2);
+        state2.prefix = "./";
+      }
+      return output2;
+    };
+    exports.wrapOutput = (input2, state2 = {}, options = {}) => {
+      const prepend = options.contains ? "" : "^";
+      const append = options.contains ? "" : "$";
+      let output2 = `${prepend}(?:${input2})${append}`;
+      if (state2.negated === true) {
+        output2 = `(?:^(?!${output2}).*$)`;
+      }
+      return output2;
+    };
+    exports.basename = (path6, { windows } = {}) => {
+      const segs = path6.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils2();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants6();
+    var isPathSeparator = (code2) => {
+      return code2 === CHAR_FORWARD_SLASH || code2 === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input2, options) => {
+      const opts = options || {};
+      const length = input2.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str = input2;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code2;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code2;
+        return str.charCodeAt(++index);
+      };
+      while (index < length) {
+        code2 = advance();
+        let next;
+        if (code2 === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code2 = advance();
+          if (code2 === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code2 === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code2 = advance())) {
+            if (code2 === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code2 === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code2 === CHAR_DOT && (code2 = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code2 === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code2 === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code2 === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code2 === CHAR_PLUS || code2 === CHAR_AT || code2 === CHAR_ASTERISK || code2 === CHAR_QUESTION_MARK || code2 === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code2 === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code2 = advance())) {
+                if (code2 === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code2 === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code2 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code2 === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code2 === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code2 === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code2 === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code2 === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code2 = advance())) {
+              if (code2 === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code2 === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code2 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str.slice(0, start);
+        str = str.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str.slice(0, lastIndex);
+        glob = str.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str;
+      } else {
+        base = str;
+      }
+      if (base && base !== "" && base !== "/" && base !== str) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state2 = {
+        prefix,
+        input: input2,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state2.maxDepth = 0;
+        if (!isPathSeparator(code2)) {
+          tokens.push(token);
+        }
+        state2.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n4 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i5 = slashes[idx];
+          const value2 = input2.slice(n4, i5);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state2.maxDepth += tokens[idx].depth;
+          }
+          if (i5 >= start) {
+            parts.push(value2);
+            prevIndex = i5;
+          }
+        }
+        const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input2.slice(n3);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input2.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state2.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state2.slashes = slashes;
+        state2.parts = parts;
+      }
+      return state2;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants3 = require_constants6();
+    var utils = require_utils2();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants3;
+    var expandRange = (args, options) => {
+      if (typeof options.expandRange === "function") {
+        return options.expandRange(...args, options);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v2) => utils.escapeRegex(v2)).join("..");
+      }
+      return value;
+    };
+    var syntaxError = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input2) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input2) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i5 = 0; i5 < values.length; i5++) {
+        for (let j7 = i5 + 1; j7 < values.length; j7++) {
+          const a5 = values[i5];
+          const b7 = values[j7];
+          const char = a5[0];
+          if (!char || a5 !== char.repeat(a5.length) || b7 !== char.repeat(b7.length)) {
+            continue;
+          }
+          if (a5 === b7 || a5.startsWith(b7) || b7.startsWith(a5)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let escaped = false;
+      for (let i5 = 1; i5 < pattern.length; i5++) {
+        const ch = pattern[i5];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i5 !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i5),
+              end: i5
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars2) => {
+      const source = chars2.length === 1 ? utils.escapeRegex(chars2[0]) : `[${chars2.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars2 = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars2.push(branch);
+        index += match.end + 1;
+      }
+      if (chars2.length < 1) {
+        return;
+      }
+      return chars2;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options) => {
+      if (options.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars2 = getStarExtglobSequenceChars(branch);
+        if (chars2) {
+          sawStarSequence = true;
+          safeChars.push(...chars2);
+          continue;
+        }
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse5 = (input2, options) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input2 = REPLACEMENTS[input2] || input2;
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input2.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants3.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state2 = {
+        input: input2,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input2 = utils.removePrefix(input2, state2);
+      len = input2.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state2.index === len - 1;
+      const peek = state2.peek = (n3 = 1) => input2[state2.index + n3];
+      const advance = state2.advance = () => input2[++state2.index] || "";
+      const remaining = () => input2.slice(state2.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state2.consumed += value2;
+        state2.index += num;
+      };
+      const append = (token) => {
+        state2.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate2 = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state2.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state2.negated = true;
+        state2.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state2[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state2[type]--;
+        stack.pop();
+      };
+      const push = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state2.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state2.output = state2.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state2.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state2.parens;
+        token.output = state2.output;
+        token.startIndex = state2.index;
+        token.tokensIndex = tokens.length;
+        const output2 = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push({ type, value: value2, output: state2.output ? "" : ONE_CHAR });
+        push({ type: "paren", extglob: true, value: advance(), output: output2 });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal2 = input2.slice(token.startIndex, state2.index + 1);
+        const body = input2.slice(token.startIndex + 2, state2.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open3 = tokens[token.tokensIndex];
+          open3.type = "text";
+          open3.value = literal2;
+          open3.output = safeOutput || utils.escapeRegex(literal2);
+          for (let i5 = token.tokensIndex + 1; i5 < tokens.length; i5++) {
+            tokens[i5].value = "";
+            tokens[i5].output = "";
+            delete tokens[i5].suffix;
+          }
+          state2.output = token.output + open3.output;
+          state2.backtrack = true;
+          push({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output2 = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output2 = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse5(rest, { ...options, fastpaths: false }).output;
+            output2 = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state2.negatedExtglob = true;
+          }
+        }
+        push({ type: "paren", extglob: true, value, output: output2 });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
+        let backslashes = false;
+        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m4, esc2, chars2, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m4;
+          }
+          if (first === "?") {
+            if (esc2) {
+              return esc2 + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars2.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars2.length);
+          }
+          if (first === "*") {
+            if (esc2) {
+              return esc2 + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc2 ? m4 : `\\${m4}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output2 = output2.replace(/\\/g, "");
+          } else {
+            output2 = output2.replace(/\\+/g, (m4) => {
+              return m4.length % 2 === 0 ? "\\\\" : m4 ? "\\" : "";
+            });
+          }
+        }
+        if (output2 === input2 && opts.contains === true) {
+          state2.output = input2;
+          return state2;
+        }
+        state2.output = utils.wrapOutput(output2, state2, options);
+        return state2;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state2.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state2.brackets === 0) {
+            push({ type: "text", value });
+            continue;
+          }
+        }
+        if (state2.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix2 = POSIX_REGEX_SOURCE[rest2];
+                if (posix2) {
+                  prev.value = pre + posix2;
+                  state2.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state2.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state2.quotes = state2.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state2.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state2.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push({ type: "paren", value, output: state2.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state2.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError("opening", "["));
+            }
+            push({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state2.output = state2.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state2.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state2.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open3 = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state2.output.length,
+            tokensIndex: state2.tokens.length
+          };
+          braces.push(open3);
+          push(open3);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push({ type: "text", value, output: value });
+            continue;
+          }
+          let output2 = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range2 = [];
+            for (let i5 = arr.length - 1; i5 >= 0; i5--) {
+              tokens.pop();
+              if (arr[i5].type === "brace") {
+                break;
+              }
+              if (arr[i5].type !== "dots") {
+                range2.unshift(arr[i5].value);
+              }
+            }
+            output2 = expandRange(range2, opts);
+            state2.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state2.output.slice(0, brace.outputIndex);
+            const toks = state2.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output2 = "\\}";
+            state2.output = out;
+            for (const t2 of toks) {
+              state2.output += t2.output || t2.value;
+            }
+          }
+          push({ type: "brace", value, output: output2 });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output2 = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output2 = "|";
+          }
+          push({ type: "comma", value, output: output2 });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state2.index === state2.start + 1) {
+            state2.start = state2.index + 1;
+            state2.consumed = "";
+            state2.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state2.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state2.braces + state2.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output2 = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output2 = `\\${value}`;
+            }
+            push({ type: "text", value, output: output2 });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state2.index === 0) {
+            negate2();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state2.parens > 0) {
+            push({ type: "plus", value });
+            continue;
+          }
+          push({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state2.index += match[0].length;
+          }
+          push({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state2.backtrack = true;
+          state2.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state2.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input2[state2.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state2.parens > 0 && rest === ")".repeat(state2.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state2.output = prev.output;
+            state2.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state2.output = state2.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state2.globstar = true;
+            state2.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end2 = rest[1] !== void 0 ? "|$" : "";
+            state2.output = state2.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end2})`;
+            prev.value += value;
+            state2.output += prior.output + prev.output;
+            state2.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state2.output = prev.output;
+            state2.globstar = true;
+            consume(value + advance());
+            push({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state2.output = state2.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state2.output += prev.output;
+          state2.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push(token);
+          continue;
+        }
+        if (state2.index === state2.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state2.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state2.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state2.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state2.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push(token);
+      }
+      while (state2.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
+        state2.output = utils.escapeLast(state2.output, "[");
+        decrement("brackets");
+      }
+      while (state2.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
+        state2.output = utils.escapeLast(state2.output, "(");
+        decrement("parens");
+      }
+      while (state2.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
+        state2.output = utils.escapeLast(state2.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state2.backtrack === true) {
+        state2.output = "";
+        for (const token of state2.tokens) {
+          state2.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state2.output += token.suffix;
+          }
+        }
+      }
+      return state2;
+    };
+    parse5.fastpaths = (input2, options) => {
+      const opts = { ...options };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input2.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input2 = REPLACEMENTS[input2] || input2;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants3.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state2 = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str) => {
+        switch (str) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output2 = utils.removePrefix(input2, state2);
+      let source = create(output2);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse5;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse5 = require_parse2();
+    var utils = require_utils2();
+    var constants3 = require_constants6();
+    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input2) => picomatch2(input2, options, returnState));
+        const arrayMatcher = (str) => {
+          for (const isMatch of fns) {
+            const state3 = isMatch(str);
+            if (state3) return state3;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject2(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options || {};
+      const posix2 = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options) : picomatch2.makeRe(glob, options, false, true);
+      const state2 = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input2, returnObject = false) => {
+        const { isMatch, match, output: output2 } = picomatch2.test(input2, regex, options, { glob, posix: posix2 });
+        const result = { glob, state: state2, regex, posix: posix2, input: input2, output: output2, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input2)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state2;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input2, regex, options, { glob, posix: posix2 } = {}) => {
+      if (typeof input2 !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input2 === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options || {};
+      const format2 = opts.format || (posix2 ? utils.toPosixSlashes : null);
+      let match = input2 === glob;
+      let output2 = match && format2 ? format2(input2) : input2;
+      if (match === false) {
+        output2 = format2 ? format2(input2) : input2;
+        match = output2 === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input2, regex, options, posix2);
+        } else {
+          match = regex.exec(output2);
+        }
+      }
+      return { isMatch: Boolean(match), match, output: output2 };
+    };
+    picomatch2.matchBase = (input2, glob, options, posix2 = options && options.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options);
+      return regex.test(utils.basename(input2, { windows: posix2 }));
+    };
+    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
+    picomatch2.parse = (pattern, options) => {
+      if (Array.isArray(pattern)) return pattern.map((p4) => picomatch2.parse(p4, options));
+      return parse5(pattern, { ...options, fastpaths: false });
+    };
+    picomatch2.scan = (input2, options) => scan(input2, options);
+    picomatch2.compileRe = (state2, options, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state2.output;
+      }
+      const opts = options || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state2.output})${append}`;
+      if (state2 && state2.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options);
+      if (returnState === true) {
+        regex.state = state2;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input2, options = {}, returnOutput = false, returnState = false) => {
+      if (!input2 || typeof input2 !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
+        parsed.output = parse5.fastpaths(input2, options);
+      }
+      if (!parsed.output) {
+        parsed = parse5(input2, options);
+      }
+      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options) => {
+      try {
+        const opts = options || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options && options.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants3;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils2();
+    function picomatch2(glob, options, returnState = false) {
+      if (options && (options.windows === null || options.windows === void 0)) {
+        options = { ...options, windows: utils.isWindows() };
+      }
+      return pico(glob, options, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
 // node_modules/better-sqlite3/lib/util.js
 var require_util9 = __commonJS({
   "node_modules/better-sqlite3/lib/util.js"(exports) {
@@ -61269,7 +63045,7 @@ var require_sqlite_error = __commonJS({
 // node_modules/file-uri-to-path/index.js
 var require_file_uri_to_path = __commonJS({
   "node_modules/file-uri-to-path/index.js"(exports, module) {
-    var sep4 = __require("path").sep || "/";
+    var sep5 = __require("path").sep || "/";
     module.exports = fileUriToPath;
     function fileUriToPath(uri) {
       if ("string" != typeof uri || uri.length <= 7 || "file://" != uri.substring(0, 7)) {
@@ -61281,15 +63057,15 @@ var require_file_uri_to_path = __commonJS({
       var path6 = rest.substring(firstSlash + 1);
       if ("localhost" == host) host = "";
       if (host) {
-        host = sep4 + sep4 + host;
+        host = sep5 + sep5 + host;
       }
       path6 = path6.replace(/^(.+)\|/, "$1:");
-      if (sep4 == "\\") {
+      if (sep5 == "\\") {
         path6 = path6.replace(/\//g, "\\");
       }
       if (/^.+\:/.test(path6)) {
       } else {
-        path6 = sep4 + path6;
+        path6 = sep5 + path6;
       }
       return host + path6;
     }
@@ -61302,7 +63078,7 @@ var require_bindings = __commonJS({
     var fs4 = __require("fs");
     var path6 = __require("path");
     var fileURLToPath = require_file_uri_to_path();
-    var join17 = path6.join;
+    var join18 = path6.join;
     var dirname7 = path6.dirname;
     var exists2 = fs4.accessSync && function(path7) {
       try {
@@ -61362,7 +63138,7 @@ var require_bindings = __commonJS({
       var requireFunc = typeof __webpack_require__ === "function" ? __non_webpack_require__ : __require;
       var tries = [], i5 = 0, l5 = opts.try.length, n3, b7, err;
       for (; i5 < l5; i5++) {
-        n3 = join17.apply(
+        n3 = join18.apply(
           null,
           opts.try[i5].map(function(p4) {
             return opts[p4] || p4;
@@ -61423,7 +63199,7 @@ var require_bindings = __commonJS({
         if (dir === ".") {
           dir = process.cwd();
         }
-        if (exists2(join17(dir, "package.json")) || exists2(join17(dir, "node_modules"))) {
+        if (exists2(join18(dir, "package.json")) || exists2(join18(dir, "node_modules"))) {
           return dir;
         }
         if (prev === dir) {
@@ -61432,7 +63208,7 @@ var require_bindings = __commonJS({
           );
         }
         prev = dir;
-        dir = join17(dir, "..");
+        dir = join18(dir, "..");
       }
     };
   }
@@ -62659,12 +64435,12 @@ var require_src2 = __commonJS({
     function check2(path6, isFile, isDirectory2) {
       log(`checking %s`, path6);
       try {
-        const stat3 = fs_1.statSync(path6);
-        if (stat3.isFile() && isFile) {
+        const stat4 = fs_1.statSync(path6);
+        if (stat4.isFile() && isFile) {
           log(`[OK] path represents a file`);
           return true;
         }
-        if (stat3.isDirectory() && isDirectory2) {
+        if (stat4.isDirectory() && isDirectory2) {
           log(`[OK] path represents a directory`);
           return true;
         }
@@ -63710,14 +65486,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text3, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text2;
+        return text3;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text2.length <= endStep)
-        return text2;
+      if (text3.length <= endStep)
+        return text3;
       const folds = [];
       const escapedFolds = {};
       let end2 = lineWidth - indent.length;
@@ -63734,14 +65510,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i5 = consumeMoreIndentedLines(text2, i5, indent.length);
+        i5 = consumeMoreIndentedLines(text3, i5, indent.length);
         if (i5 !== -1)
           end2 = i5 + endStep;
       }
-      for (let ch; ch = text2[i5 += 1]; ) {
+      for (let ch; ch = text3[i5 += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i5;
-          switch (text2[i5 + 1]) {
+          switch (text3[i5 + 1]) {
             case "x":
               i5 += 3;
               break;
@@ -63758,12 +65534,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i5 = consumeMoreIndentedLines(text2, i5, indent.length);
+            i5 = consumeMoreIndentedLines(text3, i5, indent.length);
           end2 = i5 + indent.length + endStep;
           split2 = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text2[i5 + 1];
+            const next = text3[i5 + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split2 = i5;
           }
@@ -63775,12 +65551,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text2[i5 += 1];
+                ch = text3[i5 += 1];
                 overflow2 = true;
               }
               const j7 = i5 > escEnd + 1 ? i5 - 2 : escStart - 1;
               if (escapedFolds[j7])
-                return text2;
+                return text3;
               folds.push(j7);
               escapedFolds[j7] = true;
               end2 = j7 + endStep;
@@ -63795,39 +65571,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow2 && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text2;
+        return text3;
       if (onFold)
         onFold();
-      let res = text2.slice(0, folds[0]);
+      let res = text3.slice(0, folds[0]);
       for (let i6 = 0; i6 < folds.length; ++i6) {
         const fold = folds[i6];
-        const end3 = folds[i6 + 1] || text2.length;
+        const end3 = folds[i6 + 1] || text3.length;
         if (fold === 0)
           res = `
-${indent}${text2.slice(0, end3)}`;
+${indent}${text3.slice(0, end3)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text2[fold]}\\`;
+            res += `${text3[fold]}\\`;
           res += `
-${indent}${text2.slice(fold + 1, end3)}`;
+${indent}${text3.slice(fold + 1, end3)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text2, i5, indent) {
+    function consumeMoreIndentedLines(text3, i5, indent) {
       let end2 = i5;
       let start = i5 + 1;
-      let ch = text2[start];
+      let ch = text3[start];
       while (ch === " " || ch === "	") {
         if (i5 < start + indent) {
-          ch = text2[++i5];
+          ch = text3[++i5];
         } else {
           do {
-            ch = text2[++i5];
+            ch = text3[++i5];
           } while (ch && ch !== "\n");
           end2 = i5;
           start = i5 + 1;
-          ch = text2[start];
+          ch = text3[start];
         }
       }
       return end2;
@@ -66706,10 +68482,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -66723,7 +68499,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep4) {
+          if (!keyProps.anchor && !keyProps.tag && !sep5) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map4.comment)
@@ -66747,7 +68523,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map4.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep5 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -66763,7 +68539,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep5, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -66854,7 +68630,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end2) {
         let hasSpace = false;
-        let sep4 = "";
+        let sep5 = "";
         for (const token of end2) {
           const { source, type } = token;
           switch (type) {
@@ -66868,13 +68644,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep4 + cb;
-              sep4 = "";
+                comment += sep5 + cb;
+              sep5 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep4 += source;
+                sep5 += source;
               hasSpace = true;
               break;
             default:
@@ -66917,18 +68693,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i5 = 0; i5 < fc.items.length; ++i5) {
         const collItem = fc.items[i5];
-        const { start, key, sep: sep4, value } = collItem;
+        const { start, key, sep: sep5, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep4?.[0],
+          next: key ?? sep5?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep4 && !value) {
+          if (!props.anchor && !props.tag && !sep5 && !value) {
             if (i5 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i5 < fc.items.length - 1)
@@ -66982,8 +68758,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap4 && !sep4 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
+        if (!isMap4 && !sep5 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep5, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -66995,7 +68771,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep5 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -67006,8 +68782,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap4 && !props.found && ctx.options.strict) {
-              if (sep4)
-                for (const st2 of sep4) {
+              if (sep5)
+                for (const st2 of sep5) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -67024,7 +68800,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep5, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -67204,7 +68980,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i5 + 1;
       }
       let value = "";
-      let sep4 = "";
+      let sep5 = "";
       let prevMoreIndented = false;
       for (let i5 = 0; i5 < contentStart; ++i5)
         value += lines[i5][0].slice(trimIndent) + "\n";
@@ -67221,24 +68997,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep4 === " ")
-            sep4 = "\n";
-          else if (!prevMoreIndented && sep4 === "\n")
-            sep4 = "\n\n";
-          value += sep4 + indent.slice(trimIndent) + content;
-          sep4 = "\n";
+          if (sep5 === " ")
+            sep5 = "\n";
+          else if (!prevMoreIndented && sep5 === "\n")
+            sep5 = "\n\n";
+          value += sep5 + indent.slice(trimIndent) + content;
+          sep5 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep4 === "\n")
+          if (sep5 === "\n")
             value += "\n";
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          value += sep4 + content;
-          sep4 = " ";
+          value += sep5 + content;
+          sep5 = " ";
           prevMoreIndented = false;
         }
       }
@@ -67421,25 +69197,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep4 = " ";
+      let sep5 = " ";
       let pos2 = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep4 === "\n")
-            res += sep4;
+          if (sep5 === "\n")
+            res += sep5;
           else
-            sep4 = "\n";
+            sep5 = "\n";
         } else {
-          res += sep4 + lm;
-          sep4 = " ";
+          res += sep5 + lm;
+          sep5 = " ";
         }
         pos2 = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos2;
       match = last.exec(source);
-      return res + sep4 + (match?.[1] ?? "");
+      return res + sep5 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -68249,14 +70025,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep4, value }) {
+    function stringifyItem({ start, key, sep: sep5, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key)
         res += stringifyToken(key);
-      if (sep4)
-        for (const st2 of sep4)
+      if (sep5)
+        for (const st2 of sep5)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -69423,18 +71199,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep4;
+          let sep5;
           if (scalar.end) {
-            sep4 = scalar.end;
-            sep4.push(this.sourceToken);
+            sep5 = scalar.end;
+            sep5.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep4 = [this.sourceToken];
+            sep5 = [this.sourceToken];
           const map4 = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep4 }]
+            items: [{ start, key: scalar, sep: sep5 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map4;
@@ -69587,15 +71363,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key = it2.key;
-                  const sep4 = it2.sep;
-                  sep4.push(this.sourceToken);
+                  const sep5 = it2.sep;
+                  sep5.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep4 }]
+                    items: [{ start: start2, key, sep: sep5 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -69789,13 +71565,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep4 = fc.end.splice(1, fc.end.length);
-            sep4.push(this.sourceToken);
+            const sep5 = fc.end.splice(1, fc.end.length);
+            sep5.push(this.sourceToken);
             const map4 = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep4 }]
+              items: [{ start, key: fc, sep: sep5 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map4;
@@ -70073,1781 +71849,8 @@ var require_dist3 = __commonJS({
   }
 });
 
-// node_modules/picomatch/lib/constants.js
-var require_constants6 = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
-    "use strict";
-    var WIN_SLASH = "\\\\/";
-    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
-    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
-    var DOT_LITERAL = "\\.";
-    var PLUS_LITERAL = "\\+";
-    var QMARK_LITERAL = "\\?";
-    var SLASH_LITERAL = "\\/";
-    var ONE_CHAR = "(?=.)";
-    var QMARK = "[^/]";
-    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
-    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
-    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
-    var NO_DOT = `(?!${DOT_LITERAL})`;
-    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
-    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
-    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
-    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
-    var STAR = `${QMARK}*?`;
-    var SEP = "/";
-    var POSIX_CHARS = {
-      DOT_LITERAL,
-      PLUS_LITERAL,
-      QMARK_LITERAL,
-      SLASH_LITERAL,
-      ONE_CHAR,
-      QMARK,
-      END_ANCHOR,
-      DOTS_SLASH,
-      NO_DOT,
-      NO_DOTS,
-      NO_DOT_SLASH,
-      NO_DOTS_SLASH,
-      QMARK_NO_DOT,
-      STAR,
-      START_ANCHOR,
-      SEP
-    };
-    var WINDOWS_CHARS = {
-      ...POSIX_CHARS,
-      SLASH_LITERAL: `[${WIN_SLASH}]`,
-      QMARK: WIN_NO_SLASH,
-      STAR: `${WIN_NO_SLASH}*?`,
-      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
-      NO_DOT: `(?!${DOT_LITERAL})`,
-      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
-      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
-      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
-      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
-      SEP: "\\"
-    };
-    var POSIX_REGEX_SOURCE = {
-      __proto__: null,
-      alnum: "a-zA-Z0-9",
-      alpha: "a-zA-Z",
-      ascii: "\\x00-\\x7F",
-      blank: " \\t",
-      cntrl: "\\x00-\\x1F\\x7F",
-      digit: "0-9",
-      graph: "\\x21-\\x7E",
-      lower: "a-z",
-      print: "\\x20-\\x7E ",
-      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
-      space: " \\t\\r\\n\\v\\f",
-      upper: "A-Z",
-      word: "A-Za-z0-9_",
-      xdigit: "A-Fa-f0-9"
-    };
-    module.exports = {
-      DEFAULT_MAX_EXTGLOB_RECURSION,
-      MAX_LENGTH: 1024 * 64,
-      POSIX_REGEX_SOURCE,
-      // regular expressions
-      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
-      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
-      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
-      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
-      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
-      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
-      // Replace globs with equivalent patterns to reduce parsing time.
-      REPLACEMENTS: {
-        __proto__: null,
-        "***": "*",
-        "**/**": "**",
-        "**/**/**": "**"
-      },
-      // Digits
-      CHAR_0: 48,
-      /* 0 */
-      CHAR_9: 57,
-      /* 9 */
-      // Alphabet chars.
-      CHAR_UPPERCASE_A: 65,
-      /* A */
-      CHAR_LOWERCASE_A: 97,
-      /* a */
-      CHAR_UPPERCASE_Z: 90,
-      /* Z */
-      CHAR_LOWERCASE_Z: 122,
-      /* z */
-      CHAR_LEFT_PARENTHESES: 40,
-      /* ( */
-      CHAR_RIGHT_PARENTHESES: 41,
-      /* ) */
-      CHAR_ASTERISK: 42,
-      /* * */
-      // Non-alphabetic chars.
-      CHAR_AMPERSAND: 38,
-      /* & */
-      CHAR_AT: 64,
-      /* @ */
-      CHAR_BACKWARD_SLASH: 92,
-      /* \ */
-      CHAR_CARRIAGE_RETURN: 13,
-      /* \r */
-      CHAR_CIRCUMFLEX_ACCENT: 94,
-      /* ^ */
-      CHAR_COLON: 58,
-      /* : */
-      CHAR_COMMA: 44,
-      /* , */
-      CHAR_DOT: 46,
-      /* . */
-      CHAR_DOUBLE_QUOTE: 34,
-      /* " */
-      CHAR_EQUAL: 61,
-      /* = */
-      CHAR_EXCLAMATION_MARK: 33,
-      /* ! */
-      CHAR_FORM_FEED: 12,
-      /* \f */
-      CHAR_FORWARD_SLASH: 47,
-      /* / */
-      CHAR_GRAVE_ACCENT: 96,
-      /* ` */
-      CHAR_HASH: 35,
-      /* # */
-      CHAR_HYPHEN_MINUS: 45,
-      /* - */
-      CHAR_LEFT_ANGLE_BRACKET: 60,
-      /* < */
-      CHAR_LEFT_CURLY_BRACE: 123,
-      /* { */
-      CHAR_LEFT_SQUARE_BRACKET: 91,
-      /* [ */
-      CHAR_LINE_FEED: 10,
-      /* \n */
-      CHAR_NO_BREAK_SPACE: 160,
-      /* \u00A0 */
-      CHAR_PERCENT: 37,
-      /* % */
-      CHAR_PLUS: 43,
-      /* + */
-      CHAR_QUESTION_MARK: 63,
-      /* ? */
-      CHAR_RIGHT_ANGLE_BRACKET: 62,
-      /* > */
-      CHAR_RIGHT_CURLY_BRACE: 125,
-      /* } */
-      CHAR_RIGHT_SQUARE_BRACKET: 93,
-      /* ] */
-      CHAR_SEMICOLON: 59,
-      /* ; */
-      CHAR_SINGLE_QUOTE: 39,
-      /* ' */
-      CHAR_SPACE: 32,
-      /*   */
-      CHAR_TAB: 9,
-      /* \t */
-      CHAR_UNDERSCORE: 95,
-      /* _ */
-      CHAR_VERTICAL_LINE: 124,
-      /* | */
-      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
-      /* \uFEFF */
-      /**
-       * Create EXTGLOB_CHARS
-       */
-      extglobChars(chars2) {
-        return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars2.STAR})` },
-          "?": { type: "qmark", open: "(?:", close: ")?" },
-          "+": { type: "plus", open: "(?:", close: ")+" },
-          "*": { type: "star", open: "(?:", close: ")*" },
-          "@": { type: "at", open: "(?:", close: ")" }
-        };
-      },
-      /**
-       * Create GLOB_CHARS
-       */
-      globChars(win32) {
-        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
-      }
-    };
-  }
-});
-
-// node_modules/picomatch/lib/utils.js
-var require_utils2 = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
-    "use strict";
-    var {
-      REGEX_BACKSLASH,
-      REGEX_REMOVE_BACKSLASH,
-      REGEX_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_GLOBAL
-    } = require_constants6();
-    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
-    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
-    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
-    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
-    exports.isWindows = () => {
-      if (typeof navigator !== "undefined" && navigator.platform) {
-        const platform3 = navigator.platform.toLowerCase();
-        return platform3 === "win32" || platform3 === "windows";
-      }
-      if (typeof process !== "undefined" && process.platform) {
-        return process.platform === "win32";
-      }
-      return false;
-    };
-    exports.removeBackslashes = (str) => {
-      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
-        return match === "\\" ? "" : match;
-      });
-    };
-    exports.escapeLast = (input2, char, lastIdx) => {
-      const idx = input2.lastIndexOf(char, lastIdx);
-      if (idx === -1) return input2;
-      if (input2[idx - 1] === "\\") return exports.escapeLast(input2, char, idx - 1);
-      return `${input2.slice(0, idx)}\\${input2.slice(idx)}`;
-    };
-    exports.removePrefix = (input2, state2 = {}) => {
-      let output2 = input2;
-      if (output2.startsWith("./")) {
-        output2 = output2.slice(2);
-        state2.prefix = "./";
-      }
-      return output2;
-    };
-    exports.wrapOutput = (input2, state2 = {}, options = {}) => {
-      const prepend = options.contains ? "" : "^";
-      const append = options.contains ? "" : "$";
-      let output2 = `${prepend}(?:${input2})${append}`;
-      if (state2.negated === true) {
-        output2 = `(?:^(?!${output2}).*$)`;
-      }
-      return output2;
-    };
-    exports.basename = (path6, { windows } = {}) => {
-      const segs = path6.split(windows ? /[\\/]/ : "/");
-      const last = segs[segs.length - 1];
-      if (last === "") {
-        return segs[segs.length - 2];
-      }
-      return last;
-    };
-  }
-});
-
-// node_modules/picomatch/lib/scan.js
-var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
-    "use strict";
-    var utils = require_utils2();
-    var {
-      CHAR_ASTERISK,
-      /* * */
-      CHAR_AT,
-      /* @ */
-      CHAR_BACKWARD_SLASH,
-      /* \ */
-      CHAR_COMMA,
-      /* , */
-      CHAR_DOT,
-      /* . */
-      CHAR_EXCLAMATION_MARK,
-      /* ! */
-      CHAR_FORWARD_SLASH,
-      /* / */
-      CHAR_LEFT_CURLY_BRACE,
-      /* { */
-      CHAR_LEFT_PARENTHESES,
-      /* ( */
-      CHAR_LEFT_SQUARE_BRACKET,
-      /* [ */
-      CHAR_PLUS,
-      /* + */
-      CHAR_QUESTION_MARK,
-      /* ? */
-      CHAR_RIGHT_CURLY_BRACE,
-      /* } */
-      CHAR_RIGHT_PARENTHESES,
-      /* ) */
-      CHAR_RIGHT_SQUARE_BRACKET
-      /* ] */
-    } = require_constants6();
-    var isPathSeparator = (code2) => {
-      return code2 === CHAR_FORWARD_SLASH || code2 === CHAR_BACKWARD_SLASH;
-    };
-    var depth = (token) => {
-      if (token.isPrefix !== true) {
-        token.depth = token.isGlobstar ? Infinity : 1;
-      }
-    };
-    var scan = (input2, options) => {
-      const opts = options || {};
-      const length = input2.length - 1;
-      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
-      const slashes = [];
-      const tokens = [];
-      const parts = [];
-      let str = input2;
-      let index = -1;
-      let start = 0;
-      let lastIndex = 0;
-      let isBrace = false;
-      let isBracket = false;
-      let isGlob = false;
-      let isExtglob = false;
-      let isGlobstar = false;
-      let braceEscaped = false;
-      let backslashes = false;
-      let negated = false;
-      let negatedExtglob = false;
-      let finished = false;
-      let braces = 0;
-      let prev;
-      let code2;
-      let token = { value: "", depth: 0, isGlob: false };
-      const eos = () => index >= length;
-      const peek = () => str.charCodeAt(index + 1);
-      const advance = () => {
-        prev = code2;
-        return str.charCodeAt(++index);
-      };
-      while (index < length) {
-        code2 = advance();
-        let next;
-        if (code2 === CHAR_BACKWARD_SLASH) {
-          backslashes = token.backslashes = true;
-          code2 = advance();
-          if (code2 === CHAR_LEFT_CURLY_BRACE) {
-            braceEscaped = true;
-          }
-          continue;
-        }
-        if (braceEscaped === true || code2 === CHAR_LEFT_CURLY_BRACE) {
-          braces++;
-          while (eos() !== true && (code2 = advance())) {
-            if (code2 === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (code2 === CHAR_LEFT_CURLY_BRACE) {
-              braces++;
-              continue;
-            }
-            if (braceEscaped !== true && code2 === CHAR_DOT && (code2 = advance()) === CHAR_DOT) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (braceEscaped !== true && code2 === CHAR_COMMA) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (code2 === CHAR_RIGHT_CURLY_BRACE) {
-              braces--;
-              if (braces === 0) {
-                braceEscaped = false;
-                isBrace = token.isBrace = true;
-                finished = true;
-                break;
-              }
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code2 === CHAR_FORWARD_SLASH) {
-          slashes.push(index);
-          tokens.push(token);
-          token = { value: "", depth: 0, isGlob: false };
-          if (finished === true) continue;
-          if (prev === CHAR_DOT && index === start + 1) {
-            start += 2;
-            continue;
-          }
-          lastIndex = index + 1;
-          continue;
-        }
-        if (opts.noext !== true) {
-          const isExtglobChar = code2 === CHAR_PLUS || code2 === CHAR_AT || code2 === CHAR_ASTERISK || code2 === CHAR_QUESTION_MARK || code2 === CHAR_EXCLAMATION_MARK;
-          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
-            isGlob = token.isGlob = true;
-            isExtglob = token.isExtglob = true;
-            finished = true;
-            if (code2 === CHAR_EXCLAMATION_MARK && index === start) {
-              negatedExtglob = true;
-            }
-            if (scanToEnd === true) {
-              let parens = 0;
-              while (eos() !== true && (code2 = advance())) {
-                if (code2 === CHAR_BACKWARD_SLASH) {
-                  backslashes = token.backslashes = true;
-                  advance();
-                  continue;
-                }
-                if (code2 === CHAR_LEFT_PARENTHESES) {
-                  parens++;
-                  continue;
-                }
-                if (code2 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                  finished = true;
-                  break;
-                }
-              }
-              continue;
-            }
-            break;
-          }
-        }
-        if (code2 === CHAR_ASTERISK) {
-          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code2 === CHAR_QUESTION_MARK) {
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code2 === CHAR_LEFT_SQUARE_BRACKET) {
-          while (eos() !== true && (next = advance())) {
-            if (next === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
-              isBracket = token.isBracket = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              break;
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (opts.nonegate !== true && code2 === CHAR_EXCLAMATION_MARK && index === start) {
-          negated = token.negated = true;
-          start++;
-          continue;
-        }
-        if (opts.noparen !== true && code2 === CHAR_LEFT_PARENTHESES) {
-          isGlob = token.isGlob = true;
-          if (scanToEnd === true) {
-            let parens = 1;
-            while (eos() !== true && (code2 = advance())) {
-              if (code2 === CHAR_BACKWARD_SLASH) {
-                backslashes = token.backslashes = true;
-                advance();
-                continue;
-              }
-              if (code2 === CHAR_LEFT_PARENTHESES) {
-                parens++;
-                continue;
-              }
-              if (code2 === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                finished = true;
-                break;
-              }
-            }
-            continue;
-          }
-          break;
-        }
-        if (isGlob === true) {
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-      }
-      if (opts.noext === true) {
-        isExtglob = false;
-        isGlob = false;
-      }
-      let base = str;
-      let prefix = "";
-      let glob = "";
-      if (start > 0) {
-        prefix = str.slice(0, start);
-        str = str.slice(start);
-        lastIndex -= start;
-      }
-      if (base && isGlob === true && lastIndex > 0) {
-        base = str.slice(0, lastIndex);
-        glob = str.slice(lastIndex);
-      } else if (isGlob === true) {
-        base = "";
-        glob = str;
-      } else {
-        base = str;
-      }
-      if (base && base !== "" && base !== "/" && base !== str) {
-        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
-          base = base.slice(0, -1);
-        }
-      }
-      if (opts.unescape === true) {
-        if (glob) glob = utils.removeBackslashes(glob);
-        if (base && backslashes === true) {
-          base = utils.removeBackslashes(base);
-        }
-      }
-      const state2 = {
-        prefix,
-        input: input2,
-        start,
-        base,
-        glob,
-        isBrace,
-        isBracket,
-        isGlob,
-        isExtglob,
-        isGlobstar,
-        negated,
-        negatedExtglob
-      };
-      if (opts.tokens === true) {
-        state2.maxDepth = 0;
-        if (!isPathSeparator(code2)) {
-          tokens.push(token);
-        }
-        state2.tokens = tokens;
-      }
-      if (opts.parts === true || opts.tokens === true) {
-        let prevIndex;
-        for (let idx = 0; idx < slashes.length; idx++) {
-          const n4 = prevIndex !== void 0 ? prevIndex + 1 : start;
-          const i5 = slashes[idx];
-          const value2 = input2.slice(n4, i5);
-          if (opts.tokens) {
-            if (idx === 0 && start !== 0) {
-              tokens[idx].isPrefix = true;
-              tokens[idx].value = prefix;
-            } else {
-              tokens[idx].value = value2;
-            }
-            depth(tokens[idx]);
-            state2.maxDepth += tokens[idx].depth;
-          }
-          if (i5 >= start) {
-            parts.push(value2);
-            prevIndex = i5;
-          }
-        }
-        const n3 = prevIndex !== void 0 ? prevIndex + 1 : start;
-        const value = input2.slice(n3);
-        parts.push(value);
-        if (opts.tokens && prevIndex && prevIndex + 1 < input2.length) {
-          tokens[tokens.length - 1].value = value;
-          depth(tokens[tokens.length - 1]);
-          state2.maxDepth += tokens[tokens.length - 1].depth;
-        }
-        state2.slashes = slashes;
-        state2.parts = parts;
-      }
-      return state2;
-    };
-    module.exports = scan;
-  }
-});
-
-// node_modules/picomatch/lib/parse.js
-var require_parse2 = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
-    "use strict";
-    var constants3 = require_constants6();
-    var utils = require_utils2();
-    var {
-      MAX_LENGTH,
-      POSIX_REGEX_SOURCE,
-      REGEX_NON_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_BACKREF,
-      REPLACEMENTS
-    } = constants3;
-    var expandRange = (args, options) => {
-      if (typeof options.expandRange === "function") {
-        return options.expandRange(...args, options);
-      }
-      args.sort();
-      const value = `[${args.join("-")}]`;
-      try {
-        new RegExp(value);
-      } catch (ex) {
-        return args.map((v2) => utils.escapeRegex(v2)).join("..");
-      }
-      return value;
-    };
-    var syntaxError = (type, char) => {
-      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
-    };
-    var splitTopLevel = (input2) => {
-      const parts = [];
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let value = "";
-      let escaped = false;
-      for (const ch of input2) {
-        if (escaped === true) {
-          value += ch;
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          value += ch;
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          value += ch;
-          continue;
-        }
-        if (quote === 0) {
-          if (ch === "[") {
-            bracket++;
-          } else if (ch === "]" && bracket > 0) {
-            bracket--;
-          } else if (bracket === 0) {
-            if (ch === "(") {
-              paren++;
-            } else if (ch === ")" && paren > 0) {
-              paren--;
-            } else if (ch === "|" && paren === 0) {
-              parts.push(value);
-              value = "";
-              continue;
-            }
-          }
-        }
-        value += ch;
-      }
-      parts.push(value);
-      return parts;
-    };
-    var isPlainBranch = (branch) => {
-      let escaped = false;
-      for (const ch of branch) {
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (/[?*+@!()[\]{}]/.test(ch)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var normalizeSimpleBranch = (branch) => {
-      let value = branch.trim();
-      let changed = true;
-      while (changed === true) {
-        changed = false;
-        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
-          value = value.slice(2, -1);
-          changed = true;
-        }
-      }
-      if (!isPlainBranch(value)) {
-        return;
-      }
-      return value.replace(/\\(.)/g, "$1");
-    };
-    var hasRepeatedCharPrefixOverlap = (branches) => {
-      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
-      for (let i5 = 0; i5 < values.length; i5++) {
-        for (let j7 = i5 + 1; j7 < values.length; j7++) {
-          const a5 = values[i5];
-          const b7 = values[j7];
-          const char = a5[0];
-          if (!char || a5 !== char.repeat(a5.length) || b7 !== char.repeat(b7.length)) {
-            continue;
-          }
-          if (a5 === b7 || a5.startsWith(b7) || b7.startsWith(a5)) {
-            return true;
-          }
-        }
-      }
-      return false;
-    };
-    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
-      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
-        return;
-      }
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let escaped = false;
-      for (let i5 = 1; i5 < pattern.length; i5++) {
-        const ch = pattern[i5];
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          continue;
-        }
-        if (quote === 1) {
-          continue;
-        }
-        if (ch === "[") {
-          bracket++;
-          continue;
-        }
-        if (ch === "]" && bracket > 0) {
-          bracket--;
-          continue;
-        }
-        if (bracket > 0) {
-          continue;
-        }
-        if (ch === "(") {
-          paren++;
-          continue;
-        }
-        if (ch === ")") {
-          paren--;
-          if (paren === 0) {
-            if (requireEnd === true && i5 !== pattern.length - 1) {
-              return;
-            }
-            return {
-              type: pattern[0],
-              body: pattern.slice(2, i5),
-              end: i5
-            };
-          }
-        }
-      }
-    };
-    var buildCharClassStar = (chars2) => {
-      const source = chars2.length === 1 ? utils.escapeRegex(chars2[0]) : `[${chars2.map((ch) => utils.escapeRegex(ch)).join("")}]`;
-      return `${source}*`;
-    };
-    var getStarExtglobSequenceChars = (pattern) => {
-      let index = 0;
-      const chars2 = [];
-      while (index < pattern.length) {
-        const match = parseRepeatedExtglob(pattern.slice(index), false);
-        if (!match || match.type !== "*") {
-          return;
-        }
-        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
-        if (branches.length !== 1) {
-          return;
-        }
-        const branch = normalizeSimpleBranch(branches[0]);
-        if (!branch || branch.length !== 1) {
-          return;
-        }
-        chars2.push(branch);
-        index += match.end + 1;
-      }
-      if (chars2.length < 1) {
-        return;
-      }
-      return chars2;
-    };
-    var repeatedExtglobRecursion = (pattern) => {
-      let depth = 0;
-      let value = pattern.trim();
-      let match = parseRepeatedExtglob(value);
-      while (match) {
-        depth++;
-        value = match.body.trim();
-        match = parseRepeatedExtglob(value);
-      }
-      return depth;
-    };
-    var analyzeRepeatedExtglob = (body, options) => {
-      if (options.maxExtglobRecursion === false) {
-        return { risky: false };
-      }
-      const max = typeof options.maxExtglobRecursion === "number" ? options.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
-      const branches = splitTopLevel(body).map((branch) => branch.trim());
-      if (branches.length > 1) {
-        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
-          return { risky: true };
-        }
-      }
-      const safeChars = [];
-      let sawStarSequence = false;
-      let combinable = true;
-      for (const branch of branches) {
-        const chars2 = getStarExtglobSequenceChars(branch);
-        if (chars2) {
-          sawStarSequence = true;
-          safeChars.push(...chars2);
-          continue;
-        }
-        const literal2 = normalizeSimpleBranch(branch);
-        if (literal2 && literal2.length === 1) {
-          safeChars.push(literal2);
-          continue;
-        }
-        combinable = false;
-        if (repeatedExtglobRecursion(branch) > max) {
-          return { risky: true };
-        }
-      }
-      if (sawStarSequence) {
-        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
-      }
-      return { risky: false };
-    };
-    var parse5 = (input2, options) => {
-      if (typeof input2 !== "string") {
-        throw new TypeError("Expected a string");
-      }
-      input2 = REPLACEMENTS[input2] || input2;
-      const opts = { ...options };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      let len = input2.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      const bos = { type: "bos", value: "", output: opts.prepend || "" };
-      const tokens = [bos];
-      const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants3.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
-      const {
-        DOT_LITERAL,
-        PLUS_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOT_SLASH,
-        NO_DOTS_SLASH,
-        QMARK,
-        QMARK_NO_DOT,
-        STAR,
-        START_ANCHOR
-      } = PLATFORM_CHARS;
-      const globstar = (opts2) => {
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const nodot = opts.dot ? "" : NO_DOT;
-      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
-      let star = opts.bash === true ? globstar(opts) : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      if (typeof opts.noext === "boolean") {
-        opts.noextglob = opts.noext;
-      }
-      const state2 = {
-        input: input2,
-        index: -1,
-        start: 0,
-        dot: opts.dot === true,
-        consumed: "",
-        output: "",
-        prefix: "",
-        backtrack: false,
-        negated: false,
-        brackets: 0,
-        braces: 0,
-        parens: 0,
-        quotes: 0,
-        globstar: false,
-        tokens
-      };
-      input2 = utils.removePrefix(input2, state2);
-      len = input2.length;
-      const extglobs = [];
-      const braces = [];
-      const stack = [];
-      let prev = bos;
-      let value;
-      const eos = () => state2.index === len - 1;
-      const peek = state2.peek = (n3 = 1) => input2[state2.index + n3];
-      const advance = state2.advance = () => input2[++state2.index] || "";
-      const remaining = () => input2.slice(state2.index + 1);
-      const consume = (value2 = "", num = 0) => {
-        state2.consumed += value2;
-        state2.index += num;
-      };
-      const append = (token) => {
-        state2.output += token.output != null ? token.output : token.value;
-        consume(token.value);
-      };
-      const negate2 = () => {
-        let count = 1;
-        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
-          advance();
-          state2.start++;
-          count++;
-        }
-        if (count % 2 === 0) {
-          return false;
-        }
-        state2.negated = true;
-        state2.start++;
-        return true;
-      };
-      const increment = (type) => {
-        state2[type]++;
-        stack.push(type);
-      };
-      const decrement = (type) => {
-        state2[type]--;
-        stack.pop();
-      };
-      const push = (tok) => {
-        if (prev.type === "globstar") {
-          const isBrace = state2.braces > 0 && (tok.type === "comma" || tok.type === "brace");
-          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
-          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
-            state2.output = state2.output.slice(0, -prev.output.length);
-            prev.type = "star";
-            prev.value = "*";
-            prev.output = star;
-            state2.output += prev.output;
-          }
-        }
-        if (extglobs.length && tok.type !== "paren") {
-          extglobs[extglobs.length - 1].inner += tok.value;
-        }
-        if (tok.value || tok.output) append(tok);
-        if (prev && prev.type === "text" && tok.type === "text") {
-          prev.output = (prev.output || prev.value) + tok.value;
-          prev.value += tok.value;
-          return;
-        }
-        tok.prev = prev;
-        tokens.push(tok);
-        prev = tok;
-      };
-      const extglobOpen = (type, value2) => {
-        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
-        token.prev = prev;
-        token.parens = state2.parens;
-        token.output = state2.output;
-        token.startIndex = state2.index;
-        token.tokensIndex = tokens.length;
-        const output2 = (opts.capture ? "(" : "") + token.open;
-        increment("parens");
-        push({ type, value: value2, output: state2.output ? "" : ONE_CHAR });
-        push({ type: "paren", extglob: true, value: advance(), output: output2 });
-        extglobs.push(token);
-      };
-      const extglobClose = (token) => {
-        const literal2 = input2.slice(token.startIndex, state2.index + 1);
-        const body = input2.slice(token.startIndex + 2, state2.index);
-        const analysis = analyzeRepeatedExtglob(body, opts);
-        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
-          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open3 = tokens[token.tokensIndex];
-          open3.type = "text";
-          open3.value = literal2;
-          open3.output = safeOutput || utils.escapeRegex(literal2);
-          for (let i5 = token.tokensIndex + 1; i5 < tokens.length; i5++) {
-            tokens[i5].value = "";
-            tokens[i5].output = "";
-            delete tokens[i5].suffix;
-          }
-          state2.output = token.output + open3.output;
-          state2.backtrack = true;
-          push({ type: "paren", extglob: true, value, output: "" });
-          decrement("parens");
-          return;
-        }
-        let output2 = token.close + (opts.capture ? ")" : "");
-        let rest;
-        if (token.type === "negate") {
-          let extglobStar = star;
-          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
-            extglobStar = globstar(opts);
-          }
-          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
-            output2 = token.close = `)$))${extglobStar}`;
-          }
-          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse5(rest, { ...options, fastpaths: false }).output;
-            output2 = token.close = `)${expression})${extglobStar})`;
-          }
-          if (token.prev.type === "bos") {
-            state2.negatedExtglob = true;
-          }
-        }
-        push({ type: "paren", extglob: true, value, output: output2 });
-        decrement("parens");
-      };
-      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input2)) {
-        let backslashes = false;
-        let output2 = input2.replace(REGEX_SPECIAL_CHARS_BACKREF, (m4, esc2, chars2, first, rest, index) => {
-          if (first === "\\") {
-            backslashes = true;
-            return m4;
-          }
-          if (first === "?") {
-            if (esc2) {
-              return esc2 + first + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            if (index === 0) {
-              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            return QMARK.repeat(chars2.length);
-          }
-          if (first === ".") {
-            return DOT_LITERAL.repeat(chars2.length);
-          }
-          if (first === "*") {
-            if (esc2) {
-              return esc2 + first + (rest ? star : "");
-            }
-            return star;
-          }
-          return esc2 ? m4 : `\\${m4}`;
-        });
-        if (backslashes === true) {
-          if (opts.unescape === true) {
-            output2 = output2.replace(/\\/g, "");
-          } else {
-            output2 = output2.replace(/\\+/g, (m4) => {
-              return m4.length % 2 === 0 ? "\\\\" : m4 ? "\\" : "";
-            });
-          }
-        }
-        if (output2 === input2 && opts.contains === true) {
-          state2.output = input2;
-          return state2;
-        }
-        state2.output = utils.wrapOutput(output2, state2, options);
-        return state2;
-      }
-      while (!eos()) {
-        value = advance();
-        if (value === "\0") {
-          continue;
-        }
-        if (value === "\\") {
-          const next = peek();
-          if (next === "/" && opts.bash !== true) {
-            continue;
-          }
-          if (next === "." || next === ";") {
-            continue;
-          }
-          if (!next) {
-            value += "\\";
-            push({ type: "text", value });
-            continue;
-          }
-          const match = /^\\+/.exec(remaining());
-          let slashes = 0;
-          if (match && match[0].length > 2) {
-            slashes = match[0].length;
-            state2.index += slashes;
-            if (slashes % 2 !== 0) {
-              value += "\\";
-            }
-          }
-          if (opts.unescape === true) {
-            value = advance();
-          } else {
-            value += advance();
-          }
-          if (state2.brackets === 0) {
-            push({ type: "text", value });
-            continue;
-          }
-        }
-        if (state2.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
-          if (opts.posix !== false && value === ":") {
-            const inner = prev.value.slice(1);
-            if (inner.includes("[")) {
-              prev.posix = true;
-              if (inner.includes(":")) {
-                const idx = prev.value.lastIndexOf("[");
-                const pre = prev.value.slice(0, idx);
-                const rest2 = prev.value.slice(idx + 2);
-                const posix = POSIX_REGEX_SOURCE[rest2];
-                if (posix) {
-                  prev.value = pre + posix;
-                  state2.backtrack = true;
-                  advance();
-                  if (!bos.output && tokens.indexOf(prev) === 1) {
-                    bos.output = ONE_CHAR;
-                  }
-                  continue;
-                }
-              }
-            }
-          }
-          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
-            value = `\\${value}`;
-          }
-          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
-            value = `\\${value}`;
-          }
-          if (opts.posix === true && value === "!" && prev.value === "[") {
-            value = "^";
-          }
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (state2.quotes === 1 && value !== '"') {
-          value = utils.escapeRegex(value);
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (value === '"') {
-          state2.quotes = state2.quotes === 1 ? 0 : 1;
-          if (opts.keepQuotes === true) {
-            push({ type: "text", value });
-          }
-          continue;
-        }
-        if (value === "(") {
-          increment("parens");
-          push({ type: "paren", value });
-          continue;
-        }
-        if (value === ")") {
-          if (state2.parens === 0 && opts.strictBrackets === true) {
-            throw new SyntaxError(syntaxError("opening", "("));
-          }
-          const extglob = extglobs[extglobs.length - 1];
-          if (extglob && state2.parens === extglob.parens + 1) {
-            extglobClose(extglobs.pop());
-            continue;
-          }
-          push({ type: "paren", value, output: state2.parens ? ")" : "\\)" });
-          decrement("parens");
-          continue;
-        }
-        if (value === "[") {
-          if (opts.nobracket === true || !remaining().includes("]")) {
-            if (opts.nobracket !== true && opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("closing", "]"));
-            }
-            value = `\\${value}`;
-          } else {
-            increment("brackets");
-          }
-          push({ type: "bracket", value });
-          continue;
-        }
-        if (value === "]") {
-          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          if (state2.brackets === 0) {
-            if (opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError("opening", "["));
-            }
-            push({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          decrement("brackets");
-          const prevValue = prev.value.slice(1);
-          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
-            value = `/${value}`;
-          }
-          prev.value += value;
-          append({ value });
-          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
-            continue;
-          }
-          const escaped = utils.escapeRegex(prev.value);
-          state2.output = state2.output.slice(0, -prev.value.length);
-          if (opts.literalBrackets === true) {
-            state2.output += escaped;
-            prev.value = escaped;
-            continue;
-          }
-          prev.value = `(${capture}${escaped}|${prev.value})`;
-          state2.output += prev.value;
-          continue;
-        }
-        if (value === "{" && opts.nobrace !== true) {
-          increment("braces");
-          const open3 = {
-            type: "brace",
-            value,
-            output: "(",
-            outputIndex: state2.output.length,
-            tokensIndex: state2.tokens.length
-          };
-          braces.push(open3);
-          push(open3);
-          continue;
-        }
-        if (value === "}") {
-          const brace = braces[braces.length - 1];
-          if (opts.nobrace === true || !brace) {
-            push({ type: "text", value, output: value });
-            continue;
-          }
-          let output2 = ")";
-          if (brace.dots === true) {
-            const arr = tokens.slice();
-            const range2 = [];
-            for (let i5 = arr.length - 1; i5 >= 0; i5--) {
-              tokens.pop();
-              if (arr[i5].type === "brace") {
-                break;
-              }
-              if (arr[i5].type !== "dots") {
-                range2.unshift(arr[i5].value);
-              }
-            }
-            output2 = expandRange(range2, opts);
-            state2.backtrack = true;
-          }
-          if (brace.comma !== true && brace.dots !== true) {
-            const out = state2.output.slice(0, brace.outputIndex);
-            const toks = state2.tokens.slice(brace.tokensIndex);
-            brace.value = brace.output = "\\{";
-            value = output2 = "\\}";
-            state2.output = out;
-            for (const t2 of toks) {
-              state2.output += t2.output || t2.value;
-            }
-          }
-          push({ type: "brace", value, output: output2 });
-          decrement("braces");
-          braces.pop();
-          continue;
-        }
-        if (value === "|") {
-          if (extglobs.length > 0) {
-            extglobs[extglobs.length - 1].conditions++;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value === ",") {
-          let output2 = value;
-          const brace = braces[braces.length - 1];
-          if (brace && stack[stack.length - 1] === "braces") {
-            brace.comma = true;
-            output2 = "|";
-          }
-          push({ type: "comma", value, output: output2 });
-          continue;
-        }
-        if (value === "/") {
-          if (prev.type === "dot" && state2.index === state2.start + 1) {
-            state2.start = state2.index + 1;
-            state2.consumed = "";
-            state2.output = "";
-            tokens.pop();
-            prev = bos;
-            continue;
-          }
-          push({ type: "slash", value, output: SLASH_LITERAL });
-          continue;
-        }
-        if (value === ".") {
-          if (state2.braces > 0 && prev.type === "dot") {
-            if (prev.value === ".") prev.output = DOT_LITERAL;
-            const brace = braces[braces.length - 1];
-            prev.type = "dots";
-            prev.output += value;
-            prev.value += value;
-            brace.dots = true;
-            continue;
-          }
-          if (state2.braces + state2.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push({ type: "text", value, output: DOT_LITERAL });
-            continue;
-          }
-          push({ type: "dot", value, output: DOT_LITERAL });
-          continue;
-        }
-        if (value === "?") {
-          const isGroup = prev && prev.value === "(";
-          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("qmark", value);
-            continue;
-          }
-          if (prev && prev.type === "paren") {
-            const next = peek();
-            let output2 = value;
-            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
-              output2 = `\\${value}`;
-            }
-            push({ type: "text", value, output: output2 });
-            continue;
-          }
-          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push({ type: "qmark", value, output: QMARK_NO_DOT });
-            continue;
-          }
-          push({ type: "qmark", value, output: QMARK });
-          continue;
-        }
-        if (value === "!") {
-          if (opts.noextglob !== true && peek() === "(") {
-            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
-              extglobOpen("negate", value);
-              continue;
-            }
-          }
-          if (opts.nonegate !== true && state2.index === 0) {
-            negate2();
-            continue;
-          }
-        }
-        if (value === "+") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("plus", value);
-            continue;
-          }
-          if (prev && prev.value === "(" || opts.regex === false) {
-            push({ type: "plus", value, output: PLUS_LITERAL });
-            continue;
-          }
-          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state2.parens > 0) {
-            push({ type: "plus", value });
-            continue;
-          }
-          push({ type: "plus", value: PLUS_LITERAL });
-          continue;
-        }
-        if (value === "@") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push({ type: "at", extglob: true, value, output: "" });
-            continue;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (value !== "*") {
-          if (value === "$" || value === "^") {
-            value = `\\${value}`;
-          }
-          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
-          if (match) {
-            value += match[0];
-            state2.index += match[0].length;
-          }
-          push({ type: "text", value });
-          continue;
-        }
-        if (prev && (prev.type === "globstar" || prev.star === true)) {
-          prev.type = "star";
-          prev.star = true;
-          prev.value += value;
-          prev.output = star;
-          state2.backtrack = true;
-          state2.globstar = true;
-          consume(value);
-          continue;
-        }
-        let rest = remaining();
-        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
-          extglobOpen("star", value);
-          continue;
-        }
-        if (prev.type === "star") {
-          if (opts.noglobstar === true) {
-            consume(value);
-            continue;
-          }
-          const prior = prev.prev;
-          const before = prior.prev;
-          const isStart = prior.type === "slash" || prior.type === "bos";
-          const afterStar = before && (before.type === "star" || before.type === "globstar");
-          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          const isBrace = state2.braces > 0 && (prior.type === "comma" || prior.type === "brace");
-          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
-          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push({ type: "star", value, output: "" });
-            continue;
-          }
-          while (rest.slice(0, 3) === "/**") {
-            const after = input2[state2.index + 4];
-            if (after && after !== "/") {
-              break;
-            }
-            rest = rest.slice(3);
-            consume("/**", 3);
-          }
-          const isEnd = eos() || state2.parens > 0 && rest === ")".repeat(state2.parens) && !extglobs.some((extglob) => extglob.type === "negate");
-          if (prior.type === "bos" && eos()) {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = globstar(opts);
-            state2.output = prev.output;
-            state2.globstar = true;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
-            state2.output = state2.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
-            prev.value += value;
-            state2.globstar = true;
-            state2.output += prior.output + prev.output;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
-            const end2 = rest[1] !== void 0 ? "|$" : "";
-            state2.output = state2.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end2})`;
-            prev.value += value;
-            state2.output += prior.output + prev.output;
-            state2.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          if (prior.type === "bos" && rest[0] === "/") {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
-            state2.output = prev.output;
-            state2.globstar = true;
-            consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          state2.output = state2.output.slice(0, -prev.output.length);
-          prev.type = "globstar";
-          prev.output = globstar(opts);
-          prev.value += value;
-          state2.output += prev.output;
-          state2.globstar = true;
-          consume(value);
-          continue;
-        }
-        const token = { type: "star", value, output: star };
-        if (opts.bash === true) {
-          token.output = ".*?";
-          if (prev.type === "bos" || prev.type === "slash") {
-            token.output = nodot + token.output;
-          }
-          push(token);
-          continue;
-        }
-        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
-          token.output = value;
-          push(token);
-          continue;
-        }
-        if (state2.index === state2.start || prev.type === "slash" || prev.type === "dot") {
-          if (prev.type === "dot") {
-            state2.output += NO_DOT_SLASH;
-            prev.output += NO_DOT_SLASH;
-          } else if (opts.dot === true) {
-            state2.output += NO_DOTS_SLASH;
-            prev.output += NO_DOTS_SLASH;
-          } else {
-            state2.output += nodot;
-            prev.output += nodot;
-          }
-          if (peek() !== "*") {
-            state2.output += ONE_CHAR;
-            prev.output += ONE_CHAR;
-          }
-        }
-        push(token);
-      }
-      while (state2.brackets > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "]"));
-        state2.output = utils.escapeLast(state2.output, "[");
-        decrement("brackets");
-      }
-      while (state2.parens > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", ")"));
-        state2.output = utils.escapeLast(state2.output, "(");
-        decrement("parens");
-      }
-      while (state2.braces > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError("closing", "}"));
-        state2.output = utils.escapeLast(state2.output, "{");
-        decrement("braces");
-      }
-      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
-        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
-      }
-      if (state2.backtrack === true) {
-        state2.output = "";
-        for (const token of state2.tokens) {
-          state2.output += token.output != null ? token.output : token.value;
-          if (token.suffix) {
-            state2.output += token.suffix;
-          }
-        }
-      }
-      return state2;
-    };
-    parse5.fastpaths = (input2, options) => {
-      const opts = { ...options };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      const len = input2.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      input2 = REPLACEMENTS[input2] || input2;
-      const {
-        DOT_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOTS,
-        NO_DOTS_SLASH,
-        STAR,
-        START_ANCHOR
-      } = constants3.globChars(opts.windows);
-      const nodot = opts.dot ? NO_DOTS : NO_DOT;
-      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
-      const capture = opts.capture ? "" : "?:";
-      const state2 = { negated: false, prefix: "" };
-      let star = opts.bash === true ? ".*?" : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      const globstar = (opts2) => {
-        if (opts2.noglobstar === true) return star;
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const create = (str) => {
-        switch (str) {
-          case "*":
-            return `${nodot}${ONE_CHAR}${star}`;
-          case ".*":
-            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*.*":
-            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*/*":
-            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
-          case "**":
-            return nodot + globstar(opts);
-          case "**/*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
-          case "**/*.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "**/.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
-          default: {
-            const match = /^(.*?)\.(\w+)$/.exec(str);
-            if (!match) return;
-            const source2 = create(match[1]);
-            if (!source2) return;
-            return source2 + DOT_LITERAL + match[2];
-          }
-        }
-      };
-      const output2 = utils.removePrefix(input2, state2);
-      let source = create(output2);
-      if (source && opts.strictSlashes !== true) {
-        source += `${SLASH_LITERAL}?`;
-      }
-      return source;
-    };
-    module.exports = parse5;
-  }
-});
-
-// node_modules/picomatch/lib/picomatch.js
-var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
-    "use strict";
-    var scan = require_scan();
-    var parse5 = require_parse2();
-    var utils = require_utils2();
-    var constants3 = require_constants6();
-    var isObject2 = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options, returnState = false) => {
-      if (Array.isArray(glob)) {
-        const fns = glob.map((input2) => picomatch2(input2, options, returnState));
-        const arrayMatcher = (str) => {
-          for (const isMatch of fns) {
-            const state3 = isMatch(str);
-            if (state3) return state3;
-          }
-          return false;
-        };
-        return arrayMatcher;
-      }
-      const isState = isObject2(glob) && glob.tokens && glob.input;
-      if (glob === "" || typeof glob !== "string" && !isState) {
-        throw new TypeError("Expected pattern to be a non-empty string");
-      }
-      const opts = options || {};
-      const posix = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options) : picomatch2.makeRe(glob, options, false, true);
-      const state2 = regex.state;
-      delete regex.state;
-      let isIgnored = () => false;
-      if (opts.ignore) {
-        const ignoreOpts = { ...options, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
-      }
-      const matcher = (input2, returnObject = false) => {
-        const { isMatch, match, output: output2 } = picomatch2.test(input2, regex, options, { glob, posix });
-        const result = { glob, state: state2, regex, posix, input: input2, output: output2, match, isMatch };
-        if (typeof opts.onResult === "function") {
-          opts.onResult(result);
-        }
-        if (isMatch === false) {
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (isIgnored(input2)) {
-          if (typeof opts.onIgnore === "function") {
-            opts.onIgnore(result);
-          }
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (typeof opts.onMatch === "function") {
-          opts.onMatch(result);
-        }
-        return returnObject ? result : true;
-      };
-      if (returnState) {
-        matcher.state = state2;
-      }
-      return matcher;
-    };
-    picomatch2.test = (input2, regex, options, { glob, posix } = {}) => {
-      if (typeof input2 !== "string") {
-        throw new TypeError("Expected input to be a string");
-      }
-      if (input2 === "") {
-        return { isMatch: false, output: "" };
-      }
-      const opts = options || {};
-      const format2 = opts.format || (posix ? utils.toPosixSlashes : null);
-      let match = input2 === glob;
-      let output2 = match && format2 ? format2(input2) : input2;
-      if (match === false) {
-        output2 = format2 ? format2(input2) : input2;
-        match = output2 === glob;
-      }
-      if (match === false || opts.capture === true) {
-        if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input2, regex, options, posix);
-        } else {
-          match = regex.exec(output2);
-        }
-      }
-      return { isMatch: Boolean(match), match, output: output2 };
-    };
-    picomatch2.matchBase = (input2, glob, options, posix = options && options.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options);
-      return regex.test(utils.basename(input2, { windows: posix }));
-    };
-    picomatch2.isMatch = (str, patterns, options) => picomatch2(patterns, options)(str);
-    picomatch2.parse = (pattern, options) => {
-      if (Array.isArray(pattern)) return pattern.map((p4) => picomatch2.parse(p4, options));
-      return parse5(pattern, { ...options, fastpaths: false });
-    };
-    picomatch2.scan = (input2, options) => scan(input2, options);
-    picomatch2.compileRe = (state2, options, returnOutput = false, returnState = false) => {
-      if (returnOutput === true) {
-        return state2.output;
-      }
-      const opts = options || {};
-      const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state2.output})${append}`;
-      if (state2 && state2.negated === true) {
-        source = `^(?!${source}).*$`;
-      }
-      const regex = picomatch2.toRegex(source, options);
-      if (returnState === true) {
-        regex.state = state2;
-      }
-      return regex;
-    };
-    picomatch2.makeRe = (input2, options = {}, returnOutput = false, returnState = false) => {
-      if (!input2 || typeof input2 !== "string") {
-        throw new TypeError("Expected a non-empty string");
-      }
-      let parsed = { negated: false, fastpaths: true };
-      if (options.fastpaths !== false && (input2[0] === "." || input2[0] === "*")) {
-        parsed.output = parse5.fastpaths(input2, options);
-      }
-      if (!parsed.output) {
-        parsed = parse5(input2, options);
-      }
-      return picomatch2.compileRe(parsed, options, returnOutput, returnState);
-    };
-    picomatch2.toRegex = (source, options) => {
-      try {
-        const opts = options || {};
-        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
-      } catch (err) {
-        if (options && options.debug === true) throw err;
-        return /$^/;
-      }
-    };
-    picomatch2.constants = constants3;
-    module.exports = picomatch2;
-  }
-});
-
-// node_modules/picomatch/index.js
-var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
-    "use strict";
-    var pico = require_picomatch();
-    var utils = require_utils2();
-    function picomatch2(glob, options, returnState = false) {
-      if (options && (options.windows === null || options.windows === void 0)) {
-        options = { ...options, windows: utils.isWindows() };
-      }
-      return pico(glob, options, returnState);
-    }
-    Object.assign(picomatch2, pico);
-    module.exports = picomatch2;
-  }
-});
+// src/action/index.ts
+import { relative as relative5 } from "node:path";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -72969,8 +72972,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text2, addEOL = false) {
-    this._buffer += text2;
+  addRaw(text3, addEOL = false) {
+    this._buffer += text3;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -73066,10 +73069,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text2, level) {
+  addHeading(text3, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text2);
+    const element = this.wrap(allowedTag, text3);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -73098,9 +73101,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text2, cite) {
+  addQuote(text3, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text2, attrs);
+    const element = this.wrap("blockquote", text3, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -73111,8 +73114,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text2, href) {
-    const element = this.wrap("a", text2, { href });
+  addLink(text3, href) {
+    const element = this.wrap("a", text3, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -74144,6 +74147,8 @@ var EXIT_CODES = {
   DEADLINE: 1,
   NOT_PROMOTABLE: 1,
   NOTHING_TO_ROLL_BACK: 1,
+  CANCELLED: 1,
+  NOTHING_TO_CANCEL: 1,
   AWS: 3,
   ENVIRONMENT: 3
 };
@@ -74196,7 +74201,79 @@ import { dirname as dirname6 } from "node:path";
 // src/aws/batch-platform.ts
 var import_client_batch3 = __toESM(require_dist_cjs16(), 1);
 
+// src/aws/links.ts
+var DEFAULT_BATCH_LOG_GROUP = "/aws/batch/job";
+var CONSOLE_HOST = {
+  aws: "console.aws.amazon.com",
+  "aws-cn": "console.amazonaws.cn",
+  "aws-us-gov": "console.amazonaws-us-gov.com"
+};
+function partitionOf(region) {
+  if (region?.startsWith("cn-")) return "aws-cn";
+  if (region?.startsWith("us-gov-")) return "aws-us-gov";
+  return "aws";
+}
+function createAwsLinks(region) {
+  const console2 = (where, path6, partition2 = partitionOf(where)) => {
+    const base = CONSOLE_HOST[partition2] ?? CONSOLE_HOST.aws;
+    const host = where && partition2 === "aws" ? `https://${where}.${base}` : `https://${base}`;
+    const query = where ? `region=${where}` : "";
+    return path6.includes("?") || query === "" ? `${host}${path6}` : `${host}${path6}?${query}`;
+  };
+  const batchHome = (where, fragment, partition2) => console2(where, `/batch/home${where ? `?region=${where}` : ""}#${fragment}`, partition2);
+  return {
+    build(buildId) {
+      const project = buildId.split(":")[0] ?? buildId;
+      return console2(
+        region(),
+        `/codesuite/codebuild/projects/${encodeURIComponent(project)}/build/${encodeURIComponent(buildId)}/`
+      );
+    },
+    image(repository, digest2) {
+      const match = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\./.exec(repository.uri);
+      const where = match?.[2] ?? region();
+      const registry3 = match?.[1] ?? "";
+      return console2(
+        where,
+        `/ecr/repositories/private/${registry3}/${repository.name}/_/image/${encodeURIComponent(digest2)}/details`
+      );
+    },
+    jobDefinition(arn) {
+      const [, partition2, , arnRegion] = arn.split(":");
+      const where = arnRegion || region();
+      return batchHome(where, `job-definition/detail/${arn}`, partition2 || void 0);
+    },
+    job(jobId) {
+      return batchHome(region(), `jobs/detail/${jobId}`);
+    },
+    log(logGroup, logStream) {
+      const where = region();
+      return console2(
+        where,
+        `/cloudwatch/home${where ? `?region=${where}` : ""}#logsV2:log-groups/log-group/${consolePathPart(logGroup)}/log-events/${consolePathPart(logStream)}`
+      );
+    }
+  };
+}
+function consolePathPart(name) {
+  return encodeURIComponent(encodeURIComponent(name)).replace(/%/g, "$");
+}
+
 // src/release/ports.ts
+var BUILD_STOPPED = "STOPPED";
+var JOB_DEFINITION_BODY_KEYS = [
+  "platformCapabilities",
+  "containerProperties",
+  "ecsProperties",
+  "eksProperties",
+  "nodeProperties",
+  "retryStrategy",
+  "timeout",
+  "parameters",
+  "schedulingPriority",
+  "consumableResourceProperties",
+  "propagateTags"
+];
 var JOB_STATUSES = [
   "SUBMITTED",
   "PENDING",
@@ -74213,48 +74290,43 @@ var systemClock = { now: () => Date.now() };
 var realSleep = (ms2) => new Promise((resolve7) => setTimeout(resolve7, ms2));
 
 // src/aws/batch-mapping.ts
-function pruneEmpty(value) {
+function pruneEmpty(value, key) {
   if (Array.isArray(value)) {
-    const items = value.map(pruneEmpty).filter((item) => item !== void 0);
+    const items = value.map((item) => pruneEmpty(item)).filter((item) => item !== void 0);
     return items.length === 0 ? void 0 : items;
   }
   if (value !== null && typeof value === "object" && !(value instanceof Date)) {
-    const entries = Object.entries(value).map(([key, item]) => [key, pruneEmpty(item)]).filter(([, item]) => item !== void 0);
-    return entries.length === 0 ? void 0 : Object.fromEntries(entries);
+    const entries = Object.entries(value).map(([name, item]) => [name, pruneEmpty(item, name)]).filter(([, item]) => item !== void 0);
+    if (entries.length === 0 && key !== EMPTY_BUT_MEANINGFUL) return void 0;
+    return Object.fromEntries(entries);
   }
   return value === null ? void 0 : value;
 }
+var EMPTY_BUT_MEANINGFUL = "emptyDir";
 function normalizeJobDefinitionBody(body) {
-  const containerProperties = pruneEmpty(body.containerProperties) ?? {};
-  const result = {
-    type: "container",
-    platformCapabilities: [...body.platformCapabilities],
-    containerProperties
-  };
-  const retryStrategy = pruneEmpty(body.retryStrategy);
-  if (retryStrategy !== void 0) result.retryStrategy = retryStrategy;
-  const timeout = pruneEmpty(body.timeout);
-  if (timeout !== void 0) result.timeout = timeout;
-  const parameters = pruneEmpty(body.parameters);
-  if (parameters !== void 0) result.parameters = parameters;
-  if (body.propagateTags === true) result.propagateTags = true;
+  const result = { type: body.type === "multinode" ? "multinode" : "container" };
+  const target = result;
+  for (const key of JOB_DEFINITION_BODY_KEYS) {
+    if (key === "propagateTags") {
+      if (body.propagateTags === true) result.propagateTags = true;
+      continue;
+    }
+    const value = pruneEmpty(body[key]);
+    if (value !== void 0) target[key] = value;
+  }
   return result;
 }
 function toJobDefinitionRevision(definition) {
-  const body = normalizeJobDefinitionBody({
-    type: "container",
-    platformCapabilities: definition.platformCapabilities ?? [],
-    containerProperties: definition.containerProperties ?? {},
-    ...definition.retryStrategy ? { retryStrategy: definition.retryStrategy } : {},
-    ...definition.timeout ? { timeout: definition.timeout } : {},
-    ...definition.parameters ? { parameters: definition.parameters } : {},
-    ...definition.propagateTags === void 0 ? {} : { propagateTags: definition.propagateTags }
-  });
+  const source = definition;
+  const body = { type: definition.type === "multinode" ? "multinode" : "container" };
+  for (const key of JOB_DEFINITION_BODY_KEYS) {
+    if (source[key] !== void 0) body[key] = source[key];
+  }
   return {
     name: definition.jobDefinitionName ?? "",
     arn: definition.jobDefinitionArn ?? "",
     revision: definition.revision ?? 0,
-    body,
+    body: normalizeJobDefinitionBody(body),
     tags: definition.tags ?? {}
   };
 }
@@ -74271,24 +74343,80 @@ function toJobState(job, jobQueue) {
   if (job.stoppedAt !== void 0) state2.stoppedAt = job.stoppedAt;
   if (job.arrayProperties?.size !== void 0) state2.arraySize = job.arrayProperties.size;
   if ("arrayProperties" in job && job.arrayProperties && "statusSummary" in job.arrayProperties) {
-    const summary2 = job.arrayProperties.statusSummary;
-    if (summary2 !== void 0 && state2.arraySize !== void 0) state2.childCounts = toStatusCounts(summary2);
+    const summary3 = job.arrayProperties.statusSummary;
+    if (summary3 !== void 0 && state2.arraySize !== void 0) state2.childCounts = toStatusCounts(summary3);
+    const updatedAt = job.arrayProperties.statusSummaryLastUpdatedAt;
+    if (state2.childCounts !== void 0 && updatedAt !== void 0) state2.childCountsAt = updatedAt;
   }
   const container = job.container;
   if (container?.exitCode !== void 0 && container.exitCode !== null) state2.exitCode = container.exitCode;
-  if (container?.logStreamName) state2.logStreamName = container.logStreamName;
+  if (container?.logStreamName) {
+    state2.logStreamName = container.logStreamName;
+    const configured = container.logConfiguration?.logDriver === "awslogs" ? container.logConfiguration.options?.["awslogs-group"] : void 0;
+    state2.logGroupName = configured || DEFAULT_BATCH_LOG_GROUP;
+  }
   if (!state2.statusReason && container?.reason) state2.statusReason = container.reason;
   if ("tags" in job && job.tags) state2.tags = job.tags;
   return state2;
 }
-function toStatusCounts(summary2) {
-  return Object.fromEntries(JOB_STATUSES.map((status) => [status, summary2[status] ?? 0]));
+function toStatusCounts(summary3) {
+  return Object.fromEntries(JOB_STATUSES.map((status) => [status, summary3[status] ?? 0]));
 }
 function toJobStatus(status) {
   return JOB_STATUSES.includes(status ?? "") ? status : "SUBMITTED";
 }
 function newestFirst(a5, b7) {
   return (b7.createdAt ?? 0) - (a5.createdAt ?? 0);
+}
+
+// src/aws/register-job-definition.ts
+function toRegisterJobDefinitionMembers(body) {
+  return body;
+}
+
+// src/aws/submit-overrides.ts
+function environmentOverrides(definition, environment) {
+  const pairs = Object.entries(environment).map(([name, value]) => ({ name, value }));
+  if (pairs.length === 0) return {};
+  if (definition?.ecsProperties !== void 0) return { ecsPropertiesOverride: ecsOverride(definition.ecsProperties, pairs) };
+  if (definition?.eksProperties !== void 0) return { eksPropertiesOverride: eksOverride(definition.eksProperties, pairs) };
+  if (definition?.nodeProperties !== void 0) {
+    const nodePropertyOverrides = listOf(definition.nodeProperties["nodeRangeProperties"]).map((range2) => {
+      const targetNodes = String(range2["targetNodes"]);
+      if (isJson(range2["ecsProperties"])) return { targetNodes, ecsPropertiesOverride: ecsOverride(range2["ecsProperties"], pairs) };
+      if (isJson(range2["eksProperties"])) return { targetNodes, eksPropertiesOverride: eksOverride(range2["eksProperties"], pairs) };
+      return { targetNodes, containerOverrides: { environment: pairs } };
+    });
+    return { nodeOverrides: { nodePropertyOverrides } };
+  }
+  return { containerOverrides: { environment: pairs } };
+}
+function ecsOverride(ecs, pairs) {
+  return {
+    taskProperties: listOf(ecs["taskProperties"]).map((task) => ({
+      containers: listOf(task["containers"]).map((container) => ({
+        ...typeof container["name"] === "string" ? { name: container["name"] } : {},
+        environment: pairs
+      }))
+    }))
+  };
+}
+function eksOverride(eks, pairs) {
+  const pod = isJson(eks["podProperties"]) ? eks["podProperties"] : {};
+  return {
+    podProperties: {
+      containers: listOf(pod["containers"]).map((container) => ({
+        ...typeof container["name"] === "string" ? { name: container["name"] } : {},
+        env: pairs
+      }))
+    }
+  };
+}
+function listOf(value) {
+  return Array.isArray(value) ? value.filter(isJson) : [];
+}
+function isJson(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
 // src/aws/errors.ts
@@ -74380,13 +74508,13 @@ var CREDENTIAL_NAMES = /* @__PURE__ */ new Set([
   "MissingAuthenticationToken"
 ]);
 var HINTS = {
-  accessDenied: "attach the least-privilege policy in docs/iam-policy.json to the role batchship runs as",
+  accessDenied: "run batchship as the roles infra/batchship-pipeline.yml makes, or attach the policies in docs/iam-policy.json",
   credentials: "configure credentials: AWS_PROFILE, env keys, or OIDC in GitHub Actions",
   unreachable: "check AWS_REGION / AWS_ENDPOINT_URL",
   jobQueue: "create the job queue named in canary.jobQueue / canary.fallbackJobQueue, or fix the name",
   jobDefinition: "the job definition is missing or not ACTIVE: let batchship register it, or fix the name",
   computeEnvironment: "create the compute environment, or fix the job queue's computeEnvironmentOrder",
-  codebuildProject: "create the CodeBuild project named in build.project",
+  codebuildProject: "create the CodeBuild project named in build.project (infra/batchship-pipeline.yml makes one)",
   repository: "create the ECR repository named in image.repository, or let batchship create it (ecr:CreateRepository)"
 };
 function toBatchshipError(operation2, error64) {
@@ -74461,6 +74589,7 @@ function errorName(error64) {
 
 // src/aws/batch-platform.ts
 var DESCRIBE_LIMIT = 100;
+var LIST_PAGE_LIMIT = 1e3;
 var CHILD_STATUS_ORDER = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
 function createBatchPlatform(clients) {
   const { batch, batchOnce } = clients;
@@ -74468,9 +74597,16 @@ function createBatchPlatform(clients) {
     const jobs = [];
     let nextToken;
     do {
+      const maxResults = Number.isFinite(limit) ? Math.min(limit - jobs.length, LIST_PAGE_LIMIT) : void 0;
       const page = await awsCall(
         operation2,
-        () => batch.send(new import_client_batch3.ListJobsCommand({ ...input2, ...nextToken === void 0 ? {} : { nextToken } }))
+        () => batch.send(
+          new import_client_batch3.ListJobsCommand({
+            ...input2,
+            ...maxResults === void 0 ? {} : { maxResults },
+            ...nextToken === void 0 ? {} : { nextToken }
+          })
+        )
       );
       jobs.push(...page.jobSummaryList ?? []);
       nextToken = page.nextToken;
@@ -74513,14 +74649,8 @@ function createBatchPlatform(clients) {
         `register job definition ${name}`,
         () => batchOnce.send(
           new import_client_batch3.RegisterJobDefinitionCommand({
+            ...toRegisterJobDefinitionMembers(normalized),
             jobDefinitionName: name,
-            type: "container",
-            platformCapabilities: normalized.platformCapabilities,
-            containerProperties: normalized.containerProperties,
-            ...normalized.retryStrategy ? { retryStrategy: normalized.retryStrategy } : {},
-            ...normalized.timeout ? { timeout: normalized.timeout } : {},
-            ...normalized.parameters ? { parameters: normalized.parameters } : {},
-            ...normalized.propagateTags ? { propagateTags: true } : {},
             ...Object.keys(tags).length > 0 ? { tags } : {}
           })
         )
@@ -74534,6 +74664,9 @@ function createBatchPlatform(clients) {
       if (Object.keys(tags).length === 0) return;
       await awsCall(`tag job definition ${arn}`, () => batch.send(new import_client_batch3.TagResourceCommand({ resourceArn: arn, tags })));
     },
+    async deregisterJobDefinition(arn) {
+      await awsCall(`deregister job definition ${arn}`, () => batch.send(new import_client_batch3.DeregisterJobDefinitionCommand({ jobDefinition: arn })));
+    },
     async findJobs(jobQueue, jobName) {
       const operation2 = `find jobs named ${jobName} on job queue ${jobQueue}`;
       const summaries = await listJobs({ jobQueue, filters: [{ name: "JOB_NAME", values: [jobName] }] }, operation2);
@@ -74543,7 +74676,6 @@ function createBatchPlatform(clients) {
       return details.map((job) => toJobState(job)).sort(newestFirst);
     },
     async submitJob(request) {
-      const environment = Object.entries(request.environment).map(([name, value]) => ({ name, value }));
       const output2 = await awsCall(
         `submit job ${request.jobName} to job queue ${request.jobQueue}`,
         () => batchOnce.send(
@@ -74553,8 +74685,11 @@ function createBatchPlatform(clients) {
             jobDefinition: request.jobDefinitionArn,
             ...request.arraySize > 1 ? { arrayProperties: { size: request.arraySize } } : {},
             ...Object.keys(request.parameters).length > 0 ? { parameters: request.parameters } : {},
-            ...environment.length > 0 ? { containerOverrides: { environment } } : {},
-            ...Object.keys(request.tags).length > 0 ? { tags: request.tags } : {}
+            ...environmentOverrides(request.definition, request.environment),
+            ...Object.keys(request.tags).length > 0 ? { tags: request.tags } : {},
+            ...request.shareIdentifier === void 0 ? {} : { shareIdentifier: request.shareIdentifier },
+            ...request.schedulingPriorityOverride === void 0 ? {} : { schedulingPriorityOverride: request.schedulingPriorityOverride },
+            ...request.propagateTags === void 0 ? {} : { propagateTags: request.propagateTags }
           })
         )
       );
@@ -74591,21 +74726,111 @@ function createBatchPlatform(clients) {
 }
 
 // src/aws/codebuild-builder.ts
+var import_client_codebuild4 = __toESM(require_dist_cjs17(), 1);
+
+// src/aws/buildspec.ts
+var BUILDSPEC = `# batchship's build. batchship sends this file with every StartBuild (buildspecOverride), so the
+# CodeBuild project's own buildspec is never used. Variables set by StartBuild:
+#   IMAGE_REPOSITORY_URI  e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com/etl
+#   IMAGE_TAGS            space-separated tags; the first one is the commit sha
+#   DOCKERFILE            path of the Dockerfile, relative to the source root
+#   BUILD_CONTEXT         build context folder, relative to the source root
+#   BUILD_ARGS            newline-separated KEY=VALUE build arguments (may be empty)
+# It also sets BATCHSHIP_RELEASE_ID, which this file does not use: batchship finds a build it
+# started again by it after a crash.
+# Generated from src/aws/buildspec.ts (npm run buildspec); edit it there.
+version: 0.2
+
+env:
+  shell: bash
+
+phases:
+  pre_build:
+    commands:
+      - |
+        set -euo pipefail
+        if ! docker info >/dev/null 2>&1; then
+          echo "batchship: cannot reach Docker in image \${CODEBUILD_BUILD_IMAGE:-?}. The build needs privileged mode, which batchship requests (privilegedModeOverride); use a LINUX_CONTAINER or ARM_CONTAINER environment, not Lambda compute." >&2
+          exit 1
+        fi
+        if ! docker buildx version >/dev/null 2>&1; then
+          echo "batchship: docker buildx is missing in image \${CODEBUILD_BUILD_IMAGE:-?}. Use aws/codebuild/amazonlinux-x86_64-standard:5.0, aws/codebuild/amazonlinux-aarch64-standard:3.0 or aws/codebuild/standard:7.0." >&2
+          exit 1
+        fi
+        registry="\${IMAGE_REPOSITORY_URI%%/*}"
+        aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "$registry"
+  build:
+    commands:
+      - |
+        set -euo pipefail
+        registry="\${IMAGE_REPOSITORY_URI%%/*}"
+        tag_args=()
+        for tag in $IMAGE_TAGS; do tag_args+=(--tag "$IMAGE_REPOSITORY_URI:$tag"); done
+        arg_args=()
+        while IFS= read -r pair; do
+          if [ -n "$pair" ]; then arg_args+=(--build-arg "$pair"); fi
+        done <<< "\${BUILD_ARGS:-}"
+        cache_args=()
+        cache_digest="$(aws ecr describe-images --registry-id "\${registry%%.*}" --repository-name "\${IMAGE_REPOSITORY_URI#*/}" \\
+          --filter tagStatus=TAGGED --query 'sort_by(imageDetails,&imagePushedAt)[-1].imageDigest' --output text 2>/dev/null || true)"
+        case "$cache_digest" in
+          sha256:*) cache_args+=(--cache-from "type=registry,ref=$IMAGE_REPOSITORY_URI@$cache_digest") ;;
+          *) echo "batchship: no earlier image in $IMAGE_REPOSITORY_URI to take a layer cache from" ;;
+        esac
+        docker buildx build \\
+          --builder default \\
+          --file "$DOCKERFILE" \\
+          \${tag_args[@]+"\${tag_args[@]}"} \\
+          \${arg_args[@]+"\${arg_args[@]}"} \\
+          \${cache_args[@]+"\${cache_args[@]}"} \\
+          --cache-to type=inline \\
+          --provenance=false \\
+          --push \\
+          -- "$BUILD_CONTEXT"
+`;
+
+// src/aws/codebuild-definition.ts
 var import_client_codebuild3 = __toESM(require_dist_cjs17(), 1);
+import { createHash as createHash5 } from "node:crypto";
+var BUILDSPEC_VERSION = createHash5("sha256").update(BUILDSPEC).digest("hex");
+async function codebuildDefinition(codebuild, project) {
+  const output2 = await awsCall(
+    `read CodeBuild project ${project}`,
+    () => codebuild.send(new import_client_codebuild3.BatchGetProjectsCommand({ names: [project] }))
+  );
+  const environment = output2.projects?.[0]?.environment;
+  if (environment === void 0) {
+    throw new BatchshipError("ENVIRONMENT", `Could not read CodeBuild project ${project}: it does not exist`, {
+      hint: HINTS.codebuildProject
+    });
+  }
+  return {
+    version: BUILDSPEC_VERSION,
+    platform: ["codebuild", environment.type ?? "", environment.image ?? ""].join(" ")
+  };
+}
+
+// src/aws/codebuild-builder.ts
 var RELEASE_ID_VARIABLE = "BATCHSHIP_RELEASE_ID";
 function createCodeBuildBuilder(codebuild) {
   return {
+    definition: (project) => codebuildDefinition(codebuild, project),
     async startBuild(request) {
       const failedBefore = (await releaseBuilds(codebuild, request)).filter((b7) => !isReusable(b7)).length;
       const output2 = await awsCall(
         `start CodeBuild build in project ${request.project}`,
         () => codebuild.send(
-          new import_client_codebuild3.StartBuildCommand({
+          new import_client_codebuild4.StartBuildCommand({
             projectName: request.project,
             sourceVersion: request.commit,
             idempotencyToken: `${request.releaseId}-${failedBefore}`,
             timeoutInMinutesOverride: request.timeoutMinutes,
-            environmentVariablesOverride: buildEnvironment(request)
+            environmentVariablesOverride: buildEnvironment(request),
+            // batchship's build, not the project's: the project's buildspec (or the app
+            // repository's buildspec.yml) may do anything, and without privileged mode
+            // Docker is unreachable.
+            buildspecOverride: BUILDSPEC,
+            privilegedModeOverride: true
           })
         )
       );
@@ -74615,8 +74840,11 @@ function createCodeBuildBuilder(codebuild) {
       return toBuildState(output2.build);
     },
     async findBuild(request) {
-      const match = (await releaseBuilds(codebuild, request)).find(isReusable);
-      return match === void 0 ? void 0 : toBuildState(match);
+      const [newest] = await releaseBuilds(codebuild, request, (found) => found.length > 0);
+      return newest === void 0 ? void 0 : toBuildState(newest);
+    },
+    async stopBuild(buildId) {
+      await awsCall(`stop CodeBuild build ${buildId}`, () => codebuild.send(new import_client_codebuild4.StopBuildCommand({ id: buildId })));
     },
     async getBuild(buildId) {
       const [build] = await getBuilds(codebuild, [buildId], `read CodeBuild build ${buildId}`);
@@ -74655,25 +74883,35 @@ function toBuildState(build) {
 function toPhase(phase) {
   const result = {
     name: phase.phaseType ?? "UNKNOWN",
-    contexts: (phase.contexts ?? []).map((context) => [context.statusCode, context.message].filter(Boolean).join(": ")).filter((text2) => text2 !== "")
+    contexts: (phase.contexts ?? []).map((context) => [context.statusCode, context.message].filter(Boolean).join(": ")).filter((text3) => text3 !== "")
   };
   if (phase.phaseStatus) result.status = phase.phaseStatus;
   return result;
 }
 async function getBuilds(codebuild, ids, operation2) {
-  const output2 = await awsCall(operation2, () => codebuild.send(new import_client_codebuild3.BatchGetBuildsCommand({ ids })));
+  const output2 = await awsCall(operation2, () => codebuild.send(new import_client_codebuild4.BatchGetBuildsCommand({ ids })));
   return output2.builds ?? [];
 }
-async function releaseBuilds(codebuild, request) {
-  const listed = await awsCall(
-    `list CodeBuild builds of project ${request.project}`,
-    () => codebuild.send(new import_client_codebuild3.ListBuildsForProjectCommand({ projectName: request.project, sortOrder: "DESCENDING" }))
-  );
-  const ids = (listed.ids ?? []).slice(0, 100);
-  if (ids.length === 0) return [];
-  const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
-  const order = new Map(ids.map((id, index) => [id, index]));
-  return builds.filter((build) => build.sourceVersion === request.commit && releaseIdOf(build) === request.releaseId).sort((a5, b7) => startMillis(b7) - startMillis(a5) || (order.get(a5.id ?? "") ?? 0) - (order.get(b7.id ?? "") ?? 0));
+async function releaseBuilds(codebuild, request, enough = () => false) {
+  const found = [];
+  let nextToken;
+  do {
+    const token = nextToken;
+    const listed = await awsCall(
+      `list CodeBuild builds of project ${request.project}`,
+      () => codebuild.send(new import_client_codebuild4.ListBuildsForProjectCommand({ projectName: request.project, ...token === void 0 ? {} : { nextToken: token } }))
+    );
+    const ids = listed.ids ?? [];
+    if (ids.length > 0) {
+      const order = new Map(ids.map((id, index) => [id, index]));
+      const builds = await getBuilds(codebuild, ids, `read CodeBuild builds of project ${request.project}`);
+      found.push(
+        ...builds.filter((build) => build.sourceVersion === request.commit && releaseIdOf(build) === request.releaseId).sort((a5, b7) => startMillis(b7) - startMillis(a5) || (order.get(a5.id ?? "") ?? 0) - (order.get(b7.id ?? "") ?? 0))
+      );
+    }
+    nextToken = listed.nextToken;
+  } while (nextToken !== void 0 && !enough(found));
+  return found;
 }
 function isReusable(build) {
   return build.buildStatus === "IN_PROGRESS" || build.buildStatus === "SUCCEEDED";
@@ -74687,5158 +74925,69 @@ function startMillis(build) {
 
 // src/aws/doctor.ts
 var import_client_batch4 = __toESM(require_dist_cjs16(), 1);
-var import_client_codebuild4 = __toESM(require_dist_cjs17(), 1);
+var import_client_codebuild5 = __toESM(require_dist_cjs17(), 1);
 var import_client_ecr3 = __toESM(require_dist_cjs18(), 1);
 
-// src/aws/ecr-registry.ts
-var import_client_ecr2 = __toESM(require_dist_cjs18(), 1);
-var BUILD_CACHE_TAG = "buildcache";
-var ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
-function parseEcrRepository(repository) {
-  const slash = repository.indexOf("/");
-  const first = slash < 0 ? "" : repository.slice(0, slash);
-  if (!/[.:]/.test(first) && first !== "localhost") return { name: repository };
-  const match = ECR_HOST.exec(first);
-  if (!match) {
+// src/spec/templates.ts
+var import_picomatch = __toESM(require_picomatch2(), 1);
+var FULL_SHA = /^[0-9a-f]{40}$/i;
+var MAX_TAG_LENGTH = 128;
+function sanitizeBranch(branch) {
+  return branch.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[.-]+/, "");
+}
+function renderTags(templates, facts) {
+  if (!FULL_SHA.test(facts.sha)) {
     throw new BatchshipError(
-      "ENVIRONMENT",
-      `image.repository ${repository} is not an ECR repository; the codebuild backend pushes to ECR`,
-      { hint: "use an ECR repository name (etl) or URI (123456789012.dkr.ecr.us-east-1.amazonaws.com/etl)" }
+      "USAGE",
+      `Could not render image tags: "${facts.sha}" is not a full 40-character commit sha`
     );
   }
-  return { name: repository.slice(slash + 1), registryId: match[1] ?? "", region: match[2] ?? "" };
-}
-function createEcrRegistry(ecr, region) {
-  async function describe148(ref) {
-    try {
-      const output2 = await awsCall(
-        `describe ECR repository ${ref.name}`,
-        () => ecr.send(new import_client_ecr2.DescribeRepositoriesCommand({ repositoryNames: [ref.name], ...registry(ref) }))
-      );
-      return output2.repositories?.[0];
-    } catch (error64) {
-      if (awsErrorName(error64) === "RepositoryNotFoundException") return void 0;
-      throw error64;
-    }
-  }
-  async function create(ref) {
-    try {
-      const output2 = await awsCall(
-        `create ECR repository ${ref.name}`,
-        () => ecr.send(
-          new import_client_ecr2.CreateRepositoryCommand({
-            repositoryName: ref.name,
-            // A tag names one image forever: a re-run can never overwrite a released image. The
-            // one exception is the layer cache buildspec.yml rewrites on every build.
-            imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
-            imageTagMutabilityExclusionFilters: [{ filterType: "WILDCARD", filter: BUILD_CACHE_TAG }],
-            ...registry(ref)
-          })
-        )
-      );
-      return output2.repository;
-    } catch (error64) {
-      if (awsErrorName(error64) === "RepositoryAlreadyExistsException") return describe148(ref);
-      throw error64;
-    }
-  }
-  return {
-    async ensureRepository(repository) {
-      const ref = parseEcrRepository(repository);
-      if (ref.region !== void 0) {
-        const current = await region();
-        if (ref.region !== current) {
-          throw new BatchshipError(
-            "ENVIRONMENT",
-            `image.repository ${repository} is in ${ref.region} but batchship runs in ${current}`,
-            { hint: "set AWS_REGION to the repository's region, or use a repository in this region" }
-          );
-        }
-      }
-      const found = await describe148(ref) ?? await create(ref);
-      if (!found?.repositoryUri) {
-        throw new BatchshipError("AWS", `Could not ensure ECR repository ${ref.name}: ECR returned no repository URI`);
-      }
-      return { name: found.repositoryName ?? ref.name, uri: found.repositoryUri };
-    },
-    async findDigest(repository, tag) {
-      const ref = refOf(repository);
-      try {
-        const output2 = await awsCall(
-          `describe image ${repository.name}:${tag}`,
-          () => ecr.send(
-            new import_client_ecr2.DescribeImagesCommand({ repositoryName: ref.name, imageIds: [{ imageTag: tag }], ...registry(ref) })
-          )
-        );
-        return output2.imageDetails?.[0]?.imageDigest;
-      } catch (error64) {
-        if (awsErrorName(error64) === "ImageNotFoundException") return void 0;
-        throw error64;
-      }
-    }
+  const values = {
+    sha: facts.sha,
+    shortSha: facts.sha.slice(0, 7),
+    branch: sanitizeBranch(facts.branch)
   };
-}
-function refOf(repository) {
-  const registryId = /^(\d{12})\./.exec(repository.uri)?.[1];
-  return registryId === void 0 ? { name: repository.name } : { name: repository.name, registryId };
-}
-function registry(ref) {
-  return ref.registryId === void 0 ? {} : { registryId: ref.registryId };
-}
-
-// src/aws/doctor.ts
-async function checkAwsEnvironment(clients, spec) {
-  const subject = "aws region";
-  try {
-    const region = await clients.region();
-    const checks = [{ level: "ok", subject, message: `using ${region}` }];
-    for (const section of [checkCodeBuildProject, checkRepository, checkQueues]) {
-      checks.push(...await section(clients, spec));
+  const tags = templates.map((template) => {
+    const tag = template.replace(/\{(sha|shortSha|branch)\}/g, (_3, name) => values[name] ?? "").replace(/^[.-]+/, "").slice(0, MAX_TAG_LENGTH);
+    if (tag === "") {
+      throw new BatchshipError(
+        "SPEC_INVALID",
+        `Could not render image tag "${template}": branch "${facts.branch}" leaves no valid tag characters`,
+        { hint: "add {sha} or {shortSha} to the template, or a fixed prefix such as 'branch-{branch}'" }
+      );
     }
-    return checks;
-  } catch (error64) {
-    return [failure(subject, error64)];
-  }
-}
-async function checkCodeBuildProject(clients, spec) {
-  const name = spec.build.project;
-  const subject = `codebuild project ${name}`;
-  return guard(subject, async () => {
-    const output2 = await awsCall(
-      `read CodeBuild project ${name}`,
-      () => clients.codebuild.send(new import_client_codebuild4.BatchGetProjectsCommand({ names: [name] }))
-    );
-    if (!output2.projects?.some((project) => project.name === name)) {
-      return [{ level: "fail", subject, message: "does not exist", hint: HINTS.codebuildProject }];
-    }
-    return [{ level: "ok", subject, message: "exists" }];
+    return tag;
   });
+  return [...new Set(tags)];
 }
-async function checkRepository(clients, spec) {
-  const subject = `ecr repository ${spec.image.repository}`;
-  return guard(subject, async () => {
-    const ref = parseEcrRepository(spec.image.repository);
-    try {
-      await awsCall(
-        `describe ECR repository ${ref.name}`,
-        () => clients.ecr.send(
-          new import_client_ecr3.DescribeRepositoriesCommand({
-            repositoryNames: [ref.name],
-            ...ref.registryId === void 0 ? {} : { registryId: ref.registryId }
-          })
-        )
-      );
-      return [{ level: "ok", subject, message: "exists" }];
-    } catch (error64) {
-      if (awsErrorName(error64) !== "RepositoryNotFoundException") throw error64;
-      return [
-        {
-          level: "warn",
-          subject,
-          message: "does not exist yet: the first release creates it (tags IMMUTABLE)",
-          hint: "batchship needs ecr:CreateRepository for that; or create it yourself"
-        }
-      ];
-    }
-  });
+function branchMatches(patterns, branch) {
+  return branchMatcher(patterns)(branch);
 }
-async function checkQueues(clients, spec) {
-  const names = [spec.canary.jobQueue, ...spec.canary.fallbackJobQueue ? [spec.canary.fallbackJobQueue] : []];
-  const describeSubject = `job queue ${names.join(", ")}`;
-  return guard(describeSubject, async () => {
-    const output2 = await awsCall(
-      `describe job queues ${names.join(", ")}`,
-      () => clients.batch.send(new import_client_batch4.DescribeJobQueuesCommand({ jobQueues: names }))
-    );
-    const checks = [];
-    for (const name of names) {
-      const queue = output2.jobQueues?.find((q5) => q5.jobQueueName === name || q5.jobQueueArn === name);
-      if (queue === void 0) {
-        checks.push({ level: "fail", subject: `job queue ${name}`, message: "does not exist", hint: HINTS.jobQueue });
-        continue;
-      }
-      checks.push(...queueChecks(queue));
-      checks.push(...await computeChecks(clients, spec, queue));
-    }
-    return checks;
-  });
-}
-function queueChecks(queue) {
-  const subject = `job queue ${queue.jobQueueName}`;
-  const problems = [];
-  if (queue.state !== "ENABLED") {
-    problems.push({
-      level: "fail",
-      subject,
-      message: `is ${queue.state ?? "not ENABLED"}: jobs would wait in RUNNABLE forever`,
-      hint: `enable it: aws batch update-job-queue --job-queue ${queue.jobQueueName} --state ENABLED`
-    });
+var matchers = /* @__PURE__ */ new Map();
+function branchMatcher(patterns) {
+  const key = patterns.join("\0");
+  let matcher = matchers.get(key);
+  if (matcher === void 0) {
+    const include = patterns.filter((p4) => !p4.startsWith("!"));
+    const exclude = patterns.filter((p4) => p4.startsWith("!")).map((p4) => p4.slice(1));
+    const options = { dot: true };
+    const included = include.length > 0 ? (0, import_picomatch.default)(include, options) : () => false;
+    const excluded = exclude.length > 0 ? (0, import_picomatch.default)(exclude, options) : () => false;
+    matcher = (branch) => included(branch) && !excluded(branch);
+    if (matchers.size >= 1e3) matchers.clear();
+    matchers.set(key, matcher);
   }
-  problems.push(...statusCheck(subject, queue.status, queue.statusReason));
-  return problems.length > 0 ? problems : [{ level: "ok", subject, message: "ENABLED and VALID" }];
-}
-async function computeChecks(clients, spec, queue) {
-  const queueSubject = `job queue ${queue.jobQueueName}`;
-  const arns = (queue.computeEnvironmentOrder ?? []).flatMap((order) => order.computeEnvironment ?? []);
-  if (arns.length === 0) {
-    return [{ level: "fail", subject: queueSubject, message: "has no compute environments" }];
-  }
-  const output2 = await awsCall(
-    `describe compute environments of job queue ${queue.jobQueueName}`,
-    () => clients.batch.send(new import_client_batch4.DescribeComputeEnvironmentsCommand({ computeEnvironments: arns }))
-  );
-  const environments = output2.computeEnvironments ?? [];
-  const checks = [];
-  for (const arn of arns) {
-    const environment = environments.find((ce2) => ce2.computeEnvironmentArn === arn || ce2.computeEnvironmentName === arn);
-    if (environment === void 0) {
-      checks.push({
-        level: "fail",
-        subject: `compute environment ${arn}`,
-        message: "does not exist",
-        hint: HINTS.computeEnvironment
-      });
-      continue;
-    }
-    checks.push(...environmentChecks(environment));
-  }
-  checks.push(...capacityChecks(spec, queueSubject, environments));
-  return checks;
-}
-function environmentChecks(environment) {
-  const subject = `compute environment ${environment.computeEnvironmentName}`;
-  const checks = [];
-  if (environment.state === "DISABLED") {
-    checks.push({
-      level: "fail",
-      subject,
-      message: "is DISABLED: its queue cannot start jobs",
-      hint: `enable it: aws batch update-compute-environment --compute-environment ${environment.computeEnvironmentName} --state ENABLED`
-    });
-  }
-  checks.push(...statusCheck(subject, environment.status, environment.statusReason));
-  const resources = environment.computeResources;
-  const fargate = resources?.type === "FARGATE" || resources?.type === "FARGATE_SPOT";
-  if (resources !== void 0 && !fargate && !resources.minvCpus) {
-    checks.push({
-      level: "warn",
-      subject,
-      message: "minvCpus is 0, so instances take minutes to start",
-      hint: "make sure canary.runnableTimeoutMinutes allows for it"
-    });
-  }
-  return checks.length > 0 ? checks : [{ level: "ok", subject, message: "ENABLED and VALID" }];
-}
-function capacityChecks(spec, subject, environments) {
-  const usable = environments.filter((ce2) => ce2.state !== "DISABLED");
-  const wantsFargate = spec.jobDefinition.platformCapabilities.includes("FARGATE");
-  const matching = usable.filter((ce2) => isFargate(ce2) === wantsFargate);
-  if (matching.length === 0) {
-    return [
-      {
-        level: "fail",
-        subject,
-        message: `has no enabled ${wantsFargate ? "FARGATE" : "EC2"} compute environment for jobDefinition.platformCapabilities`,
-        hint: "attach a matching compute environment, or change jobDefinition.platformCapabilities"
-      }
-    ];
-  }
-  const managed = matching.filter((ce2) => ce2.computeResources !== void 0);
-  if (managed.length === 0) {
-    return [{ level: "ok", subject, message: "capacity not checked: its compute environments are UNMANAGED" }];
-  }
-  const vcpus = jobVcpus(spec.jobDefinition.containerProperties);
-  const needed = vcpus * spec.canary.arraySize;
-  const available = managed.reduce((sum, ce2) => sum + (ce2.computeResources?.maxvCpus ?? 0), 0);
-  if (available < needed) {
-    return [
-      {
-        level: "fail",
-        subject,
-        message: `maxvCpus ${available} is below canary.arraySize × vcpus = ${spec.canary.arraySize} × ${vcpus} = ${needed}`,
-        hint: "raise the compute environments' maxvCpus or lower canary.arraySize"
-      }
-    ];
-  }
-  return [{ level: "ok", subject, message: `maxvCpus ${available} covers the canary's ${needed} vCPUs` }];
-}
-function statusCheck(subject, status, reason) {
-  if (status === void 0 || status === "VALID") return [];
-  const because = reason ? `: ${reason}` : "";
-  const level = status === "CREATING" || status === "UPDATING" ? "warn" : "fail";
-  return [{ level, subject, message: `is ${status}${because}` }];
-}
-function isFargate(environment) {
-  const type = environment.computeResources?.type;
-  return type === "FARGATE" || type === "FARGATE_SPOT";
-}
-function jobVcpus(containerProperties) {
-  const requirements = containerProperties["resourceRequirements"];
-  if (Array.isArray(requirements)) {
-    const vcpu = requirements.find(
-      (r6) => typeof r6 === "object" && r6 !== null && r6.type === "VCPU"
-    );
-    const value = Number(vcpu?.value);
-    if (Number.isFinite(value) && value > 0) return value;
-  }
-  const vcpus = Number(containerProperties["vcpus"]);
-  return Number.isFinite(vcpus) && vcpus > 0 ? vcpus : 1;
-}
-async function guard(subject, run2) {
-  try {
-    return await run2();
-  } catch (error64) {
-    return [failure(subject, error64)];
-  }
-}
-function failure(subject, error64) {
-  const check2 = { level: "fail", subject, message: isBatchshipError(error64) ? error64.message : describeError(error64) };
-  if (isBatchshipError(error64) && error64.hint !== void 0) check2.hint = error64.hint;
-  return check2;
+  return matcher;
 }
 
-// src/aws/links.ts
-function createAwsLinks(region) {
-  const console2 = (where, path6) => {
-    const host = where ? `https://${where}.console.aws.amazon.com` : "https://console.aws.amazon.com";
-    const query = where ? `region=${where}` : "";
-    return path6.includes("?") || query === "" ? `${host}${path6}` : `${host}${path6}?${query}`;
-  };
-  return {
-    build(buildId) {
-      const project = buildId.split(":")[0] ?? buildId;
-      return console2(
-        region(),
-        `/codesuite/codebuild/projects/${encodeURIComponent(project)}/build/${encodeURIComponent(buildId)}/`
-      );
-    },
-    image(repository, digest2) {
-      const match = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\./.exec(repository.uri);
-      const where = match?.[2] ?? region();
-      const registry3 = match?.[1] ?? "";
-      return console2(
-        where,
-        `/ecr/repositories/private/${registry3}/${repository.name}/_/image/${encodeURIComponent(digest2)}/details`
-      );
-    },
-    jobDefinition(arn) {
-      const where = arn.split(":")[3] || region();
-      return console2(where, `/batch/home${where ? `?region=${where}` : ""}#job-definition/detail/${arn}`);
-    },
-    job(jobId) {
-      const where = region();
-      return console2(where, `/batch/home${where ? `?region=${where}` : ""}#jobs/detail/${jobId}`);
-    }
-  };
-}
-
-// src/aws/index.ts
-function createAwsBackend(options = {}) {
-  const clients = createAwsClients(options);
-  return createAwsBackendFromClients(clients);
-}
-function createAwsBackendFromClients(clients) {
-  let region;
-  const trackRegion = async () => region = await clients.region();
-  trackRegion().catch(() => void 0);
-  return {
-    clients: { ...clients, region: trackRegion },
-    builder: createCodeBuildBuilder(clients.codebuild),
-    registry: createEcrRegistry(clients.ecr, trackRegion),
-    platform: createBatchPlatform(clients),
-    links: createAwsLinks(() => region),
-    doctor: (spec) => checkAwsEnvironment(clients, spec)
-  };
-}
-
-// src/local/index.ts
-import { join as join13 } from "node:path";
-
-// src/local/array-runner.ts
-import { mkdirSync } from "node:fs";
-import { join as join7 } from "node:path";
-
-// src/local/child-command.ts
-var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-var REF = /^Ref::(.+)$/;
-function childLaunch(body, submitted, child2) {
-  const container = body.containerProperties;
-  const parameters = { ...body.parameters, ...submitted.parameters };
-  const rawCommand = container["command"];
-  let command5;
-  if (rawCommand !== void 0) {
-    if (!Array.isArray(rawCommand) || !rawCommand.every((arg) => typeof arg === "string")) {
-      throw invalid("containerProperties.command must be a list of strings");
-    }
-    command5 = rawCommand.map((arg) => {
-      const name = REF.exec(arg)?.[1];
-      return name !== void 0 && parameters[name] !== void 0 ? parameters[name] : arg;
-    });
-  }
-  const environment = {};
-  for (const entry of listOf(container["environment"], "containerProperties.environment")) {
-    const { name, value } = entry;
-    if (typeof name !== "string" || typeof value !== "string") {
-      throw invalid("containerProperties.environment entries must be { name, value } strings");
-    }
-    environment[name] = value;
-  }
-  Object.assign(environment, submitted.environment);
-  for (const [name, value] of Object.entries(environment)) {
-    if (!ENV_NAME.test(name) || name.startsWith("AWS_BATCH_")) {
-      throw invalid(`environment variable name "${name}" is not allowed`);
-    }
-    if (value.includes("\0")) throw invalid(`environment variable ${name} contains a NUL byte`);
-  }
-  environment["AWS_BATCH_JOB_ID"] = child2.arrayIndex === void 0 ? child2.jobId : `${child2.jobId}:${child2.arrayIndex}`;
-  environment["AWS_BATCH_JOB_ATTEMPT"] = String(child2.attempt);
-  environment["AWS_BATCH_JQ_NAME"] = child2.jobQueue;
-  environment["AWS_BATCH_CE_NAME"] = "local";
-  if (child2.arrayIndex !== void 0) environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(child2.arrayIndex);
-  return {
-    image: container.image,
-    command: command5,
-    environment,
-    attemptTimeoutMs: attemptTimeoutMs(body.timeout),
-    attempts: attemptsOf(body.retryStrategy)
-  };
-}
-function attemptTimeoutMs(timeout) {
-  const seconds = timeout?.["attemptDurationSeconds"];
-  if (seconds === void 0) return void 0;
-  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) {
-    throw invalid("timeout.attemptDurationSeconds must be a positive number");
-  }
-  return seconds * 1e3;
-}
-function attemptsOf(retryStrategy) {
-  const attempts = retryStrategy?.["attempts"];
-  if (attempts === void 0) return 1;
-  if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
-    throw invalid("retryStrategy.attempts must be a whole number 1-10");
-  }
-  return attempts;
-}
-function listOf(value, what) {
-  if (value === void 0) return [];
-  if (!Array.isArray(value)) throw invalid(`${what} must be a list`);
-  return value;
-}
-function invalid(message) {
-  return new BatchshipError("SPEC_INVALID", `Could not start the job on the local platform: ${message}`);
-}
-
-// src/local/array-runner.ts
-var CHILD_REASON = {
-  timeout: "Job attempt duration exceeded timeout",
-  exited: "Essential container in task exited",
-  cannotStart: "CannotStartContainerError"
-};
-var REASON_OUTPUT_LIMIT = 400;
-function createArrayRunner(deps) {
-  const { jobs } = deps;
-  const controllers = /* @__PURE__ */ new Map();
-  async function drive(job, controller, orphans) {
-    if (orphans.length > 0) {
-      const tool = await deps.tool();
-      await Promise.all(orphans.map(({ handle }) => tool.reap(handle)));
-    }
-    const definition = deps.definitions.byArn(job.definition_arn);
-    const waiting = jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE");
-    if (definition === void 0) {
-      for (const child2 of waiting) finish(job, child2.array_index, `job definition ${job.definition_arn} no longer exists`);
-      return;
-    }
-    await Promise.all(waiting.map((child2) => runChild(job, child2, definition.body, controller.signal)));
-  }
-  async function runChild(job, first, body, signal) {
-    const index = first.array_index;
-    for (let attempt = first.attempt; ; attempt++) {
-      await deps.slots.acquire();
-      let retry = false;
-      try {
-        const stopReason = jobs.job(job.job_id)?.stop_reason;
-        if (signal.aborted || stopReason) {
-          if (jobs.child(job.job_id, index)?.status === "RUNNABLE") finish(job, index, stopReason ?? "stopped");
-          return;
-        }
-        const launch = childLaunch(
-          body,
-          { parameters: parse2(job.parameters), environment: parse2(job.environment) },
-          { jobId: job.job_id, arrayIndex: job.array_size === null ? void 0 : index, attempt, jobQueue: job.job_queue }
-        );
-        const logPath = join7(deps.logsDir, job.job_id, `${index}.attempt-${attempt}.log`);
-        mkdirSync(join7(deps.logsDir, job.job_id), { recursive: true });
-        jobs.update(job.job_id, index, {
-          status: "RUNNING",
-          attempt,
-          statusReason: null,
-          exitCode: null,
-          logPath,
-          startedAt: deps.clock.now()
-        });
-        const outcome = await runContainer(job, index, attempt, launch, logPath, signal);
-        retry = record2(job, index, attempt, launch, outcome, signal);
-      } catch (error64) {
-        finish(job, index, `batchship local runner: ${error64 instanceof Error ? error64.message : String(error64)}`);
-      } finally {
-        deps.slots.release();
-      }
-      if (!retry) return;
-    }
-  }
-  async function runContainer(job, index, attempt, launch, logFile, signal) {
-    const tool = await deps.tool();
-    return tool.run({
-      image: launch.image,
-      insecure: deps.isInsecure(launch.image),
-      command: launch.command,
-      environment: launch.environment,
-      // Unique per run: a container left behind by a crashed process must not block a re-run.
-      name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
-      logFile,
-      ...launch.attemptTimeoutMs === void 0 ? {} : { timeoutMs: launch.attemptTimeoutMs },
-      signal,
-      onStart: (handle) => {
-        try {
-          jobs.setRunHandle(job.job_id, index, handle);
-        } catch {
-        }
-      }
-    });
-  }
-  function record2(job, index, attempt, launch, outcome, signal) {
-    const now = deps.clock.now();
-    const stopReason = jobs.job(job.job_id)?.stop_reason;
-    if (signal.aborted || stopReason) {
-      jobs.update(job.job_id, index, { status: "FAILED", statusReason: stopReason ?? "stopped", stoppedAt: now });
-      return false;
-    }
-    if (outcome.timedOut) {
-      jobs.update(job.job_id, index, { status: "FAILED", statusReason: CHILD_REASON.timeout, stoppedAt: now });
-      return false;
-    }
-    if (outcome.started && outcome.code === 0) {
-      jobs.update(job.job_id, index, { status: "SUCCEEDED", exitCode: 0, stoppedAt: now });
-      return false;
-    }
-    const reason = failureReason(outcome);
-    if (attempt < launch.attempts) {
-      jobs.update(job.job_id, index, { status: "RUNNABLE", statusReason: `attempt ${attempt} failed: ${reason}` });
-      return true;
-    }
-    jobs.update(job.job_id, index, {
-      status: "FAILED",
-      statusReason: reason,
-      exitCode: outcome.started && outcome.code !== void 0 ? outcome.code : null,
-      stoppedAt: now
-    });
-    return false;
-  }
-  function finish(job, index, reason) {
-    jobs.update(job.job_id, index, { status: "FAILED", statusReason: reason, stoppedAt: deps.clock.now() });
-  }
-  return {
-    /**
-     * Runs the job's RUNNABLE children in the background; the store says when they are done. An
-     * adopted job's orphans (what its previous owner left running) are ended first.
-     */
-    start(job, orphans = []) {
-      if (controllers.has(job.job_id)) return;
-      const controller = new AbortController();
-      controllers.set(job.job_id, controller);
-      void drive(job, controller, orphans).catch((error64) => {
-        for (const child2 of jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE" || c7.status === "RUNNING")) {
-          finish(job, child2.array_index, `batchship local runner: ${error64 instanceof Error ? error64.message : String(error64)}`);
-        }
-      }).finally(() => controllers.delete(job.job_id));
-    },
-    /** Kills this process's running containers of the job. */
-    stop(jobId) {
-      controllers.get(jobId)?.abort();
-    },
-    runs(jobId) {
-      return controllers.has(jobId);
-    }
-  };
-}
-function failureReason(outcome) {
-  const output2 = outcome.tail.slice(-3).join(" | ");
-  const last = output2.length > REASON_OUTPUT_LIMIT ? `…${output2.slice(-REASON_OUTPUT_LIMIT)}` : output2;
-  if (!outcome.started) return `${CHILD_REASON.cannotStart}: ${last || "the container did not start"}`;
-  const how = outcome.code !== void 0 ? `exit code ${outcome.code}` : `killed by ${outcome.signal ?? "a signal"}`;
-  return `${CHILD_REASON.exited}: ${how}${last ? `; last output: ${last}` : ""}`;
-}
-function parse2(text2) {
-  return JSON.parse(text2);
-}
-
-// src/local/buildah-tool.ts
-import { join as join8 } from "node:path";
-
-// src/local/container-tool.ts
-function buildArgFlags(buildArgs) {
-  return Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
-}
-function envFlags(environment) {
-  return Object.entries(environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]);
-}
-
-// src/local/run-command.ts
-import { spawn as spawn2 } from "node:child_process";
-import { createWriteStream, readFileSync } from "node:fs";
-var STDOUT_LIMIT = 1e6;
-function runCommand(file2, args, options) {
-  for (const arg of [file2, ...args]) {
-    if (arg.includes("\0")) throw new Error(`Refusing to run ${file2}: an argument contains a NUL byte`);
-  }
-  return new Promise((resolvePromise) => {
-    const keep = options.tailLines ?? 20;
-    const lines = [];
-    const partial2 = { stdout: "", stderr: "" };
-    let stdout = "";
-    let timedOut = false;
-    let log;
-    let logFailure;
-    let logClosed = Promise.resolve();
-    if (options.logFile !== void 0) {
-      const logFile = options.logFile;
-      const stream = createWriteStream(logFile, { flags: "a" });
-      logClosed = new Promise((resolveClosed) => stream.once("close", () => resolveClosed()));
-      stream.on("error", (error64) => {
-        logFailure ??= `batchship: could not write the log ${logFile}: ${error64.message}`;
-        log = void 0;
-        stream.destroy();
-      });
-      log = stream;
-    }
-    const child2 = spawn2(file2, [...args], {
-      env: options.env,
-      ...options.cwd === void 0 ? {} : { cwd: options.cwd },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"]
-    });
-    const killGroup = (evenAfterExit = false) => {
-      if (child2.pid === void 0 || !evenAfterExit && child2.exitCode !== null) return;
-      try {
-        process.kill(-child2.pid, "SIGKILL");
-      } catch {
-      }
-    };
-    const collect = (chunk, stream) => {
-      log?.write(chunk);
-      const text2 = chunk.toString("utf8");
-      if (stream === "stdout" && stdout.length < STDOUT_LIMIT) stdout += text2;
-      const parts = (partial2[stream] + text2).split("\n");
-      partial2[stream] = parts.pop() ?? "";
-      lines.push(...parts.filter((line) => line.trim() !== ""));
-      if (lines.length > keep) lines.splice(0, lines.length - keep);
-    };
-    child2.stdout.on("data", (chunk) => collect(chunk, "stdout"));
-    child2.stderr.on("data", (chunk) => collect(chunk, "stderr"));
-    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, options.timeoutMs);
-    const onAbort = () => killGroup();
-    options.signal?.addEventListener("abort", onAbort, { once: true });
-    if (child2.pid !== void 0) {
-      const started = processStart(child2.pid);
-      options.onStart?.({ kill: () => killGroup(), group: started === void 0 ? void 0 : { pgid: child2.pid, started } });
-    }
-    let settled = false;
-    const finish = (outcome) => {
-      if (settled) return;
-      settled = true;
-      if (timer !== void 0) clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      for (const rest of [partial2.stdout, partial2.stderr]) if (rest.trim() !== "") lines.push(rest);
-      log?.end();
-      void logClosed.then(() => {
-        if (logFailure !== void 0) lines.push(logFailure);
-        resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
-      });
-    };
-    child2.on("error", (error64) => {
-      if (error64.code === "ENOENT") finish({ code: void 0, signal: void 0, missing: true });
-      else {
-        lines.push(error64.message);
-        finish({ code: void 0, signal: void 0, missing: false });
-      }
-    });
-    child2.on("close", (code2, signal) => {
-      killGroup(true);
-      finish({ code: code2 ?? void 0, signal: signal ?? void 0, missing: false });
-    });
-  });
-}
-function killOrphanedGroup(group5) {
-  if (processStart(group5.pgid) !== group5.started) return false;
-  try {
-    process.kill(-group5.pgid, "SIGKILL");
-    return true;
-  } catch {
-    return false;
-  }
-}
-var bootId;
-function processStart(pid) {
-  try {
-    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
-    const stat3 = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat3.slice(stat3.lastIndexOf(")") + 2).split(" ");
-    const ticks = fields[22 - 3];
-    return ticks === void 0 || !/^\d+$/.test(ticks) ? void 0 : `${bootId}/${ticks}`;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/local/buildah-tool.ts
-var BUILDAH_EXIT_NOISE = /^(?:subprocess exited with status \d+|Error: (?:while running runtime: )?exit status \d+)$/;
-function createBuildahTool(settings) {
-  const global2 = [
-    "--root",
-    join8(settings.stateDir, "containers", "storage"),
-    "--runroot",
-    join8(settings.stateDir, "containers", "run"),
-    "--storage-driver",
-    settings.storageDriver
-  ];
-  const buildah = (args, options = {}) => runCommand("buildah", [...global2, ...args], { env: settings.env, ...options });
-  const tls = (insecure) => insecure ? ["--tls-verify=false"] : [];
-  return {
-    name: "buildah",
-    build(input2) {
-      const tags = input2.tags.flatMap((tag) => ["--tag", tag]);
-      return buildah(
-        ["bud", "--isolation", "chroot", "--layers", "--file", input2.dockerfile, ...tags, ...buildArgFlags(input2.buildArgs), "--", input2.contextDir],
-        { logFile: input2.logFile, timeoutMs: input2.timeoutMs }
-      );
-    },
-    push(reference, insecure, logFile) {
-      return buildah(["push", ...tls(insecure), "--", reference, `docker://${reference}`], { logFile });
-    },
-    async run(input2) {
-      input2.onStart?.({ container: input2.name });
-      const from = await buildah(
-        ["from", "--pull=missing", ...tls(input2.insecure), "--name", input2.name, "--", input2.image],
-        { signal: input2.signal }
-      );
-      if (from.code !== 0) return { ...from, started: false };
-      try {
-        const argv = await commandLine(input2);
-        if (argv.length === 0) return noCommand(input2.image);
-        const ran = await buildah(["run", "--isolation", "chroot", ...envFlags(input2.environment), "--", input2.name, ...argv], {
-          logFile: input2.logFile,
-          signal: input2.signal,
-          onStart: ({ group: group5 }) => input2.onStart?.({ container: input2.name, ...group5 === void 0 ? {} : { group: group5 } }),
-          ...input2.timeoutMs === void 0 ? {} : { timeoutMs: input2.timeoutMs }
-        });
-        return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
-      } finally {
-        await buildah(["rm", "--", input2.name]);
-      }
-    },
-    async reap(handle) {
-      if (handle.group !== void 0) killOrphanedGroup(handle.group);
-      if (handle.container !== void 0) await buildah(["rm", "--", handle.container]);
-    }
-  };
-  async function commandLine(input2) {
-    const inspected = await buildah(["inspect", "--type", "container", "--", input2.name], { tailLines: 1 });
-    const config2 = inspected.code === 0 ? JSON.parse(inspected.stdout).OCIv1?.config ?? {} : {};
-    return [...config2.Entrypoint ?? [], ...input2.command ?? config2.Cmd ?? []];
-  }
-}
-function noCommand(image) {
-  return {
-    started: false,
-    code: void 0,
-    signal: void 0,
-    timedOut: false,
-    missing: false,
-    stdout: "",
-    tail: [`${image} has no ENTRYPOINT or CMD and the job definition sets no command`]
-  };
-}
-
-// src/local/docker-tool.ts
-function createDockerTool(name, env2) {
-  const cli = (args, options = {}) => runCommand(name, args, { env: env2, ...options });
-  const tls = (insecure) => insecure && name === "podman" ? ["--tls-verify=false"] : [];
-  return {
-    name,
-    build(input2) {
-      const tags = input2.tags.flatMap((tag) => ["--tag", tag]);
-      return cli(["build", "--file", input2.dockerfile, ...tags, ...buildArgFlags(input2.buildArgs), "--", input2.contextDir], {
-        logFile: input2.logFile,
-        timeoutMs: input2.timeoutMs
-      });
-    },
-    push(reference, insecure, logFile) {
-      return cli(["push", ...tls(insecure), "--", reference], { logFile });
-    },
-    async run(input2) {
-      const command5 = input2.command === void 0 ? [] : [...input2.command];
-      const remove = () => cli(["rm", "--force", "--", input2.name]);
-      let timedOut = false;
-      const timer = input2.timeoutMs === void 0 ? void 0 : setTimeout(() => {
-        timedOut = true;
-        void remove();
-      }, input2.timeoutMs);
-      const onAbort = () => void remove();
-      input2.signal.addEventListener("abort", onAbort, { once: true });
-      input2.onStart?.({ container: input2.name });
-      try {
-        const outcome = await cli(
-          ["run", "--rm", ...tls(input2.insecure), "--name", input2.name, ...envFlags(input2.environment), "--", input2.image, ...command5],
-          { logFile: input2.logFile, signal: input2.signal, ...input2.timeoutMs === void 0 ? {} : { timeoutMs: input2.timeoutMs + 1e4 } }
-        );
-        return { ...outcome, timedOut: outcome.timedOut || timedOut, started: outcome.code !== 125 && !outcome.missing };
-      } finally {
-        if (timer !== void 0) clearTimeout(timer);
-        input2.signal.removeEventListener("abort", onAbort);
-      }
-    },
-    async reap(handle) {
-      if (handle.container !== void 0) await cli(["rm", "--force", "--", handle.container]);
-    }
-  };
-}
-
-// src/local/detect-container-tool.ts
-var PROBES = {
-  // A docker CLI without a reachable daemon is common (CI images, remote contexts): ask the daemon.
-  docker: ["info", "--format", "{{.ServerVersion}}"],
-  podman: ["info", "--format", "{{.Host.OS}}"],
-  buildah: ["--version"]
-};
-var PROBE_TIMEOUT_MS = 15e3;
-var INSTALL_HINT = "install buildah (Debian/Ubuntu: apt-get install buildah), podman, or docker with a running daemon";
-async function detectContainerTool(settings) {
-  const reasons = [];
-  for (const name of ["docker", "podman", "buildah"]) {
-    const probe = await runCommand(name, PROBES[name], { env: settings.env, timeoutMs: PROBE_TIMEOUT_MS, tailLines: 1 });
-    if (probe.code === 0) {
-      return name === "buildah" ? createBuildahTool({ env: settings.env, stateDir: settings.stateDir, storageDriver: settings.buildahStorageDriver }) : createDockerTool(name, settings.env);
-    }
-    reasons.push(probe.missing ? `${name}: not installed` : `${name}: \`${name} ${PROBES[name].join(" ")}\` failed${probe.tail[0] ? ` (${probe.tail[0]})` : ""}`);
-  }
-  throw new BatchshipError("ENVIRONMENT", `Could not find a container builder: ${reasons.join("; ")}`, {
-    hint: INSTALL_HINT
-  });
-}
-
-// src/local/doctor.ts
-async function checkLocalEnvironment(spec, deps) {
-  const checks = [{ level: "ok", subject: "state store", message: deps.stateDir }];
-  try {
-    const tool = await deps.tool();
-    checks.push({ level: "ok", subject: "container builder", message: `${tool.name} builds and runs the canary` });
-  } catch (error64) {
-    checks.push(failure2("container builder", error64));
-  }
-  try {
-    const repository = await deps.registry.ensureRepository(spec.image.repository);
-    checks.push({ level: "ok", subject: "image registry", message: `${repository.uri} is reachable` });
-  } catch (error64) {
-    checks.push(failure2("image registry", error64));
-  }
-  return checks;
-}
-function failure2(subject, error64) {
-  const [message = "failed", hint] = describeError(error64).split("\n  hint: ");
-  return { level: "fail", subject, message, ...hint === void 0 ? {} : { hint } };
-}
-
-// src/local/image-reference.ts
-var LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
-var HOST = /^[a-z0-9.-]+(?::[0-9]{1,5})?$|^\[[0-9a-f:]+\](?::[0-9]{1,5})?$/i;
-var NAME = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
-function parseImageReference(repository, insecureRegistries) {
-  const slash = repository.indexOf("/");
-  const host = slash < 0 ? "" : repository.slice(0, slash);
-  const name = slash < 0 ? repository : repository.slice(slash + 1);
-  const looksLikeHost = host !== "" && (/[.:]/.test(host) || host === "localhost" || host.startsWith("["));
-  if (!looksLikeHost || !HOST.test(host) || !NAME.test(name)) {
-    throw new BatchshipError(
-      "SPEC_INVALID",
-      `image.repository ${repository} does not name a registry: the local backend needs host:port/name`,
-      { hint: "e.g. 127.0.0.1:5000/etl for a registry on this machine" }
-    );
-  }
-  const insecure = LOOPBACK.test(host) || insecureRegistries.includes(host);
-  return { host, name, insecure };
-}
-function registryBaseUrl(ref) {
-  return `${ref.insecure ? "http" : "https"}://${ref.host}/v2/`;
-}
-
-// src/local/state-store.ts
-var import_better_sqlite3 = __toESM(require_lib(), 1);
-import { mkdirSync as mkdirSync2 } from "node:fs";
-import { join as join9 } from "node:path";
-var SCHEMA_VERSION = 2;
-var SCHEMA2 = `
-CREATE TABLE IF NOT EXISTS builds (
-  id TEXT PRIMARY KEY,
-  release_id TEXT NOT NULL,
-  commit_sha TEXT NOT NULL,
-  status TEXT NOT NULL,
-  detail TEXT,
-  current_phase TEXT,
-  phases TEXT NOT NULL,
-  log_path TEXT NOT NULL,
-  started_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS job_definitions (
-  name TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  arn TEXT NOT NULL UNIQUE,
-  body TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  PRIMARY KEY (name, revision)
-);
-CREATE TABLE IF NOT EXISTS jobs (
-  job_id TEXT PRIMARY KEY,
-  job_name TEXT NOT NULL,
-  job_queue TEXT NOT NULL,
-  definition_arn TEXT NOT NULL,
-  array_size INTEGER,
-  parameters TEXT NOT NULL,
-  environment TEXT NOT NULL,
-  tags TEXT NOT NULL,
-  stop_reason TEXT,
-  owner_pid INTEGER NOT NULL,
-  owner_host TEXT NOT NULL,
-  owner_token TEXT,
-  created_at INTEGER NOT NULL,
-  stopped_at INTEGER
-);
-CREATE INDEX IF NOT EXISTS jobs_by_name ON jobs (job_queue, job_name);
-CREATE TABLE IF NOT EXISTS children (
-  job_id TEXT NOT NULL REFERENCES jobs (job_id),
-  array_index INTEGER NOT NULL,
-  status TEXT NOT NULL,
-  attempt INTEGER NOT NULL,
-  status_reason TEXT,
-  exit_code INTEGER,
-  log_path TEXT,
-  started_at INTEGER,
-  stopped_at INTEGER,
-  run_handle TEXT,
-  PRIMARY KEY (job_id, array_index)
-);
-`;
-var ADDED_COLUMNS = [
-  // null in jobs that a batchship before schema 2 submitted: their owner is another process.
-  { table: "jobs", column: "owner_token", type: "TEXT" },
-  { table: "children", column: "run_handle", type: "TEXT" }
+// src/aws/build-images.ts
+var SUPPORTED_BUILD_IMAGES = [
+  "aws/codebuild/amazonlinux-x86_64-standard:5.0",
+  "aws/codebuild/amazonlinux-aarch64-standard:3.0",
+  "aws/codebuild/standard:7.0"
 ];
-function writeTransaction(db, body) {
-  const transaction = db.transaction(body);
-  return (...args) => transaction.immediate(...args);
-}
-function openStateStore(stateDir) {
-  try {
-    mkdirSync2(stateDir, { recursive: true });
-    const db = new import_better_sqlite3.default(join9(stateDir, "local.db"), { timeout: 1e4 });
-    db.pragma("journal_mode = WAL");
-    db.pragma("foreign_keys = ON");
-    const version2 = db.pragma("user_version", { simple: true });
-    if (version2 > SCHEMA_VERSION) {
-      throw new Error(`it was written by a newer batchship (schema ${version2})`);
-    }
-    writeTransaction(db, () => {
-      db.exec(SCHEMA2);
-      for (const { table: table2, column, type } of ADDED_COLUMNS) {
-        const columns = db.prepare(`SELECT name FROM pragma_table_info('${table2}')`).all();
-        if (!columns.some((c7) => c7.name === column)) db.exec(`ALTER TABLE ${table2} ADD COLUMN ${column} ${type}`);
-      }
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-    })();
-    return db;
-  } catch (error64) {
-    throw new BatchshipError(
-      "ENVIRONMENT",
-      `Could not open the local state store in ${stateDir}: ${error64 instanceof Error ? error64.message : String(error64)}`,
-      { hint: "set BATCHSHIP_STATE_DIR to a writable directory", cause: error64 }
-    );
-  }
-}
-
-// src/local/job-definition-store.ts
-function localJobDefinitionArn(name, revision) {
-  return `arn:batchship:local::job-definition/${name}:${revision}`;
-}
-function createJobDefinitionStore(db, clock) {
-  const list2 = db.prepare(
-    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? ORDER BY revision DESC"
-  );
-  const byArn = db.prepare("SELECT name, revision, arn, body, tags FROM job_definitions WHERE arn = ?");
-  const nextRevision = db.prepare(
-    "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM job_definitions WHERE name = ?"
-  );
-  const insert = db.prepare(
-    "INSERT INTO job_definitions (name, revision, arn, body, tags, created_at) VALUES (@name, @revision, @arn, @body, @tags, @createdAt)"
-  );
-  const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
-  const register = writeTransaction(db, (name, body, tags) => {
-    const revision = nextRevision.get(name)?.next ?? 1;
-    const arn = localJobDefinitionArn(name, revision);
-    insert.run({ name, revision, arn, body: JSON.stringify(body), tags: JSON.stringify(tags), createdAt: clock.now() });
-    return { arn, revision };
-  });
-  const tag = writeTransaction(db, (arn, tags) => {
-    const row = byArn.get(arn);
-    if (row === void 0) {
-      throw new BatchshipError("ENVIRONMENT", `Could not tag job definition ${arn}: it does not exist in the local store`);
-    }
-    setTags.run(JSON.stringify({ ...JSON.parse(row.tags), ...tags }), arn);
-  });
-  return {
-    async listJobDefinitionRevisions(name) {
-      return list2.all(name).map(toRevision);
-    },
-    async registerJobDefinition(name, body, tags) {
-      return register(name, body, tags);
-    },
-    async tagJobDefinition(arn, tags) {
-      if (Object.keys(tags).length > 0) tag(arn, tags);
-    },
-    byArn(arn) {
-      const row = byArn.get(arn);
-      return row === void 0 ? void 0 : toRevision(row);
-    }
-  };
-}
-function toRevision(row) {
-  return {
-    name: row.name,
-    arn: row.arn,
-    revision: row.revision,
-    body: JSON.parse(row.body),
-    tags: JSON.parse(row.tags)
-  };
-}
-
-// src/local/job-store.ts
-function createJobStore(db, clock) {
-  const insertJob = db.prepare(`INSERT INTO jobs (job_id, job_name, job_queue, definition_arn, array_size, parameters,
-    environment, tags, owner_pid, owner_host, owner_token, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn,
-    @arraySize, @parameters, @environment, @tags, @ownerPid, @ownerHost, @ownerToken, @createdAt)`);
-  const insertChild = db.prepare(
-    "INSERT INTO children (job_id, array_index, status, attempt) VALUES (?, ?, 'RUNNABLE', 1)"
-  );
-  const getJob = db.prepare("SELECT * FROM jobs WHERE job_id = ?");
-  const byName = db.prepare(
-    "SELECT * FROM jobs WHERE job_queue = ? AND job_name = ? ORDER BY created_at DESC, rowid DESC"
-  );
-  const children = db.prepare("SELECT * FROM children WHERE job_id = ? ORDER BY array_index");
-  const child2 = db.prepare("SELECT * FROM children WHERE job_id = ? AND array_index = ?");
-  const counts = db.prepare(
-    "SELECT status, COUNT(*) AS n FROM children WHERE job_id = ? GROUP BY status"
-  );
-  const updateChild = db.prepare(`UPDATE children SET status = @status, attempt = COALESCE(@attempt, attempt),
-    status_reason = CASE WHEN @setReason THEN @statusReason ELSE status_reason END,
-    exit_code = CASE WHEN @setExit THEN @exitCode ELSE exit_code END,
-    log_path = COALESCE(@logPath, log_path), started_at = COALESCE(@startedAt, started_at),
-    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END,
-    run_handle = NULL
-    WHERE job_id = @jobId AND array_index = @index`);
-  const setRunHandle = db.prepare("UPDATE children SET run_handle = ? WHERE job_id = ? AND array_index = ? AND status = 'RUNNING'");
-  const setStop = db.prepare("UPDATE jobs SET stop_reason = COALESCE(stop_reason, ?) WHERE job_id = ?");
-  const failWaiting = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
-    WHERE job_id = ? AND status IN ('SUBMITTED', 'PENDING', 'RUNNABLE')`);
-  const setStoppedAt = db.prepare(`UPDATE jobs SET stopped_at = ? WHERE job_id = ? AND stopped_at IS NULL
-    AND NOT EXISTS (SELECT 1 FROM children WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED'))`);
-  const setOwner = db.prepare(`UPDATE jobs SET owner_pid = @pid, owner_host = @host, owner_token = @token
-    WHERE job_id = @jobId AND owner_pid = @oldPid AND owner_host = @oldHost AND owner_token IS @oldToken`);
-  const stopReason = db.prepare("SELECT stop_reason FROM jobs WHERE job_id = ?");
-  const leftRunning = db.prepare(`SELECT array_index, run_handle
-    FROM children WHERE job_id = ? AND run_handle IS NOT NULL AND status NOT IN ('SUCCEEDED', 'FAILED')`);
-  const requeueRunning = db.prepare(`UPDATE children SET status = 'RUNNABLE', status_reason = ?
-    WHERE job_id = ? AND status IN ('STARTING', 'RUNNING')`);
-  const failUnfinished = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
-    WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED')`);
-  const finishIfDone = (jobId) => setStoppedAt.run(clock.now(), jobId, jobId);
-  return {
-    insert: writeTransaction(db, (jobId, request, definitionArn, owner) => {
-      insertJob.run({
-        jobId,
-        jobName: request.jobName,
-        jobQueue: request.jobQueue,
-        definitionArn,
-        arraySize: request.arraySize > 1 ? request.arraySize : null,
-        parameters: JSON.stringify(request.parameters),
-        environment: JSON.stringify(request.environment),
-        tags: JSON.stringify(request.tags),
-        ownerPid: owner.pid,
-        ownerHost: owner.host,
-        ownerToken: owner.token,
-        createdAt: clock.now()
-      });
-      for (let index = 0; index < Math.max(1, request.arraySize); index++) insertChild.run(jobId, index);
-    }),
-    job: (jobId) => getJob.get(jobId),
-    findByName: (jobQueue, jobName) => byName.all(jobQueue, jobName),
-    children: (jobId) => children.all(jobId),
-    child: (jobId, index) => child2.get(jobId, index),
-    counts(jobId) {
-      const result = Object.fromEntries(JOB_STATUSES.map((s2) => [s2, 0]));
-      for (const row of counts.all(jobId)) result[row.status] = row.n;
-      return result;
-    },
-    update: writeTransaction(db, (jobId, index, change) => {
-      updateChild.run({
-        jobId,
-        index,
-        status: change.status,
-        attempt: change.attempt ?? null,
-        setReason: change.statusReason === void 0 ? 0 : 1,
-        statusReason: change.statusReason ?? null,
-        setExit: change.exitCode === void 0 ? 0 : 1,
-        exitCode: change.exitCode ?? null,
-        logPath: change.logPath ?? null,
-        startedAt: change.startedAt ?? null,
-        setStopped: change.stoppedAt === void 0 ? 0 : 1,
-        stoppedAt: change.stoppedAt ?? null
-      });
-      finishIfDone(jobId);
-    }),
-    /** What the running attempt of a child left on the machine, for an adopter to end. */
-    setRunHandle(jobId, index, handle) {
-      setRunHandle.run(JSON.stringify(handle), jobId, index);
-    },
-    /** Records the stop and fails what has not started; running children are the runner's to kill. */
-    requestStop: writeTransaction(db, (jobId, reason) => {
-      setStop.run(reason, jobId);
-      failWaiting.run(reason, clock.now(), jobId);
-      finishIfDone(jobId);
-    }),
-    /**
-     * Takes over a job whose owner is gone; undefined when another process took it first. The
-     * children that were running go back to RUNNABLE, or fail if the job was stopped meanwhile
-     * (nobody would start them again). Either way the runs the old owner left are returned: the
-     * caller ends them before anything runs again.
-     */
-    adopt: writeTransaction(db, (job, owner, reason) => {
-      const taken = setOwner.run({
-        pid: owner.pid,
-        host: owner.host,
-        token: owner.token,
-        jobId: job.job_id,
-        oldPid: job.owner_pid,
-        oldHost: job.owner_host,
-        oldToken: job.owner_token
-      });
-      if (taken.changes === 0) return void 0;
-      const orphans = leftRunning.all(job.job_id).map((row) => ({ index: row.array_index, handle: JSON.parse(row.run_handle) }));
-      const stopped = stopReason.get(job.job_id)?.stop_reason ?? null;
-      if (stopped === null) requeueRunning.run(reason, job.job_id);
-      else {
-        failUnfinished.run(stopped, clock.now(), job.job_id);
-        finishIfDone(job.job_id);
-      }
-      return { orphans };
-    })
-  };
-}
-
-// src/local/local-builder.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-import { mkdirSync as mkdirSync3 } from "node:fs";
-import { mkdir as mkdir2, mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
-import { isAbsolute, join as join11, relative as relative2, resolve as resolve2 } from "node:path";
-
-// src/git/export-commit.ts
-import { mkdtemp, rm as rm2 } from "node:fs/promises";
-import { join as join10 } from "node:path";
-
-// node_modules/@simple-git/args-pathspec/dist/index.mjs
-var t = /* @__PURE__ */ new WeakMap();
-function c5(...n3) {
-  const e5 = new String(n3);
-  return t.set(e5, n3), e5;
-}
-function r5(n3) {
-  return n3 instanceof String && t.has(n3);
-}
-function o3(n3) {
-  return t.get(n3) ?? [];
-}
-
-// node_modules/simple-git/dist/index.mjs
-var import_file_exists = __toESM(require_dist(), 1);
-var import_debug5 = __toESM(require_src(), 1);
-var import_promise_deferred = __toESM(require_dist2(), 1);
-import { spawn as ve } from "node:child_process";
-import { normalize as Se } from "node:path";
-
-// node_modules/@simple-git/argv-parser/dist/index.mjs
-function* x(e5, n3) {
-  const t2 = n3 === "global";
-  for (const o4 of e5)
-    o4.isGlobal === t2 && (yield o4);
-}
-var P = /* @__PURE__ */ new Set([
-  "--add",
-  "--edit",
-  "--remove-section",
-  "--rename-section",
-  "--replace-all",
-  "--unset",
-  "--unset-all",
-  "-e"
-]);
-var S2 = /* @__PURE__ */ new Set([
-  "--get",
-  "--get-all",
-  "--get-color",
-  "--get-colorbool",
-  "--get-regexp",
-  "--get-urlmatch",
-  "--list",
-  "-l"
-]);
-var E = /* @__PURE__ */ new Set([
-  "edit",
-  "remove-section",
-  "rename-section",
-  "set",
-  "unset"
-]);
-var F = /* @__PURE__ */ new Set(["get", "get-color", "get-colorbool", "list"]);
-function A(e5, n3) {
-  for (const { name: o4 } of x(e5, "task")) {
-    if (P.has(o4))
-      return w(true, n3);
-    if (S2.has(o4))
-      return w(false, n3);
-  }
-  const t2 = n3.at(0)?.toLowerCase();
-  return t2 === void 0 ? null : E.has(t2) ? w(true, n3.slice(1)) : F.has(t2) ? w(false, n3.slice(1)) : n3.length === 1 ? w(false, n3) : w(true, n3);
-}
-function w(e5 = false, n3 = []) {
-  const t2 = n3.at(0)?.toLowerCase();
-  return t2 === void 0 ? null : {
-    isWrite: e5,
-    isRead: !e5,
-    key: t2,
-    value: n3.at(1)
-  };
-}
-function O(e5, n3) {
-  return n3.isWrite && n3.value !== void 0 ? { key: n3.key, value: n3.value, scope: e5 } : { key: n3.key, scope: e5 };
-}
-function G(e5) {
-  const n3 = e5?.indexOf("=") || -1;
-  return !e5 || n3 < 0 ? null : {
-    key: e5.slice(0, n3).trim().toLowerCase(),
-    value: e5.slice(n3 + 1)
-  };
-}
-function M2(e5) {
-  for (const { name: n3 } of x(e5, "task"))
-    switch (n3) {
-      case "--global":
-        return "global";
-      case "--system":
-        return "system";
-      case "--worktree":
-        return "worktree";
-      case "--local":
-        return "local";
-      case "--file":
-      case "-f":
-        return "file";
-    }
-  return "local";
-}
-function N({ name: e5 }) {
-  if (e5 === "-c" || e5 === "--config")
-    return "inline";
-  if (e5 === "--config-env")
-    return "env";
-}
-function* $(e5) {
-  for (const n3 of e5) {
-    const t2 = N(n3), o4 = t2 && G(n3.value);
-    o4 && (yield {
-      ...o4,
-      scope: t2
-    });
-  }
-}
-function D(e5, n3, t2) {
-  const o4 = {
-    read: [],
-    write: [...$(n3)]
-  };
-  return e5 === "config" && L(
-    o4,
-    M2(n3),
-    A(n3, t2)
-  ), o4;
-}
-function L(e5, n3, t2) {
-  if (t2 === null)
-    return;
-  const o4 = O(n3, t2);
-  t2.isWrite ? e5.write.push(o4) : e5.read.push(o4);
-}
-var C = {
-  short: /* @__PURE__ */ new Map([
-    ["c", true]
-    //  -c <k=v>    set config key for this invocation
-  ])
-};
-var I = {
-  short: new Map([
-    ["C", true],
-    //  -C <path>   change working directory
-    ["P", false],
-    // -P          no pager (alias for --no-pager)
-    ["h", false],
-    // -h          help
-    ["p", false],
-    // -p          paginate
-    ["v", false],
-    // -v          version
-    ...C.short.entries()
-  ]),
-  long: /* @__PURE__ */ new Set([
-    "attr-source",
-    "config-env",
-    "exec-path",
-    "git-dir",
-    "list-cmds",
-    "namespace",
-    "super-prefix",
-    "work-tree"
-  ])
-};
-var R = {
-  clone: {
-    short: /* @__PURE__ */ new Map([
-      ["b", true],
-      // -b <branch>
-      ["j", true],
-      // -j <n>          parallel jobs
-      ["l", false],
-      // -l local
-      ["n", false],
-      // -n no-checkout
-      ["o", true],
-      // -o <name>       remote name
-      ["q", false],
-      // -q quiet
-      ["s", false],
-      // -s shared
-      ["u", true]
-      // -u <upload-pack>
-    ]),
-    long: /* @__PURE__ */ new Set(["branch", "config", "jobs", "origin", "upload-pack", "u", "template"])
-  },
-  commit: {
-    short: /* @__PURE__ */ new Map([
-      ["C", true],
-      // -C <commit>  reuse message
-      ["F", true],
-      // -F <file>    read message from file
-      ["c", true],
-      // -c <commit>  reedit message
-      ["m", true],
-      // -m <msg>
-      ["t", true]
-      // -t <template>
-    ]),
-    long: /* @__PURE__ */ new Set(["file", "message", "reedit-message", "reuse-message", "template"])
-  },
-  config: {
-    short: /* @__PURE__ */ new Map([
-      ["e", false],
-      // -e  open editor
-      ["f", true],
-      //  -f <file>
-      ["l", false]
-      // -l  list
-    ]),
-    long: /* @__PURE__ */ new Set(["blob", "comment", "default", "file", "type", "value"])
-  },
-  fetch: {
-    short: /* @__PURE__ */ new Map(),
-    long: /* @__PURE__ */ new Set(["upload-pack"])
-  },
-  init: {
-    short: /* @__PURE__ */ new Map(),
-    long: /* @__PURE__ */ new Set(["template"])
-  },
-  pull: {
-    short: /* @__PURE__ */ new Map(),
-    long: /* @__PURE__ */ new Set(["upload-pack"])
-  },
-  push: {
-    short: /* @__PURE__ */ new Map(),
-    long: /* @__PURE__ */ new Set(["exec", "receive-pack"])
-  },
-  rebase: {
-    short: /* @__PURE__ */ new Map([
-      ["X", true],
-      // -X <option>   strategy option
-      ["f", false],
-      // -f force-rebase
-      ["i", false],
-      // -i interactive
-      ["k", false],
-      // -k keep-base
-      ["m", false],
-      // -m merge
-      ["n", false],
-      // -n no-stat
-      ["q", false],
-      // -q quiet
-      ["r", false],
-      // -r rebase-merges
-      ["s", true],
-      // -s <strategy>
-      ["v", false],
-      // -v verbose
-      ["x", true]
-      // -x <cmd>      exec
-    ]),
-    long: /* @__PURE__ */ new Set(["exec", "onto", "strategy", "strategy-option"])
-  }
-};
-var T2 = { short: /* @__PURE__ */ new Map(), long: /* @__PURE__ */ new Set() };
-function B(e5) {
-  const n3 = R[e5 ?? ""] ?? T2;
-  return {
-    short: new Map([...C.short.entries(), ...n3.short.entries()]),
-    long: n3.long
-  };
-}
-function b5(e5, n3 = I) {
-  if (e5.startsWith("--")) {
-    const t2 = e5.indexOf("=");
-    if (t2 > 2)
-      return [{ name: e5.slice(0, t2), value: e5.slice(t2 + 1), needsNext: false }];
-    const o4 = e5.slice(2);
-    return [{ name: e5, needsNext: n3.long.has(o4) }];
-  }
-  if (e5.length === 2) {
-    const t2 = e5.charAt(1), o4 = n3.short.get(t2);
-    return [{ name: e5, needsNext: o4 === true }];
-  }
-  return j5(e5, n3.short);
-}
-function j5(e5, n3) {
-  const t2 = e5.slice(1).split(""), o4 = [];
-  for (let a5 = 0; a5 < t2.length; a5++) {
-    const s2 = t2[a5], r6 = n3.get(s2);
-    if (r6 === void 0)
-      return [{ name: e5, needsNext: false }];
-    if (r6) {
-      const i5 = t2.slice(a5 + 1).join("");
-      if (i5 && ![...i5].every((m4) => n3.has(m4)))
-        return o4.push({ name: `-${s2}`, value: i5, needsNext: false }), o4;
-    }
-    o4.push({ name: `-${s2}`, needsNext: r6 });
-  }
-  return o4;
-}
-function W(e5, n3 = []) {
-  let t2 = 0;
-  for (; t2 < e5.length; ) {
-    const o4 = String(e5[t2]);
-    if (!o4.startsWith("-") || o4.length < 2) break;
-    const a5 = b5(o4);
-    let s2 = t2 + 1;
-    for (const r6 of a5) {
-      const i5 = {
-        name: r6.name,
-        value: r6.value,
-        absorbedNext: false,
-        isGlobal: true
-      };
-      r6.needsNext && i5.value === void 0 && s2 < e5.length && (i5.value = String(e5[s2]), i5.absorbedNext = true, s2++), n3.push(i5);
-    }
-    t2 = s2;
-  }
-  return { flags: n3, taskIndex: t2 };
-}
-function V(e5, n3, t2 = []) {
-  const o4 = B(n3), a5 = [], s2 = [];
-  let r6 = 0;
-  for (; r6 < e5.length; ) {
-    const i5 = e5[r6];
-    if (r5(i5)) {
-      s2.push(...o3(i5)), r6++;
-      continue;
-    }
-    const p4 = String(i5);
-    if (p4 === "--") {
-      for (let d6 = r6 + 1; d6 < e5.length; d6++) {
-        const g6 = e5[d6];
-        r5(g6) ? s2.push(...o3(g6)) : s2.push(String(g6));
-      }
-      break;
-    }
-    if (!p4.startsWith("-") || p4.length < 2) {
-      a5.push(p4), r6++;
-      continue;
-    }
-    const m4 = b5(p4, o4);
-    let u2 = r6 + 1;
-    for (const d6 of m4) {
-      const g6 = {
-        name: d6.name,
-        value: d6.value,
-        absorbedNext: false,
-        isGlobal: false
-      };
-      d6.needsNext && g6.value === void 0 && u2 < e5.length && !r5(e5[u2]) && (g6.value = String(e5[u2]), g6.absorbedNext = true, u2++), t2.push(g6);
-    }
-    r6 = u2;
-  }
-  return { flags: t2, positionals: a5, pathspecs: s2 };
-}
-function* q3({
-  write: e5
-}) {
-  for (const n3 of e5)
-    for (const t2 of K2) {
-      const o4 = t2(n3.key);
-      o4 && (yield o4);
-    }
-}
-function f5(e5, n3, t2 = String(e5)) {
-  const o4 = typeof e5 == "string" ? new RegExp(`\\s*${e5.toLowerCase()}`) : e5;
-  return function(s2) {
-    if (o4.test(s2))
-      return {
-        category: n3,
-        message: `Configuring ${t2} is not permitted without enabling ${n3}`
-      };
-  };
-}
-function l3(e5, n3) {
-  const t2 = new RegExp(`\\s*${e5.toLowerCase().replace(/\./g, "(..+)?.")}`);
-  return f5(t2, n3, e5);
-}
-var K2 = [
-  f5("alias", "allowUnsafeAlias"),
-  f5("core.askPass", "allowUnsafeAskPass"),
-  f5("core.editor", "allowUnsafeEditor"),
-  f5("core.fsmonitor", "allowUnsafeFsMonitor"),
-  f5("core.gitProxy", "allowUnsafeGitProxy"),
-  f5("core.hooksPath", "allowUnsafeHooksPath"),
-  f5("core.pager", "allowUnsafePager"),
-  f5("core.sshCommand", "allowUnsafeSshCommand"),
-  l3("credential.helper", "allowUnsafeCredentialHelper"),
-  l3("diff.command", "allowUnsafeDiffExternal"),
-  f5("diff.external", "allowUnsafeDiffExternal"),
-  l3("difftool.cmd", "allowUnsafeDiffExternal"),
-  l3("diff.textconv", "allowUnsafeDiffTextConv"),
-  l3("filter.clean", "allowUnsafeFilter"),
-  l3("filter.process", "allowUnsafeFilter"),
-  l3("filter.smudge", "allowUnsafeFilter"),
-  l3("gpg.program", "allowUnsafeGpgProgram"),
-  f5("include.path", "allowUnsafeInclude"),
-  l3("includeIf", "allowUnsafeInclude"),
-  f5("init.templateDir", "allowUnsafeTemplateDir"),
-  l3("pager.", "allowUnsafePager"),
-  l3("merge.driver", "allowUnsafeMergeDriver"),
-  l3("mergetool.path", "allowUnsafeMergeDriver"),
-  l3("mergetool.cmd", "allowUnsafeMergeDriver"),
-  l3("protocol.allow", "allowUnsafeProtocolOverride"),
-  l3("remote.receivepack", "allowUnsafePack"),
-  l3("remote.uploadpack", "allowUnsafePack"),
-  f5("uploadpack.packObjectsHook", "allowUnsafePack"),
-  f5("sequence.editor", "allowUnsafeEditor"),
-  l3("submodule.update", "allowUnsafeSubmodule"),
-  l3("tar.command", "allowUnsafeCommandBinaries"),
-  l3("trailer.cmd", "allowUnsafeCommandBinaries"),
-  l3("trailer.command", "allowUnsafeCommandBinaries"),
-  l3("url.insteadOf", "allowUnsafeUrlRewrite")
-];
-function* H(e5, n3) {
-  for (const t2 of n3)
-    for (const o4 of X) {
-      const a5 = o4(e5, t2);
-      a5 && (yield a5);
-    }
-}
-function c6(e5, n3, t2, { name: o4 = String(n3), globalOnly: a5 = false, withValue: s2 = false } = {}) {
-  const r6 = typeof n3 == "string" ? new RegExp(`\\s*${n3.toLowerCase()}`) : n3, i5 = `Use of ${e5 ? `${e5} with option ` : ""}${o4} is not permitted without enabling ${t2}`;
-  return function(m4, u2) {
-    if (!(e5 && m4 !== e5) && !(a5 && !u2.isGlobal) && !(s2 && u2.value === void 0) && r6.test(u2.name))
-      return {
-        category: t2,
-        message: i5
-      };
-  };
-}
-var h5 = { globalOnly: true, withValue: true };
-var X = [
-  c6(null, /--(upload|receive)-pack/, "allowUnsafePack", {
-    name: "--upload-pack or --receive-pack"
-  }),
-  c6("clone", /^-\w*u/, "allowUnsafePack"),
-  c6("clone", "--u", "allowUnsafePack"),
-  c6("push", /^--exec$/, "allowUnsafePack", { name: "--exec" }),
-  // `git` accepts unambiguous abbreviations of long options, so `--ex` and `--exe` are `--exec`
-  c6("rebase", /^(-x|--ex(ec?)?)$/, "allowUnsafeExec", { name: "-x or --exec" }),
-  c6(null, "--template", "allowUnsafeTemplateDir"),
-  c6(null, "--exec-path", "allowUnsafeExec", h5),
-  // `git` reads the configuration of whichever repository these name, so the
-  // directory alone is enough to deliver config the argv guards never see
-  c6(null, "--git-dir", "allowUnsafeConfigPaths", h5),
-  c6(null, "--work-tree", "allowUnsafeConfigPaths", h5),
-  c6(null, /^-C$/, "allowUnsafeConfigPaths", { ...h5, name: "-C" })
-];
-function k5(e5, n3, t2) {
-  return [...H(e5, n3), ...q3(t2)];
-}
-function Y(...e5) {
-  const { flags: n3, taskIndex: t2 } = W(e5), o4 = t2 < e5.length ? String(e5[t2]).toLowerCase() : null, a5 = o4 !== null ? e5.slice(t2 + 1) : [], { positionals: s2, pathspecs: r6 } = V(a5, o4, n3), i5 = D(o4, n3, s2);
-  return {
-    task: o4,
-    flags: n3.map(J),
-    paths: r6,
-    config: i5,
-    vulnerabilities: z(k5(o4, n3, i5))
-  };
-}
-function z(e5) {
-  return Object.defineProperty(e5, "vulnerabilities", {
-    value: e5
-  });
-}
-function J({ value: e5, name: n3 }) {
-  return e5 !== void 0 ? { name: n3, value: e5 } : { name: n3 };
-}
-var y = {
-  editor: "allowUnsafeEditor",
-  git_askpass: "allowUnsafeAskPass",
-  git_config_global: "allowUnsafeConfigPaths",
-  git_config_system: "allowUnsafeConfigPaths",
-  git_config_count: "allowUnsafeConfigEnvCount",
-  git_config_parameters: "allowUnsafeConfigEnvCount",
-  git_config: "allowUnsafeConfigPaths",
-  git_editor: "allowUnsafeEditor",
-  git_exec_path: "allowUnsafeExec",
-  git_external_diff: "allowUnsafeDiffExternal",
-  git_pager: "allowUnsafePager",
-  git_proxy_command: "allowUnsafeGitProxy",
-  git_template_dir: "allowUnsafeTemplateDir",
-  git_sequence_editor: "allowUnsafeEditor",
-  git_ssh: "allowUnsafeSshCommand",
-  git_ssh_command: "allowUnsafeSshCommand",
-  pager: "allowUnsafePager",
-  prefix: "allowUnsafeConfigPaths",
-  ssh_askpass: "allowUnsafeAskPass",
-  visual: "allowUnsafeEditor"
-};
-function* Q(e5) {
-  const n3 = parseInt(e5.git_config_count ?? "0", 10);
-  for (let t2 = 0; t2 < n3; t2++) {
-    const o4 = e5[`git_config_key_${t2}`], a5 = e5[`git_config_value_${t2}`];
-    o4 !== void 0 && (yield { key: o4.toLowerCase().trim(), value: a5, scope: "env" });
-  }
-}
-function* Z(e5) {
-  for (const n3 of Object.keys(e5))
-    if (_(n3)) {
-      const t2 = y[n3];
-      yield {
-        category: t2,
-        message: `Use of "${n3.toUpperCase()}" is not permitted without enabling ${t2}`
-      };
-    }
-}
-function _(e5) {
-  return Object.hasOwn(y, e5);
-}
-function ee(e5) {
-  const n3 = {};
-  for (const [t2, o4] of Object.entries(e5)) {
-    const a5 = t2.toLowerCase().trim();
-    (_(a5) || a5.startsWith("git")) && (n3[a5] = String(o4));
-  }
-  return n3;
-}
-function ne(e5) {
-  const n3 = ee(e5), t2 = {
-    read: [],
-    write: [...Q(n3)]
-  }, o4 = [
-    ...Z(n3),
-    ...k5(null, [], t2)
-  ];
-  return {
-    config: t2,
-    vulnerabilities: o4
-  };
-}
-function oe(e5, n3) {
-  return [...Y(...e5).vulnerabilities, ...ne(n3).vulnerabilities];
-}
-
-// node_modules/simple-git/dist/index.mjs
-import { EventEmitter as Ce } from "node:events";
-var O2 = class extends Error {
-  constructor(e5, n3) {
-    super(n3), this.task = e5, Object.setPrototypeOf(this, new.target.prototype);
-  }
-};
-var Ae = class extends O2 {
-  constructor(e5, n3) {
-    super(void 0, n3), this.config = e5;
-  }
-};
-var A2 = class extends O2 {
-  constructor(e5, n3, r6) {
-    super(e5, r6), this.task = e5, this.plugin = n3, Object.setPrototypeOf(this, new.target.prototype);
-  }
-};
-var at = class extends O2 {
-  constructor(e5, n3) {
-    super(void 0, n3 || String(e5)), this.git = e5;
-  }
-};
-var xe = class extends O2 {
-  constructor(e5) {
-    super(void 0, e5);
-  }
-};
-var I2 = "\0";
-var W2 = () => {
-};
-function Ne(t2) {
-  return typeof t2 != "function" ? W2 : t2;
-}
-function $e(t2) {
-  return typeof t2 == "function" && t2 !== W2;
-}
-function Pe(t2, e5) {
-  const n3 = t2.indexOf(e5);
-  return n3 <= 0 ? [t2, ""] : [t2.substr(0, n3), t2.substr(n3 + 1)];
-}
-function Me(t2, e5 = 0) {
-  return Dt(t2) && t2.length > e5 ? t2[e5] : void 0;
-}
-function N2(t2, e5 = 0) {
-  if (Dt(t2) && t2.length > e5)
-    return t2[t2.length - 1 - e5];
-}
-function Dt(t2) {
-  return Bt(t2);
-}
-function H2(t2 = "", e5 = true, n3 = `
-`) {
-  return t2.split(n3).reduce((r6, s2) => {
-    const o4 = e5 ? s2.trim() : s2;
-    return o4 && r6.push(o4), r6;
-  }, []);
-}
-function ut(t2, e5) {
-  return H2(t2, true).map((n3) => e5(n3));
-}
-function Lt(t2) {
-  return (0, import_file_exists.exists)(t2, import_file_exists.FOLDER);
-}
-function S3(t2, e5) {
-  return Array.isArray(t2) ? t2.includes(e5) || t2.push(e5) : t2.add(e5), e5;
-}
-function De(t2, e5) {
-  return Array.isArray(t2) && !t2.includes(e5) && t2.push(e5), t2;
-}
-function ct(t2, e5) {
-  if (Array.isArray(t2)) {
-    const n3 = t2.indexOf(e5);
-    n3 >= 0 && t2.splice(n3, 1);
-  } else
-    t2.delete(e5);
-  return e5;
-}
-var ft = Object.prototype.toString.call.bind(Object.prototype.toString);
-function v(t2) {
-  return Array.isArray(t2) ? t2 : [t2];
-}
-function jt(t2) {
-  return t2.replace(/[\s-]+(.)/g, (e5, n3) => n3.toUpperCase());
-}
-function L2(t2) {
-  return v(t2).map((e5) => e5 instanceof String ? e5 : String(e5));
-}
-function p3(t2, e5 = 0) {
-  if (t2 == null)
-    return e5;
-  const n3 = parseInt(t2, 10);
-  return Number.isNaN(n3) ? e5 : n3;
-}
-function U(t2, e5) {
-  const n3 = [];
-  for (let r6 = 0, s2 = t2.length; r6 < s2; r6++)
-    n3.push(e5, t2[r6]);
-  return n3;
-}
-function F2(t2) {
-  return (Array.isArray(t2) ? Buffer.concat(t2) : t2).toString("utf-8");
-}
-function Le(t2) {
-  return t2 ? Buffer.isBuffer(t2) ? t2.length : Buffer.byteLength(t2) : 0;
-}
-function je(t2, e5) {
-  const n3 = {};
-  return e5.forEach((r6) => {
-    t2[r6] !== void 0 && (n3[r6] = t2[r6]);
-  }), n3;
-}
-function wt(t2 = 0) {
-  return new Promise((e5) => setTimeout(e5, t2));
-}
-function bt(t2) {
-  if (t2 !== false)
-    return t2;
-}
-function d5(t2, e5, n3) {
-  return e5(t2) ? t2 : arguments.length > 2 ? n3 : void 0;
-}
-var K3 = (t2) => Array.isArray(t2);
-function st(t2, e5) {
-  const n3 = r5(t2) ? "string" : typeof t2;
-  return /number|string|boolean/.test(n3) && (!e5 || !e5.includes(n3));
-}
-var m3 = (t2) => typeof t2 == "string" || r5(t2);
-var Be = (t2) => m3(t2) || Buffer.isBuffer(t2);
-var G2 = (t2) => m3(t2) || Array.isArray(t2) && t2.every(m3);
-function lt(t2) {
-  return !!t2 && ft(t2) === "[object Object]";
-}
-function Ie(t2) {
-  return typeof t2 == "function";
-}
-var Bt = (t2) => t2 == null || "number|boolean|function".includes(typeof t2) ? false : typeof t2.length == "number";
-var V2 = /* @__PURE__ */ ((t2) => (t2[t2.SUCCESS = 0] = "SUCCESS", t2[t2.ERROR = 1] = "ERROR", t2[t2.NOT_FOUND = -2] = "NOT_FOUND", t2[t2.UNCLEAN = 128] = "UNCLEAN", t2))(V2 || {});
-var z2 = class _z {
-  constructor(e5, n3) {
-    this.stdOut = e5, this.stdErr = n3;
-  }
-  asStrings() {
-    return new _z(this.stdOut.toString("utf8"), this.stdErr.toString("utf8"));
-  }
-};
-function Ue() {
-  throw new Error("LineParser:useMatches not implemented");
-}
-var l4 = class {
-  constructor(e5, n3) {
-    this.matches = [], this.useMatches = Ue, this.parse = (r6, s2) => (this.resetMatches(), this._regExp.every((o4, i5) => this.addMatch(o4, i5, r6(i5))) ? this.useMatches(s2, this.prepareMatches()) !== false : false), this._regExp = Array.isArray(e5) ? e5 : [e5], n3 && (this.useMatches = n3);
-  }
-  resetMatches() {
-    this.matches.length = 0;
-  }
-  prepareMatches() {
-    return this.matches;
-  }
-  addMatch(e5, n3, r6) {
-    const s2 = r6 && e5.exec(r6);
-    return s2 && this.pushMatch(n3, s2), !!s2;
-  }
-  pushMatch(e5, n3) {
-    this.matches.push(...n3.slice(1));
-  }
-};
-var x2 = class extends l4 {
-  addMatch(e5, n3, r6) {
-    return /^remote:\s/.test(String(r6)) && super.addMatch(e5, n3, r6);
-  }
-  pushMatch(e5, n3) {
-    (e5 > 0 || n3.length > 1) && super.pushMatch(e5, n3);
-  }
-};
-var Fe = {
-  binary: "git",
-  maxConcurrentProcesses: 5,
-  config: [],
-  trimmed: false
-};
-function Ge(...t2) {
-  const e5 = process.cwd(), n3 = Object.assign(
-    { baseDir: e5, ...Fe },
-    ...t2.filter((r6) => typeof r6 == "object" && r6)
-  );
-  return n3.baseDir = n3.baseDir || e5, n3.trimmed = n3.trimmed === true, n3;
-}
-function It(t2, e5 = []) {
-  return lt(t2) ? Object.keys(t2).reduce((n3, r6) => {
-    const s2 = t2[r6];
-    if (r5(s2))
-      n3.push(s2);
-    else if (st(s2, ["boolean"]))
-      n3.push(r6 + "=" + s2);
-    else if (Array.isArray(s2))
-      for (const o4 of s2)
-        st(o4, ["string", "number"]) || n3.push(r6 + "=" + o4);
-    else
-      n3.push(r6);
-    return n3;
-  }, e5) : e5;
-}
-function h6(t2, e5 = 0, n3 = false) {
-  const r6 = [];
-  for (let s2 = 0, o4 = e5 < 0 ? t2.length : e5; s2 < o4; s2++)
-    "string|number".includes(typeof t2[s2]) && r6.push(String(t2[s2]));
-  return It(ht(t2), r6), n3 || r6.push(...ze(t2)), r6;
-}
-function ze(t2) {
-  const e5 = typeof N2(t2) == "function";
-  return L2(d5(N2(t2, e5 ? 1 : 0), K3, []));
-}
-function ht(t2) {
-  const e5 = Ie(N2(t2));
-  return d5(N2(t2, e5 ? 1 : 0), lt);
-}
-function u(t2, e5 = true) {
-  const n3 = Ne(N2(t2));
-  return e5 || $e(n3) ? n3 : void 0;
-}
-function Tt(t2, e5) {
-  return t2(e5.stdOut, e5.stdErr);
-}
-function E2(t2, e5, n3, r6 = true) {
-  return v(n3).forEach((s2) => {
-    for (let o4 = H2(s2, r6), i5 = 0, a5 = o4.length; i5 < a5; i5++) {
-      const c7 = (y2 = 0) => {
-        if (!(i5 + y2 >= a5))
-          return o4[i5 + y2];
-      };
-      e5.some(({ parse: y2 }) => y2(c7, t2));
-    }
-  }), t2;
-}
-var mt = ({ exitCode: t2 }, e5, n3, r6) => {
-  if (t2 === V2.UNCLEAN && Ve(e5))
-    return n3(Buffer.from("false"));
-  r6(e5);
-};
-var Ut = (t2) => t2.trim() === "true";
-function We(t2) {
-  switch (t2) {
-    case "bare":
-      return Ke();
-    case "root":
-      return He();
-  }
-  return {
-    commands: ["rev-parse", "--is-inside-work-tree"],
-    format: "utf-8",
-    onError: mt,
-    parser: Ut
-  };
-}
-function He() {
-  return {
-    commands: ["rev-parse", "--git-dir"],
-    format: "utf-8",
-    onError: mt,
-    parser(e5) {
-      return /^\.(git)?$/.test(e5.trim());
-    }
-  };
-}
-function Ke() {
-  return {
-    commands: ["rev-parse", "--is-bare-repository"],
-    format: "utf-8",
-    onError: mt,
-    parser: Ut
-  };
-}
-function Ve(t2) {
-  return /(Not a git repository|Kein Git-Repository)/i.test(String(t2));
-}
-var Xe = class {
-  constructor(e5) {
-    this.paths = [], this.files = [], this.folders = [], this.dryRun = e5;
-  }
-};
-var Ye = /^[a-z]+\s*/i;
-var Qe = /^[a-z]+\s+[a-z]+\s*/i;
-var Je = /\/$/;
-function Ze(t2, e5) {
-  const n3 = new Xe(t2), r6 = t2 ? Qe : Ye;
-  return H2(e5).forEach((s2) => {
-    const o4 = s2.replace(r6, "");
-    n3.paths.push(o4), (Je.test(o4) ? n3.folders : n3.files).push(o4);
-  }), n3;
-}
-var Ft = [];
-function tn(t2) {
-  return {
-    commands: Ft,
-    format: "empty",
-    parser: t2
-  };
-}
-function b6(t2) {
-  return {
-    commands: Ft,
-    format: "empty",
-    parser() {
-      throw typeof t2 == "string" ? new xe(t2) : t2;
-    }
-  };
-}
-function g5(t2, e5 = false) {
-  return {
-    commands: t2,
-    format: "utf-8",
-    parser(n3) {
-      return e5 ? String(n3).trim() : n3;
-    }
-  };
-}
-function Gt(t2) {
-  return {
-    commands: t2,
-    format: "buffer",
-    parser(e5) {
-      return e5;
-    }
-  };
-}
-function en(t2) {
-  return t2.format === "buffer";
-}
-function kt(t2) {
-  return t2.format === "empty" || !t2.commands.length;
-}
-var nn = "Git clean interactive mode is not supported";
-var rn = 'Git clean mode parameter ("n" or "f") is required';
-var sn = "Git clean unknown option found in: ";
-var zt = /* @__PURE__ */ ((t2) => (t2.DRY_RUN = "n", t2.FORCE = "f", t2.IGNORED_INCLUDED = "x", t2.IGNORED_ONLY = "X", t2.EXCLUDING = "e", t2.QUIET = "q", t2.RECURSIVE = "d", t2))(zt || {});
-var qt = /* @__PURE__ */ new Set([
-  "i",
-  ...L2(Object.values(zt))
-]);
-function on(t2, e5) {
-  const { cleanMode: n3, options: r6, valid: s2 } = cn(t2);
-  return n3 ? s2.options ? (r6.push(...e5), r6.some(hn) ? b6(nn) : an(n3, r6)) : b6(sn + JSON.stringify(t2)) : b6(rn);
-}
-function an(t2, e5) {
-  return {
-    commands: ["clean", `-${t2}`, ...e5],
-    format: "utf-8",
-    parser(r6) {
-      return Ze(t2 === "n", r6);
-    }
-  };
-}
-function un(t2) {
-  return Array.isArray(t2) && t2.every((e5) => qt.has(e5));
-}
-function cn(t2) {
-  let e5, n3 = [], r6 = { cleanMode: false, options: true };
-  return t2.replace(/[^a-z]i/g, "").split("").forEach((s2) => {
-    fn(s2) ? (e5 = s2, r6.cleanMode = true) : r6.options = r6.options && ln(n3[n3.length] = `-${s2}`);
-  }), {
-    cleanMode: e5,
-    options: n3,
-    valid: r6
-  };
-}
-function fn(t2) {
-  return t2 === "f" || t2 === "n";
-}
-function ln(t2) {
-  return /^-[a-z]$/i.test(t2) && qt.has(t2.charAt(1));
-}
-function hn(t2) {
-  return /^-[^\-]/.test(t2) ? t2.indexOf("i") > 0 : t2 === "--interactive";
-}
-var mn = class {
-  constructor() {
-    this.files = [], this.values = /* @__PURE__ */ Object.create(null);
-  }
-  get all() {
-    return this._all || (this._all = this.files.reduce((e5, n3) => Object.assign(e5, this.values[n3]), {})), this._all;
-  }
-  addFile(e5) {
-    if (!(e5 in this.values)) {
-      const n3 = N2(this.files);
-      this.values[e5] = n3 ? Object.create(this.values[n3]) : {}, this.files.push(e5);
-    }
-    return this.values[e5];
-  }
-  addValue(e5, n3, r6) {
-    const s2 = this.addFile(e5);
-    Object.hasOwn(s2, n3) ? Array.isArray(s2[n3]) ? s2[n3].push(r6) : s2[n3] = [s2[n3], r6] : s2[n3] = r6, this._all = void 0;
-  }
-};
-function pn(t2) {
-  const e5 = new mn();
-  for (const n3 of Wt(t2))
-    e5.addValue(n3.file, String(n3.key), n3.value);
-  return e5;
-}
-function dn(t2, e5) {
-  let n3 = null;
-  const r6 = [], s2 = /* @__PURE__ */ new Map();
-  for (const o4 of Wt(t2, e5))
-    o4.key === e5 && (r6.push(n3 = o4.value), s2.has(o4.file) || s2.set(o4.file, []), s2.get(o4.file).push(n3));
-  return {
-    key: e5,
-    paths: Array.from(s2.keys()),
-    scopes: s2,
-    value: n3,
-    values: r6
-  };
-}
-function gn(t2) {
-  return t2.replace(/^(file):/, "");
-}
-function* Wt(t2, e5 = null) {
-  const n3 = t2.split("\0");
-  for (let r6 = 0, s2 = n3.length - 1; r6 < s2; ) {
-    const o4 = gn(n3[r6++]);
-    let i5 = n3[r6++], a5 = e5;
-    if (i5.includes(`
-`)) {
-      const c7 = Pe(i5, `
-`);
-      a5 = c7[0], i5 = c7[1];
-    }
-    yield { file: o4, key: a5, value: i5 };
-  }
-}
-var Ht = /* @__PURE__ */ ((t2) => (t2.system = "system", t2.global = "global", t2.local = "local", t2.worktree = "worktree", t2))(Ht || {});
-function Y2(t2, e5) {
-  return typeof t2 == "string" && Object.hasOwn(Ht, t2) ? t2 : e5;
-}
-function yn(t2, e5, n3, r6) {
-  const s2 = ["config", `--${r6}`];
-  return n3 && s2.push("--add"), s2.push(t2, e5), {
-    commands: s2,
-    format: "utf-8",
-    parser(o4) {
-      return o4;
-    }
-  };
-}
-function wn(t2, e5) {
-  const n3 = ["config", "--null", "--show-origin", "--get-all", t2];
-  return e5 && n3.splice(1, 0, `--${e5}`), {
-    commands: n3,
-    format: "utf-8",
-    parser(r6) {
-      return dn(r6, t2);
-    }
-  };
-}
-function bn(t2) {
-  const e5 = ["config", "--list", "--show-origin", "--null"];
-  return t2 && e5.push(`--${t2}`), {
-    commands: e5,
-    format: "utf-8",
-    parser(n3) {
-      return pn(n3);
-    }
-  };
-}
-function Tn() {
-  return {
-    addConfig(t2, e5, ...n3) {
-      return this._runTask(
-        yn(
-          t2,
-          e5,
-          n3[0] === true,
-          Y2(
-            n3[1],
-            "local"
-            /* local */
-          )
-        ),
-        u(arguments)
-      );
-    },
-    getConfig(t2, e5) {
-      return this._runTask(
-        wn(t2, Y2(e5, void 0)),
-        u(arguments)
-      );
-    },
-    listConfig(...t2) {
-      return this._runTask(
-        bn(Y2(t2[0], void 0)),
-        u(arguments)
-      );
-    }
-  };
-}
-var Kt = /* @__PURE__ */ ((t2) => (t2.ADDED = "A", t2.COPIED = "C", t2.DELETED = "D", t2.MODIFIED = "M", t2.RENAMED = "R", t2.CHANGED = "T", t2.UNMERGED = "U", t2.UNKNOWN = "X", t2.BROKEN = "B", t2))(Kt || {});
-var kn = new Set(Object.values(Kt));
-function _n(t2) {
-  return kn.has(t2);
-}
-var _t;
-var vn = ["-h"];
-var j6 = /* @__PURE__ */ Symbol("grepQuery");
-var En = class {
-  constructor() {
-    this[_t] = [];
-  }
-  *[(_t = j6, Symbol.iterator)]() {
-    for (const e5 of this[j6])
-      yield e5;
-  }
-  and(...e5) {
-    return e5.length && this[j6].push("--and", "(", ...U(e5, "-e"), ")"), this;
-  }
-  param(...e5) {
-    return this[j6].push(...U(e5, "-e")), this;
-  }
-};
-function Sn(...t2) {
-  return new En().param(...t2);
-}
-function Rn(t2) {
-  const e5 = /* @__PURE__ */ new Set(), n3 = {};
-  return ut(t2, (r6) => {
-    const [s2, o4, i5] = r6.split(I2);
-    e5.add(s2), (n3[s2] = n3[s2] || []).push({
-      line: p3(o4),
-      path: s2,
-      preview: i5
-    });
-  }), {
-    paths: e5,
-    results: n3
-  };
-}
-function On() {
-  return {
-    grep(t2) {
-      const e5 = u(arguments), n3 = h6(arguments);
-      for (const s2 of vn)
-        if (n3.includes(s2))
-          return this._runTask(
-            b6(`git.grep: use of "${s2}" is not supported.`),
-            e5
-          );
-      typeof t2 == "string" && (t2 = Sn().param(t2));
-      const r6 = ["grep", "--null", "-n", "--full-name", ...n3, ...t2];
-      return this._runTask(
-        {
-          commands: r6,
-          format: "utf-8",
-          parser(s2) {
-            return Rn(s2);
-          }
-        },
-        e5
-      );
-    }
-  };
-}
-var Vt = /* @__PURE__ */ ((t2) => (t2.MIXED = "mixed", t2.SOFT = "soft", t2.HARD = "hard", t2.MERGE = "merge", t2.KEEP = "keep", t2))(Vt || {});
-var Cn = L2(Object.values(Vt));
-function An(t2, e5) {
-  const n3 = ["reset"];
-  return Xt(t2) && n3.push(`--${t2}`), n3.push(...e5), g5(n3);
-}
-function xn(t2) {
-  if (Xt(t2))
-    return t2;
-  switch (typeof t2) {
-    case "string":
-    case "undefined":
-      return "soft";
-  }
-}
-function Xt(t2) {
-  return typeof t2 == "string" && Cn.includes(t2);
-}
-import_debug5.default.formatters.L = (t2) => String(Bt(t2) ? t2.length : "-");
-import_debug5.default.formatters.B = (t2) => Buffer.isBuffer(t2) ? t2.toString("utf8") : ft(t2);
-function Nn() {
-  return (0, import_debug5.default)("simple-git");
-}
-function vt(t2, e5, n3) {
-  return !e5 || !String(e5).replace(/\s*/, "") ? n3 ? (r6, ...s2) => {
-    t2(r6, ...s2), n3(r6, ...s2);
-  } : t2 : (r6, ...s2) => {
-    t2(`%s ${r6}`, e5, ...s2), n3 && n3(r6, ...s2);
-  };
-}
-function $n(t2, e5, { namespace: n3 }) {
-  if (typeof t2 == "string")
-    return t2;
-  const r6 = e5 && e5.namespace || "";
-  return r6.startsWith(n3) ? r6.substr(n3.length + 1) : r6 || n3;
-}
-function $2(t2, e5, n3, r6 = Nn()) {
-  const s2 = t2 && `[${t2}]` || "", o4 = [], i5 = typeof e5 == "string" ? r6.extend(e5) : e5, a5 = $n(d5(e5, m3), i5, r6);
-  return y2(n3);
-  function c7(w2, T3) {
-    return S3(
-      o4,
-      $2(t2, a5.replace(/^[^:]+/, w2), T3, r6)
-    );
-  }
-  function y2(w2) {
-    const T3 = w2 && `[${w2}]` || "", k6 = i5 && vt(i5, T3) || W2, C2 = vt(r6, `${s2} ${T3}`, k6);
-    return Object.assign(i5 ? k6 : C2, {
-      label: t2,
-      sibling: c7,
-      info: C2,
-      step: y2
-    });
-  }
-}
-var M3 = class M4 {
-  constructor(e5 = "GitExecutor") {
-    this.logLabel = e5, this._queue = /* @__PURE__ */ new Map();
-  }
-  withProgress(e5) {
-    return this._queue.get(e5);
-  }
-  createProgress(e5) {
-    const n3 = M4.getName(e5.commands[0]), r6 = $2(this.logLabel, n3);
-    return {
-      task: e5,
-      logger: r6,
-      name: n3
-    };
-  }
-  push(e5) {
-    const n3 = this.createProgress(e5);
-    return n3.logger("Adding task to the queue, commands = %o", e5.commands), this._queue.set(e5, n3), n3;
-  }
-  fatal(e5) {
-    for (const [n3, { logger: r6 }] of Array.from(this._queue.entries()))
-      n3 === e5.task ? (r6.info("Failed %o", e5), r6(
-        "Fatal exception, any as-yet un-started tasks run through this executor will not be attempted"
-      )) : r6.info(
-        "A fatal exception occurred in a previous task, the queue has been purged: %o",
-        e5.message
-      ), this.complete(n3);
-    if (this._queue.size !== 0)
-      throw new Error(`Queue size should be zero after fatal: ${this._queue.size}`);
-  }
-  complete(e5) {
-    this.withProgress(e5) && this._queue.delete(e5);
-  }
-  attempt(e5) {
-    const n3 = this.withProgress(e5);
-    if (!n3)
-      throw new O2(void 0, "TasksPendingQueue: attempt called for an unknown task");
-    return n3.logger("Starting task"), n3;
-  }
-  static getName(e5 = "empty") {
-    return `task:${e5}:${++M4.counter}`;
-  }
-};
-M3.counter = 0;
-var ot = M3;
-var Pn = class {
-  constructor(e5, n3, r6) {
-    this._executor = e5, this._scheduler = n3, this._plugins = r6, this._chain = Promise.resolve(), this._queue = new ot();
-  }
-  get cwd() {
-    return this._cwd || this._executor.cwd;
-  }
-  set cwd(e5) {
-    this._cwd = e5;
-  }
-  get env() {
-    return this._executor.env;
-  }
-  get outputHandler() {
-    return this._executor.outputHandler;
-  }
-  chain() {
-    return this;
-  }
-  push(e5) {
-    return this._queue.push(e5), this._chain = this._chain.then(() => this.attemptTask(e5));
-  }
-  async attemptTask(e5) {
-    const n3 = await this._scheduler.next(), r6 = () => this._queue.complete(e5);
-    try {
-      const { logger: s2 } = this._queue.attempt(e5);
-      return await (kt(e5) ? this.attemptEmptyTask(e5, s2) : this.attemptRemoteTask(e5, s2));
-    } catch (s2) {
-      throw this.onFatalException(e5, s2);
-    } finally {
-      r6(), n3();
-    }
-  }
-  onFatalException(e5, n3) {
-    const r6 = n3 instanceof O2 ? Object.assign(n3, { task: e5 }) : new O2(e5, n3 && String(n3));
-    return this._chain = Promise.resolve(), this._queue.fatal(r6), r6;
-  }
-  async attemptRemoteTask(e5, n3) {
-    const r6 = this._plugins.exec("spawn.binary", "", this.taskContext(e5, e5.commands)), s2 = this._plugins.exec(
-      "spawn.args",
-      [...e5.commands],
-      this.taskContext(e5, e5.commands)
-    ), o4 = await this.gitResponse(
-      e5,
-      r6,
-      s2,
-      this.outputHandler,
-      n3.step("SPAWN")
-    ), i5 = await this.handleTaskData(e5, s2, o4, n3.step("HANDLE"));
-    return n3("passing response to task's parser as a %s", e5.format), en(e5) ? Tt(e5.parser, i5) : Tt(e5.parser, i5.asStrings());
-  }
-  async attemptEmptyTask(e5, n3) {
-    return n3("empty task bypassing child process to call to task's parser"), e5.parser(this);
-  }
-  handleTaskData(e5, n3, r6, s2) {
-    const { exitCode: o4, rejection: i5, stdOut: a5, stdErr: c7 } = r6;
-    return new Promise((y2, w2) => {
-      s2("Preparing to handle process response exitCode=%d stdOut=", o4);
-      const { error: T3 } = this._plugins.exec(
-        "task.error",
-        { error: i5 },
-        {
-          ...this.taskContext(e5, n3),
-          ...r6
-        }
-      );
-      if (T3 && e5.onError)
-        return s2.info("exitCode=%s handling with custom error handler"), e5.onError(
-          r6,
-          T3,
-          (k6) => {
-            s2.info("custom error handler treated as success"), s2("custom error returned a %s", ft(k6)), y2(
-              new z2(
-                Array.isArray(k6) ? Buffer.concat(k6) : k6,
-                Buffer.concat(c7)
-              )
-            );
-          },
-          w2
-        );
-      if (T3)
-        return s2.info(
-          "handling as error: exitCode=%s stdErr=%s rejection=%o",
-          o4,
-          c7.length,
-          i5
-        ), w2(T3);
-      s2.info("retrieving task output complete"), y2(new z2(Buffer.concat(a5), Buffer.concat(c7)));
-    });
-  }
-  async gitResponse(e5, n3, r6, s2, o4) {
-    const i5 = o4.sibling("output"), a5 = this._plugins.exec(
-      "spawn.options",
-      {
-        cwd: this.cwd,
-        env: this.env,
-        windowsHide: true
-      },
-      this.taskContext(e5, e5.commands)
-    );
-    return new Promise((c7) => {
-      const y2 = [], w2 = [];
-      o4.info("%s %o", n3, r6), o4("%O", a5);
-      let T3 = this._beforeSpawn(e5, r6);
-      if (T3)
-        return c7({
-          stdOut: y2,
-          stdErr: w2,
-          exitCode: 9901,
-          rejection: T3
-        });
-      this._plugins.exec("spawn.before", void 0, {
-        ...this.taskContext(e5, r6),
-        kill(C2) {
-          T3 = C2 || T3;
-        }
-      });
-      const k6 = ve(n3, r6, a5);
-      k6.stdout.on(
-        "data",
-        Et(y2, "stdOut", o4, i5.step("stdOut"))
-      ), k6.stderr.on(
-        "data",
-        Et(w2, "stdErr", o4, i5.step("stdErr"))
-      ), k6.on("error", Mn(w2, o4)), s2 && (o4("Passing child process stdOut/stdErr to custom outputHandler"), s2(n3, k6.stdout, k6.stderr, [...r6])), this._plugins.exec("spawn.after", void 0, {
-        ...this.taskContext(e5, r6),
-        spawned: k6,
-        close(C2, Te) {
-          c7({
-            stdOut: y2,
-            stdErr: w2,
-            exitCode: C2,
-            rejection: T3 || Te
-          });
-        },
-        kill(C2) {
-          k6.killed || (T3 = C2, k6.kill("SIGINT"));
-        }
-      });
-    });
-  }
-  _beforeSpawn(e5, n3) {
-    let r6;
-    return this._plugins.exec("spawn.before", void 0, {
-      ...this.taskContext(e5, n3),
-      kill(s2) {
-        r6 = s2 || r6;
-      }
-    }), r6;
-  }
-  taskContext(e5, n3) {
-    return {
-      method: String(Me(e5.commands) || ""),
-      commands: n3,
-      env: { ...this.env },
-      input: kt(e5) ? void 0 : e5.input
-    };
-  }
-};
-function Mn(t2, e5) {
-  return (n3) => {
-    e5("[ERROR] child process exception %o", n3), t2.push(Buffer.from(String(n3.stack), "ascii"));
-  };
-}
-function Et(t2, e5, n3, r6) {
-  return (s2) => {
-    n3("%s received %L bytes", e5, s2), r6("%B", s2), t2.push(s2);
-  };
-}
-var Dn = class {
-  constructor(e5, n3, r6) {
-    this.cwd = e5, this._scheduler = n3, this._plugins = r6, this._chain = this.chain();
-  }
-  chain() {
-    return new Pn(this, this._scheduler, this._plugins);
-  }
-  push(e5) {
-    return this._chain.push(e5);
-  }
-};
-function Ln(t2, e5, n3 = W2) {
-  const r6 = (o4) => {
-    n3(null, o4);
-  }, s2 = (o4) => {
-    o4?.task === t2 && n3(o4, void 0);
-  };
-  e5.then(r6, s2);
-}
-function St(t2, e5) {
-  return tn((n3) => {
-    if (!Lt(t2))
-      throw new Error(`Git.cwd: cannot change to non-directory "${t2}"`);
-    return (e5 || n3).cwd = t2;
-  });
-}
-function Q2(t2) {
-  const e5 = ["checkout", ...t2];
-  return e5[1] === "-b" && e5.includes("-B") && (e5[1] = ct(e5, "-B")), g5(e5);
-}
-function jn() {
-  return {
-    checkout() {
-      return this._runTask(
-        Q2(h6(arguments, 1)),
-        u(arguments)
-      );
-    },
-    checkoutBranch(t2, e5) {
-      return this._runTask(
-        Q2(["-b", t2, e5, ...h6(arguments)]),
-        u(arguments)
-      );
-    },
-    checkoutLocalBranch(t2) {
-      return this._runTask(
-        Q2(["-b", t2, ...h6(arguments)]),
-        u(arguments)
-      );
-    }
-  };
-}
-var Yt = (t2, e5, n3) => {
-  const r6 = ["clone", ...n3];
-  return m3(t2) && r6.push(c5(t2)), m3(e5) && r6.push(c5(e5)), g5(r6);
-};
-var Bn = (t2, e5, n3) => (S3(n3, "--mirror"), Yt(t2, e5, n3));
-function Rt(t2, e5, n3, ...r6) {
-  return m3(n3) ? e5(n3, d5(r6[0], m3), h6(arguments)) : b6(`git.${t2}() requires a string 'repoPath'`);
-}
-function In() {
-  return {
-    clone(t2, ...e5) {
-      return this._runTask(
-        Rt("clone", Yt, d5(t2, m3), ...e5),
-        u(arguments)
-      );
-    },
-    mirror(t2, ...e5) {
-      return this._runTask(
-        Rt("mirror", Bn, d5(t2, m3), ...e5),
-        u(arguments)
-      );
-    }
-  };
-}
-var Un = [
-  new l4(/^\[([^\s]+)( \([^)]+\))? ([^\]]+)/, (t2, [e5, n3, r6]) => {
-    t2.branch = e5, t2.commit = r6, t2.root = !!n3;
-  }),
-  new l4(/\s*Author:\s(.+)/i, (t2, [e5]) => {
-    const n3 = e5.split("<"), r6 = n3.pop();
-    !r6 || !r6.includes("@") || (t2.author = {
-      email: r6.substr(0, r6.length - 1),
-      name: n3.join("<").trim()
-    });
-  }),
-  new l4(
-    /(\d+)[^,]*(?:,\s*(\d+)[^,]*)(?:,\s*(\d+))/g,
-    (t2, [e5, n3, r6]) => {
-      t2.summary.changes = parseInt(e5, 10) || 0, t2.summary.insertions = parseInt(n3, 10) || 0, t2.summary.deletions = parseInt(r6, 10) || 0;
-    }
-  ),
-  new l4(
-    /^(\d+)[^,]*(?:,\s*(\d+)[^(]+\(([+-]))?/,
-    (t2, [e5, n3, r6]) => {
-      t2.summary.changes = parseInt(e5, 10) || 0;
-      const s2 = parseInt(n3, 10) || 0;
-      r6 === "-" ? t2.summary.deletions = s2 : r6 === "+" && (t2.summary.insertions = s2);
-    }
-  )
-];
-function Fn(t2) {
-  return E2({
-    author: null,
-    branch: "",
-    commit: "",
-    root: false,
-    summary: {
-      changes: 0,
-      insertions: 0,
-      deletions: 0
-    }
-  }, Un, t2);
-}
-function Gn(t2, e5, n3) {
-  return {
-    commands: [
-      "-c",
-      "core.abbrev=40",
-      "commit",
-      ...U(t2, "-m"),
-      ...e5,
-      ...n3
-    ],
-    format: "utf-8",
-    parser: Fn
-  };
-}
-function zn() {
-  return {
-    commit(e5, ...n3) {
-      const r6 = u(arguments), s2 = t2(e5) || Gn(
-        v(e5),
-        v(d5(n3[0], G2, [])),
-        [
-          ...L2(d5(n3[1], K3, [])),
-          ...h6(arguments, 0, true)
-        ]
-      );
-      return this._runTask(s2, r6);
-    }
-  };
-  function t2(e5) {
-    return !G2(e5) && b6(
-      "git.commit: requires the commit message to be supplied as a string/string[]"
-    );
-  }
-}
-function qn() {
-  return {
-    count: 0,
-    garbage: 0,
-    inPack: 0,
-    packs: 0,
-    prunePackable: 0,
-    size: 0,
-    sizeGarbage: 0,
-    sizePack: 0
-  };
-}
-var Wn = new l4(
-  /([a-z-]+): (\d+)$/,
-  (t2, [e5, n3]) => {
-    const r6 = jt(e5);
-    Object.hasOwn(t2, r6) && (t2[r6] = p3(n3));
-  }
-);
-function Hn() {
-  return {
-    countObjects() {
-      return this._runTask({
-        commands: ["count-objects", "--verbose"],
-        format: "utf-8",
-        parser(t2) {
-          return E2(qn(), [Wn], t2);
-        }
-      });
-    }
-  };
-}
-function Kn() {
-  return {
-    firstCommit() {
-      return this._runTask(
-        g5(["rev-list", "--max-parents=0", "HEAD"], true),
-        u(arguments)
-      );
-    }
-  };
-}
-function Vn(t2, e5) {
-  const n3 = ["hash-object", t2];
-  return e5 && n3.push("-w"), g5(n3, true);
-}
-var J2 = class {
-  constructor(e5, n3, r6, s2) {
-    this.bare = e5, this.path = n3, this.existing = r6, this.gitDir = s2;
-  }
-};
-var Xn = /^Init.+ repository in (.+)$/;
-var Yn = /^Rein.+ in (.+)$/;
-function Qn(t2, e5, n3) {
-  const r6 = String(n3).trim();
-  let s2;
-  if (s2 = Xn.exec(r6))
-    return new J2(t2, e5, false, s2[1]);
-  if (s2 = Yn.exec(r6))
-    return new J2(t2, e5, true, s2[1]);
-  let o4 = "";
-  const i5 = r6.split(" ");
-  for (; i5.length; )
-    if (i5.shift() === "in") {
-      o4 = i5.join(" ");
-      break;
-    }
-  return new J2(t2, e5, /^re/i.test(r6), o4);
-}
-var Qt = "--bare";
-function Jn(t2) {
-  return t2.includes(Qt);
-}
-function Zn(t2 = false, e5, n3) {
-  const r6 = ["init", ...n3];
-  return t2 && !Jn(r6) && r6.splice(1, 0, Qt), {
-    commands: r6,
-    format: "utf-8",
-    parser(s2) {
-      return Qn(r6.includes("--bare"), e5, s2);
-    }
-  };
-}
-function tr(t2) {
-  return t2 === void 0 ? b6("interpretTrailers called without input content") : {
-    format: "utf-8",
-    parser(e5) {
-      return Object.fromEntries(
-        ut(e5, (n3) => {
-          const r6 = n3.indexOf(":");
-          return [
-            jt(n3.substring(0, r6).toLowerCase()),
-            n3.substring(r6 + 2).trim()
-          ];
-        })
-      );
-    },
-    commands: ["interpret-trailers", "--parse"],
-    input: t2
-  };
-}
-function er() {
-  return {
-    interpretTrailers(t2) {
-      return this._runTask(
-        tr(d5(t2, Be)),
-        u(arguments)
-      );
-    }
-  };
-}
-var R2 = /* @__PURE__ */ ((t2) => (t2.NONE = "", t2.STAT = "--stat", t2.NUM_STAT = "--numstat", t2.NAME_ONLY = "--name-only", t2.NAME_STATUS = "--name-status", t2))(R2 || {});
-var Jt = /^--(stat|numstat|name-only|name-status)(=|$)/;
-function pt(t2) {
-  for (let e5 = 0; e5 < t2.length; e5++) {
-    const n3 = Jt.exec(t2[e5]);
-    if (n3)
-      return `--${n3[1]}`;
-  }
-  return "";
-}
-function nr(t2) {
-  return Jt.test(t2);
-}
-var rr = class {
-  constructor() {
-    this.changed = 0, this.deletions = 0, this.insertions = 0, this.files = [];
-  }
-};
-var Ot = [
-  new l4(
-    /^(.+)\s+\|\s+(\d+)(\s+[+\-]+)?$/,
-    (t2, [e5, n3, r6 = ""]) => {
-      t2.files.push({
-        file: e5.trim(),
-        changes: p3(n3),
-        insertions: r6.replace(/[^+]/g, "").length,
-        deletions: r6.replace(/[^-]/g, "").length,
-        binary: false
-      });
-    }
-  ),
-  new l4(
-    /^(.+) \|\s+Bin ([0-9.]+) -> ([0-9.]+) ([a-z]+)/,
-    (t2, [e5, n3, r6]) => {
-      t2.files.push({
-        file: e5.trim(),
-        before: p3(n3),
-        after: p3(r6),
-        binary: true
-      });
-    }
-  ),
-  new l4(/^(.+)\s+\|\s+Bin\s*$/, (t2, [e5]) => {
-    t2.files.push({
-      file: e5.trim(),
-      before: 0,
-      after: 0,
-      binary: true
-    });
-  }),
-  new l4(
-    /(\d+) files? changed\s*((?:, \d+ [^,]+){0,2})/,
-    (t2, [e5, n3]) => {
-      const r6 = /(\d+) i/.exec(n3), s2 = /(\d+) d/.exec(n3);
-      t2.changed = p3(e5), t2.insertions = p3(r6?.[1]), t2.deletions = p3(s2?.[1]);
-    }
-  )
-];
-var sr = [
-  new l4(
-    /(\d+)\t(\d+)\t(.+)$/,
-    (t2, [e5, n3, r6]) => {
-      const s2 = p3(e5), o4 = p3(n3);
-      t2.changed++, t2.insertions += s2, t2.deletions += o4, t2.files.push({
-        file: r6,
-        changes: s2 + o4,
-        insertions: s2,
-        deletions: o4,
-        binary: false
-      });
-    }
-  ),
-  new l4(/-\t-\t(.+)$/, (t2, [e5]) => {
-    t2.changed++, t2.files.push({
-      file: e5,
-      after: 0,
-      before: 0,
-      binary: true
-    });
-  })
-];
-var or = [
-  new l4(/(.+)$/, (t2, [e5]) => {
-    t2.changed++, t2.files.push({
-      file: e5,
-      changes: 0,
-      insertions: 0,
-      deletions: 0,
-      binary: false
-    });
-  })
-];
-var ir = [
-  new l4(
-    /([ACDMRTUXB])([0-9]{0,3})\t(.[^\t]*)(\t(.[^\t]*))?$/,
-    (t2, [e5, n3, r6, s2, o4]) => {
-      t2.changed++, t2.files.push({
-        file: o4 ?? r6,
-        changes: 0,
-        insertions: 0,
-        deletions: 0,
-        binary: false,
-        status: bt(_n(e5) && e5),
-        from: bt(!!o4 && r6 !== o4 && r6),
-        similarity: p3(n3)
-      });
-    }
-  )
-];
-var ar = {
-  [R2.NONE]: Ot,
-  [R2.STAT]: Ot,
-  [R2.NUM_STAT]: sr,
-  [R2.NAME_STATUS]: ir,
-  [R2.NAME_ONLY]: or
-};
-function Zt(t2 = R2.NONE) {
-  const e5 = ar[t2];
-  return (n3) => E2(new rr(), e5, n3, false);
-}
-var te = "òòòòòò ";
-var ee2 = " òò";
-var ne2 = " ò ";
-var ur = ["hash", "date", "message", "refs", "author_name", "author_email"];
-function cr(t2, e5) {
-  return e5.reduce(
-    (n3, r6, s2) => (n3[r6] = t2[s2] || "", n3),
-    /* @__PURE__ */ Object.create({ diff: null })
-  );
-}
-function re(t2 = ne2, e5 = ur, n3 = R2.NONE) {
-  const r6 = Zt(n3);
-  return function(s2) {
-    const o4 = H2(
-      s2.trim(),
-      false,
-      te
-    ).map(function(i5) {
-      const a5 = i5.split(ee2), c7 = cr(a5[0].split(t2), e5);
-      return a5.length > 1 && a5[1].trim() && (c7.diff = r6(a5[1])), c7;
-    });
-    return {
-      all: o4,
-      latest: o4.length && o4[0] || null,
-      total: o4.length
-    };
-  };
-}
-function fr(t2) {
-  let e5 = pt(t2);
-  const n3 = ["diff"];
-  return e5 === R2.NONE && (e5 = R2.STAT, n3.push("--stat=4096")), n3.push(...t2), dt(n3) || {
-    commands: n3,
-    format: "utf-8",
-    parser: Zt(e5)
-  };
-}
-function dt(t2) {
-  const e5 = t2.filter(nr);
-  if (e5.length > 1)
-    return b6(
-      `Summary flags are mutually exclusive - pick one of ${e5.join(",")}`
-    );
-  if (e5.length && t2.includes("-z"))
-    return b6(
-      `Summary flag ${e5} parsing is not compatible with null termination option '-z'`
-    );
-}
-var se = /* @__PURE__ */ ((t2) => (t2[t2["--pretty"] = 0] = "--pretty", t2[t2["max-count"] = 1] = "max-count", t2[t2.maxCount = 2] = "maxCount", t2[t2.n = 3] = "n", t2[t2.file = 4] = "file", t2[t2.format = 5] = "format", t2[t2.from = 6] = "from", t2[t2.to = 7] = "to", t2[t2.splitter = 8] = "splitter", t2[t2.symmetric = 9] = "symmetric", t2[t2.mailMap = 10] = "mailMap", t2[t2.multiLine = 11] = "multiLine", t2[t2.strictDate = 12] = "strictDate", t2))(se || {});
-function lr(t2, e5) {
-  const n3 = [], r6 = [];
-  return Object.keys(t2).forEach((s2) => {
-    n3.push(s2), r6.push(String(t2[s2]));
-  }), [n3, r6.join(e5)];
-}
-function hr(t2) {
-  return Object.keys(t2).reduce((e5, n3) => (n3 in se || (e5[n3] = t2[n3]), e5), {});
-}
-function oe2(t2 = {}, e5 = []) {
-  const n3 = d5(t2.splitter, m3, ne2), r6 = lt(t2.format) ? t2.format : {
-    hash: "%H",
-    date: t2.strictDate === false ? "%ai" : "%aI",
-    message: "%s",
-    refs: "%D",
-    body: t2.multiLine ? "%B" : "%b",
-    author_name: t2.mailMap !== false ? "%aN" : "%an",
-    author_email: t2.mailMap !== false ? "%aE" : "%ae"
-  }, [s2, o4] = lr(r6, n3), i5 = [], a5 = [
-    `--pretty=format:${te}${o4}${ee2}`,
-    ...e5
-  ], c7 = t2.n || t2["max-count"] || t2.maxCount;
-  if (c7 && a5.push(`--max-count=${c7}`), t2.from || t2.to) {
-    const y2 = t2.symmetric !== false ? "..." : "..";
-    i5.push(`${t2.from || ""}${y2}${t2.to || ""}`);
-  }
-  return m3(t2.file) && a5.push("--follow", c5(t2.file)), It(hr(t2), a5), {
-    fields: s2,
-    splitter: n3,
-    commands: [...a5, ...i5]
-  };
-}
-function mr(t2, e5, n3) {
-  const r6 = re(t2, e5, pt(n3));
-  return {
-    commands: ["log", ...n3],
-    format: "utf-8",
-    parser: r6
-  };
-}
-function pr() {
-  return {
-    log(...n3) {
-      const r6 = u(arguments), s2 = oe2(
-        ht(arguments),
-        L2(d5(arguments[0], K3, []))
-      ), o4 = e5(...n3) || dt(s2.commands) || t2(s2);
-      return this._runTask(o4, r6);
-    }
-  };
-  function t2(n3) {
-    return mr(n3.splitter, n3.fields, n3.commands);
-  }
-  function e5(n3, r6) {
-    return m3(n3) && m3(r6) && b6(
-      "git.log(string, string) should be replaced with git.log({ from: string, to: string })"
-    );
-  }
-}
-var Z2 = class {
-  constructor(e5, n3 = null, r6) {
-    this.reason = e5, this.file = n3, this.meta = r6;
-  }
-  toString() {
-    return `${this.file}:${this.reason}`;
-  }
-};
-var dr = class {
-  constructor() {
-    this.conflicts = [], this.merges = [], this.result = "success";
-  }
-  get failed() {
-    return this.conflicts.length > 0;
-  }
-  get reason() {
-    return this.result;
-  }
-  toString() {
-    return this.conflicts.length ? `CONFLICTS: ${this.conflicts.join(", ")}` : "OK";
-  }
-};
-var ie = class {
-  constructor() {
-    this.remoteMessages = {
-      all: []
-    }, this.created = [], this.deleted = [], this.files = [], this.deletions = {}, this.insertions = {}, this.summary = {
-      changes: 0,
-      deletions: 0,
-      insertions: 0
-    };
-  }
-};
-var gr = class {
-  constructor() {
-    this.remote = "", this.hash = {
-      local: "",
-      remote: ""
-    }, this.branch = {
-      local: "",
-      remote: ""
-    }, this.message = "";
-  }
-  toString() {
-    return this.message;
-  }
-};
-function tt(t2) {
-  return t2.objects = t2.objects || {
-    compressing: 0,
-    counting: 0,
-    enumerating: 0,
-    packReused: 0,
-    reused: { count: 0, delta: 0 },
-    total: { count: 0, delta: 0 }
-  };
-}
-function Ct(t2) {
-  const e5 = /^\s*(\d+)/.exec(t2), n3 = /delta (\d+)/i.exec(t2);
-  return {
-    count: p3(e5 && e5[1] || "0"),
-    delta: p3(n3 && n3[1] || "0")
-  };
-}
-var yr = [
-  new x2(
-    /^remote:\s*(enumerating|counting|compressing) objects: (\d+),/i,
-    (t2, [e5, n3]) => {
-      const r6 = e5.toLowerCase(), s2 = tt(t2.remoteMessages);
-      Object.assign(s2, { [r6]: p3(n3) });
-    }
-  ),
-  new x2(
-    /^remote:\s*(enumerating|counting|compressing) objects: \d+% \(\d+\/(\d+)\),/i,
-    (t2, [e5, n3]) => {
-      const r6 = e5.toLowerCase(), s2 = tt(t2.remoteMessages);
-      Object.assign(s2, { [r6]: p3(n3) });
-    }
-  ),
-  new x2(
-    /total ([^,]+), reused ([^,]+), pack-reused (\d+)/i,
-    (t2, [e5, n3, r6]) => {
-      const s2 = tt(t2.remoteMessages);
-      s2.total = Ct(e5), s2.reused = Ct(n3), s2.packReused = p3(r6);
-    }
-  )
-];
-var wr = [
-  new x2(/^remote:\s*(.+)$/, (t2, [e5]) => (t2.remoteMessages.all.push(e5.trim()), false)),
-  ...yr,
-  new x2(
-    [/create a (?:pull|merge) request/i, /\s(https?:\/\/\S+)$/],
-    (t2, [e5]) => {
-      t2.remoteMessages.pullRequestUrl = e5;
-    }
-  ),
-  new x2(
-    [/found (\d+) vulnerabilities.+\(([^)]+)\)/i, /\s(https?:\/\/\S+)$/],
-    (t2, [e5, n3, r6]) => {
-      t2.remoteMessages.vulnerabilities = {
-        count: p3(e5),
-        summary: n3,
-        url: r6
-      };
-    }
-  )
-];
-function ae(t2, e5) {
-  return E2({ remoteMessages: new br() }, wr, e5);
-}
-var br = class {
-  constructor() {
-    this.all = [];
-  }
-};
-var Tr = /^\s*(.+?)\s+\|\s+\d+\s*(\+*)(-*)/;
-var kr = /(\d+)\D+((\d+)\D+\(\+\))?(\D+(\d+)\D+\(-\))?/;
-var _r3 = /^(create|delete) mode \d+ (.+)/;
-var vr = [
-  new l4(Tr, (t2, [e5, n3, r6]) => {
-    t2.files.push(e5), n3 && (t2.insertions[e5] = n3.length), r6 && (t2.deletions[e5] = r6.length);
-  }),
-  new l4(kr, (t2, [e5, , n3, , r6]) => n3 !== void 0 || r6 !== void 0 ? (t2.summary.changes = +e5 || 0, t2.summary.insertions = +n3 || 0, t2.summary.deletions = +r6 || 0, true) : false),
-  new l4(_r3, (t2, [e5, n3]) => {
-    S3(t2.files, n3), S3(e5 === "create" ? t2.created : t2.deleted, n3);
-  })
-];
-var Er = [
-  new l4(/^from\s(.+)$/i, (t2, [e5]) => {
-    t2.remote = e5;
-  }),
-  new l4(/^fatal:\s(.+)$/, (t2, [e5]) => {
-    t2.message = e5;
-  }),
-  new l4(
-    /([a-z0-9]+)\.\.([a-z0-9]+)\s+(\S+)\s+->\s+(\S+)$/,
-    (t2, [e5, n3, r6, s2]) => {
-      t2.branch.local = r6, t2.hash.local = e5, t2.branch.remote = s2, t2.hash.remote = n3;
-    }
-  )
-];
-var Sr = (t2, e5) => E2(new ie(), vr, [t2, e5]);
-var ue = (t2, e5) => Object.assign(
-  new ie(),
-  Sr(t2, e5),
-  ae(t2, e5)
-);
-function Rr(t2, e5) {
-  const n3 = E2(new gr(), Er, [t2, e5]);
-  return n3.message && n3;
-}
-var Or = [
-  new l4(/^Auto-merging\s+(.+)$/, (t2, [e5]) => {
-    t2.merges.push(e5);
-  }),
-  new l4(/^CONFLICT\s+\((.+)\): Merge conflict in (.+)$/, (t2, [e5, n3]) => {
-    t2.conflicts.push(new Z2(e5, n3));
-  }),
-  new l4(
-    /^CONFLICT\s+\((.+\/delete)\): (.+) deleted in (.+) and/,
-    (t2, [e5, n3, r6]) => {
-      t2.conflicts.push(new Z2(e5, n3, { deleteRef: r6 }));
-    }
-  ),
-  new l4(/^CONFLICT\s+\((.+)\):/, (t2, [e5]) => {
-    t2.conflicts.push(new Z2(e5, null));
-  }),
-  new l4(/^Automatic merge failed;\s+(.+)$/, (t2, [e5]) => {
-    t2.result = e5;
-  })
-];
-var Cr = (t2, e5) => Object.assign(Ar(t2), ue(t2, e5));
-var Ar = (t2) => E2(new dr(), Or, t2);
-function At(t2) {
-  return t2.length ? {
-    commands: ["merge", ...t2],
-    format: "utf-8",
-    parser(e5, n3) {
-      const r6 = Cr(e5, n3);
-      if (r6.failed)
-        throw new at(r6);
-      return r6;
-    }
-  } : b6("Git.merge requires at least one option");
-}
-function xr(t2, e5, n3) {
-  const r6 = n3.includes("deleted"), s2 = n3.includes("tag") || /^refs\/tags/.test(t2), o4 = !n3.includes("new");
-  return {
-    deleted: r6,
-    tag: s2,
-    branch: !s2,
-    new: !o4,
-    alreadyUpdated: o4,
-    local: t2,
-    remote: e5
-  };
-}
-var Nr = [
-  new l4(/^Pushing to (.+)$/, (t2, [e5]) => {
-    t2.repo = e5;
-  }),
-  new l4(/^updating local tracking ref '(.+)'/, (t2, [e5]) => {
-    t2.ref = {
-      ...t2.ref || {},
-      local: e5
-    };
-  }),
-  new l4(/^[=*-]\s+([^:]+):(\S+)\s+\[(.+)]$/, (t2, [e5, n3, r6]) => {
-    t2.pushed.push(xr(e5, n3, r6));
-  }),
-  new l4(
-    /^Branch '([^']+)' set up to track remote branch '([^']+)' from '([^']+)'/,
-    (t2, [e5, n3, r6]) => {
-      t2.branch = {
-        ...t2.branch || {},
-        local: e5,
-        remote: n3,
-        remoteName: r6
-      };
-    }
-  ),
-  new l4(
-    /^([^:]+):(\S+)\s+([a-z0-9]+)\.\.([a-z0-9]+)$/,
-    (t2, [e5, n3, r6, s2]) => {
-      t2.update = {
-        head: {
-          local: e5,
-          remote: n3
-        },
-        hash: {
-          from: r6,
-          to: s2
-        }
-      };
-    }
-  )
-];
-var $r = (t2, e5) => {
-  const n3 = Pr(t2, e5), r6 = ae(t2, e5);
-  return {
-    ...n3,
-    ...r6
-  };
-};
-var Pr = (t2, e5) => E2({ pushed: [] }, Nr, [t2, e5]);
-function Mr(t2 = {}, e5) {
-  return S3(e5, "--tags"), ce(t2, e5);
-}
-function ce(t2 = {}, e5) {
-  const n3 = ["push", ...e5];
-  return t2.branch && n3.splice(1, 0, t2.branch), t2.remote && n3.splice(1, 0, t2.remote), ct(n3, "-v"), S3(n3, "--verbose"), S3(n3, "--porcelain"), {
-    commands: n3,
-    format: "utf-8",
-    parser: $r
-  };
-}
-function Dr() {
-  return {
-    showBuffer() {
-      const t2 = ["show", ...h6(arguments, 1)];
-      return t2.includes("--binary") || t2.splice(1, 0, "--binary"), this._runTask(
-        Gt(t2),
-        u(arguments)
-      );
-    },
-    show() {
-      const t2 = ["show", ...h6(arguments, 1)];
-      return this._runTask(
-        g5(t2),
-        u(arguments)
-      );
-    }
-  };
-}
-var Lr = /^(.+)\0(.+)$/;
-var jr = class {
-  constructor(e5, n3, r6) {
-    if (this.path = e5, this.index = n3, this.working_dir = r6, n3 === "R" || r6 === "R") {
-      const s2 = Lr.exec(e5) || [null, e5, e5];
-      this.from = s2[2] || "", this.path = s2[1] || "";
-    }
-  }
-};
-var Br = class {
-  constructor() {
-    this.not_added = [], this.conflicted = [], this.created = [], this.deleted = [], this.ignored = void 0, this.modified = [], this.renamed = [], this.files = [], this.staged = [], this.ahead = 0, this.behind = 0, this.current = null, this.tracking = null, this.detached = false, this.isClean = () => !this.files.length;
-  }
-};
-function xt(t2) {
-  const [e5, n3] = t2.split(I2);
-  return {
-    from: n3 || e5,
-    to: e5
-  };
-}
-function _2(t2, e5, n3) {
-  return [`${t2}${e5}`, n3];
-}
-function et(t2, ...e5) {
-  return e5.map((n3) => _2(t2, n3, (r6, s2) => r6.conflicted.push(s2)));
-}
-var Ir = new Map([
-  _2(
-    " ",
-    "A",
-    (t2, e5) => t2.created.push(e5)
-  ),
-  _2(
-    " ",
-    "D",
-    (t2, e5) => t2.deleted.push(e5)
-  ),
-  _2(
-    " ",
-    "M",
-    (t2, e5) => t2.modified.push(e5)
-  ),
-  _2("A", " ", (t2, e5) => {
-    t2.created.push(e5), t2.staged.push(e5);
-  }),
-  _2("A", "M", (t2, e5) => {
-    t2.created.push(e5), t2.staged.push(e5), t2.modified.push(e5);
-  }),
-  _2("D", " ", (t2, e5) => {
-    t2.deleted.push(e5), t2.staged.push(e5);
-  }),
-  _2("M", " ", (t2, e5) => {
-    t2.modified.push(e5), t2.staged.push(e5);
-  }),
-  _2("M", "M", (t2, e5) => {
-    t2.modified.push(e5), t2.staged.push(e5);
-  }),
-  _2("R", " ", (t2, e5) => {
-    t2.renamed.push(xt(e5));
-  }),
-  _2("R", "M", (t2, e5) => {
-    const n3 = xt(e5);
-    t2.renamed.push(n3), t2.modified.push(n3.to);
-  }),
-  _2("!", "!", (t2, e5) => {
-    (t2.ignored = t2.ignored || []).push(e5);
-  }),
-  _2(
-    "?",
-    "?",
-    (t2, e5) => t2.not_added.push(e5)
-  ),
-  ...et(
-    "A",
-    "A",
-    "U"
-    /* UNMERGED */
-  ),
-  ...et(
-    "D",
-    "D",
-    "U"
-    /* UNMERGED */
-  ),
-  ...et(
-    "U",
-    "A",
-    "D",
-    "U"
-    /* UNMERGED */
-  ),
-  [
-    "##",
-    (t2, e5) => {
-      const n3 = /ahead (\d+)/, r6 = /behind (\d+)/, s2 = /^(.+?(?=(?:\.{3}|\s|$)))/, o4 = /\.{3}(\S*)/, i5 = /\son\s(\S+?)(?=\.{3}|$)/;
-      let a5 = n3.exec(e5);
-      t2.ahead = a5 && +a5[1] || 0, a5 = r6.exec(e5), t2.behind = a5 && +a5[1] || 0, a5 = s2.exec(e5), t2.current = d5(a5?.[1], m3, null), a5 = o4.exec(e5), t2.tracking = d5(a5?.[1], m3, null), a5 = i5.exec(e5), a5 && (t2.current = d5(a5?.[1], m3, t2.current)), t2.detached = /\(no branch\)/.test(e5);
-    }
-  ]
-]);
-var Ur = function(t2) {
-  const e5 = t2.split(I2), n3 = new Br();
-  for (let r6 = 0, s2 = e5.length; r6 < s2; ) {
-    let o4 = e5[r6++].trim();
-    o4 && (o4.charAt(0) === "R" && (o4 += I2 + (e5[r6++] || "")), Fr(n3, o4));
-  }
-  return n3;
-};
-function Fr(t2, e5) {
-  const n3 = e5.trim();
-  switch (" ") {
-    case n3.charAt(2):
-      return r6(n3.charAt(0), n3.charAt(1), n3.slice(3));
-    case n3.charAt(1):
-      return r6(" ", n3.charAt(0), n3.slice(2));
-    default:
-      return;
-  }
-  function r6(s2, o4, i5) {
-    const a5 = `${s2}${o4}`, c7 = Ir.get(a5);
-    c7 && c7(t2, i5), a5 !== "##" && a5 !== "!!" && t2.files.push(new jr(i5, s2, o4));
-  }
-}
-var Gr = ["--null", "-z"];
-function zr(t2) {
-  return {
-    format: "utf-8",
-    commands: [
-      "status",
-      "--porcelain",
-      "-b",
-      "-u",
-      "--null",
-      ...t2.filter((n3) => !Gr.includes(n3))
-    ],
-    parser(n3) {
-      return Ur(n3);
-    }
-  };
-}
-var fe = "installed=false";
-function q4(t2 = 0, e5 = 0, n3 = 0, r6 = "", s2 = true) {
-  return Object.defineProperty(
-    {
-      major: t2,
-      minor: e5,
-      patch: n3,
-      agent: r6,
-      installed: s2
-    },
-    "toString",
-    {
-      value() {
-        return `${this.major}.${this.minor}.${this.patch}`;
-      },
-      configurable: false,
-      enumerable: false
-    }
-  );
-}
-function qr() {
-  return q4(0, 0, 0, "", false);
-}
-function Wr() {
-  return {
-    version() {
-      return this._runTask({
-        commands: ["--version"],
-        format: "utf-8",
-        parser: Kr,
-        onError(t2, e5, n3, r6) {
-          if (t2.exitCode === V2.NOT_FOUND)
-            return n3(Buffer.from(fe));
-          r6(e5);
-        }
-      });
-    }
-  };
-}
-var Hr = [
-  new l4(
-    /version (\d+)\.(\d+)\.(\d+)(?:\s*\((.+)\))?/,
-    (t2, [e5, n3, r6, s2 = ""]) => {
-      Object.assign(
-        t2,
-        q4(p3(e5), p3(n3), p3(r6), s2)
-      );
-    }
-  ),
-  new l4(
-    /version (\d+)\.(\d+)\.(\D+)(.+)?$/,
-    (t2, [e5, n3, r6, s2 = ""]) => {
-      Object.assign(t2, q4(p3(e5), p3(n3), r6, s2));
-    }
-  )
-];
-function Kr(t2) {
-  return t2 === fe ? qr() : E2(q4(0, 0, 0, t2), Hr, t2);
-}
-var le = class {
-  constructor(e5) {
-    this._executor = e5;
-  }
-  _runTask(e5, n3) {
-    const r6 = this._executor.chain(), s2 = r6.push(e5);
-    return n3 && Ln(e5, s2, n3), Object.create(this, {
-      then: { value: s2.then.bind(s2) },
-      catch: { value: s2.catch.bind(s2) },
-      _executor: { value: r6 }
-    });
-  }
-  add(e5) {
-    return this._runTask(
-      g5(["add", ...v(e5)]),
-      u(arguments)
-    );
-  }
-  cwd(e5) {
-    const n3 = u(arguments);
-    return typeof e5 == "string" ? this._runTask(St(e5, this._executor), n3) : typeof e5?.path == "string" ? this._runTask(
-      St(
-        e5.path,
-        e5.root && this._executor || void 0
-      ),
-      n3
-    ) : this._runTask(
-      b6("Git.cwd: workingDirectory must be supplied as a string"),
-      n3
-    );
-  }
-  hashObject(e5, n3) {
-    return this._runTask(
-      Vn(e5, n3 === true),
-      u(arguments)
-    );
-  }
-  init(e5) {
-    return this._runTask(
-      Zn(e5 === true, this._executor.cwd, h6(arguments)),
-      u(arguments)
-    );
-  }
-  merge() {
-    return this._runTask(
-      At(h6(arguments)),
-      u(arguments)
-    );
-  }
-  mergeFromTo(e5, n3) {
-    return m3(e5) && m3(n3) ? this._runTask(
-      At([e5, n3, ...h6(arguments)]),
-      u(arguments, false)
-    ) : this._runTask(
-      b6(
-        "Git.mergeFromTo requires that the 'remote' and 'branch' arguments are supplied as strings"
-      )
-    );
-  }
-  outputHandler(e5) {
-    return this._executor.outputHandler = e5, this;
-  }
-  push() {
-    const e5 = ce(
-      {
-        remote: d5(arguments[0], m3),
-        branch: d5(arguments[1], m3)
-      },
-      h6(arguments)
-    );
-    return this._runTask(e5, u(arguments));
-  }
-  stash() {
-    return this._runTask(
-      g5(["stash", ...h6(arguments)]),
-      u(arguments)
-    );
-  }
-  status() {
-    return this._runTask(
-      zr(h6(arguments)),
-      u(arguments)
-    );
-  }
-};
-Object.assign(
-  le.prototype,
-  jn(),
-  In(),
-  zn(),
-  Tn(),
-  Hn(),
-  Kn(),
-  On(),
-  er(),
-  pr(),
-  Dr(),
-  Wr()
-);
-var Vr = /* @__PURE__ */ (() => {
-  let t2 = 0;
-  return () => {
-    t2++;
-    const { promise: e5, done: n3 } = (0, import_promise_deferred.createDeferred)();
-    return {
-      promise: e5,
-      done: n3,
-      id: t2
-    };
-  };
-})();
-var Xr = class {
-  constructor(e5 = 2) {
-    this.concurrency = e5, this.logger = $2("", "scheduler"), this.pending = [], this.running = [], this.logger("Constructed, concurrency=%s", e5);
-  }
-  schedule() {
-    if (!this.pending.length || this.running.length >= this.concurrency) {
-      this.logger(
-        "Schedule attempt ignored, pending=%s running=%s concurrency=%s",
-        this.pending.length,
-        this.running.length,
-        this.concurrency
-      );
-      return;
-    }
-    const e5 = S3(this.running, this.pending.shift());
-    this.logger("Attempting id=%s", e5.id), e5.done(() => {
-      this.logger("Completing id=", e5.id), ct(this.running, e5), this.schedule();
-    });
-  }
-  next() {
-    const { promise: e5, id: n3 } = S3(this.pending, Vr());
-    return this.logger("Scheduling id=%s", n3), this.schedule(), e5;
-  }
-};
-function Yr(t2, e5) {
-  return g5(["apply", ...e5, ...t2]);
-}
-var he = /* @__PURE__ */ ((t2) => (t2.CURRENT = "*", t2.LINKED = "+", t2))(he || {});
-var Qr = class {
-  constructor() {
-    this.all = [], this.branches = {}, this.current = "", this.detached = false;
-  }
-  push(e5, n3, r6, s2, o4) {
-    e5 === "*" && (this.detached = n3, this.current = r6), this.all.push(r6), this.branches[r6] = {
-      current: e5 === "*",
-      linkedWorkTree: e5 === "+",
-      name: r6,
-      commit: s2,
-      label: o4
-    };
-  }
-};
-var Jr = [
-  new l4(
-    /^([*+]\s)?\((?:HEAD )?detached (?:from|at) (\S+)\)\s+([a-z0-9]+)\s(.*)$/,
-    (t2, [e5, n3, r6, s2]) => {
-      t2.push(Nt(e5), true, n3, r6, s2);
-    }
-  ),
-  new l4(
-    /^([*+]\s)?(\S+)\s+([a-z0-9]+)\s?(.*)$/s,
-    (t2, [e5, n3, r6, s2]) => {
-      t2.push(Nt(e5), false, n3, r6, s2);
-    }
-  )
-];
-var Zr = new l4(/^(\S+)$/s, (t2, [e5]) => {
-  t2.push(he.CURRENT, false, e5, "", "");
-});
-function Nt(t2) {
-  return t2 ? t2.charAt(0) : "";
-}
-function me(t2, e5 = false) {
-  return E2(
-    new Qr(),
-    e5 ? [Zr] : Jr,
-    t2
-  );
-}
-var ts = class {
-  constructor() {
-    this.all = [], this.branches = {}, this.errors = [];
-  }
-  get success() {
-    return !this.errors.length;
-  }
-};
-function es(t2, e5) {
-  return {
-    branch: t2,
-    hash: e5,
-    success: true
-  };
-}
-function ns(t2) {
-  return {
-    branch: t2,
-    hash: null,
-    success: false
-  };
-}
-var rs = /(\S+)\s+\(\S+\s([^)]+)\)/;
-var pe = /^error[^']+'([^']+)'/m;
-var ss = [
-  new l4(rs, (t2, [e5, n3]) => {
-    const r6 = es(e5, n3);
-    t2.all.push(r6), t2.branches[e5] = r6;
-  }),
-  new l4(pe, (t2, [e5]) => {
-    const n3 = ns(e5);
-    t2.errors.push(n3), t2.all.push(n3), t2.branches[e5] = n3;
-  })
-];
-var gt = (t2, e5) => E2(new ts(), ss, [t2, e5]);
-function de(t2, e5) {
-  return e5 === V2.ERROR && pe.test(t2);
-}
-function os6(t2) {
-  const e5 = ["-d", "-D", "--delete"];
-  return t2.some((n3) => e5.includes(n3));
-}
-function is(t2) {
-  const e5 = os6(t2), n3 = t2.includes("--show-current"), r6 = ["branch", ...t2];
-  return r6.length === 1 && r6.push("-a"), r6.includes("-v") || r6.splice(1, 0, "-v"), {
-    format: "utf-8",
-    commands: r6,
-    parser(s2, o4) {
-      return e5 ? gt(s2, o4).all[0] : me(s2, n3);
-    }
-  };
-}
-function as() {
-  return {
-    format: "utf-8",
-    commands: ["branch", "-v"],
-    parser(t2) {
-      return me(t2);
-    }
-  };
-}
-function us(t2, e5 = false) {
-  return {
-    format: "utf-8",
-    commands: ["branch", "-v", e5 ? "-D" : "-d", ...t2],
-    parser(n3, r6) {
-      return gt(n3, r6);
-    },
-    onError({ exitCode: n3, stdOut: r6 }, s2, o4, i5) {
-      if (!de(String(s2), n3))
-        return i5(s2);
-      o4(r6);
-    }
-  };
-}
-function cs(t2, e5 = false) {
-  const n3 = {
-    format: "utf-8",
-    commands: ["branch", "-v", e5 ? "-D" : "-d", t2],
-    parser(r6, s2) {
-      return gt(r6, s2).branches[t2];
-    },
-    onError({ exitCode: r6, stdErr: s2, stdOut: o4 }, i5, a5, c7) {
-      if (!de(String(i5), r6))
-        return c7(i5);
-      throw new at(
-        n3.parser(F2(o4), F2(s2)),
-        String(i5)
-      );
-    }
-  };
-  return n3;
-}
-function fs3(t2) {
-  return {
-    commands: ["check-ignore", ...t2],
-    format: "utf-8",
-    parser: ls
-  };
-}
-function ls(t2) {
-  return t2.split(/\n/g).map(hs).filter(Boolean);
-}
-function hs(t2) {
-  const e5 = t2.trim().replace(/^["']|["']$/g, "");
-  return e5 && Se(e5);
-}
-var ms = [
-  new l4(/From (.+)$/, (t2, [e5]) => {
-    t2.remote = e5;
-  }),
-  new l4(/\* \[new branch]\s+(\S+)\s*-> (.+)$/, (t2, [e5, n3]) => {
-    t2.branches.push({
-      name: e5,
-      tracking: n3
-    });
-  }),
-  new l4(/\* \[new tag]\s+(\S+)\s*-> (.+)$/, (t2, [e5, n3]) => {
-    t2.tags.push({
-      name: e5,
-      tracking: n3
-    });
-  }),
-  new l4(/- \[deleted]\s+\S+\s*-> (.+)$/, (t2, [e5]) => {
-    t2.deleted.push({
-      tracking: e5
-    });
-  }),
-  new l4(
-    /\s*([^.]+)\.\.(\S+)\s+(\S+)\s*-> (.+)$/,
-    (t2, [e5, n3, r6, s2]) => {
-      t2.updated.push({
-        name: r6,
-        tracking: s2,
-        to: n3,
-        from: e5
-      });
-    }
-  )
-];
-function ps(t2, e5) {
-  return E2({
-    raw: t2,
-    remote: null,
-    branches: [],
-    tags: [],
-    updated: [],
-    deleted: []
-  }, ms, [t2, e5]);
-}
-function ds(t2) {
-  return /^--upload-pack(=|$)/.test(t2);
-}
-function gs(t2, e5, n3) {
-  const r6 = ["fetch", ...n3];
-  return t2 && e5 && r6.push(t2, e5), r6.find(ds) ? b6("git.fetch: potential exploit argument blocked.") : {
-    commands: r6,
-    format: "utf-8",
-    parser: ps
-  };
-}
-var ys = [
-  new l4(/^Renaming (.+) to (.+)$/, (t2, [e5, n3]) => {
-    t2.moves.push({ from: e5, to: n3 });
-  })
-];
-function ws(t2) {
-  return E2({ moves: [] }, ys, t2);
-}
-function bs(t2, e5) {
-  return {
-    commands: ["mv", "-v", ...v(t2), e5],
-    format: "utf-8",
-    parser: ws
-  };
-}
-function Ts(t2, e5, n3) {
-  const r6 = ["pull", ...n3];
-  return t2 && e5 && r6.splice(1, 0, t2, e5), {
-    commands: r6,
-    format: "utf-8",
-    parser(s2, o4) {
-      return ue(s2, o4);
-    },
-    onError(s2, o4, i5, a5) {
-      const c7 = Rr(
-        F2(s2.stdOut),
-        F2(s2.stdErr)
-      );
-      if (c7)
-        return a5(new at(c7));
-      a5(o4);
-    }
-  };
-}
-function ks(t2) {
-  const e5 = {};
-  return ge(t2, ([n3]) => e5[n3] = { name: n3 }), Object.values(e5);
-}
-function _s5(t2) {
-  const e5 = {};
-  return ge(t2, ([n3, r6, s2]) => {
-    Object.hasOwn(e5, n3) || (e5[n3] = {
-      name: n3,
-      refs: { fetch: "", push: "" }
-    }), s2 && r6 && (e5[n3].refs[s2.replace(/[^a-z]/g, "")] = r6);
-  }), Object.values(e5);
-}
-function ge(t2, e5) {
-  ut(t2, (n3) => e5(n3.split(/\s+/)));
-}
-function vs(t2, e5, n3) {
-  return g5(["remote", "add", ...n3, t2, e5]);
-}
-function Es(t2) {
-  const e5 = ["remote"];
-  return t2 && e5.push("-v"), {
-    commands: e5,
-    format: "utf-8",
-    parser: t2 ? _s5 : ks
-  };
-}
-function Ss(t2) {
-  const e5 = [...t2];
-  return e5[0] !== "ls-remote" && e5.unshift("ls-remote"), g5(e5);
-}
-function Rs(t2) {
-  const e5 = [...t2];
-  return e5[0] !== "remote" && e5.unshift("remote"), g5(e5);
-}
-function Os(t2) {
-  return g5(["remote", "remove", t2]);
-}
-function Cs(t2 = {}, e5) {
-  const n3 = oe2(t2), r6 = ["stash", "list", ...n3.commands, ...e5], s2 = re(
-    n3.splitter,
-    n3.fields,
-    pt(r6)
-  );
-  return dt(r6) || {
-    commands: r6,
-    format: "utf-8",
-    parser: s2
-  };
-}
-function As(t2, e5) {
-  return X2(["add", t2, e5]);
-}
-function xs(t2) {
-  return X2(["init", ...t2]);
-}
-function X2(t2) {
-  const e5 = [...t2];
-  return e5[0] !== "submodule" && e5.unshift("submodule"), g5(e5);
-}
-function Ns(t2) {
-  return X2(["update", ...t2]);
-}
-var $s = class {
-  constructor(e5, n3) {
-    this.all = e5, this.latest = n3;
-  }
-};
-var Ps = function(t2, e5 = false) {
-  const n3 = t2.split(`
-`).map(Ds).filter(Boolean);
-  e5 || n3.sort(function(s2, o4) {
-    const i5 = s2.split("."), a5 = o4.split(".");
-    if (i5.length === 1 || a5.length === 1)
-      return Ms(B2(i5[0]), B2(a5[0]));
-    for (let c7 = 0, y2 = Math.max(i5.length, a5.length); c7 < y2; c7++) {
-      const w2 = ye(B2(i5[c7]), B2(a5[c7]));
-      if (w2)
-        return w2;
-    }
-    return 0;
-  });
-  const r6 = e5 ? n3[0] : [...n3].reverse().find((s2) => s2.indexOf(".") >= 0);
-  return new $s(n3, r6);
-};
-function Ms(t2, e5) {
-  const n3 = Number.isNaN(t2), r6 = Number.isNaN(e5);
-  return n3 !== r6 ? n3 ? 1 : -1 : n3 ? ye(t2, e5) : 0;
-}
-function ye(t2, e5) {
-  return t2 === e5 ? 0 : t2 > e5 ? 1 : -1;
-}
-function Ds(t2) {
-  return t2.trim();
-}
-function B2(t2) {
-  return typeof t2 == "string" && parseInt(t2.replace(/^\D+/g, ""), 10) || 0;
-}
-function Ls(t2 = []) {
-  const e5 = t2.some((n3) => /^--sort=/.test(n3));
-  return {
-    format: "utf-8",
-    commands: ["tag", "-l", ...t2],
-    parser(n3) {
-      return Ps(n3, e5);
-    }
-  };
-}
-function js(t2) {
-  return {
-    format: "utf-8",
-    commands: ["tag", t2],
-    parser() {
-      return { name: t2 };
-    }
-  };
-}
-function Bs(t2, e5) {
-  return {
-    format: "utf-8",
-    commands: ["tag", "-a", "-m", e5, t2],
-    parser() {
-      return { name: t2 };
-    }
-  };
-}
-function f6(t2, e5) {
-  this._plugins = e5, this._executor = new Dn(
-    t2.baseDir,
-    new Xr(t2.maxConcurrentProcesses),
-    e5
-  ), this._trimmed = t2.trimmed;
-}
-(f6.prototype = Object.create(le.prototype)).constructor = f6;
-f6.prototype.customBinary = function(t2) {
-  return this._plugins.reconfigure("binary", t2), this;
-};
-f6.prototype.env = function(t2, e5) {
-  return arguments.length === 1 && typeof t2 == "object" ? this._executor.env = t2 : (this._executor.env = this._executor.env || {})[t2] = e5, this;
-};
-f6.prototype.stashList = function(t2) {
-  return this._runTask(
-    Cs(
-      ht(arguments) || {},
-      K3(t2) && t2 || []
-    ),
-    u(arguments)
-  );
-};
-f6.prototype.mv = function(t2, e5) {
-  return this._runTask(bs(t2, e5), u(arguments));
-};
-f6.prototype.checkoutLatestTag = function(t2) {
-  var e5 = this;
-  return this.pull(function() {
-    e5.tags(function(n3, r6) {
-      e5.checkout(r6.latest, t2);
-    });
-  });
-};
-f6.prototype.pull = function(t2, e5, n3, r6) {
-  return this._runTask(
-    Ts(
-      d5(t2, m3),
-      d5(e5, m3),
-      h6(arguments)
-    ),
-    u(arguments)
-  );
-};
-f6.prototype.fetch = function(t2, e5) {
-  return this._runTask(
-    gs(
-      d5(t2, m3),
-      d5(e5, m3),
-      h6(arguments)
-    ),
-    u(arguments)
-  );
-};
-f6.prototype.tags = function(t2, e5) {
-  return this._runTask(
-    Ls(h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.rebase = function() {
-  return this._runTask(
-    g5(["rebase", ...h6(arguments)]),
-    u(arguments)
-  );
-};
-f6.prototype.reset = function(t2) {
-  return this._runTask(
-    An(xn(t2), h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.revert = function(t2) {
-  const e5 = u(arguments);
-  return typeof t2 != "string" ? this._runTask(b6("Commit must be a string"), e5) : this._runTask(
-    g5(["revert", ...h6(arguments, 0, true), t2]),
-    e5
-  );
-};
-f6.prototype.addTag = function(t2) {
-  const e5 = typeof t2 == "string" ? js(t2) : b6("Git.addTag requires a tag name");
-  return this._runTask(e5, u(arguments));
-};
-f6.prototype.addAnnotatedTag = function(t2, e5) {
-  return this._runTask(
-    Bs(t2, e5),
-    u(arguments)
-  );
-};
-f6.prototype.deleteLocalBranch = function(t2, e5, n3) {
-  return this._runTask(
-    cs(t2, typeof e5 == "boolean" ? e5 : false),
-    u(arguments)
-  );
-};
-f6.prototype.deleteLocalBranches = function(t2, e5, n3) {
-  return this._runTask(
-    us(t2, typeof e5 == "boolean" ? e5 : false),
-    u(arguments)
-  );
-};
-f6.prototype.branch = function(t2, e5) {
-  return this._runTask(
-    is(h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.branchLocal = function(t2) {
-  return this._runTask(as(), u(arguments));
-};
-f6.prototype.raw = function(t2) {
-  const e5 = !Array.isArray(t2), n3 = [].slice.call(e5 ? arguments : t2, 0);
-  for (let s2 = 0; s2 < n3.length && e5; s2++)
-    if (!st(n3[s2])) {
-      n3.splice(s2, n3.length - s2);
-      break;
-    }
-  n3.push(...h6(arguments, 0, true));
-  var r6 = u(arguments);
-  return n3.length ? this._runTask(g5(n3, this._trimmed), r6) : this._runTask(
-    b6("Raw: must supply one or more command to execute"),
-    r6
-  );
-};
-f6.prototype.submoduleAdd = function(t2, e5, n3) {
-  return this._runTask(As(t2, e5), u(arguments));
-};
-f6.prototype.submoduleUpdate = function(t2, e5) {
-  return this._runTask(
-    Ns(h6(arguments, true)),
-    u(arguments)
-  );
-};
-f6.prototype.submoduleInit = function(t2, e5) {
-  return this._runTask(
-    xs(h6(arguments, true)),
-    u(arguments)
-  );
-};
-f6.prototype.subModule = function(t2, e5) {
-  return this._runTask(
-    X2(h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.listRemote = function() {
-  return this._runTask(
-    Ss(h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.addRemote = function(t2, e5, n3) {
-  return this._runTask(
-    vs(t2, e5, h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.removeRemote = function(t2, e5) {
-  return this._runTask(Os(t2), u(arguments));
-};
-f6.prototype.getRemotes = function(t2, e5) {
-  return this._runTask(Es(t2 === true), u(arguments));
-};
-f6.prototype.remote = function(t2, e5) {
-  return this._runTask(
-    Rs(h6(arguments)),
-    u(arguments)
-  );
-};
-f6.prototype.tag = function(t2, e5) {
-  const n3 = h6(arguments);
-  return n3[0] !== "tag" && n3.unshift("tag"), this._runTask(g5(n3), u(arguments));
-};
-f6.prototype.updateServerInfo = function(t2) {
-  return this._runTask(
-    g5(["update-server-info"]),
-    u(arguments)
-  );
-};
-f6.prototype.pushTags = function(t2, e5) {
-  const n3 = Mr(
-    { remote: d5(t2, m3) },
-    h6(arguments)
-  );
-  return this._runTask(n3, u(arguments));
-};
-f6.prototype.rm = function(t2) {
-  return this._runTask(
-    g5(["rm", "-f", ...v(t2)]),
-    u(arguments)
-  );
-};
-f6.prototype.rmKeepLocal = function(t2) {
-  return this._runTask(
-    g5(["rm", "--cached", ...v(t2)]),
-    u(arguments)
-  );
-};
-f6.prototype.catFile = function(t2, e5) {
-  return this._catFile("utf-8", arguments);
-};
-f6.prototype.binaryCatFile = function() {
-  return this._catFile("buffer", arguments);
-};
-f6.prototype._catFile = function(t2, e5) {
-  var n3 = u(e5), r6 = ["cat-file"], s2 = e5[0];
-  if (typeof s2 == "string")
-    return this._runTask(
-      b6("Git.catFile: options must be supplied as an array of strings"),
-      n3
-    );
-  Array.isArray(s2) && r6.push.apply(r6, s2);
-  const o4 = t2 === "buffer" ? Gt(r6) : g5(r6);
-  return this._runTask(o4, n3);
-};
-f6.prototype.diff = function(t2, e5) {
-  const n3 = m3(t2) ? b6(
-    "git.diff: supplying options as a single string is no longer supported, switch to an array of strings"
-  ) : g5(["diff", ...h6(arguments)]);
-  return this._runTask(n3, u(arguments));
-};
-f6.prototype.diffSummary = function() {
-  return this._runTask(
-    fr(h6(arguments, 1)),
-    u(arguments)
-  );
-};
-f6.prototype.applyPatch = function(t2) {
-  const e5 = G2(t2) ? Yr(v(t2), h6([].slice.call(arguments, 1))) : b6(
-    "git.applyPatch requires one or more string patches as the first argument"
-  );
-  return this._runTask(e5, u(arguments));
-};
-f6.prototype.revparse = function() {
-  const t2 = ["rev-parse", ...h6(arguments, true)];
-  return this._runTask(
-    g5(t2, true),
-    u(arguments)
-  );
-};
-f6.prototype.clean = function(t2, e5, n3) {
-  const r6 = un(t2), s2 = r6 && t2.join("") || d5(t2, m3) || "", o4 = h6([].slice.call(arguments, r6 ? 1 : 0));
-  return this._runTask(
-    on(s2, o4),
-    u(arguments)
-  );
-};
-f6.prototype.exec = function(t2) {
-  const e5 = {
-    commands: [],
-    format: "utf-8",
-    parser() {
-      typeof t2 == "function" && t2();
-    }
-  };
-  return this._runTask(e5);
-};
-f6.prototype.checkIgnore = function(t2, e5) {
-  return this._runTask(
-    fs3(v(d5(t2, G2, []))),
-    u(arguments)
-  );
-};
-f6.prototype.checkIsRepo = function(t2, e5) {
-  return this._runTask(
-    We(d5(t2, m3)),
-    u(arguments)
-  );
-};
-function Is(t2) {
-  return t2 ? [{
-    type: "spawn.before",
-    action(r6, s2) {
-      t2.aborted && s2.kill(new A2(void 0, "abort", "Abort already signaled"));
-    }
-  }, {
-    type: "spawn.after",
-    action(r6, s2) {
-      function o4() {
-        s2.kill(new A2(void 0, "abort", "Abort signal received"));
-      }
-      t2.addEventListener("abort", o4), s2.spawned.on("close", () => t2.removeEventListener("abort", o4));
-    }
-  }] : void 0;
-}
-var Us = $2("", "plugin:allowEnvironment");
-function Fs(t2, e5 = false) {
-  const n3 = new Set(t2.map((r6) => r6.toLowerCase().trim()));
-  return {
-    type: "spawn.options",
-    action(r6, s2) {
-      const o4 = { ...r6.env ?? process.env }, i5 = new Set(
-        Object.keys(s2.env).map((a5) => a5.toLowerCase().trim())
-      );
-      for (const a5 of Object.keys(o4)) {
-        const c7 = a5.toLowerCase().trim();
-        if (!(!Gs(c7) || n3.has(c7))) {
-          if (i5.has(c7))
-            throw new A2(
-              void 0,
-              "allowEnvironment",
-              `Use of "${a5}" is blocked by the environment guard - add it to the allowEnvironment option to permit it`
-            );
-          Us("removing ambient guarded environment variable %s", a5), delete o4[a5];
-        }
-      }
-      return {
-        ...r6,
-        env: {
-          ...o4,
-          GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: String(!e5)
-        }
-      };
-    }
-  };
-}
-function Gs(t2) {
-  const e5 = t2.toLowerCase().trim();
-  return e5.startsWith("git_") || _(e5);
-}
-function zs(t2 = {}) {
-  return {
-    type: "spawn.args",
-    action(e5, { env: n3 }) {
-      for (const r6 of oe(e5, n3))
-        if (t2[r6.category] !== true)
-          throw new A2(void 0, "unsafe", r6.message);
-      return e5;
-    }
-  };
-}
-function qs(t2) {
-  const e5 = U(t2, "-c");
-  return {
-    type: "spawn.args",
-    action(n3) {
-      return [...e5, ...n3];
-    }
-  };
-}
-var $t = (0, import_promise_deferred.deferred)().promise;
-function Ws({
-  onClose: t2 = true,
-  onExit: e5 = 50
-} = {}) {
-  function n3() {
-    let s2 = -1;
-    const o4 = {
-      close: (0, import_promise_deferred.deferred)(),
-      closeTimeout: (0, import_promise_deferred.deferred)(),
-      exit: (0, import_promise_deferred.deferred)(),
-      exitTimeout: (0, import_promise_deferred.deferred)()
-    }, i5 = Promise.race([
-      t2 === false ? $t : o4.closeTimeout.promise,
-      e5 === false ? $t : o4.exitTimeout.promise
-    ]);
-    return r6(t2, o4.close, o4.closeTimeout), r6(e5, o4.exit, o4.exitTimeout), {
-      close(a5) {
-        s2 = a5, o4.close.done();
-      },
-      exit(a5) {
-        s2 = a5, o4.exit.done();
-      },
-      get exitCode() {
-        return s2;
-      },
-      result: i5
-    };
-  }
-  function r6(s2, o4, i5) {
-    s2 !== false && (s2 === true ? o4.promise : o4.promise.then(() => wt(s2))).then(i5.done);
-  }
-  return {
-    type: "spawn.after",
-    async action(s2, { spawned: o4, close: i5 }) {
-      const a5 = n3();
-      let c7 = true, y2 = () => {
-        c7 = false;
-      };
-      o4.stdout?.on("data", y2), o4.stderr?.on("data", y2), o4.on("error", y2), o4.on("close", (w2) => a5.close(w2)), o4.on("exit", (w2) => a5.exit(w2));
-      try {
-        await a5.result, c7 && await wt(50), i5(a5.exitCode);
-      } catch (w2) {
-        i5(a5.exitCode, w2);
-      }
-    }
-  };
-}
-var we = $2("", "plugin:binary");
-var Hs = "Invalid value supplied for custom binary, requires a single string or an array containing either one or two strings";
-var Ks = "Invalid value supplied for custom binary, restricted characters must be removed or supply the unsafe.allowUnsafeCustomBinary option";
-function Vs(t2) {
-  return !t2 || !/^([a-z]:)?([a-z0-9/.\\_~-]+)$/i.test(t2);
-}
-function Pt(t2, e5) {
-  if (t2.length < 1 || t2.length > 2)
-    throw new A2(void 0, "binary", Hs);
-  if (t2.some(Vs))
-    if (e5)
-      we("permitted unsafe binary %o", t2);
-    else
-      throw new A2(void 0, "binary", Ks);
-  const [r6, s2] = t2;
-  return {
-    binary: r6,
-    prefix: s2
-  };
-}
-function Xs(t2, e5 = ["git"], n3 = false) {
-  let r6 = Pt(v(e5), n3);
-  t2.on("binary", (s2) => {
-    r6 = Pt(v(s2), n3), we.info("reconfiguring %o", r6);
-  }), t2.append("spawn.binary", () => r6.binary), t2.append("spawn.args", (s2) => r6.prefix ? [r6.prefix, ...s2] : s2);
-}
-var be = {
-  DISALLOWED_ABBREVIATED: {
-    text: "disallowed abbreviated or ambiguous option",
-    solution: "Unambiguous abbreviated options blocked with unsafe.allowAbbreviatedOptions setting: {message}"
-  },
-  UNKNOWN: {
-    text: "~ unknown ~",
-    solution: void 0
-  }
-};
-function Ys(t2) {
-  if (!t2)
-    return "UNKNOWN";
-  for (const [e5, { text: n3 }] of Object.entries(be))
-    if (t2.startsWith(`fatal: ${n3}`))
-      return e5;
-  return "UNKNOWN";
-}
-var Qs = class extends O2 {
-  constructor(e5 = "") {
-    const n3 = Ys(e5);
-    super(void 0, be[n3].solution?.replace("{message}", e5) ?? e5), this.reason = n3;
-  }
-};
-function Js(t2) {
-  return !!(t2.exitCode && t2.stdErr.length);
-}
-function Zs(t2) {
-  return Buffer.concat([...t2.stdOut, ...t2.stdErr]);
-}
-function to(t2 = false, e5 = Js, n3 = Zs) {
-  return (r6, s2) => !t2 && r6 || !e5(s2) ? r6 : n3(s2);
-}
-function eo(t2, e5) {
-  return t2 === 128 && e5.startsWith("fatal:") ? new Qs(e5) : new O2(void 0, e5);
-}
-function Mt(t2) {
-  return {
-    type: "task.error",
-    action(e5, n3) {
-      const r6 = t2(e5.error, {
-        stdErr: n3.stdErr,
-        stdOut: n3.stdOut,
-        exitCode: n3.exitCode
-      });
-      return Buffer.isBuffer(r6) ? {
-        error: eo(n3.exitCode, r6.toString("utf-8"))
-      } : {
-        error: r6
-      };
-    }
-  };
-}
-var nt = $2("", "plugin:input");
-function no(t2) {
-  return {
-    type: "spawn.after",
-    action(e5, { commands: n3, input: r6, spawned: { stdin: s2 } }) {
-      if (!s2)
-        return;
-      const o4 = t2?.([...n3]) ?? r6;
-      if (!o4)
-        return nt("generated zero length content, not writing to stdin");
-      nt("writing %s bytes to stdin", Le(o4)), s2.on("error", (i5) => {
-        i5.code !== "EPIPE" && nt("[ERROR] stdin error %o", i5);
-      }), s2.end(o4);
-    }
-  };
-}
-var ro = class {
-  constructor() {
-    this.plugins = /* @__PURE__ */ new Set(), this.events = new Ce();
-  }
-  on(e5, n3) {
-    this.events.on(e5, n3);
-  }
-  reconfigure(e5, n3) {
-    this.events.emit(e5, n3);
-  }
-  append(e5, n3) {
-    const r6 = S3(this.plugins, { type: e5, action: n3 });
-    return () => this.plugins.delete(r6);
-  }
-  add(e5) {
-    const n3 = [];
-    return v(e5).forEach(
-      (r6) => {
-        r6 && this.plugins.add(S3(n3, r6));
-      }
-    ), () => {
-      n3.forEach((r6) => {
-        this.plugins.delete(r6);
-      });
-    };
-  }
-  exec(e5, n3, r6) {
-    let s2 = n3;
-    const o4 = Object.freeze(Object.create(r6));
-    for (const i5 of this.plugins)
-      i5.type === e5 && (s2 = i5.action(s2, o4));
-    return s2;
-  }
-};
-function so(t2) {
-  const e5 = "--progress", n3 = ["checkout", "clone", "fetch", "pull", "push"];
-  return [{
-    type: "spawn.args",
-    action(o4, i5) {
-      return n3.includes(i5.method) ? De(o4, e5) : o4;
-    }
-  }, {
-    type: "spawn.after",
-    action(o4, i5) {
-      i5.commands.includes(e5) && i5.spawned.stderr?.on("data", (a5) => {
-        const c7 = /^([\s\S]+?):\s*(\d+)% \((\d+)\/(\d+)\)/.exec(a5.toString("utf8"));
-        c7 && t2({
-          method: i5.method,
-          stage: oo(c7[1]),
-          progress: p3(c7[2]),
-          processed: p3(c7[3]),
-          total: p3(c7[4])
-        });
-      });
-    }
-  }];
-}
-function oo(t2) {
-  return String(t2.toLowerCase().split(" ", 1)) || "unknown";
-}
-function io(t2) {
-  const e5 = je(t2, ["uid", "gid"]);
-  return {
-    type: "spawn.options",
-    action(n3) {
-      return { ...e5, ...n3 };
-    }
-  };
-}
-function ao() {
-  return {
-    type: "spawn.args",
-    action(t2) {
-      const e5 = [];
-      let n3;
-      function r6(s2) {
-        (n3 = n3 || []).push(...s2);
-      }
-      for (let s2 = 0; s2 < t2.length; s2++) {
-        const o4 = t2[s2];
-        if (r5(o4)) {
-          r6(o3(o4));
-          continue;
-        }
-        if (o4 === "--") {
-          r6(
-            t2.slice(s2 + 1).flatMap((i5) => r5(i5) && o3(i5) || i5)
-          );
-          break;
-        }
-        e5.push(o4);
-      }
-      return n3 ? [...e5, "--", ...n3.map(String)] : e5;
-    }
-  };
-}
-function uo({
-  block: t2,
-  stdErr: e5 = true,
-  stdOut: n3 = true
-}) {
-  if (t2 > 0)
-    return {
-      type: "spawn.after",
-      action(r6, s2) {
-        let o4;
-        function i5() {
-          o4 && clearTimeout(o4), o4 = setTimeout(c7, t2);
-        }
-        function a5() {
-          s2.spawned.stdout?.off("data", i5), s2.spawned.stderr?.off("data", i5), s2.spawned.off("exit", a5), s2.spawned.off("close", a5), o4 && clearTimeout(o4);
-        }
-        function c7() {
-          a5(), s2.kill(new A2(void 0, "timeout", "block timeout reached"));
-        }
-        n3 && s2.spawned.stdout?.on("data", i5), e5 && s2.spawned.stderr?.on("data", i5), s2.spawned.on("exit", a5), s2.spawned.on("close", a5), i5();
-      }
-    };
-}
-var wo = (t2, e5) => {
-  const n3 = new ro(), r6 = Ge(
-    t2 && (typeof t2 == "string" ? { baseDir: t2 } : t2) || {},
-    e5
-  );
-  if (!Lt(r6.baseDir))
-    throw new Ae(
-      r6,
-      "Cannot use simple-git on a directory that does not exist"
-    );
-  return Array.isArray(r6.config) && n3.add(qs(r6.config)), n3.add(zs(r6.unsafe)), n3.add(Ws(r6.completion)), r6.abort && n3.add(Is(r6.abort)), r6.progress && n3.add(so(r6.progress)), r6.timeout && n3.add(uo(r6.timeout)), r6.spawnOptions && n3.add(io(r6.spawnOptions)), n3.add(ao()), n3.add(no(r6.input)), n3.add(Mt(to(true))), r6.errors && n3.add(Mt(r6.errors)), Xs(n3, r6.binary, r6.unsafe?.allowUnsafeCustomBinary), n3.add(
-    Fs(r6.allowEnvironment ?? [], r6.unsafe?.allowAbbreviatedOptions)
-  ), new f6(r6, n3);
-};
-
-// src/git/export-commit.ts
-var SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
-async function exportCommit(repositoryDir, commit, dest) {
-  if (!SHA.test(commit)) throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full sha`);
-  const scratch = await mkdtemp(join10(dest, "..", ".batchship-index-"));
-  try {
-    const env2 = { GIT_INDEX_FILE: join10(scratch, "index") };
-    for (const name of ["PATH", "HOME"]) {
-      const value = process.env[name];
-      if (value !== void 0) env2[name] = value;
-    }
-    const git = wo({ baseDir: repositoryDir, allowEnvironment: ["GIT_INDEX_FILE"] }).env(env2);
-    await git.raw(["read-tree", "--end-of-options", commit]);
-    await git.raw(["checkout-index", "--all", "--force", `--prefix=${dest}/`]);
-  } catch (error64) {
-    const reason = error64 instanceof Error ? error64.message.trim().split("\n")[0] : String(error64);
-    throw new BatchshipError("GIT", `Could not export commit ${commit.slice(0, 12)} for the build: ${reason}`, {
-      hint: "the commit must exist in the repository holding the pipeline file",
-      cause: error64
-    });
-  } finally {
-    await rm2(scratch, { recursive: true, force: true });
-  }
-}
-
-// src/local/local-builder.ts
-var TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-var CONTEXT_LINES = 8;
-function createLocalBuilder(deps) {
-  const { db } = deps;
-  const insert = db.prepare(`INSERT INTO builds (id, release_id, commit_sha, status, phases, log_path, started_at)
-    VALUES (?, ?, ?, 'in-progress', '[]', ?, ?)`);
-  const update = db.prepare("UPDATE builds SET status = ?, detail = ?, current_phase = ?, phases = ? WHERE id = ?");
-  const get2 = db.prepare("SELECT id, status, detail, current_phase, phases, log_path FROM builds WHERE id = ?");
-  return {
-    async findBuild() {
-      return void 0;
-    },
-    async startBuild(request) {
-      for (const tag of request.imageTags) {
-        if (!TAG.test(tag)) throw new BatchshipError("SPEC_INVALID", `Could not start the local build: invalid image tag "${tag}"`);
-      }
-      if (deps.repositoryDir === void 0) {
-        throw new BatchshipError("ENVIRONMENT", "Could not start the local build: no git repository to build from", {
-          hint: "run batchship from the CLI with --pipeline pointing into the app's repository"
-        });
-      }
-      const tool = await deps.tool();
-      const ref = parseImageReference(request.imageRepositoryUri, deps.insecureRegistries);
-      const id = `${request.project}:${randomUUID2()}`;
-      const logsDir = join11(deps.stateDir, "builds");
-      mkdirSync3(logsDir, { recursive: true });
-      const logFile = join11(logsDir, `${id.replace(":", "-")}.log`);
-      insert.run(id, request.releaseId, request.commit, logFile, deps.now());
-      const phases = [];
-      const save = (status, detail) => update.run(status, detail, phases.at(-1)?.name ?? null, JSON.stringify(phases), id);
-      const failed = (outcome, phase, detail = "FAILED") => {
-        phase.status = outcome.timedOut ? "TIMED_OUT" : "FAILED";
-        phase.contexts = outcome.tail.slice(-CONTEXT_LINES);
-        save("failed", outcome.timedOut ? "TIMED_OUT" : detail);
-        return read(id);
-      };
-      const workDir = join11(deps.stateDir, "work");
-      await mkdir2(workDir, { recursive: true });
-      const source = await mkdtemp2(join11(workDir, "build-"));
-      try {
-        const sourcePhase = { name: "DOWNLOAD_SOURCE", contexts: [] };
-        phases.push(sourcePhase);
-        save("in-progress", null);
-        await exportCommit(deps.repositoryDir, request.commit, source);
-        sourcePhase.status = "SUCCEEDED";
-        const buildPhase = { name: "BUILD", contexts: [] };
-        phases.push(buildPhase);
-        save("in-progress", null);
-        const references = request.imageTags.map((tag) => `${ref.host}/${ref.name}:${tag}`);
-        const built = await tool.build({
-          contextDir: inside(source, request.context),
-          dockerfile: inside(source, request.dockerfile),
-          tags: references,
-          buildArgs: request.buildArgs,
-          logFile,
-          timeoutMs: request.timeoutMinutes * 6e4
-        });
-        if (built.code !== 0) return failed(built, buildPhase);
-        buildPhase.status = "SUCCEEDED";
-        const pushPhase = { name: "POST_BUILD", contexts: [] };
-        phases.push(pushPhase);
-        save("in-progress", null);
-        for (const reference of references) {
-          const pushed = await tool.push(reference, ref.insecure, logFile);
-          if (pushed.code !== 0) return failed({ ...pushed, tail: [`push ${reference} failed`, ...pushed.tail] }, pushPhase);
-        }
-        pushPhase.status = "SUCCEEDED";
-        save("succeeded", null);
-        return read(id);
-      } catch (error64) {
-        const phase = phases.at(-1);
-        if (phase !== void 0) {
-          phase.status = "FAILED";
-          phase.contexts = [error64 instanceof Error ? error64.message : String(error64)];
-        }
-        save("failed", "FAILED");
-        throw error64;
-      } finally {
-        await rm3(source, { recursive: true, force: true });
-      }
-    },
-    async getBuild(buildId) {
-      return read(buildId);
-    }
-  };
-  function read(buildId) {
-    const row = get2.get(buildId);
-    if (row === void 0) {
-      throw new BatchshipError("ENVIRONMENT", `Could not read local build ${buildId}: it is not in the local store`);
-    }
-    const state2 = {
-      id: row.id,
-      status: row.status,
-      phases: JSON.parse(row.phases),
-      logUrl: row.log_path
-    };
-    if (row.detail !== null) state2.detail = row.detail;
-    if (row.current_phase !== null) state2.currentPhase = row.current_phase;
-    return state2;
-  }
-}
-function inside(root5, path6) {
-  const full = resolve2(root5, path6);
-  const rel = relative2(root5, full);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new BatchshipError("SPEC_INVALID", `Could not start the local build: ${path6} is outside the repository`);
-  }
-  return full;
-}
-
-// src/local/local-platform.ts
-import { randomUUID as randomUUID3 } from "node:crypto";
-import { readFileSync as readFileSync2 } from "node:fs";
-import { hostname } from "node:os";
-var CHILD_STATUS_ORDER2 = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
-var DEFAULT_CHILD_LIMIT = 100;
-var THIS_PROCESS = { token: randomUUID3(), pid: process.pid, host: hostname() };
-function createLocalPlatform(deps) {
-  const { jobs, definitions, runner } = deps;
-  const owner = deps.owner ?? THIS_PROCESS;
-  const isAlive = deps.isAlive ?? processAlive;
-  function ownerGone(job) {
-    if (job.owner_token === owner.token || job.owner_host !== owner.host) return false;
-    return job.owner_pid === owner.pid || !isAlive(job.owner_pid);
-  }
-  function adoptIfOrphaned(job) {
-    if (job.stopped_at !== null || runner.runs(job.job_id) || !ownerGone(job)) return;
-    const reason = `re-run: the batchship process running it (pid ${job.owner_pid}) exited`;
-    const adoption = jobs.adopt(job, owner, reason);
-    if (adoption !== void 0) {
-      runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
-    }
-  }
-  function describe148(job) {
-    const children = jobs.children(job.job_id);
-    const state2 = {
-      jobId: job.job_id,
-      jobName: job.job_name,
-      jobQueue: job.job_queue,
-      status: "SUBMITTED",
-      createdAt: job.created_at,
-      tags: JSON.parse(job.tags)
-    };
-    if (job.stopped_at !== null) state2.stoppedAt = job.stopped_at;
-    if (job.array_size === null) {
-      const only = children[0];
-      if (only !== void 0) Object.assign(state2, childFields(only), { jobId: job.job_id });
-      if (job.stop_reason !== null && state2.status === "FAILED") state2.statusReason = job.stop_reason;
-      return state2;
-    }
-    const counts = jobs.counts(job.job_id);
-    state2.arraySize = job.array_size;
-    state2.childCounts = counts;
-    state2.status = parentStatus(counts, job.array_size);
-    if (state2.status === "FAILED") {
-      state2.statusReason = job.stop_reason ?? `${counts.FAILED} of ${job.array_size} child jobs failed`;
-    }
-    return state2;
-  }
-  function childState(job, child2) {
-    return {
-      jobId: `${job.job_id}:${child2.array_index}`,
-      jobName: job.job_name,
-      jobQueue: job.job_queue,
-      createdAt: job.created_at,
-      ...childFields(child2)
-    };
-  }
-  return {
-    listJobDefinitionRevisions: (name) => definitions.listJobDefinitionRevisions(name),
-    registerJobDefinition: (name, body, tags) => definitions.registerJobDefinition(name, body, tags),
-    tagJobDefinition: (arn, tags) => definitions.tagJobDefinition(arn, tags),
-    async findJobs(jobQueue, jobName) {
-      return jobs.findByName(jobQueue, jobName).map((job) => {
-        adoptIfOrphaned(job);
-        return describe148(jobs.job(job.job_id) ?? job);
-      });
-    },
-    async submitJob(request) {
-      const definition = definitions.byArn(request.jobDefinitionArn);
-      if (definition === void 0) {
-        throw new BatchshipError("ENVIRONMENT", `Could not submit job ${request.jobName}: job definition ${request.jobDefinitionArn} does not exist in the local store`);
-      }
-      childLaunch(definition.body, request, { jobId: "check", arrayIndex: 0, attempt: 1, jobQueue: request.jobQueue });
-      const jobId = randomUUID3();
-      jobs.insert(jobId, request, definition.arn, owner);
-      const job = jobs.job(jobId);
-      if (job !== void 0) runner.start(job);
-      return { jobId };
-    },
-    async describeJob(jobId) {
-      const [parentId, index] = splitChildId(jobId);
-      const job = jobs.job(parentId);
-      if (job === void 0) return void 0;
-      adoptIfOrphaned(job);
-      const fresh = jobs.job(parentId) ?? job;
-      if (index === void 0) return describe148(fresh);
-      const child2 = jobs.child(parentId, index);
-      return child2 === void 0 ? void 0 : childState(fresh, child2);
-    },
-    async listChildren(arrayJobId, options = {}) {
-      const job = jobs.job(arrayJobId);
-      if (job === void 0 || job.array_size === null) return [];
-      const limit = options.limit ?? DEFAULT_CHILD_LIMIT;
-      const rank = (status) => CHILD_STATUS_ORDER2.indexOf(status);
-      return jobs.children(arrayJobId).filter((child2) => options.status === void 0 || child2.status === options.status).sort((a5, b7) => rank(a5.status) - rank(b7.status) || a5.array_index - b7.array_index).slice(0, Math.max(0, limit)).map((child2) => childState(job, child2));
-    },
-    async stopJob(jobId, reason) {
-      const [parentId] = splitChildId(jobId);
-      if (jobs.job(parentId) === void 0) {
-        throw new BatchshipError("ENVIRONMENT", `Could not stop job ${jobId}: it does not exist in the local store`);
-      }
-      jobs.requestStop(parentId, reason);
-      runner.stop(parentId);
-    }
-  };
-}
-function parentStatus(counts, size) {
-  if (counts.SUCCEEDED + counts.FAILED === size) return counts.FAILED > 0 ? "FAILED" : "SUCCEEDED";
-  if (counts.RUNNING > 0 || counts.STARTING > 0) return "RUNNING";
-  if (counts.RUNNABLE > 0) return "RUNNABLE";
-  return "PENDING";
-}
-function childFields(child2) {
-  return {
-    status: child2.status,
-    ...child2.status_reason === null ? {} : { statusReason: child2.status_reason },
-    ...child2.exit_code === null ? {} : { exitCode: child2.exit_code },
-    // A file path: the local counterpart of a CloudWatch log stream.
-    ...child2.log_path === null ? {} : { logStreamName: child2.log_path },
-    ...child2.stopped_at === null ? {} : { stoppedAt: child2.stopped_at }
-  };
-}
-function splitChildId(jobId) {
-  const match = /^([^:]+):(\d+)$/.exec(jobId);
-  return match ? [match[1] ?? jobId, Number(match[2])] : [jobId, void 0];
-}
-function processAlive(pid) {
-  try {
-    process.kill(pid, 0);
-  } catch (error64) {
-    return error64.code === "EPERM";
-  }
-  return !zombie(pid);
-}
-function zombie(pid) {
-  try {
-    const stat3 = readFileSync2(`/proc/${pid}/stat`, "utf8");
-    return stat3.slice(stat3.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return false;
-  }
-}
-
-// src/local/oci-registry.ts
-var MANIFEST_TYPES = [
-  "application/vnd.oci.image.index.v1+json",
-  "application/vnd.oci.image.manifest.v1+json",
-  "application/vnd.docker.distribution.manifest.list.v2+json",
-  "application/vnd.docker.distribution.manifest.v2+json"
-].join(", ");
-var TIMEOUT_MS2 = 1e4;
-var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-var REGISTRY_HINT = "start a registry (docker-registry with http.addr 127.0.0.1:5000, or `docker run -p 5000:5000 registry:2`) or fix image.repository";
-function createOciRegistry(insecureRegistries, fetchImpl = fetch) {
-  async function call(ref, path6, method, operation2) {
-    const url2 = `${registryBaseUrl(ref)}${path6}`;
-    try {
-      return await fetchImpl(url2, {
-        method,
-        headers: { accept: MANIFEST_TYPES },
-        signal: AbortSignal.timeout(TIMEOUT_MS2)
-      });
-    } catch (error64) {
-      const cause = error64.cause;
-      const code2 = typeof cause?.code === "string" ? cause.code : void 0;
-      const unreachable = code2 === "ECONNREFUSED" || code2 === "ENOTFOUND" || code2 === "EAI_AGAIN";
-      const reason = code2 ?? (error64 instanceof Error ? error64.message : String(error64));
-      throw new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} is unreachable (${reason})`, {
-        retryable: !unreachable,
-        hint: REGISTRY_HINT,
-        cause: error64
-      });
-    }
-  }
-  function unexpected(ref, operation2, response) {
-    if (response.status === 401 || response.status === 403) {
-      return new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} requires authentication`, {
-        hint: "the local backend speaks to registries without credentials; use a registry that allows anonymous push and pull"
-      });
-    }
-    return new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} answered HTTP ${response.status}`, {
-      retryable: response.status === 429 || response.status >= 500,
-      hint: REGISTRY_HINT
-    });
-  }
-  return {
-    async ensureRepository(repository) {
-      const ref = parseImageReference(repository, insecureRegistries);
-      const operation2 = `reach the image registry ${ref.host}`;
-      const response = await call(ref, "", "GET", operation2);
-      await response.body?.cancel();
-      if (!response.ok && response.status !== 401) throw unexpected(ref, operation2, response);
-      return { name: ref.name, uri: `${ref.host}/${ref.name}` };
-    },
-    async findDigest(repository, tag) {
-      if (!TAG2.test(tag)) throw new BatchshipError("SPEC_INVALID", `Invalid image tag "${tag}"`);
-      const ref = parseImageReference(repository.uri, insecureRegistries);
-      const operation2 = `read the manifest of ${repository.uri}:${tag}`;
-      const response = await call(ref, `${ref.name}/manifests/${tag}`, "HEAD", operation2);
-      if (response.status === 404) return void 0;
-      if (!response.ok) throw unexpected(ref, operation2, response);
-      const digest2 = response.headers.get("docker-content-digest");
-      if (digest2 === null || !/^sha256:[0-9a-f]{64}$/.test(digest2)) {
-        throw new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} sent no Docker-Content-Digest`, {
-          hint: "use a registry implementing the OCI distribution API (docker-registry, registry:2, zot, Harbor)"
-        });
-      }
-      return digest2;
-    }
-  };
-}
-
-// src/local/semaphore.ts
-function createSemaphore(size) {
-  let free = size;
-  const waiting = [];
-  return {
-    async acquire() {
-      if (free > 0) {
-        free--;
-        return;
-      }
-      await new Promise((resolve7) => waiting.push(resolve7));
-    },
-    release() {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}
-
-// src/local/options.ts
-import { availableParallelism, homedir as homedir2 } from "node:os";
-import { join as join12, resolve as resolve3 } from "node:path";
-function readLocalOptions(env2 = process.env) {
-  const stateDir = env2["BATCHSHIP_STATE_DIR"] ? resolve3(env2["BATCHSHIP_STATE_DIR"]) : join12(env2["XDG_STATE_HOME"] || join12(homedir2(), ".local", "state"), "batchship");
-  return {
-    stateDir,
-    concurrency: concurrencyFrom(env2["BATCHSHIP_LOCAL_CONCURRENCY"]),
-    insecureRegistries: (env2["BATCHSHIP_INSECURE_REGISTRIES"] ?? "").split(",").map((host) => host.trim()).filter((host) => host !== ""),
-    toolEnv: { ...env2 },
-    buildahStorageDriver: storageDriverFrom(env2["BATCHSHIP_BUILDAH_STORAGE_DRIVER"])
-  };
-}
-function concurrencyFrom(text2) {
-  if (text2 === void 0 || text2 === "") return availableParallelism();
-  const n3 = Number(text2);
-  if (!Number.isInteger(n3) || n3 < 1 || n3 > 1024) {
-    throw new BatchshipError("USAGE", `Invalid BATCHSHIP_LOCAL_CONCURRENCY "${text2}": expected a whole number 1-1024`);
-  }
-  return n3;
-}
-function storageDriverFrom(text2) {
-  if (text2 === void 0 || text2 === "") return "vfs";
-  if (!/^[a-z0-9]+$/.test(text2)) {
-    throw new BatchshipError("USAGE", `Invalid BATCHSHIP_BUILDAH_STORAGE_DRIVER "${text2}": expected a driver name such as vfs or overlay`);
-  }
-  return text2;
-}
-
-// src/local/index.ts
-function createLocalBackend(options, extras = {}) {
-  const clock = extras.clock ?? systemClock;
-  const db = openStateStore(options.stateDir);
-  let detected;
-  const tool = () => {
-    if (extras.tool !== void 0) return Promise.resolve(extras.tool);
-    detected ??= detectContainerTool({
-      env: options.toolEnv,
-      stateDir: options.stateDir,
-      buildahStorageDriver: options.buildahStorageDriver
-    }).catch((error64) => {
-      detected = void 0;
-      throw error64;
-    });
-    return detected;
-  };
-  const isInsecure = (image) => {
-    try {
-      return parseImageReference(image.split("@")[0] ?? image, options.insecureRegistries).insecure;
-    } catch {
-      return false;
-    }
-  };
-  const jobs = createJobStore(db, clock);
-  const definitions = createJobDefinitionStore(db, clock);
-  const runner = createArrayRunner({
-    jobs,
-    definitions,
-    tool,
-    slots: createSemaphore(options.concurrency),
-    clock,
-    logsDir: join13(options.stateDir, "jobs"),
-    isInsecure
-  });
-  const registry3 = createOciRegistry(options.insecureRegistries);
-  return {
-    builder: createLocalBuilder({
-      db,
-      tool,
-      stateDir: options.stateDir,
-      repositoryDir: options.repositoryDir,
-      insecureRegistries: options.insecureRegistries,
-      now: () => clock.now()
-    }),
-    registry: registry3,
-    platform: createLocalPlatform({
-      jobs,
-      definitions,
-      runner,
-      ...extras.isAlive === void 0 ? {} : { isAlive: extras.isAlive }
-    }),
-    doctor: (spec) => checkLocalEnvironment(spec, { tool, registry: registry3, stateDir: options.stateDir }),
-    close: () => db.close()
-  };
-}
-
-// src/backend.ts
-function createBackendFor(spec, site = {}, env2 = process.env) {
-  switch (spec.build.backend) {
-    case "codebuild":
-      return createAwsBackend();
-    case "local":
-      return createLocalBackend({
-        ...readLocalOptions(env2),
-        ...site.repositoryDir === void 0 ? {} : { repositoryDir: site.repositoryDir }
-      });
-  }
-}
-
-// src/git/ledger-for-spec.ts
-import { homedir as homedir3 } from "node:os";
-import { join as join16 } from "node:path";
-
-// src/git/config-repository.ts
-import { dirname as dirname3, resolve as resolve4 } from "node:path";
-async function configRepositoryOf(pipelineFile) {
-  const git = wo(dirname3(resolve4(pipelineFile)));
-  let url2 = "";
-  try {
-    url2 = await git.remote(["get-url", "origin"]) ?? "";
-  } catch {
-  }
-  if (url2.trim() === "") {
-    throw new BatchshipError("USAGE", `Could not find the release ledger of ${pipelineFile}: its git repository has no origin remote`, {
-      hint: "set promotion.gitops.repository to the clone URL of the repository that holds release records"
-    });
-  }
-  return url2.trim();
-}
-
-// src/git/stalled-transfer.ts
-function stalledTransferEnv(seconds = 300) {
-  return { GIT_HTTP_LOW_SPEED_LIMIT: "1000", GIT_HTTP_LOW_SPEED_TIME: String(seconds) };
-}
-
-// src/git/git-credentials.ts
-function readGitCredentials(env2) {
-  const token = env2.BATCHSHIP_GIT_TOKEN?.trim();
-  const username = env2.BATCHSHIP_GIT_USERNAME?.trim();
-  return { ...token ? { token } : {}, ...username ? { username } : {} };
-}
-var LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", ...Object.keys(stalledTransferEnv())];
-var PASSED_THROUGH = ["GIT_SSH_COMMAND", "GIT_SSH"];
-var DROPPED = ["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"];
-function ledgerGitEnvironment(ambient, credentials) {
-  const env2 = {};
-  for (const [key, value] of Object.entries(ambient)) {
-    if (value === void 0) continue;
-    if (key.toUpperCase().startsWith("GIT_") && !PASSED_THROUGH.includes(key)) continue;
-    if (DROPPED.includes(key.toUpperCase())) continue;
-    env2[key] = value;
-  }
-  env2.GIT_TERMINAL_PROMPT = "0";
-  Object.assign(env2, stalledTransferEnv());
-  if (credentials.token !== void 0) {
-    env2.GIT_CONFIG_COUNT = "1";
-    env2.GIT_CONFIG_KEY_0 = "http.extraHeader";
-    env2.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic(credentials)}`;
-  }
-  const passed = PASSED_THROUGH.filter((k6) => env2[k6] !== void 0);
-  const allow = [...LEDGER_GIT_ENV_KEYS, ...passed];
-  const unsafe = {
-    ...credentials.token === void 0 ? {} : { allowUnsafeConfigEnvCount: true },
-    ...passed.length === 0 ? {} : { allowUnsafeSshCommand: true }
-  };
-  return { env: env2, allow, unsafe };
-}
-function redactSecrets(text2, credentials) {
-  let out = text2.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1***@");
-  if (credentials.token !== void 0) {
-    for (const secret of [credentials.token, basic(credentials)]) out = out.split(secret).join("***");
-  }
-  return out;
-}
-function displayUrl(url2) {
-  return url2.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1");
-}
-function basic(credentials) {
-  return Buffer.from(`${credentials.username ?? "x-access-token"}:${credentials.token ?? ""}`).toString("base64");
-}
-
-// src/git/git-release-ledger.ts
-import { existsSync as existsSync3 } from "node:fs";
-import { mkdir as mkdir5, readFile as readFile3, rm as rm5, writeFile as writeFile2 } from "node:fs/promises";
-import { dirname as dirname4, join as join15 } from "node:path";
+var DOCKER_ENVIRONMENT_TYPES = ["LINUX_CONTAINER", "ARM_CONTAINER", "LINUX_GPU_CONTAINER", "LINUX_EC2", "ARM_EC2"];
+var COMMIT_SOURCE_TYPES = ["GITHUB", "GITHUB_ENTERPRISE", "CODECOMMIT", "BITBUCKET", "GITLAB", "GITLAB_SELF_MANAGED"];
 
 // node_modules/zod/v4/classic/external.js
 var external_exports = {};
@@ -79984,7 +75133,7 @@ __export(external_exports, {
   guid: () => guid2,
   hash: () => hash,
   hex: () => hex2,
-  hostname: () => hostname3,
+  hostname: () => hostname2,
   httpUrl: () => httpUrl,
   iban: () => iban2,
   includes: () => _includes,
@@ -80038,7 +75187,7 @@ __export(external_exports, {
   optional: () => optional,
   output: () => output,
   overwrite: () => _overwrite,
-  parse: () => parse4,
+  parse: () => parse3,
   parseAsync: () => parseAsync2,
   partialRecord: () => partialRecord,
   pipe: () => pipe,
@@ -80054,7 +75203,7 @@ __export(external_exports, {
   refine: () => refine,
   regex: () => _regex,
   regexes: () => regexes_exports,
-  registry: () => registry2,
+  registry: () => registry,
   safeDecode: () => safeDecode2,
   safeDecodeAsync: () => safeDecodeAsync2,
   safeEncode: () => safeEncode2,
@@ -80390,14 +75539,14 @@ __export(core_exports3, {
   memoizer: () => memoizer,
   mergeValues: () => mergeValues,
   meta: () => meta,
-  parse: () => parse3,
+  parse: () => parse2,
   parseAsync: () => parseAsync,
   parseURLObject: () => parseURLObject,
   prettifyError: () => prettifyError,
   process: () => processSchema,
   processSchema: () => processSchema,
   regexes: () => regexes_exports,
-  registry: () => registry2,
+  registry: () => registry,
   safeDecode: () => safeDecode,
   safeDecodeAsync: () => safeDecodeAsync,
   safeEncode: () => safeEncode,
@@ -81610,7 +76759,7 @@ var _parse = (_Err) => {
   };
   return fn2;
 };
-var parse3 = /* @__PURE__ */ _parse($ZodRealError);
+var parse2 = /* @__PURE__ */ _parse($ZodRealError);
 var _parseAsync = (_Err) => {
   const fn2 = async (schema, value, _ctx, params) => {
     const ctx = _ctx ? { ..._ctx, async: true } : { async: true };
@@ -81633,10 +76782,10 @@ var _safeParse = (_Err) => (schema, value, _ctx) => {
   if (result instanceof Promise) {
     throw new $ZodAsyncError();
   }
-  return result.issues.length ? failure3(_Err, result.issues, ctx) : { success: true, data: result.value };
+  return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 var safeParse = /* @__PURE__ */ _safeParse($ZodRealError);
-function failure3(Err, issues, ctx) {
+function failure(Err, issues, ctx) {
   let error64;
   return {
     success: false,
@@ -81660,7 +76809,7 @@ var _safeParseAsync = (_Err) => async (schema, value, _ctx) => {
   let result = schema._zod.run({ value, issues: [] }, ctx);
   if (result instanceof Promise)
     result = await result;
-  return result.issues.length ? failure3(_Err, result.issues, ctx) : { success: true, data: result.value };
+  return result.issues.length ? failure(_Err, result.issues, ctx) : { success: true, data: result.value };
 };
 var safeParseAsync = /* @__PURE__ */ _safeParseAsync($ZodRealError);
 var COMPILE_INVALID = /* @__PURE__ */ Symbol.for("zod.compile.invalid");
@@ -81775,7 +76924,7 @@ __export(regexes_exports, {
   extendedDuration: () => extendedDuration,
   guid: () => guid,
   hex: () => hex,
-  hostname: () => hostname2,
+  hostname: () => hostname,
   html5Email: () => html5Email,
   httpProtocol: () => httpProtocol,
   iban: () => iban,
@@ -81858,7 +77007,7 @@ var cidrv4 = /^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])\.){3}(25[0-5]
 var cidrv6 = /^(([0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,7}:|([0-9a-fA-F]{1,4}:){1,6}:[0-9a-fA-F]{1,4}|([0-9a-fA-F]{1,4}:){1,5}(:[0-9a-fA-F]{1,4}){1,2}|([0-9a-fA-F]{1,4}:){1,4}(:[0-9a-fA-F]{1,4}){1,3}|([0-9a-fA-F]{1,4}:){1,3}(:[0-9a-fA-F]{1,4}){1,4}|([0-9a-fA-F]{1,4}:){1,2}(:[0-9a-fA-F]{1,4}){1,5}|[0-9a-fA-F]{1,4}:((:[0-9a-fA-F]{1,4}){1,6})|:((:[0-9a-fA-F]{1,4}){1,7}|:))\/(12[0-8]|1[01][0-9]|[1-9]?[0-9])$/;
 var base64 = /^$|^(?:[0-9a-zA-Z+/]{4})*(?:(?:[0-9a-zA-Z+/]{2}==)|(?:[0-9a-zA-Z+/]{3}=))?$/;
 var base64url = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
-var hostname2 = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
+var hostname = /^(?=.{1,253}\.?$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[-0-9a-zA-Z]{0,61}[0-9a-zA-Z])?)*\.?$/;
 var domain = /^(?=.{1,253}$)([a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]{2,63}$/;
 var httpProtocol = /^https?$/;
 var e164 = /^\+[1-9]\d{6,14}$/;
@@ -84763,10 +79912,10 @@ var $ZodFunction = /* @__PURE__ */ $constructor("$ZodFunction", (inst, def) => {
       throw new Error("implement() must be called with a function");
     }
     return Object.defineProperty(function(...args) {
-      const parsedArgs = inst._def.input ? parse3(inst._def.input, args) : args;
+      const parsedArgs = inst._def.input ? parse2(inst._def.input, args) : args;
       const result = Reflect.apply(func, this, parsedArgs);
       if (inst._def.output) {
-        return parse3(inst._def.output, result);
+        return parse2(inst._def.output, result);
       }
       return result;
     }, "_zod", { value: inst._zod, enumerable: false });
@@ -85063,9 +80212,9 @@ var memo = {
     if (!bucket)
       return empty;
     handoff = void 0;
-    const entry = { value: empty, issues: null };
-    bucket.set(payload2.value, entry);
-    open2.push(entry);
+    const entry2 = { value: empty, issues: null };
+    bucket.set(payload2.value, entry2);
+    open2.push(entry2);
     return empty;
   },
   guard(inst) {
@@ -85139,16 +80288,16 @@ var memo = {
         const depth = open2.length;
         const result = base(payload2, ctx);
         handoff = void 0;
-        const entry = open2.length > depth ? open2.pop() : void 0;
+        const entry2 = open2.length > depth ? open2.pop() : void 0;
         if (result instanceof Promise) {
           return result.then((r6) => {
-            if (entry)
-              entry.issues = r6.issues.length ? cloneIssues(r6.issues) : NO_ISSUES;
+            if (entry2)
+              entry2.issues = r6.issues.length ? cloneIssues(r6.issues) : NO_ISSUES;
             return r6;
           });
         }
-        if (entry)
-          entry.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
+        if (entry2)
+          entry2.issues = result.issues.length ? cloneIssues(result.issues) : NO_ISSUES;
         return result;
       };
       inst._zod.parse = wrapped;
@@ -89190,8 +84339,8 @@ function ko_default() {
 }
 
 // node_modules/zod/v4/locales/lt.js
-var capitalizeFirstCharacter = (text2) => {
-  return text2.charAt(0).toUpperCase() + text2.slice(1);
+var capitalizeFirstCharacter = (text3) => {
+  return text3.charAt(0).toUpperCase() + text3.slice(1);
 };
 function getUnitTypeFromNumber(number4) {
   const abs = Math.abs(number4);
@@ -92776,10 +87925,10 @@ var $ZodRegistry = class {
     return this._map.has(schema);
   }
 };
-function registry2() {
+function registry() {
   return new $ZodRegistry();
 }
-(_a3 = globalThis).__zod_globalRegistry ?? (_a3.__zod_globalRegistry = registry2());
+(_a3 = globalThis).__zod_globalRegistry ?? (_a3.__zod_globalRegistry = registry());
 var globalRegistry = globalThis.__zod_globalRegistry;
 
 // node_modules/zod/v4/core/compile.js
@@ -95562,42 +90711,42 @@ function extractDefs(ctx, schema) {
   if (ctx.external && ctx.sharedDefsExtractedFor === ctx.external)
     return;
   const idToSchema = /* @__PURE__ */ new Map();
-  for (const entry of ctx.seen.entries()) {
-    const id = ctx.metadataRegistry.get(entry[0])?.id;
+  for (const entry2 of ctx.seen.entries()) {
+    const id = ctx.metadataRegistry.get(entry2[0])?.id;
     if (id) {
       const existing = idToSchema.get(id);
-      if (existing && existing !== entry[0]) {
+      if (existing && existing !== entry2[0]) {
         throw new Error(`Duplicate schema id "${id}" detected during JSON Schema conversion. Two different schemas cannot share the same id when converted together.`);
       }
-      idToSchema.set(id, entry[0]);
+      idToSchema.set(id, entry2[0]);
     }
   }
-  const makeURI = (entry) => {
+  const makeURI = (entry2) => {
     const defsSegment = ctx.target === "draft-2020-12" ? "$defs" : "definitions";
     if (ctx.external) {
-      const externalId = ctx.external.registry.get(entry[0])?.id;
+      const externalId = ctx.external.registry.get(entry2[0])?.id;
       const uriGenerator = ctx.external.uri ?? ((id2) => id2);
       if (externalId) {
         return { ref: uriGenerator(externalId) };
       }
-      const id = entry[1].defId ?? entry[1].schema.id ?? `schema${ctx.counter++}`;
-      entry[1].defId = id;
+      const id = entry2[1].defId ?? entry2[1].schema.id ?? `schema${ctx.counter++}`;
+      entry2[1].defId = id;
       return { defId: id, ref: `${uriGenerator("__shared")}#/${defsSegment}/${encodeJSONPointerSegment(id)}` };
     }
     const uriPrefix = `#`;
     const defUriPrefix = `${uriPrefix}/${defsSegment}/`;
-    if (entry[1] === root5 && !entry[1].schema.id) {
+    if (entry2[1] === root5 && !entry2[1].schema.id) {
       return { ref: uriPrefix };
     }
-    const defId = entry[1].schema.id ?? `__schema${ctx.counter++}`;
+    const defId = entry2[1].schema.id ?? `__schema${ctx.counter++}`;
     return { defId, ref: defUriPrefix + encodeJSONPointerSegment(defId) };
   };
-  const extractToDef = (entry) => {
-    if (entry[1].schema.$ref) {
+  const extractToDef = (entry2) => {
+    if (entry2[1].schema.$ref) {
       return;
     }
-    const seen = entry[1];
-    const { ref, defId } = makeURI(entry);
+    const seen = entry2[1];
+    const { ref, defId } = makeURI(entry2);
     seen.def = { ...seen.schema };
     if (defId)
       seen.defId = defId;
@@ -95608,8 +90757,8 @@ function extractDefs(ctx, schema) {
     schema2.$ref = ref;
   };
   if (ctx.cycles === "throw") {
-    for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
+    for (const entry2 of ctx.seen.entries()) {
+      const seen = entry2[1];
       if (seen.cycle) {
         throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
 
@@ -95617,31 +90766,31 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
       }
     }
   }
-  for (const entry of ctx.seen.entries()) {
-    const seen = entry[1];
-    if (schema === entry[0]) {
-      extractToDef(entry);
+  for (const entry2 of ctx.seen.entries()) {
+    const seen = entry2[1];
+    if (schema === entry2[0]) {
+      extractToDef(entry2);
       continue;
     }
     if (ctx.external) {
-      const ext = ctx.external.registry.get(entry[0])?.id;
-      if (schema !== entry[0] && ext) {
-        extractToDef(entry);
+      const ext = ctx.external.registry.get(entry2[0])?.id;
+      if (schema !== entry2[0] && ext) {
+        extractToDef(entry2);
         continue;
       }
     }
-    const id = ctx.metadataRegistry.get(entry[0])?.id;
+    const id = ctx.metadataRegistry.get(entry2[0])?.id;
     if (id) {
-      extractToDef(entry);
+      extractToDef(entry2);
       continue;
     }
     if (seen.cycle) {
-      extractToDef(entry);
+      extractToDef(entry2);
       continue;
     }
     if (seen.count > 1) {
       if (ctx.reused === "ref") {
-        extractToDef(entry);
+        extractToDef(entry2);
       }
     }
   }
@@ -95823,12 +90972,12 @@ function finalize(ctx, schema) {
     });
   };
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry of [...ctx.seen.entries()].reverse()) {
-      flattenRef(entry[0]);
+    for (const entry2 of [...ctx.seen.entries()].reverse()) {
+      flattenRef(entry2[0]);
     }
     if (ctx.target !== "openapi-3.0") {
-      for (const entry of ctx.seen.entries()) {
-        compactTypeUnion(entry[1].def ?? entry[1].schema);
+      for (const entry2 of ctx.seen.entries()) {
+        compactTypeUnion(entry2[1].def ?? entry2[1].schema);
       }
     }
     for (const rewrite of ctx.deferred)
@@ -95875,8 +91024,8 @@ function finalize(ctx, schema) {
     delete result.id;
   const defs = ctx.external?.defs ?? {};
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
-    for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
+    for (const entry2 of ctx.seen.entries()) {
+      const seen = entry2[1];
       if (seen.def && seen.defId) {
         if (seen.def.id === seen.defId)
           delete seen.def.id;
@@ -96488,9 +91637,9 @@ function stringifyKeyNames(bySchema, json2, visited) {
 var pendingRecords = /* @__PURE__ */ new WeakMap();
 function rewriteKeyNames(ctx) {
   const bySchema = /* @__PURE__ */ new Map();
-  for (const entry of ctx.seen.values()) {
-    if (entry.def && !bySchema.has(entry.schema))
-      bySchema.set(entry.schema, entry);
+  for (const entry2 of ctx.seen.values()) {
+    if (entry2.def && !bySchema.has(entry2.schema))
+      bySchema.set(entry2.schema, entry2);
   }
   const rewrites = /* @__PURE__ */ new Map();
   for (const record2 of pendingRecords.get(ctx) ?? []) {
@@ -96504,8 +91653,8 @@ function rewriteKeyNames(ctx) {
   }
   if (!rewrites.size)
     return;
-  for (const entry of ctx.seen.values()) {
-    for (const carrier of [entry.schema, entry.def]) {
+  for (const entry2 of ctx.seen.values()) {
+    for (const carrier of [entry2.schema, entry2.def]) {
       const rewritten = carrier && rewrites.get(carrier.propertyNames);
       if (rewritten)
         carrier.propertyNames = rewritten;
@@ -96699,8 +91848,8 @@ function toJSONSchema(input2, params) {
     const registry3 = input2;
     const ctx2 = initializeContext({ ...params, processors: allProcessors });
     const defs = {};
-    for (const entry of registry3._idmap.entries()) {
-      const [_3, schema] = entry;
+    for (const entry2 of registry3._idmap.entries()) {
+      const [_3, schema] = entry2;
       processSchema(schema, ctx2);
     }
     const schemas = {};
@@ -96710,8 +91859,8 @@ function toJSONSchema(input2, params) {
       defs
     };
     ctx2.external = external;
-    for (const entry of registry3._idmap.entries()) {
-      const [key, schema] = entry;
+    for (const entry2 of registry3._idmap.entries()) {
+      const [key, schema] = entry2;
       extractDefs(ctx2, schema);
       assignProp(schemas, key, finalize(ctx2, schema));
     }
@@ -96923,7 +92072,7 @@ __export(schemas_exports2, {
   guid: () => guid2,
   hash: () => hash,
   hex: () => hex2,
-  hostname: () => hostname3,
+  hostname: () => hostname2,
   httpUrl: () => httpUrl,
   iban: () => iban2,
   instanceof: () => _instanceof,
@@ -97073,7 +92222,7 @@ var ZodRealError = /* @__PURE__ */ $constructor("ZodError", initializer2, void 0
 });
 
 // node_modules/zod/v4/classic/parse.js
-var parse4 = /* @__PURE__ */ _parse(ZodRealError);
+var parse3 = /* @__PURE__ */ _parse(ZodRealError);
 var parseAsync2 = /* @__PURE__ */ _parseAsync(ZodRealError);
 var safeParse2 = /* @__PURE__ */ _safeParse(ZodRealError);
 var safeParseAsync2 = /* @__PURE__ */ _safeParseAsync(ZodRealError);
@@ -97210,7 +92359,7 @@ var ZodType = /* @__PURE__ */ $constructor("ZodType", (inst, def) => {
     util_exports.own(this, "~standard", value);
   },
   parse: function _parse2(data, params) {
-    return parse4(this, data, params, { callee: _parse2 });
+    return parse3(this, data, params, { callee: _parse2 });
   },
   parseAsync: async function _parseAsync2(data, params) {
     return await parseAsync2(this, data, params, { callee: _parseAsync2 });
@@ -97612,8 +92761,8 @@ var ZodCustomStringFormat = /* @__PURE__ */ $constructor("ZodCustomStringFormat"
 function stringFormat(format2, fnOrRegex, _params = {}) {
   return _stringFormat(ZodCustomStringFormat, format2, fnOrRegex, _params);
 }
-function hostname3(_params) {
-  return _stringFormat(ZodCustomStringFormat, "hostname", hostname2, _params);
+function hostname2(_params) {
+  return _stringFormat(ZodCustomStringFormat, "hostname", hostname, _params);
 }
 function hex2(_params) {
   return _stringFormat(ZodCustomStringFormat, "hex", hex, _params);
@@ -98603,7 +93752,7 @@ function duration2(params) {
 }
 
 // node_modules/zod/v4/classic/from-json-schema.js
-var z3 = {
+var z = {
   ...schemas_exports2,
   ...checks_exports2,
   iso: iso_exports
@@ -98717,7 +93866,7 @@ function resolveRef(ref, ctx) {
   throw new Error(`Reference not found: ${ref}`);
 }
 function checkObjectGuards(objectSchema, guards) {
-  const guard2 = z3.transform((value) => value).check((payload2) => {
+  const guard2 = z.transform((value) => value).check((payload2) => {
     const value = payload2.value;
     if (typeof value !== "object" || value === null || Array.isArray(value))
       return;
@@ -98846,7 +93995,7 @@ function plural(n3) {
   return n3 === 1 ? "element" : "elements";
 }
 function checkArrayGuards(arraySchema, guards) {
-  const guard2 = z3.transform((value) => value).check((payload2) => {
+  const guard2 = z.transform((value) => value).check((payload2) => {
     const items = payload2.value;
     if (!Array.isArray(items))
       return;
@@ -98903,7 +94052,7 @@ function getTupleRest(restSchema, ctx) {
     return void 0;
   }
   if (restSchema === void 0 || restSchema === true) {
-    return z3.any();
+    return z.any();
   }
   return convertSchema(restSchema, ctx);
 }
@@ -98911,7 +94060,7 @@ var fullTime = /^(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d+)?(?:Z|[+-](?:[01]\d|2
 function convertBaseSchema(schema, ctx) {
   if (schema.not !== void 0) {
     if (typeof schema.not === "object" && Object.keys(schema.not).length === 0) {
-      return z3.never();
+      return z.never();
     }
     throw new Error("not is not supported in Zod (except { not: {} } for never)");
   }
@@ -98933,7 +94082,7 @@ function convertBaseSchema(schema, ctx) {
       return ctx.refs.get(refPath);
     }
     if (ctx.processing.has(refPath)) {
-      return z3.lazy(() => {
+      return z.lazy(() => {
         if (!ctx.refs.has(refPath)) {
           throw new Error(`Circular reference not resolved: ${refPath}`);
         }
@@ -98950,25 +94099,25 @@ function convertBaseSchema(schema, ctx) {
   if (schema.enum !== void 0) {
     const enumValues = schema.enum;
     if (ctx.version === "openapi-3.0" && schema.nullable === true && enumValues.length === 1 && enumValues[0] === null) {
-      return z3.null();
+      return z.null();
     }
     if (enumValues.length === 0) {
-      return z3.never();
+      return z.never();
     }
     if (enumValues.length === 1) {
-      return z3.literal(enumValues[0]);
+      return z.literal(enumValues[0]);
     }
     if (enumValues.every((v2) => typeof v2 === "string")) {
-      return z3.enum(enumValues);
+      return z.enum(enumValues);
     }
-    const literalSchemas = enumValues.map((v2) => z3.literal(v2));
+    const literalSchemas = enumValues.map((v2) => z.literal(v2));
     if (literalSchemas.length < 2) {
       return literalSchemas[0];
     }
-    return z3.union([literalSchemas[0], literalSchemas[1], ...literalSchemas.slice(2)]);
+    return z.union([literalSchemas[0], literalSchemas[1], ...literalSchemas.slice(2)]);
   }
   if (schema.const !== void 0) {
-    return z3.literal(schema.const);
+    return z.literal(schema.const);
   }
   const type = schema.type;
   if (Array.isArray(type)) {
@@ -98977,74 +94126,74 @@ function convertBaseSchema(schema, ctx) {
       return convertBaseSchema(typeSchema, ctx);
     });
     if (typeSchemas.length === 0) {
-      return z3.never();
+      return z.never();
     }
     if (typeSchemas.length === 1) {
       return typeSchemas[0];
     }
-    return z3.union(typeSchemas);
+    return z.union(typeSchemas);
   }
   if (!type) {
-    return z3.any();
+    return z.any();
   }
   let zodSchema;
   switch (type) {
     case "string": {
-      let stringSchema = z3.string();
+      let stringSchema = z.string();
       if (schema.format) {
         const format2 = schema.format;
         if (format2 === "email") {
-          stringSchema = stringSchema.check(z3.email());
+          stringSchema = stringSchema.check(z.email());
         } else if (format2 === "uri" || format2 === "uri-reference") {
-          stringSchema = stringSchema.check(z3.url());
+          stringSchema = stringSchema.check(z.url());
         } else if (format2 === "uuid" || format2 === "guid") {
-          stringSchema = stringSchema.check(z3.uuid());
+          stringSchema = stringSchema.check(z.uuid());
         } else if (format2 === "date-time") {
-          stringSchema = stringSchema.check(z3.iso.datetime({ offset: true }));
+          stringSchema = stringSchema.check(z.iso.datetime({ offset: true }));
         } else if (format2 === "date") {
-          stringSchema = stringSchema.check(z3.iso.date());
+          stringSchema = stringSchema.check(z.iso.date());
         } else if (format2 === "time") {
-          stringSchema = stringSchema.check(z3.regex(fullTime));
+          stringSchema = stringSchema.check(z.regex(fullTime));
         } else if (format2 === "duration") {
-          stringSchema = stringSchema.check(z3.iso.duration());
+          stringSchema = stringSchema.check(z.iso.duration());
         } else if (format2 === "hostname") {
-          stringSchema = stringSchema.check(z3.hostname());
+          stringSchema = stringSchema.check(z.hostname());
         } else if (format2 === "ipv4") {
-          stringSchema = stringSchema.check(z3.ipv4());
+          stringSchema = stringSchema.check(z.ipv4());
         } else if (format2 === "ipv6") {
-          stringSchema = stringSchema.check(z3.ipv6());
+          stringSchema = stringSchema.check(z.ipv6());
         } else if (format2 === "mac") {
-          stringSchema = stringSchema.check(z3.mac());
+          stringSchema = stringSchema.check(z.mac());
         } else if (format2 === "cidr") {
-          stringSchema = stringSchema.check(z3.cidrv4());
+          stringSchema = stringSchema.check(z.cidrv4());
         } else if (format2 === "cidr-v6") {
-          stringSchema = stringSchema.check(z3.cidrv6());
+          stringSchema = stringSchema.check(z.cidrv6());
         } else if (format2 === "base64") {
-          stringSchema = stringSchema.check(z3.base64());
+          stringSchema = stringSchema.check(z.base64());
         } else if (format2 === "base64url") {
-          stringSchema = stringSchema.check(z3.base64url());
+          stringSchema = stringSchema.check(z.base64url());
         } else if (format2 === "e164") {
-          stringSchema = stringSchema.check(z3.e164());
+          stringSchema = stringSchema.check(z.e164());
         } else if (format2 === "credit_card") {
-          stringSchema = stringSchema.check(z3.creditCard());
+          stringSchema = stringSchema.check(z.creditCard());
         } else if (format2 === "iban") {
-          stringSchema = stringSchema.check(z3.iban());
+          stringSchema = stringSchema.check(z.iban());
         } else if (format2 === "jwt") {
-          stringSchema = stringSchema.check(z3.jwt());
+          stringSchema = stringSchema.check(z.jwt());
         } else if (format2 === "emoji") {
-          stringSchema = stringSchema.check(z3.emoji());
+          stringSchema = stringSchema.check(z.emoji());
         } else if (format2 === "nanoid") {
-          stringSchema = stringSchema.check(z3.nanoid());
+          stringSchema = stringSchema.check(z.nanoid());
         } else if (format2 === "cuid") {
-          stringSchema = stringSchema.check(z3.cuid());
+          stringSchema = stringSchema.check(z.cuid());
         } else if (format2 === "cuid2") {
-          stringSchema = stringSchema.check(z3.cuid2());
+          stringSchema = stringSchema.check(z.cuid2());
         } else if (format2 === "ulid") {
-          stringSchema = stringSchema.check(z3.ulid());
+          stringSchema = stringSchema.check(z.ulid());
         } else if (format2 === "xid") {
-          stringSchema = stringSchema.check(z3.xid());
+          stringSchema = stringSchema.check(z.xid());
         } else if (format2 === "ksuid") {
-          stringSchema = stringSchema.check(z3.ksuid());
+          stringSchema = stringSchema.check(z.ksuid());
         }
       }
       if (typeof schema.minLength === "number") {
@@ -99061,7 +94210,7 @@ function convertBaseSchema(schema, ctx) {
     }
     case "number":
     case "integer": {
-      let numberSchema = type === "integer" ? z3.number().int() : z3.number();
+      let numberSchema = type === "integer" ? z.number().int() : z.number();
       if (typeof schema.minimum === "number" && schema.exclusiveMinimum !== true) {
         numberSchema = numberSchema.min(schema.minimum);
       }
@@ -99085,11 +94234,11 @@ function convertBaseSchema(schema, ctx) {
       break;
     }
     case "boolean": {
-      zodSchema = z3.boolean();
+      zodSchema = z.boolean();
       break;
     }
     case "null": {
-      zodSchema = z3.null();
+      zodSchema = z.null();
       break;
     }
     case "object": {
@@ -99107,22 +94256,22 @@ function convertBaseSchema(schema, ctx) {
         const looseRecords = [];
         for (const pattern of patternKeys) {
           const patternValue = convertSchema(patternProps[pattern], ctx);
-          const keySchema = z3.string().regex(new RegExp(pattern));
-          looseRecords.push(z3.looseRecord(keySchema, patternValue));
+          const keySchema = z.string().regex(new RegExp(pattern));
+          looseRecords.push(z.looseRecord(keySchema, patternValue));
         }
         const schemasToIntersect = [];
         if (Object.keys(shape).length > 0) {
-          schemasToIntersect.push(z3.object(shape).passthrough());
+          schemasToIntersect.push(z.object(shape).passthrough());
         }
         schemasToIntersect.push(...looseRecords);
         if (schemasToIntersect.length === 0) {
-          zodSchema = z3.object({}).passthrough();
+          zodSchema = z.object({}).passthrough();
         } else if (schemasToIntersect.length === 1) {
           zodSchema = schemasToIntersect[0];
         } else {
-          let result = z3.intersection(schemasToIntersect[0], schemasToIntersect[1]);
+          let result = z.intersection(schemasToIntersect[0], schemasToIntersect[1]);
           for (let i5 = 2; i5 < schemasToIntersect.length; i5++) {
-            result = z3.intersection(result, schemasToIntersect[i5]);
+            result = z.intersection(result, schemasToIntersect[i5]);
           }
           zodSchema = result;
         }
@@ -99152,7 +94301,7 @@ function convertBaseSchema(schema, ctx) {
           });
         }
       } else {
-        const objectSchema = z3.object(shape);
+        const objectSchema = z.object(shape);
         if (schema.additionalProperties === false) {
           zodSchema = objectSchema.strict();
         } else if (additionalSchema) {
@@ -99182,30 +94331,30 @@ function convertBaseSchema(schema, ctx) {
         const tupleItems = prefixItems.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
         const rest = !Array.isArray(items) ? getTupleRest(items, ctx) : void 0;
-        const tupleSchema = z3.tuple(positionalItems);
+        const tupleSchema = z.tuple(positionalItems);
         zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
         if (typeof schema.minItems === "number") {
-          zodSchema = zodSchema.check(z3.minLength(schema.minItems));
+          zodSchema = zodSchema.check(z.minLength(schema.minItems));
         }
         if (typeof schema.maxItems === "number") {
-          zodSchema = zodSchema.check(z3.maxLength(schema.maxItems));
+          zodSchema = zodSchema.check(z.maxLength(schema.maxItems));
         }
       } else if (Array.isArray(items)) {
         const minItems = typeof schema.minItems === "number" ? schema.minItems : 0;
         const tupleItems = items.map((item) => convertSchema(item, ctx));
         const positionalItems = applyMinItems(tupleItems, minItems);
         const rest = getTupleRest(schema.additionalItems, ctx);
-        const tupleSchema = z3.tuple(positionalItems);
+        const tupleSchema = z.tuple(positionalItems);
         zodSchema = rest ? tupleSchema.rest(rest) : tupleSchema;
         if (typeof schema.minItems === "number") {
-          zodSchema = zodSchema.check(z3.minLength(schema.minItems));
+          zodSchema = zodSchema.check(z.minLength(schema.minItems));
         }
         if (typeof schema.maxItems === "number") {
-          zodSchema = zodSchema.check(z3.maxLength(schema.maxItems));
+          zodSchema = zodSchema.check(z.maxLength(schema.maxItems));
         }
       } else if (items !== void 0) {
         const element = convertSchema(items, ctx);
-        let arraySchema = z3.array(element);
+        let arraySchema = z.array(element);
         if (typeof schema.minItems === "number") {
           arraySchema = arraySchema.min(schema.minItems);
         }
@@ -99214,7 +94363,7 @@ function convertBaseSchema(schema, ctx) {
         }
         zodSchema = arraySchema;
       } else {
-        zodSchema = z3.array(z3.any());
+        zodSchema = z.array(z.any());
       }
       if (schema.uniqueItems === true || schema.contains !== void 0) {
         zodSchema = checkArrayGuards(zodSchema, {
@@ -99233,37 +94382,37 @@ function convertBaseSchema(schema, ctx) {
 }
 function convertSchema(schema, ctx) {
   if (typeof schema === "boolean") {
-    return schema ? z3.any() : z3.never();
+    return schema ? z.any() : z.never();
   }
   let baseSchema = convertBaseSchema(schema, ctx);
   const hasExplicitType = schema.type || schema.enum !== void 0 || schema.const !== void 0;
   if (schema.anyOf && Array.isArray(schema.anyOf)) {
     const options = schema.anyOf.map((s2) => convertSchema(s2, ctx));
-    const anyOfUnion = z3.union(options);
-    baseSchema = hasExplicitType ? z3.intersection(baseSchema, anyOfUnion) : anyOfUnion;
+    const anyOfUnion = z.union(options);
+    baseSchema = hasExplicitType ? z.intersection(baseSchema, anyOfUnion) : anyOfUnion;
   }
   if (schema.oneOf && Array.isArray(schema.oneOf)) {
     const options = schema.oneOf.map((s2) => convertSchema(s2, ctx));
-    const oneOfUnion = z3.xor(options);
-    baseSchema = hasExplicitType ? z3.intersection(baseSchema, oneOfUnion) : oneOfUnion;
+    const oneOfUnion = z.xor(options);
+    baseSchema = hasExplicitType ? z.intersection(baseSchema, oneOfUnion) : oneOfUnion;
   }
   if (schema.allOf && Array.isArray(schema.allOf)) {
     if (schema.allOf.length === 0) {
-      baseSchema = hasExplicitType ? baseSchema : z3.any();
+      baseSchema = hasExplicitType ? baseSchema : z.any();
     } else {
       let result = hasExplicitType ? baseSchema : convertSchema(schema.allOf[0], ctx);
       const startIdx = hasExplicitType ? 0 : 1;
       for (let i5 = startIdx; i5 < schema.allOf.length; i5++) {
-        result = z3.intersection(result, convertSchema(schema.allOf[i5], ctx));
+        result = z.intersection(result, convertSchema(schema.allOf[i5], ctx));
       }
       baseSchema = result;
     }
   }
   if (schema.nullable === true && ctx.version === "openapi-3.0") {
-    baseSchema = z3.nullable(baseSchema);
+    baseSchema = z.nullable(baseSchema);
   }
   if (schema.readOnly === true) {
-    baseSchema = z3.readonly(baseSchema);
+    baseSchema = z.readonly(baseSchema);
   }
   if (schema.default !== void 0) {
     baseSchema = baseSchema.default(schema.default);
@@ -99314,7 +94463,7 @@ function convertSchema(schema, ctx) {
 }
 function fromJSONSchema(schema, params) {
   if (typeof schema === "boolean") {
-    return schema ? z3.any() : z3.never();
+    return schema ? z.any() : z.never();
   }
   let normalized;
   try {
@@ -99557,6 +94706,5952 @@ function date5(params) {
   return _coercedDate(ZodDate, params);
 }
 
+// src/spec/job-definition/fields.ts
+var text = () => external_exports.string();
+var nonEmpty = () => external_exports.string().min(1, "must not be empty");
+var flag = () => external_exports.boolean();
+var wholeNumber = (min, max) => {
+  let schema = external_exports.number().int();
+  if (min !== void 0) schema = schema.min(min);
+  if (max !== void 0) schema = schema.max(max);
+  return schema;
+};
+var stringList = () => external_exports.array(external_exports.string());
+var stringMap = (what) => external_exports.record(external_exports.string(), external_exports.string(), { error: `${what} must map names to strings` });
+var setByBatchship = (message) => external_exports.never({ error: message }).optional();
+var KeyValuePairSpec = external_exports.strictObject({
+  name: external_exports.string().min(1).optional(),
+  value: external_exports.string().optional()
+});
+var SecretSpec = external_exports.strictObject({
+  name: nonEmpty().describe("Environment variable name the secret is exposed as"),
+  valueFrom: nonEmpty().describe("ARN of a Secrets Manager secret or an SSM parameter")
+});
+var REF_PATTERN = /Ref::([A-Za-z0-9_-]+)/g;
+
+// src/spec/job-definition/container-properties.ts
+var ResourceRequirementSpec = external_exports.strictObject({
+  type: external_exports.enum(["GPU", "VCPU", "MEMORY"]),
+  value: nonEmpty().describe("VCPU: number of vCPUs; MEMORY: MiB; GPU: number of GPUs (checked per platform)")
+});
+var UlimitSpec = external_exports.strictObject({
+  name: external_exports.enum(["core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack"]),
+  softLimit: wholeNumber(0),
+  hardLimit: wholeNumber(0)
+});
+var MountPointSpec = external_exports.strictObject({
+  containerPath: nonEmpty().optional(),
+  readOnly: flag().optional(),
+  sourceVolume: nonEmpty().optional().describe("Name of a volume of this job definition")
+});
+var VolumeSpec = external_exports.strictObject({
+  host: external_exports.strictObject({ sourcePath: nonEmpty().optional() }).optional(),
+  name: external_exports.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "must be 1-255 letters, digits, '-' or '_'").optional(),
+  efsVolumeConfiguration: external_exports.strictObject({
+    fileSystemId: nonEmpty(),
+    rootDirectory: external_exports.string().max(4096).optional(),
+    transitEncryption: external_exports.enum(["ENABLED", "DISABLED"]).optional(),
+    transitEncryptionPort: wholeNumber(0, 65535).optional(),
+    authorizationConfig: external_exports.strictObject({
+      accessPointId: nonEmpty().optional(),
+      iam: external_exports.enum(["ENABLED", "DISABLED"]).optional()
+    }).optional()
+  }).optional(),
+  s3filesVolumeConfiguration: external_exports.strictObject({
+    fileSystemArn: nonEmpty(),
+    rootDirectory: external_exports.string().max(4096).optional(),
+    transitEncryptionPort: wholeNumber(0, 65535).optional(),
+    accessPointArn: nonEmpty().optional()
+  }).optional()
+});
+var LogConfigurationSpec = external_exports.strictObject({
+  logDriver: external_exports.enum(["json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"]),
+  options: stringMap("options").optional(),
+  secretOptions: external_exports.array(SecretSpec).optional()
+});
+var LinuxParametersSpec = external_exports.strictObject({
+  devices: external_exports.array(
+    external_exports.strictObject({
+      hostPath: nonEmpty(),
+      containerPath: nonEmpty().optional(),
+      permissions: external_exports.array(external_exports.enum(["READ", "WRITE", "MKNOD"])).optional()
+    })
+  ).optional(),
+  initProcessEnabled: flag().optional(),
+  sharedMemorySize: wholeNumber(1).optional(),
+  tmpfs: external_exports.array(external_exports.strictObject({ containerPath: nonEmpty(), size: wholeNumber(1), mountOptions: stringList().optional() })).optional(),
+  maxSwap: wholeNumber(0).optional(),
+  swappiness: wholeNumber(0, 100).optional()
+});
+var NetworkConfigurationSpec = external_exports.strictObject({ assignPublicIp: external_exports.enum(["ENABLED", "DISABLED"]).optional() });
+var EphemeralStorageSpec = external_exports.strictObject({
+  sizeInGiB: wholeNumber(21, 200).describe("Fargate ephemeral storage in GiB, 21-200")
+});
+var RuntimePlatformSpec = external_exports.strictObject({
+  operatingSystemFamily: external_exports.enum(["LINUX", "WINDOWS_SERVER_2019_CORE", "WINDOWS_SERVER_2019_FULL", "WINDOWS_SERVER_2022_CORE", "WINDOWS_SERVER_2022_FULL"]).optional(),
+  cpuArchitecture: external_exports.enum(["X86_64", "ARM64"]).optional()
+});
+var RepositoryCredentialsSpec = external_exports.strictObject({ credentialsParameter: nonEmpty() });
+var FargatePlatformConfigurationSpec = external_exports.strictObject({ platformVersion: nonEmpty().optional() });
+var IMAGE_SET_BY_BATCHSHIP = "must not be set: batchship pins the image it built (repository@sha256:…)";
+var ContainerPropertiesSpec = external_exports.strictObject({
+  image: setByBatchship(IMAGE_SET_BY_BATCHSHIP),
+  vcpus: wholeNumber(1).optional().describe("Deprecated by AWS Batch: use resourceRequirements [{type: VCPU, value}]"),
+  memory: wholeNumber(4).optional().describe("Deprecated by AWS Batch: use resourceRequirements [{type: MEMORY, value}] (MiB)"),
+  command: stringList().optional().describe("Command; Ref::name is replaced by the parameter name"),
+  jobRoleArn: nonEmpty().optional(),
+  executionRoleArn: nonEmpty().optional().describe("Required on Fargate"),
+  volumes: external_exports.array(VolumeSpec).optional(),
+  environment: external_exports.array(KeyValuePairSpec).optional(),
+  mountPoints: external_exports.array(MountPointSpec).optional(),
+  readonlyRootFilesystem: flag().optional(),
+  privileged: flag().optional(),
+  ulimits: external_exports.array(UlimitSpec).optional(),
+  user: text().optional(),
+  instanceType: setByBatchship("is only for multi-node parallel jobs (nodeProperties)"),
+  resourceRequirements: external_exports.array(ResourceRequirementSpec).optional(),
+  linuxParameters: LinuxParametersSpec.optional(),
+  logConfiguration: LogConfigurationSpec.optional(),
+  secrets: external_exports.array(SecretSpec).optional(),
+  networkConfiguration: NetworkConfigurationSpec.optional(),
+  fargatePlatformConfiguration: FargatePlatformConfigurationSpec.optional(),
+  enableExecuteCommand: flag().optional(),
+  ephemeralStorage: EphemeralStorageSpec.optional(),
+  runtimePlatform: RuntimePlatformSpec.optional(),
+  repositoryCredentials: RepositoryCredentialsSpec.optional()
+}).describe("AWS Batch containerProperties, as in RegisterJobDefinition, without image (batchship sets it)");
+
+// src/spec/job-definition/ecs-properties.ts
+var TaskContainerPropertiesSpec = external_exports.strictObject({
+  command: stringList().optional(),
+  dependsOn: external_exports.array(
+    external_exports.strictObject({
+      containerName: nonEmpty().optional().describe("name of another container of this task"),
+      condition: external_exports.enum(["START", "COMPLETE", "SUCCESS", "HEALTHY"]).optional()
+    })
+  ).optional(),
+  environment: external_exports.array(KeyValuePairSpec).optional(),
+  essential: flag().optional(),
+  firelensConfiguration: external_exports.strictObject({ type: external_exports.enum(["fluentd", "fluentbit"]), options: stringMap("options").optional() }).optional(),
+  image: nonEmpty().optional().describe("Leave out to run the image batchship built (pinned by digest); set it for a sidecar's own image"),
+  linuxParameters: LinuxParametersSpec.optional(),
+  logConfiguration: LogConfigurationSpec.optional(),
+  mountPoints: external_exports.array(MountPointSpec).optional(),
+  name: external_exports.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "must be 1-255 letters, digits, '-' or '_'").optional(),
+  privileged: flag().optional(),
+  readonlyRootFilesystem: flag().optional(),
+  repositoryCredentials: RepositoryCredentialsSpec.optional(),
+  resourceRequirements: external_exports.array(ResourceRequirementSpec).optional(),
+  secrets: external_exports.array(SecretSpec).optional(),
+  ulimits: external_exports.array(UlimitSpec).optional(),
+  user: text().optional(),
+  startTimeout: wholeNumber(2, 120).optional().describe("Seconds, 2-120"),
+  stopTimeout: wholeNumber(2, 120).optional().describe("Seconds, 2-120")
+});
+var EcsTaskPropertiesSpec = external_exports.strictObject({
+  containers: external_exports.array(TaskContainerPropertiesSpec).min(1).max(10),
+  ephemeralStorage: EphemeralStorageSpec.optional(),
+  executionRoleArn: nonEmpty().optional(),
+  platformVersion: nonEmpty().optional(),
+  ipcMode: external_exports.enum(["host", "task", "none"]).optional(),
+  taskRoleArn: nonEmpty().optional(),
+  pidMode: external_exports.enum(["host", "task"]).optional(),
+  networkConfiguration: NetworkConfigurationSpec.optional(),
+  runtimePlatform: RuntimePlatformSpec.optional(),
+  volumes: external_exports.array(VolumeSpec).optional(),
+  enableExecuteCommand: flag().optional(),
+  networkMode: external_exports.enum(["host"]).optional().describe("Only with platformCapabilities [MANAGED_INSTANCES]")
+});
+var EcsPropertiesSpec = external_exports.strictObject({
+  // Batch takes exactly one task per job definition today.
+  taskProperties: external_exports.array(EcsTaskPropertiesSpec).min(1).max(1)
+}).describe("AWS Batch ecsProperties: one task of up to 10 containers; containers without image run the built image");
+
+// src/spec/job-definition/eks-properties.ts
+var DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+var dnsLabel = () => external_exports.string().regex(DNS_LABEL, "must be a Kubernetes name: lowercase letters, digits and '-', at most 63");
+var EKS_RESOURCE = external_exports.enum(["cpu", "memory", "nvidia.com/gpu"]);
+var EksContainerSpec = external_exports.strictObject({
+  name: dnsLabel().optional(),
+  image: nonEmpty().optional().describe("Leave out to run the image batchship built (pinned by digest); set it for a sidecar's own image"),
+  imagePullPolicy: external_exports.enum(["Always", "IfNotPresent", "Never"]).optional(),
+  command: stringList().optional(),
+  args: stringList().optional(),
+  env: external_exports.array(
+    external_exports.strictObject({
+      name: external_exports.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "must be an environment variable name").refine((n3) => !n3.startsWith("AWS_BATCH"), {
+        message: "must not start with AWS_BATCH: Batch reserves those names"
+      }),
+      value: external_exports.string().optional()
+    })
+  ).optional(),
+  resources: external_exports.strictObject({
+    limits: external_exports.partialRecord(EKS_RESOURCE, nonEmpty()).optional(),
+    requests: external_exports.partialRecord(EKS_RESOURCE, nonEmpty()).optional()
+  }).optional(),
+  volumeMounts: external_exports.array(
+    external_exports.strictObject({
+      name: nonEmpty().optional().describe("name of a volume of this pod"),
+      mountPath: nonEmpty().optional(),
+      subPath: external_exports.string().optional(),
+      readOnly: flag().optional()
+    })
+  ).optional(),
+  securityContext: external_exports.strictObject({
+    runAsUser: wholeNumber(0).optional(),
+    runAsGroup: wholeNumber(0).optional(),
+    privileged: flag().optional(),
+    allowPrivilegeEscalation: flag().optional(),
+    readOnlyRootFilesystem: flag().optional(),
+    runAsNonRoot: flag().optional()
+  }).optional()
+});
+var EksVolumeSpec = external_exports.strictObject({
+  name: dnsLabel(),
+  hostPath: external_exports.strictObject({ path: nonEmpty().optional() }).optional(),
+  emptyDir: external_exports.strictObject({ medium: external_exports.enum(["", "Memory"]).optional(), sizeLimit: nonEmpty().optional() }).optional(),
+  secret: external_exports.strictObject({ secretName: nonEmpty(), optional: flag().optional() }).optional(),
+  persistentVolumeClaim: external_exports.strictObject({ claimName: nonEmpty(), readOnly: flag().optional() }).optional()
+});
+var EksPodPropertiesSpec = external_exports.strictObject({
+  serviceAccountName: nonEmpty().optional(),
+  hostNetwork: flag().optional(),
+  dnsPolicy: external_exports.enum(["Default", "ClusterFirst", "ClusterFirstWithHostNet"]).optional(),
+  imagePullSecrets: external_exports.array(external_exports.strictObject({ name: nonEmpty() })).optional(),
+  containers: external_exports.array(EksContainerSpec).min(1).max(10),
+  initContainers: external_exports.array(EksContainerSpec).max(10).optional(),
+  volumes: external_exports.array(EksVolumeSpec).optional(),
+  metadata: external_exports.strictObject({
+    labels: stringMap("labels").optional(),
+    annotations: stringMap("annotations").optional(),
+    namespace: dnsLabel().optional()
+  }).optional(),
+  shareProcessNamespace: flag().optional()
+});
+var EksPropertiesSpec = external_exports.strictObject({ podProperties: EksPodPropertiesSpec }).describe("AWS Batch eksProperties: a pod on EKS; containers without image run the built image");
+
+// src/spec/job-definition/retry-and-timeout.ts
+var REASON_PATTERN = /^(?=[\s\S]{1,512}$)[A-Za-z0-9.:\s]*\*?$/;
+var EXIT_CODE_PATTERN = /^(?=[\s\S]{1,512}$)[0-9]*\*?$/;
+var EvaluateOnExitSpec = external_exports.strictObject({
+  onStatusReason: external_exports.string().min(1).regex(REASON_PATTERN, "may hold letters, digits, '.', ':', spaces and end with '*', at most 512 characters").optional(),
+  onReason: external_exports.string().min(1).regex(REASON_PATTERN, "may hold letters, digits, '.', ':', spaces and end with '*', at most 512 characters").optional(),
+  onExitCode: external_exports.string().min(1).regex(EXIT_CODE_PATTERN, "may hold digits only and end with '*', at most 512 characters").optional(),
+  action: external_exports.enum(["RETRY", "EXIT"])
+});
+var RetryStrategySpec = external_exports.strictObject({
+  attempts: wholeNumber(1, 10).optional().describe("Attempts per job, 1-10"),
+  evaluateOnExit: external_exports.array(EvaluateOnExitSpec).max(5).optional().describe("Up to 5 conditions, first match wins")
+}).describe("AWS Batch retryStrategy");
+var JobTimeoutSpec = external_exports.strictObject({
+  attemptDurationSeconds: wholeNumber(60).optional().describe("Per attempt, at least 60 seconds")
+}).describe("AWS Batch timeout");
+var ConsumableResourcePropertiesSpec = external_exports.strictObject({
+  consumableResourceList: external_exports.array(external_exports.strictObject({ consumableResource: nonEmpty().optional(), quantity: wholeNumber(1).optional() })).optional()
+});
+
+// src/spec/job-definition/node-properties.ts
+var NODE_RANGE = /^(\d+)?(?::(\d+)?)?$/;
+var NodeContainerPropertiesSpec = ContainerPropertiesSpec.extend({
+  image: nonEmpty().optional().describe("Leave out to run the image batchship built (pinned by digest)"),
+  instanceType: nonEmpty().optional().describe("Instance type for the nodes of this range")
+});
+var NodeRangePropertySpec = external_exports.strictObject({
+  targetNodes: external_exports.string().regex(NODE_RANGE, "must be a node index range such as 0:3, 4: or 0"),
+  container: NodeContainerPropertiesSpec.optional(),
+  instanceTypes: stringList().max(1).optional(),
+  ecsProperties: EcsPropertiesSpec.optional(),
+  eksProperties: EksPropertiesSpec.optional(),
+  consumableResourceProperties: ConsumableResourcePropertiesSpec.optional()
+});
+var NodePropertiesSpec = external_exports.strictObject({
+  // 1,000 nodes is a default quota Batch raises on request, not a limit of the API.
+  numNodes: wholeNumber(1),
+  mainNode: wholeNumber(0),
+  nodeRangeProperties: external_exports.array(NodeRangePropertySpec).min(1).max(5)
+}).describe("AWS Batch nodeProperties: a multi-node parallel job; the canary runs it as one job, not an array");
+function nodeRange(targetNodes, numNodes) {
+  const match = NODE_RANGE.exec(targetNodes);
+  if (match === null) return void 0;
+  const start = match[1] === void 0 ? 0 : Number(match[1]);
+  const hasColon = targetNodes.includes(":");
+  const end2 = hasColon ? match[2] === void 0 ? numNodes - 1 : Number(match[2]) : start;
+  return [start, end2];
+}
+
+// src/aws/ecr-registry.ts
+var import_client_ecr2 = __toESM(require_dist_cjs18(), 1);
+var REPOSITORY_TAG_MUTABILITY = "IMMUTABLE";
+var ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+function parseEcrRepository(repository) {
+  const slash = repository.indexOf("/");
+  const first = slash < 0 ? "" : repository.slice(0, slash);
+  if (!/[.:]/.test(first) && first !== "localhost") return { name: repository };
+  const match = ECR_HOST.exec(first);
+  if (!match) {
+    throw new BatchshipError(
+      "ENVIRONMENT",
+      `image.repository ${repository} is not an ECR repository; the codebuild backend pushes to ECR`,
+      { hint: "use an ECR repository name (etl) or URI (123456789012.dkr.ecr.us-east-1.amazonaws.com/etl)" }
+    );
+  }
+  return { name: repository.slice(slash + 1), registryId: match[1] ?? "", region: match[2] ?? "" };
+}
+function createEcrRegistry(ecr, region) {
+  async function describe148(ref) {
+    try {
+      const output2 = await awsCall(
+        `describe ECR repository ${ref.name}`,
+        () => ecr.send(new import_client_ecr2.DescribeRepositoriesCommand({ repositoryNames: [ref.name], ...registry2(ref) }))
+      );
+      return output2.repositories?.[0];
+    } catch (error64) {
+      if (awsErrorName(error64) === "RepositoryNotFoundException") return void 0;
+      throw error64;
+    }
+  }
+  async function create(ref) {
+    try {
+      const output2 = await awsCall(
+        `create ECR repository ${ref.name}`,
+        () => ecr.send(
+          new import_client_ecr2.CreateRepositoryCommand({
+            repositoryName: ref.name,
+            imageTagMutability: REPOSITORY_TAG_MUTABILITY,
+            ...registry2(ref)
+          })
+        )
+      );
+      return output2.repository;
+    } catch (error64) {
+      if (awsErrorName(error64) === "RepositoryAlreadyExistsException") return describe148(ref);
+      throw error64;
+    }
+  }
+  return {
+    async ensureRepository(repository) {
+      const ref = parseEcrRepository(repository);
+      if (ref.region !== void 0) {
+        const current = await region();
+        if (ref.region !== current) {
+          throw new BatchshipError(
+            "ENVIRONMENT",
+            `image.repository ${repository} is in ${ref.region} but batchship runs in ${current}`,
+            { hint: "set AWS_REGION to the repository's region, or use a repository in this region" }
+          );
+        }
+      }
+      let found = await describe148(ref);
+      if (found === void 0) {
+        await ensureOwnAccount(ecr, ref, repository);
+        found = await create(ref);
+      }
+      if (!found?.repositoryUri) {
+        throw new BatchshipError("AWS", `Could not ensure ECR repository ${ref.name}: ECR returned no repository URI`);
+      }
+      return { name: found.repositoryName ?? ref.name, uri: found.repositoryUri };
+    },
+    async findDigest(repository, tag) {
+      const ref = refOf(repository);
+      try {
+        const output2 = await awsCall(
+          `describe image ${repository.name}:${tag}`,
+          () => ecr.send(
+            new import_client_ecr2.DescribeImagesCommand({ repositoryName: ref.name, imageIds: [{ imageTag: tag }], ...registry2(ref) })
+          )
+        );
+        return output2.imageDetails?.[0]?.imageDigest;
+      } catch (error64) {
+        if (awsErrorName(error64) === "ImageNotFoundException") return void 0;
+        throw error64;
+      }
+    },
+    async findTags(repository, tags) {
+      const found = /* @__PURE__ */ new Map();
+      for (let start = 0; start < tags.length; start += BATCH_GET_IMAGE_IDS) {
+        const chunk = tags.slice(start, start + BATCH_GET_IMAGE_IDS);
+        for (const image2 of await batchGetImages(repository, chunk.map((imageTag) => ({ imageTag })))) {
+          const tag = image2.imageId?.imageTag;
+          const digest2 = image2.imageId?.imageDigest;
+          if (tag !== void 0 && digest2 !== void 0) found.set(tag, digest2);
+        }
+      }
+      return found;
+    },
+    async addTags(repository, digest2, tags) {
+      const [image2] = await batchGetImages(repository, [{ imageDigest: digest2 }]);
+      if (image2?.imageManifest === void 0) {
+        throw new BatchshipError("ENVIRONMENT", `Could not tag image ${repository.name}@${digest2}: ECR has no such image`, {
+          hint: "the image was deleted (a lifecycle policy?); release with --rebuild to build it again"
+        });
+      }
+      const ref = refOf(repository);
+      for (const tag of tags) {
+        try {
+          await awsCall(
+            `tag image ${repository.name}@${digest2} as ${tag}`,
+            () => ecr.send(
+              new import_client_ecr2.PutImageCommand({
+                repositoryName: ref.name,
+                imageManifest: image2.imageManifest,
+                ...image2.imageManifestMediaType === void 0 ? {} : { imageManifestMediaType: image2.imageManifestMediaType },
+                // ECR refuses the call when the manifest does not hash to this digest.
+                imageDigest: digest2,
+                imageTag: tag,
+                ...registry2(ref)
+              })
+            )
+          );
+        } catch (error64) {
+          const name = awsErrorName(error64);
+          if (name === "ImageAlreadyExistsException") continue;
+          if (name === "ImageTagAlreadyExistsException") {
+            throw new BatchshipError(
+              "ENVIRONMENT",
+              `Could not tag image ${repository.name}@${digest2} as ${tag}: the tag names another image, and tags are immutable`,
+              { awsErrorName: name, cause: error64, hint: "image.tags must name the commit: include {sha} or {shortSha} in every tag" }
+            );
+          }
+          throw error64;
+        }
+      }
+    }
+  };
+  async function batchGetImages(repository, imageIds) {
+    const ref = refOf(repository);
+    const output2 = await awsCall(
+      `read image manifests of ${repository.name}`,
+      () => ecr.send(
+        new import_client_ecr2.BatchGetImageCommand({
+          repositoryName: ref.name,
+          imageIds,
+          // As pushed: ECR would otherwise convert an OCI manifest, and the digest with it.
+          acceptedMediaTypes: [...MANIFEST_MEDIA_TYPES],
+          ...registry2(ref)
+        })
+      )
+    );
+    return output2.images ?? [];
+  }
+}
+async function ensureOwnAccount(ecr, ref, repository) {
+  if (ref.registryId === void 0) return;
+  const own2 = await awsCall("describe this account's ECR registry", () => ecr.send(new import_client_ecr2.DescribeRegistryCommand({})));
+  if (own2.registryId === void 0 || own2.registryId === ref.registryId) return;
+  throw new BatchshipError("ENVIRONMENT", otherAccountMessage(repository, ref.registryId), {
+    hint: otherAccountHint(ref.registryId)
+  });
+}
+function otherAccountMessage(repository, registryId) {
+  return `image.repository ${repository} does not exist, and batchship does not create repositories in another account (${registryId})`;
+}
+function otherAccountHint(registryId) {
+  return `account ${registryId} must create it (tags IMMUTABLE), with a repository policy that lets this account push and pull`;
+}
+var BATCH_GET_IMAGE_IDS = 100;
+var MANIFEST_MEDIA_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+];
+function refOf(repository) {
+  const registryId = /^(\d{12})\./.exec(repository.uri)?.[1];
+  return registryId === void 0 ? { name: repository.name } : { name: repository.name, registryId };
+}
+function registry2(ref) {
+  return ref.registryId === void 0 ? {} : { registryId: ref.registryId };
+}
+
+// src/aws/doctor.ts
+async function checkAwsEnvironment(clients, spec) {
+  const subject = "aws region";
+  try {
+    const region = await clients.region();
+    const checks = [{ level: "ok", subject, message: `using ${region}` }];
+    for (const section of [checkCodeBuildProject, checkRepository, checkQueues]) {
+      checks.push(...await section(clients, spec));
+    }
+    return checks;
+  } catch (error64) {
+    return [failure2(subject, error64)];
+  }
+}
+async function checkCodeBuildProject(clients, spec) {
+  const name = spec.build.project;
+  const subject = `codebuild project ${name}`;
+  return guard(subject, async () => {
+    const output2 = await awsCall(
+      `read CodeBuild project ${name}`,
+      () => clients.codebuild.send(new import_client_codebuild5.BatchGetProjectsCommand({ names: [name] }))
+    );
+    const project = output2.projects?.find((candidate) => candidate.name === name);
+    if (project === void 0) {
+      return [{ level: "fail", subject, message: "does not exist", hint: HINTS.codebuildProject }];
+    }
+    return projectChecks(subject, project);
+  });
+}
+function projectChecks(subject, project) {
+  const checks = [];
+  const sourceType = project.source?.type;
+  if (!COMMIT_SOURCE_TYPES.includes(sourceType ?? "")) {
+    checks.push({
+      level: "fail",
+      subject,
+      message: `has source type ${sourceType ?? "none"}, which cannot build a commit sha`,
+      hint: `give the project the application repository as its source (${COMMIT_SOURCE_TYPES.join(", ")})`
+    });
+  }
+  const environmentType = project.environment?.type;
+  if (!DOCKER_ENVIRONMENT_TYPES.includes(environmentType ?? "")) {
+    checks.push({
+      level: "fail",
+      subject,
+      message: `runs on environment type ${environmentType ?? "none"}, where Docker cannot run`,
+      hint: `use one of ${DOCKER_ENVIRONMENT_TYPES.join(", ")}`
+    });
+  }
+  checks.push(imageCheck(subject, project.environment?.image ?? ""));
+  const privileged = project.environment?.privilegedMode === true;
+  checks.push({
+    level: "ok",
+    subject,
+    message: privileged ? "privileged mode on (batchship asks for it with every build too)" : "privileged mode off: batchship turns it on for each of its builds (privilegedModeOverride)"
+  });
+  return checks;
+}
+function imageCheck(subject, image2) {
+  const supported = `use ${SUPPORTED_BUILD_IMAGES.join(", or ")}`;
+  if (SUPPORTED_BUILD_IMAGES.includes(image2)) {
+    return { level: "ok", subject, message: `image ${image2} has Docker with buildx` };
+  }
+  if (image2.startsWith("aws/codebuild/")) {
+    return { level: "fail", subject, message: `image ${image2} lacks what batchship's buildspec needs (docker buildx)`, hint: supported };
+  }
+  return {
+    level: "warn",
+    subject,
+    message: `image ${image2 || "(none)"} is not a CodeBuild image batchship knows: it needs bash, the AWS CLI, Docker and docker buildx`,
+    hint: `the build checks Docker and buildx first and fails saying which is missing; or ${supported}`
+  };
+}
+async function checkRepository(clients, spec) {
+  const subject = `ecr repository ${spec.image.repository}`;
+  return guard(subject, async () => {
+    const ref = parseEcrRepository(spec.image.repository);
+    let repository;
+    try {
+      const output2 = await awsCall(
+        `describe ECR repository ${ref.name}`,
+        () => clients.ecr.send(
+          new import_client_ecr3.DescribeRepositoriesCommand({
+            repositoryNames: [ref.name],
+            ...ref.registryId === void 0 ? {} : { registryId: ref.registryId }
+          })
+        )
+      );
+      repository = output2.repositories?.[0];
+    } catch (error64) {
+      if (awsErrorName(error64) !== "RepositoryNotFoundException") throw error64;
+    }
+    if (repository === void 0) {
+      await ensureOwnAccount(clients.ecr, ref, spec.image.repository);
+      return [
+        {
+          level: "warn",
+          subject,
+          message: "does not exist yet: the first release creates it (tags IMMUTABLE)",
+          hint: "batchship needs ecr:CreateRepository for that; or create it yourself, or deploy infra/batchship-pipeline.yml"
+        }
+      ];
+    }
+    return [mutabilityCheck(subject, spec, repository)];
+  });
+}
+function mutabilityCheck(subject, spec, repository) {
+  const name = repository.repositoryName ?? "";
+  const fix = `aws ecr put-image-tag-mutability --repository-name ${name} --image-tag-mutability IMMUTABLE`;
+  const mutability = repository.imageTagMutability ?? "MUTABLE";
+  if (mutability === "MUTABLE" || mutability === "MUTABLE_WITH_EXCLUSION") {
+    return {
+      level: "fail",
+      subject,
+      message: `tags are ${mutability}: a pushed tag could later name another image`,
+      hint: fix
+    };
+  }
+  if (mutability === "IMMUTABLE_WITH_EXCLUSION") {
+    const filters = (repository.imageTagMutabilityExclusionFilters ?? []).map((f7) => f7.filter ?? "");
+    const tags = sampleTags(spec);
+    const moving = tags.filter((tag) => filters.some((filter) => wildcardMatches(filter, tag)));
+    if (moving.length > 0) {
+      return {
+        level: "fail",
+        subject,
+        message: `the exclusion ${filters.join(", ")} lets this pipeline's tags move (e.g. ${moving.join(", ")})`,
+        hint: `${fix} (batchship's build cache needs no exclusion)`
+      };
+    }
+    return { level: "ok", subject, message: `tags IMMUTABLE; the exclusion ${filters.join(", ")} matches none of this pipeline's tags` };
+  }
+  return { level: "ok", subject, message: "exists, tags IMMUTABLE" };
+}
+function sampleTags(spec) {
+  const branches = spec.source.branches.filter((b7) => !/[*?[\]{}!]/.test(b7));
+  const sha = "0123456789abcdef0123456789abcdef01234567";
+  return [...new Set((branches.length > 0 ? branches : ["main"]).flatMap((branch) => renderTags(spec.image.tags, { sha, branch })))];
+}
+function wildcardMatches(filter, tag) {
+  const pattern = filter.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*");
+  return new RegExp(`^${pattern}$`).test(tag);
+}
+async function checkQueues(clients, spec) {
+  const names = [spec.canary.jobQueue, ...spec.canary.fallbackJobQueue ? [spec.canary.fallbackJobQueue] : []];
+  const describeSubject = `job queue ${names.join(", ")}`;
+  return guard(describeSubject, async () => {
+    const output2 = await awsCall(
+      `describe job queues ${names.join(", ")}`,
+      () => clients.batch.send(new import_client_batch4.DescribeJobQueuesCommand({ jobQueues: names }))
+    );
+    const checks = [];
+    for (const name of names) {
+      const queue = output2.jobQueues?.find((q5) => q5.jobQueueName === name || q5.jobQueueArn === name);
+      if (queue === void 0) {
+        checks.push({ level: "fail", subject: `job queue ${name}`, message: "does not exist", hint: HINTS.jobQueue });
+        continue;
+      }
+      checks.push(...queueChecks(queue));
+      checks.push(...await computeChecks(clients, spec, queue));
+    }
+    return checks;
+  });
+}
+function queueChecks(queue) {
+  const subject = `job queue ${queue.jobQueueName}`;
+  const problems = [];
+  if (queue.state !== "ENABLED") {
+    problems.push({
+      level: "fail",
+      subject,
+      message: `is ${queue.state ?? "not ENABLED"}: jobs would wait in RUNNABLE forever`,
+      hint: `enable it: aws batch update-job-queue --job-queue ${queue.jobQueueName} --state ENABLED`
+    });
+  }
+  problems.push(...statusCheck(subject, queue.status, queue.statusReason));
+  return problems.length > 0 ? problems : [{ level: "ok", subject, message: "ENABLED and VALID" }];
+}
+async function computeChecks(clients, spec, queue) {
+  const queueSubject = `job queue ${queue.jobQueueName}`;
+  const arns = (queue.computeEnvironmentOrder ?? []).flatMap((order) => order.computeEnvironment ?? []);
+  if (arns.length === 0) {
+    return [{ level: "fail", subject: queueSubject, message: "has no compute environments" }];
+  }
+  const output2 = await awsCall(
+    `describe compute environments of job queue ${queue.jobQueueName}`,
+    () => clients.batch.send(new import_client_batch4.DescribeComputeEnvironmentsCommand({ computeEnvironments: arns }))
+  );
+  const environments = output2.computeEnvironments ?? [];
+  const checks = [];
+  for (const arn of arns) {
+    const environment = environments.find((ce2) => ce2.computeEnvironmentArn === arn || ce2.computeEnvironmentName === arn);
+    if (environment === void 0) {
+      checks.push({
+        level: "fail",
+        subject: `compute environment ${arn}`,
+        message: "does not exist",
+        hint: HINTS.computeEnvironment
+      });
+      continue;
+    }
+    checks.push(...environmentChecks(environment));
+  }
+  checks.push(...capacityChecks(spec, queueSubject, environments));
+  return checks;
+}
+function environmentChecks(environment) {
+  const subject = `compute environment ${environment.computeEnvironmentName}`;
+  const checks = [];
+  if (environment.state === "DISABLED") {
+    checks.push({
+      level: "fail",
+      subject,
+      message: "is DISABLED: its queue cannot start jobs",
+      hint: `enable it: aws batch update-compute-environment --compute-environment ${environment.computeEnvironmentName} --state ENABLED`
+    });
+  }
+  checks.push(...statusCheck(subject, environment.status, environment.statusReason));
+  const resources = environment.computeResources;
+  const fargate = resources?.type === "FARGATE" || resources?.type === "FARGATE_SPOT";
+  if (resources !== void 0 && !fargate && !resources.minvCpus) {
+    checks.push({
+      level: "warn",
+      subject,
+      message: "minvCpus is 0, so instances take minutes to start",
+      hint: "make sure canary.runnableTimeoutMinutes allows for it"
+    });
+  }
+  return checks.length > 0 ? checks : [{ level: "ok", subject, message: "ENABLED and VALID" }];
+}
+function capacityChecks(spec, subject, environments) {
+  const usable = environments.filter((ce2) => ce2.state !== "DISABLED");
+  const wantsFargate = (spec.jobDefinition.platformCapabilities ?? []).includes("FARGATE");
+  const matching = usable.filter((ce2) => isFargate(ce2) === wantsFargate);
+  if (matching.length === 0) {
+    return [
+      {
+        level: "fail",
+        subject,
+        message: `has no enabled ${wantsFargate ? "FARGATE" : "EC2"} compute environment for jobDefinition.platformCapabilities`,
+        hint: "attach a matching compute environment, or change jobDefinition.platformCapabilities"
+      }
+    ];
+  }
+  const managed = matching.filter((ce2) => ce2.computeResources !== void 0);
+  if (managed.length === 0) {
+    return [{ level: "ok", subject, message: "capacity not checked: its compute environments are UNMANAGED" }];
+  }
+  const vcpus = canaryJobVcpus(spec.jobDefinition);
+  const largest = Math.max(...managed.map((ce2) => ce2.computeResources?.maxvCpus ?? 0));
+  if (largest < vcpus) {
+    return [
+      {
+        level: "fail",
+        subject,
+        message: `one canary child needs ${vcpus} vCPUs, but its largest compute environment has maxvCpus ${largest}: the children would stay RUNNABLE forever`,
+        hint: "raise a compute environment's maxvCpus, or lower the job's VCPU requirement"
+      }
+    ];
+  }
+  const needed = vcpus * spec.canary.arraySize;
+  const available = managed.reduce((sum, ce2) => sum + (ce2.computeResources?.maxvCpus ?? 0), 0);
+  if (available < needed) {
+    return [
+      {
+        level: "warn",
+        subject,
+        message: `maxvCpus ${available} is below canary.arraySize × vcpus = ${spec.canary.arraySize} × ${vcpus} = ${needed}: the children run in turns`,
+        hint: "allow for it in canary.timeoutMinutes, or raise maxvCpus / lower canary.arraySize"
+      }
+    ];
+  }
+  return [{ level: "ok", subject, message: `maxvCpus ${available} covers the canary's ${needed} vCPUs` }];
+}
+function statusCheck(subject, status, reason) {
+  if (status === void 0 || status === "VALID") return [];
+  const because = reason ? `: ${reason}` : "";
+  const level = status === "CREATING" || status === "UPDATING" ? "warn" : "fail";
+  return [{ level, subject, message: `is ${status}${because}` }];
+}
+function isFargate(environment) {
+  const type = environment.computeResources?.type;
+  return type === "FARGATE" || type === "FARGATE_SPOT";
+}
+function canaryJobVcpus(def) {
+  const sum = (containers) => containers.reduce((total2, c7) => total2 + jobVcpus(c7), 0);
+  const ecs = (e5) => sum(e5.taskProperties.flatMap((t2) => t2.containers));
+  if (def.ecsProperties !== void 0) return ecs(def.ecsProperties);
+  if (def.nodeProperties !== void 0) {
+    const { numNodes, nodeRangeProperties } = def.nodeProperties;
+    return nodeRangeProperties.reduce((total2, range2) => {
+      const [first, last] = nodeRange(range2.targetNodes, numNodes) ?? [0, -1];
+      const perNode = range2.container !== void 0 ? jobVcpus(range2.container) : range2.ecsProperties !== void 0 ? ecs(range2.ecsProperties) : 1;
+      return total2 + perNode * Math.max(0, last - first + 1);
+    }, 0);
+  }
+  return jobVcpus(def.containerProperties ?? {});
+}
+function jobVcpus(containerProperties) {
+  const requirements = containerProperties["resourceRequirements"];
+  if (Array.isArray(requirements)) {
+    const vcpu = requirements.find(
+      (r6) => typeof r6 === "object" && r6 !== null && r6.type === "VCPU"
+    );
+    const value = Number(vcpu?.value);
+    if (Number.isFinite(value) && value > 0) return value;
+  }
+  const vcpus = Number(containerProperties["vcpus"]);
+  return Number.isFinite(vcpus) && vcpus > 0 ? vcpus : 1;
+}
+async function guard(subject, run2) {
+  try {
+    return await run2();
+  } catch (error64) {
+    return [failure2(subject, error64)];
+  }
+}
+function failure2(subject, error64) {
+  const check2 = { level: "fail", subject, message: isBatchshipError(error64) ? error64.message : describeError(error64) };
+  if (isBatchshipError(error64) && error64.hint !== void 0) check2.hint = error64.hint;
+  return check2;
+}
+
+// src/aws/index.ts
+function createAwsBackend(options = {}) {
+  const clients = createAwsClients(options);
+  return createAwsBackendFromClients(clients);
+}
+function createAwsBackendFromClients(clients) {
+  let region;
+  const trackRegion = async () => region = await clients.region();
+  trackRegion().catch(() => void 0);
+  return {
+    clients: { ...clients, region: trackRegion },
+    builder: createCodeBuildBuilder(clients.codebuild),
+    registry: createEcrRegistry(clients.ecr, trackRegion),
+    platform: createBatchPlatform(clients),
+    links: createAwsLinks(() => region),
+    doctor: (spec) => checkAwsEnvironment(clients, spec)
+  };
+}
+
+// src/local/index.ts
+import { join as join14 } from "node:path";
+
+// src/local/array-runner.ts
+import { mkdirSync } from "node:fs";
+import { mkdtemp, rm as rm2 } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join as join7 } from "node:path";
+
+// src/local/child-command.ts
+var ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+var REF = /^Ref::(.+)$/;
+function childLaunch(body, submitted, child2) {
+  const container = body.containerProperties;
+  if (container === void 0 || typeof container["image"] !== "string") {
+    throw invalid("the local platform runs containerProperties jobs only");
+  }
+  const image2 = container["image"];
+  const parameters = { ...body.parameters, ...submitted.parameters };
+  const rawCommand = container["command"];
+  let command5;
+  if (rawCommand !== void 0) {
+    if (!Array.isArray(rawCommand) || !rawCommand.every((arg) => typeof arg === "string")) {
+      throw invalid("containerProperties.command must be a list of strings");
+    }
+    command5 = rawCommand.map((arg) => {
+      const name = REF.exec(arg)?.[1];
+      return name !== void 0 && parameters[name] !== void 0 ? parameters[name] : arg;
+    });
+  }
+  const environment = {};
+  for (const entry2 of listOf2(container["environment"], "containerProperties.environment")) {
+    const { name, value } = entry2;
+    if (typeof name !== "string" || typeof value !== "string") {
+      throw invalid("containerProperties.environment entries must be { name, value } strings");
+    }
+    environment[name] = value;
+  }
+  Object.assign(environment, submitted.environment);
+  for (const [name, value] of Object.entries(environment)) {
+    if (!ENV_NAME.test(name) || name.startsWith("AWS_BATCH_")) {
+      throw invalid(`environment variable name "${name}" is not allowed`);
+    }
+    if (value.includes("\0")) throw invalid(`environment variable ${name} contains a NUL byte`);
+  }
+  environment["AWS_BATCH_JOB_ID"] = child2.arrayIndex === void 0 ? child2.jobId : `${child2.jobId}:${child2.arrayIndex}`;
+  environment["AWS_BATCH_JOB_ATTEMPT"] = String(child2.attempt);
+  environment["AWS_BATCH_JQ_NAME"] = child2.jobQueue;
+  environment["AWS_BATCH_CE_NAME"] = "local";
+  if (child2.arrayIndex !== void 0) environment["AWS_BATCH_JOB_ARRAY_INDEX"] = String(child2.arrayIndex);
+  return {
+    image: image2,
+    command: command5,
+    environment,
+    attemptTimeoutMs: attemptTimeoutMs(body.timeout),
+    attempts: attemptsOf(body.retryStrategy),
+    resources: resourcesOf(container)
+  };
+}
+function resourcesOf(container) {
+  const resources = {};
+  const legacy = { vcpus: container["vcpus"], memoryMiB: container["memory"] };
+  for (const [key, value] of Object.entries(legacy)) {
+    if (value !== void 0) resources[key] = positive(value, key === "vcpus" ? "containerProperties.vcpus" : "containerProperties.memory");
+  }
+  for (const entry2 of listOf2(container["resourceRequirements"], "containerProperties.resourceRequirements")) {
+    const { type, value } = entry2;
+    if (type === "VCPU") resources.vcpus = positive(Number(value), "the VCPU resource requirement");
+    if (type === "MEMORY") resources.memoryMiB = positive(Number(value), "the MEMORY resource requirement");
+  }
+  return resources;
+}
+function positive(value, what) {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw invalid(`${what} must be a positive number`);
+  return value;
+}
+function attemptTimeoutMs(timeout) {
+  const seconds = timeout?.["attemptDurationSeconds"];
+  if (seconds === void 0) return void 0;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0) {
+    throw invalid("timeout.attemptDurationSeconds must be a positive number");
+  }
+  return seconds * 1e3;
+}
+function attemptsOf(retryStrategy) {
+  const attempts = retryStrategy?.["attempts"];
+  if (attempts === void 0) return 1;
+  if (typeof attempts !== "number" || !Number.isInteger(attempts) || attempts < 1 || attempts > 10) {
+    throw invalid("retryStrategy.attempts must be a whole number 1-10");
+  }
+  return attempts;
+}
+function listOf2(value, what) {
+  if (value === void 0) return [];
+  if (!Array.isArray(value)) throw invalid(`${what} must be a list`);
+  return value;
+}
+function invalid(message) {
+  return new BatchshipError("SPEC_INVALID", `Could not start the job on the local platform: ${message}`);
+}
+
+// src/local/array-runner.ts
+var CHILD_REASON = {
+  timeout: "Job attempt duration exceeded timeout",
+  exited: "Essential container in task exited",
+  cannotStart: "CannotStartContainerError"
+};
+var REASON_OUTPUT_LIMIT = 400;
+function createArrayRunner(deps) {
+  const { jobs } = deps;
+  const controllers = /* @__PURE__ */ new Map();
+  async function drive(job, controller, orphans) {
+    if (orphans.length > 0) {
+      const tool = await deps.tool();
+      await Promise.all(orphans.map(({ handle }) => tool.reap(handle)));
+    }
+    const definition = deps.definitions.byArn(job.definition_arn);
+    const waiting = jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE");
+    if (definition === void 0) {
+      for (const child2 of waiting) finish(job, child2.array_index, `job definition ${job.definition_arn} no longer exists`);
+      return;
+    }
+    await Promise.all(waiting.map((child2) => runChild(job, child2, definition.body, controller.signal)));
+  }
+  async function runChild(job, first, body, signal) {
+    const index = first.array_index;
+    for (let attempt = first.attempt; ; attempt++) {
+      await deps.slots.acquire();
+      let retry = false;
+      try {
+        const stopReason = jobs.job(job.job_id)?.stop_reason;
+        if (signal.aborted || stopReason) {
+          if (jobs.child(job.job_id, index)?.status === "RUNNABLE") finish(job, index, stopReason ?? "stopped");
+          return;
+        }
+        const launch = childLaunch(
+          body,
+          { parameters: parse4(job.parameters), environment: parse4(job.environment) },
+          { jobId: job.job_id, arrayIndex: job.array_size === null ? void 0 : index, attempt, jobQueue: job.job_queue }
+        );
+        const logPath = join7(deps.logsDir, job.job_id, `${index}.attempt-${attempt}.log`);
+        mkdirSync(join7(deps.logsDir, job.job_id), { recursive: true });
+        jobs.update(job.job_id, index, {
+          status: "RUNNING",
+          attempt,
+          statusReason: null,
+          exitCode: null,
+          logPath,
+          startedAt: deps.clock.now()
+        });
+        const outcome = await runContainer(job, index, attempt, launch, logPath, signal);
+        retry = record2(job, index, attempt, launch, outcome, signal);
+      } catch (error64) {
+        finish(job, index, `batchship local runner: ${error64 instanceof Error ? error64.message : String(error64)}`);
+      } finally {
+        deps.slots.release();
+      }
+      if (!retry) return;
+    }
+  }
+  async function runContainer(job, index, attempt, launch, logFile, signal) {
+    const tool = await deps.tool();
+    const scratchDir = await mkdtemp(join7(tmpdir(), "batchship-run-"));
+    try {
+      return await tool.run({
+        image: launch.image,
+        insecure: deps.isInsecure(launch.image),
+        command: launch.command,
+        environment: launch.environment,
+        resources: launch.resources,
+        scratchDir,
+        // Unique per run: a container left behind by a crashed process must not block a re-run.
+        name: `batchship-${job.job_id.slice(0, 8)}-${index}-${attempt}-${Math.random().toString(36).slice(2, 8)}`,
+        logFile,
+        ...launch.attemptTimeoutMs === void 0 ? {} : { timeoutMs: launch.attemptTimeoutMs },
+        signal,
+        onStart: (handle) => {
+          try {
+            jobs.setRunHandle(job.job_id, index, handle);
+          } catch {
+          }
+        }
+      });
+    } finally {
+      await rm2(scratchDir, { recursive: true, force: true });
+    }
+  }
+  function record2(job, index, attempt, launch, outcome, signal) {
+    const now = deps.clock.now();
+    const stopReason = jobs.job(job.job_id)?.stop_reason;
+    if (signal.aborted || stopReason) {
+      jobs.update(job.job_id, index, { status: "FAILED", statusReason: stopReason ?? "stopped", stoppedAt: now });
+      return false;
+    }
+    if (outcome.timedOut) {
+      jobs.update(job.job_id, index, { status: "FAILED", statusReason: CHILD_REASON.timeout, stoppedAt: now });
+      return false;
+    }
+    if (outcome.started && outcome.code === 0) {
+      jobs.update(job.job_id, index, { status: "SUCCEEDED", exitCode: 0, stoppedAt: now });
+      return false;
+    }
+    const reason = failureReason(outcome);
+    if (attempt < launch.attempts) {
+      jobs.update(job.job_id, index, { status: "RUNNABLE", statusReason: `attempt ${attempt} failed: ${reason}` });
+      return true;
+    }
+    jobs.update(job.job_id, index, {
+      status: "FAILED",
+      statusReason: reason,
+      exitCode: outcome.started && outcome.code !== void 0 ? outcome.code : null,
+      stoppedAt: now
+    });
+    return false;
+  }
+  function finish(job, index, reason) {
+    jobs.update(job.job_id, index, { status: "FAILED", statusReason: reason, stoppedAt: deps.clock.now() });
+  }
+  return {
+    /**
+     * Runs the job's RUNNABLE children in the background; the store says when they are done. An
+     * adopted job's orphans (what its previous owner left running) are ended first.
+     */
+    start(job, orphans = []) {
+      if (controllers.has(job.job_id)) return;
+      const controller = new AbortController();
+      controllers.set(job.job_id, controller);
+      void drive(job, controller, orphans).catch((error64) => {
+        for (const child2 of jobs.children(job.job_id).filter((c7) => c7.status === "RUNNABLE" || c7.status === "RUNNING")) {
+          finish(job, child2.array_index, `batchship local runner: ${error64 instanceof Error ? error64.message : String(error64)}`);
+        }
+      }).finally(() => controllers.delete(job.job_id));
+    },
+    /** Kills this process's running containers of the job. */
+    stop(jobId) {
+      controllers.get(jobId)?.abort();
+    },
+    runs(jobId) {
+      return controllers.has(jobId);
+    }
+  };
+}
+function failureReason(outcome) {
+  const output2 = outcome.tail.slice(-3).join(" | ");
+  const last = output2.length > REASON_OUTPUT_LIMIT ? `…${output2.slice(-REASON_OUTPUT_LIMIT)}` : output2;
+  if (!outcome.started) return `${CHILD_REASON.cannotStart}: ${last || "the container did not start"}`;
+  const how = outcome.code !== void 0 ? `exit code ${outcome.code}` : `killed by ${outcome.signal ?? "a signal"}`;
+  return `${CHILD_REASON.exited}: ${how}${last ? `; last output: ${last}` : ""}`;
+}
+function parse4(text3) {
+  return JSON.parse(text3);
+}
+
+// src/local/buildah-tool.ts
+import { join as join8 } from "node:path";
+
+// src/local/container-tool.ts
+function buildArgFlags(buildArgs) {
+  return Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
+}
+function envFlags(environment) {
+  return Object.entries(environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]);
+}
+
+// src/local/run-command.ts
+import { spawn as spawn2 } from "node:child_process";
+import { createWriteStream, readFileSync } from "node:fs";
+var STDOUT_LIMIT = 1e6;
+function runCommand(file2, args, options) {
+  for (const arg of [file2, ...args]) {
+    if (arg.includes("\0")) throw new Error(`Refusing to run ${file2}: an argument contains a NUL byte`);
+  }
+  return new Promise((resolvePromise) => {
+    const keep = options.tailLines ?? 20;
+    const lines = [];
+    const partial2 = { stdout: "", stderr: "" };
+    let stdout = "";
+    let timedOut = false;
+    let log;
+    let logFailure;
+    let logClosed = Promise.resolve();
+    if (options.logFile !== void 0) {
+      const logFile = options.logFile;
+      const stream = createWriteStream(logFile, { flags: "a" });
+      logClosed = new Promise((resolveClosed) => stream.once("close", () => resolveClosed()));
+      stream.on("error", (error64) => {
+        logFailure ??= `batchship: could not write the log ${logFile}: ${error64.message}`;
+        log = void 0;
+        stream.destroy();
+      });
+      log = stream;
+    }
+    const child2 = spawn2(file2, [...args], {
+      env: options.env,
+      ...options.cwd === void 0 ? {} : { cwd: options.cwd },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"]
+    });
+    const killGroup = (evenAfterExit = false) => {
+      if (child2.pid === void 0 || !evenAfterExit && child2.exitCode !== null) return;
+      try {
+        process.kill(-child2.pid, "SIGKILL");
+      } catch {
+      }
+    };
+    const collect = (chunk, stream) => {
+      log?.write(chunk);
+      const text3 = chunk.toString("utf8");
+      if (stream === "stdout" && stdout.length < STDOUT_LIMIT) stdout += text3;
+      const parts = (partial2[stream] + text3).split("\n");
+      partial2[stream] = parts.pop() ?? "";
+      lines.push(...parts.filter((line) => line.trim() !== ""));
+      if (lines.length > keep) lines.splice(0, lines.length - keep);
+    };
+    child2.stdout.on("data", (chunk) => collect(chunk, "stdout"));
+    child2.stderr.on("data", (chunk) => collect(chunk, "stderr"));
+    const timer = options.timeoutMs === void 0 ? void 0 : setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, options.timeoutMs);
+    const onAbort = () => killGroup();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (child2.pid !== void 0) {
+      const started = processStart(child2.pid);
+      options.onStart?.({ kill: () => killGroup(), group: started === void 0 ? void 0 : { pgid: child2.pid, started } });
+    }
+    let settled = false;
+    const finish = (outcome) => {
+      if (settled) return;
+      settled = true;
+      if (timer !== void 0) clearTimeout(timer);
+      options.signal?.removeEventListener("abort", onAbort);
+      for (const rest of [partial2.stdout, partial2.stderr]) if (rest.trim() !== "") lines.push(rest);
+      log?.end();
+      void logClosed.then(() => {
+        if (logFailure !== void 0) lines.push(logFailure);
+        resolvePromise({ ...outcome, timedOut, tail: lines.slice(-keep), stdout });
+      });
+    };
+    child2.on("error", (error64) => {
+      if (error64.code === "ENOENT") finish({ code: void 0, signal: void 0, missing: true });
+      else {
+        lines.push(error64.message);
+        finish({ code: void 0, signal: void 0, missing: false });
+      }
+    });
+    child2.on("close", (code2, signal) => {
+      killGroup(true);
+      finish({ code: code2 ?? void 0, signal: signal ?? void 0, missing: false });
+    });
+  });
+}
+function killOrphanedGroup(group5) {
+  if (processStart(group5.pgid) !== group5.started) return false;
+  try {
+    process.kill(-group5.pgid, "SIGKILL");
+    return true;
+  } catch {
+    return false;
+  }
+}
+var bootId;
+function processStart(pid) {
+  try {
+    bootId ??= readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const stat4 = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat4.slice(stat4.lastIndexOf(")") + 2).split(" ");
+    const ticks = fields[22 - 3];
+    return ticks === void 0 || !/^\d+$/.test(ticks) ? void 0 : `${bootId}/${ticks}`;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/local/buildah-tool.ts
+var BUILDAH_EXIT_NOISE = /^(?:subprocess exited with status \d+|Error: (?:while running runtime: )?exit status \d+)$/;
+var PRIVATE_PIDS = ["--pid", "--fork", "--kill-child", "--mount-proc"];
+function createBuildahTool(settings) {
+  const global2 = [
+    "--root",
+    join8(settings.stateDir, "containers", "storage"),
+    "--runroot",
+    join8(settings.stateDir, "containers", "run"),
+    "--storage-driver",
+    settings.storageDriver
+  ];
+  const buildah = (args, options = {}) => runCommand("buildah", [...global2, ...args], { env: settings.env, ...options });
+  const tls = (insecure) => insecure ? ["--tls-verify=false"] : [];
+  let privatePids;
+  const canUsePrivatePids = () => privatePids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 1e4, tailLines: 1 }).then(
+    (probe) => probe.code === 0
+  );
+  return {
+    name: "buildah",
+    build(input2) {
+      const tags = input2.tags.flatMap((tag) => ["--tag", tag]);
+      return buildah(
+        ["bud", "--isolation", "chroot", "--layers", "--file", input2.dockerfile, ...tags, ...buildArgFlags(input2.buildArgs), "--", input2.contextDir],
+        { logFile: input2.logFile, timeoutMs: input2.timeoutMs }
+      );
+    },
+    push(reference, insecure, logFile) {
+      return buildah(["push", ...tls(insecure), "--", reference, `docker://${reference}`], { logFile });
+    },
+    async run(input2) {
+      input2.onStart?.({ container: input2.name });
+      const from = await buildah(
+        ["from", "--pull=missing", ...tls(input2.insecure), "--name", input2.name, "--", input2.image],
+        { signal: input2.signal }
+      );
+      if (from.code !== 0) return { ...from, started: false };
+      try {
+        const argv = await commandLine(input2);
+        if (argv.length === 0) return noCommand(input2.image);
+        const runArgs = [...global2, "run", "--isolation", "chroot", ...envFlags(input2.environment), "--", input2.name, ...argv];
+        const options = {
+          env: settings.env,
+          logFile: input2.logFile,
+          signal: input2.signal,
+          onStart: ({ group: group5 }) => input2.onStart?.({ container: input2.name, ...group5 === void 0 ? {} : { group: group5 } }),
+          ...input2.timeoutMs === void 0 ? {} : { timeoutMs: input2.timeoutMs }
+        };
+        const ran = await canUsePrivatePids() ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options) : await runCommand("buildah", runArgs, options);
+        return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
+      } finally {
+        await buildah(["rm", "--", input2.name]);
+      }
+    },
+    async reap(handle) {
+      if (handle.group !== void 0) killOrphanedGroup(handle.group);
+      if (handle.container !== void 0) await buildah(["rm", "--", handle.container]);
+    }
+  };
+  async function commandLine(input2) {
+    const inspected = await buildah(["inspect", "--type", "container", "--", input2.name], { tailLines: 1 });
+    const config2 = inspected.code === 0 ? JSON.parse(inspected.stdout).OCIv1?.config ?? {} : {};
+    return [...config2.Entrypoint ?? [], ...input2.command ?? config2.Cmd ?? []];
+  }
+}
+function noCommand(image2) {
+  return {
+    started: false,
+    code: void 0,
+    signal: void 0,
+    timedOut: false,
+    missing: false,
+    stdout: "",
+    tail: [`${image2} has no ENTRYPOINT or CMD and the job definition sets no command`]
+  };
+}
+
+// src/local/docker-tool.ts
+import { writeFile as writeFile2 } from "node:fs/promises";
+import { join as join9 } from "node:path";
+function createDockerTool(name, env2) {
+  const cli = (args, options = {}) => runCommand(name, args, { env: env2, ...options });
+  const tls = (insecure) => insecure && name === "podman" ? ["--tls-verify=false"] : [];
+  return {
+    name,
+    build(input2) {
+      const tags = input2.tags.flatMap((tag) => ["--tag", tag]);
+      return cli(["build", "--file", input2.dockerfile, ...tags, ...buildArgFlags(input2.buildArgs), "--", input2.contextDir], {
+        logFile: input2.logFile,
+        timeoutMs: input2.timeoutMs
+      });
+    },
+    push(reference, insecure, logFile) {
+      return cli(["push", ...tls(insecure), "--", reference], { logFile });
+    },
+    async run(input2) {
+      const command5 = input2.command === void 0 ? [] : [...input2.command];
+      const remove = () => cli(["rm", "--force", "--", input2.name]);
+      let timedOut = false;
+      const timer = input2.timeoutMs === void 0 ? void 0 : setTimeout(() => {
+        timedOut = true;
+        void remove();
+      }, input2.timeoutMs);
+      const onAbort = () => void remove();
+      input2.signal.addEventListener("abort", onAbort, { once: true });
+      input2.onStart?.({ container: input2.name });
+      try {
+        const envFile = await writeEnvFile(input2.scratchDir, input2.environment);
+        const outcome = await cli(
+          ["run", "--rm", ...tls(input2.insecure), "--name", input2.name, "--env-file", envFile, ...limitFlags(input2.resources), "--", input2.image, ...command5],
+          { logFile: input2.logFile, signal: input2.signal, ...input2.timeoutMs === void 0 ? {} : { timeoutMs: input2.timeoutMs + 1e4 } }
+        );
+        return { ...outcome, timedOut: outcome.timedOut || timedOut, started: outcome.code !== 125 && !outcome.missing };
+      } finally {
+        if (timer !== void 0) clearTimeout(timer);
+        input2.signal.removeEventListener("abort", onAbort);
+      }
+    },
+    async reap(handle) {
+      if (handle.container !== void 0) await cli(["rm", "--force", "--", handle.container]);
+    }
+  };
+}
+async function writeEnvFile(dir, environment) {
+  const lines = [];
+  for (const [name, value] of Object.entries(environment)) {
+    if (/[\r\n]/.test(value)) {
+      throw new BatchshipError("SPEC_INVALID", `Could not start the container: environment variable ${name} spans several lines`, {
+        hint: "docker and podman read the environment from a file of NAME=VALUE lines; keep each value on one line"
+      });
+    }
+    lines.push(`${name}=${value}`);
+  }
+  const file2 = join9(dir, "env");
+  await writeFile2(file2, lines.join("\n") + "\n", { mode: 384 });
+  return file2;
+}
+function limitFlags(resources) {
+  return [
+    ...resources.vcpus === void 0 ? [] : ["--cpus", String(resources.vcpus)],
+    ...resources.memoryMiB === void 0 ? [] : ["--memory", `${Math.floor(resources.memoryMiB)}m`]
+  ];
+}
+
+// src/local/detect-container-tool.ts
+var PROBES = {
+  // A docker CLI without a reachable daemon is common (CI images, remote contexts): ask the daemon.
+  docker: ["info", "--format", "{{.ServerVersion}}"],
+  podman: ["info", "--format", "{{.Host.OS}}"],
+  buildah: ["--version"]
+};
+var PROBE_TIMEOUT_MS = 15e3;
+var INSTALL_HINT = "install buildah (Debian/Ubuntu: apt-get install buildah), podman, or docker with a running daemon";
+async function detectContainerTool(settings) {
+  const reasons = [];
+  for (const name of ["docker", "podman", "buildah"]) {
+    const probe = await runCommand(name, PROBES[name], { env: settings.env, timeoutMs: PROBE_TIMEOUT_MS, tailLines: 1 });
+    if (probe.code === 0) {
+      return name === "buildah" ? createBuildahTool({ env: settings.env, stateDir: settings.stateDir, storageDriver: settings.buildahStorageDriver }) : createDockerTool(name, settings.env);
+    }
+    reasons.push(probe.missing ? `${name}: not installed` : `${name}: \`${name} ${PROBES[name].join(" ")}\` failed${probe.tail[0] ? ` (${probe.tail[0]})` : ""}`);
+  }
+  throw new BatchshipError("ENVIRONMENT", `Could not find a container builder: ${reasons.join("; ")}`, {
+    hint: INSTALL_HINT
+  });
+}
+
+// src/local/doctor.ts
+async function checkLocalEnvironment(spec, deps) {
+  const checks = [{ level: "ok", subject: "state store", message: deps.stateDir }];
+  try {
+    const tool = await deps.tool();
+    checks.push({ level: "ok", subject: "container builder", message: `${tool.name} builds and runs the canary` });
+  } catch (error64) {
+    checks.push(failure3("container builder", error64));
+  }
+  try {
+    const repository = await deps.registry.ensureRepository(spec.image.repository);
+    checks.push({ level: "ok", subject: "image registry", message: `${repository.uri} is reachable` });
+  } catch (error64) {
+    checks.push(failure3("image registry", error64));
+  }
+  return checks;
+}
+function failure3(subject, error64) {
+  const [message = "failed", hint] = describeError(error64).split("\n  hint: ");
+  return { level: "fail", subject, message, ...hint === void 0 ? {} : { hint } };
+}
+
+// src/local/image-reference.ts
+var LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/;
+var HOST = /^[a-z0-9.-]+(?::[0-9]{1,5})?$|^\[[0-9a-f:]+\](?::[0-9]{1,5})?$/i;
+var NAME = /^[a-z0-9]+(?:[._/-][a-z0-9]+)*$/;
+function parseImageReference(repository, insecureRegistries) {
+  const slash = repository.indexOf("/");
+  const host = slash < 0 ? "" : repository.slice(0, slash);
+  const name = slash < 0 ? repository : repository.slice(slash + 1);
+  const looksLikeHost = host !== "" && (/[.:]/.test(host) || host === "localhost" || host.startsWith("["));
+  if (!looksLikeHost || !HOST.test(host) || !NAME.test(name)) {
+    throw new BatchshipError(
+      "SPEC_INVALID",
+      `image.repository ${repository} does not name a registry: the local backend needs host:port/name`,
+      { hint: "e.g. 127.0.0.1:5000/etl for a registry on this machine" }
+    );
+  }
+  const insecure = LOOPBACK.test(host) || insecureRegistries.includes(host);
+  return { host, name, insecure };
+}
+function registryBaseUrl(ref) {
+  return `${ref.insecure ? "http" : "https"}://${ref.host}/v2/`;
+}
+
+// src/local/state-store.ts
+var import_better_sqlite3 = __toESM(require_lib(), 1);
+import { mkdirSync as mkdirSync2 } from "node:fs";
+import { join as join10 } from "node:path";
+var SCHEMA_VERSION = 3;
+var SCHEMA2 = `
+CREATE TABLE IF NOT EXISTS builds (
+  id TEXT PRIMARY KEY,
+  release_id TEXT NOT NULL,
+  commit_sha TEXT NOT NULL,
+  status TEXT NOT NULL,
+  detail TEXT,
+  current_phase TEXT,
+  phases TEXT NOT NULL,
+  log_path TEXT NOT NULL,
+  started_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS job_definitions (
+  name TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  arn TEXT NOT NULL UNIQUE,
+  body TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, revision)
+);
+CREATE TABLE IF NOT EXISTS jobs (
+  job_id TEXT PRIMARY KEY,
+  job_name TEXT NOT NULL,
+  job_queue TEXT NOT NULL,
+  definition_arn TEXT NOT NULL,
+  array_size INTEGER,
+  parameters TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  stop_reason TEXT,
+  owner_pid INTEGER NOT NULL,
+  owner_host TEXT NOT NULL,
+  owner_token TEXT,
+  created_at INTEGER NOT NULL,
+  stopped_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_by_name ON jobs (job_queue, job_name);
+CREATE TABLE IF NOT EXISTS children (
+  job_id TEXT NOT NULL REFERENCES jobs (job_id),
+  array_index INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status_reason TEXT,
+  exit_code INTEGER,
+  log_path TEXT,
+  started_at INTEGER,
+  stopped_at INTEGER,
+  run_handle TEXT,
+  PRIMARY KEY (job_id, array_index)
+);
+`;
+var ADDED_COLUMNS = [
+  // null in jobs that a batchship before schema 2 submitted: their owner is another process.
+  { table: "jobs", column: "owner_token", type: "TEXT" },
+  { table: "children", column: "run_handle", type: "TEXT" },
+  // Schema 3: retention deregisters revisions; they stay, INACTIVE, as in Batch.
+  { table: "job_definitions", column: "status", type: "TEXT NOT NULL DEFAULT 'ACTIVE'" }
+];
+function writeTransaction(db, body) {
+  const transaction = db.transaction(body);
+  return (...args) => transaction.immediate(...args);
+}
+function openStateStore(stateDir) {
+  try {
+    mkdirSync2(stateDir, { recursive: true });
+    const db = new import_better_sqlite3.default(join10(stateDir, "local.db"), { timeout: 1e4 });
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    const version2 = db.pragma("user_version", { simple: true });
+    if (version2 > SCHEMA_VERSION) {
+      throw new Error(`it was written by a newer batchship (schema ${version2})`);
+    }
+    writeTransaction(db, () => {
+      db.exec(SCHEMA2);
+      for (const { table: table2, column, type } of ADDED_COLUMNS) {
+        const columns = db.prepare(`SELECT name FROM pragma_table_info('${table2}')`).all();
+        if (!columns.some((c7) => c7.name === column)) db.exec(`ALTER TABLE ${table2} ADD COLUMN ${column} ${type}`);
+      }
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    })();
+    return db;
+  } catch (error64) {
+    throw new BatchshipError(
+      "ENVIRONMENT",
+      `Could not open the local state store in ${stateDir}: ${error64 instanceof Error ? error64.message : String(error64)}`,
+      { hint: "set BATCHSHIP_STATE_DIR to a writable directory", cause: error64 }
+    );
+  }
+}
+
+// src/local/job-definition-store.ts
+function localJobDefinitionArn(name, revision) {
+  return `arn:batchship:local::job-definition/${name}:${revision}`;
+}
+function createJobDefinitionStore(db, clock) {
+  const list2 = db.prepare(
+    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? AND status = 'ACTIVE' ORDER BY revision DESC"
+  );
+  const byArn = db.prepare("SELECT name, revision, arn, body, tags FROM job_definitions WHERE arn = ?");
+  const nextRevision = db.prepare(
+    "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM job_definitions WHERE name = ?"
+  );
+  const insert = db.prepare(
+    "INSERT INTO job_definitions (name, revision, arn, body, tags, created_at) VALUES (@name, @revision, @arn, @body, @tags, @createdAt)"
+  );
+  const setTags = db.prepare("UPDATE job_definitions SET tags = ? WHERE arn = ?");
+  const deactivate = db.prepare("UPDATE job_definitions SET status = 'INACTIVE' WHERE arn = ?");
+  const register = writeTransaction(db, (name, body, tags) => {
+    const revision = nextRevision.get(name)?.next ?? 1;
+    const arn = localJobDefinitionArn(name, revision);
+    insert.run({ name, revision, arn, body: JSON.stringify(body), tags: JSON.stringify(tags), createdAt: clock.now() });
+    return { arn, revision };
+  });
+  const tag = writeTransaction(db, (arn, tags) => {
+    const row = byArn.get(arn);
+    if (row === void 0) {
+      throw new BatchshipError("ENVIRONMENT", `Could not tag job definition ${arn}: it does not exist in the local store`);
+    }
+    setTags.run(JSON.stringify({ ...JSON.parse(row.tags), ...tags }), arn);
+  });
+  return {
+    async listJobDefinitionRevisions(name) {
+      return list2.all(name).map(toRevision);
+    },
+    async registerJobDefinition(name, body, tags) {
+      return register(name, body, tags);
+    },
+    async tagJobDefinition(arn, tags) {
+      if (Object.keys(tags).length > 0) tag(arn, tags);
+    },
+    async deregisterJobDefinition(arn) {
+      if (deactivate.run(arn).changes === 0) {
+        throw new BatchshipError("ENVIRONMENT", `Could not deregister job definition ${arn}: it does not exist in the local store`);
+      }
+    },
+    byArn(arn) {
+      const row = byArn.get(arn);
+      return row === void 0 ? void 0 : toRevision(row);
+    }
+  };
+}
+function toRevision(row) {
+  return {
+    name: row.name,
+    arn: row.arn,
+    revision: row.revision,
+    body: JSON.parse(row.body),
+    tags: JSON.parse(row.tags)
+  };
+}
+
+// src/local/job-store.ts
+function createJobStore(db, clock) {
+  const insertJob = db.prepare(`INSERT INTO jobs (job_id, job_name, job_queue, definition_arn, array_size, parameters,
+    environment, tags, owner_pid, owner_host, owner_token, created_at) VALUES (@jobId, @jobName, @jobQueue, @definitionArn,
+    @arraySize, @parameters, @environment, @tags, @ownerPid, @ownerHost, @ownerToken, @createdAt)`);
+  const insertChild = db.prepare(
+    "INSERT INTO children (job_id, array_index, status, attempt) VALUES (?, ?, 'RUNNABLE', 1)"
+  );
+  const getJob = db.prepare("SELECT * FROM jobs WHERE job_id = ?");
+  const byName = db.prepare(
+    "SELECT * FROM jobs WHERE job_queue = ? AND job_name = ? ORDER BY created_at DESC, rowid DESC"
+  );
+  const children = db.prepare("SELECT * FROM children WHERE job_id = ? ORDER BY array_index");
+  const child2 = db.prepare("SELECT * FROM children WHERE job_id = ? AND array_index = ?");
+  const counts = db.prepare(
+    "SELECT status, COUNT(*) AS n FROM children WHERE job_id = ? GROUP BY status"
+  );
+  const updateChild = db.prepare(`UPDATE children SET status = @status, attempt = COALESCE(@attempt, attempt),
+    status_reason = CASE WHEN @setReason THEN @statusReason ELSE status_reason END,
+    exit_code = CASE WHEN @setExit THEN @exitCode ELSE exit_code END,
+    log_path = COALESCE(@logPath, log_path), started_at = COALESCE(@startedAt, started_at),
+    stopped_at = CASE WHEN @setStopped THEN @stoppedAt ELSE stopped_at END,
+    run_handle = NULL
+    WHERE job_id = @jobId AND array_index = @index`);
+  const setRunHandle = db.prepare("UPDATE children SET run_handle = ? WHERE job_id = ? AND array_index = ? AND status = 'RUNNING'");
+  const setStop = db.prepare("UPDATE jobs SET stop_reason = COALESCE(stop_reason, ?) WHERE job_id = ?");
+  const failWaiting = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
+    WHERE job_id = ? AND status IN ('SUBMITTED', 'PENDING', 'RUNNABLE')`);
+  const setStoppedAt = db.prepare(`UPDATE jobs SET stopped_at = ? WHERE job_id = ? AND stopped_at IS NULL
+    AND NOT EXISTS (SELECT 1 FROM children WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED'))`);
+  const setOwner = db.prepare(`UPDATE jobs SET owner_pid = @pid, owner_host = @host, owner_token = @token
+    WHERE job_id = @jobId AND owner_pid = @oldPid AND owner_host = @oldHost AND owner_token IS @oldToken`);
+  const stopReason = db.prepare("SELECT stop_reason FROM jobs WHERE job_id = ?");
+  const leftRunning = db.prepare(`SELECT array_index, run_handle
+    FROM children WHERE job_id = ? AND run_handle IS NOT NULL AND status NOT IN ('SUCCEEDED', 'FAILED')`);
+  const requeueRunning = db.prepare(`UPDATE children SET status = 'RUNNABLE', status_reason = ?
+    WHERE job_id = ? AND status IN ('STARTING', 'RUNNING')`);
+  const failUnfinished = db.prepare(`UPDATE children SET status = 'FAILED', status_reason = ?, stopped_at = ?
+    WHERE job_id = ? AND status NOT IN ('SUCCEEDED', 'FAILED')`);
+  const finishIfDone = (jobId) => setStoppedAt.run(clock.now(), jobId, jobId);
+  return {
+    insert: writeTransaction(db, (jobId, request, definitionArn, owner) => {
+      insertJob.run({
+        jobId,
+        jobName: request.jobName,
+        jobQueue: request.jobQueue,
+        definitionArn,
+        arraySize: request.arraySize > 1 ? request.arraySize : null,
+        parameters: JSON.stringify(request.parameters),
+        environment: JSON.stringify(request.environment),
+        tags: JSON.stringify(request.tags),
+        ownerPid: owner.pid,
+        ownerHost: owner.host,
+        ownerToken: owner.token,
+        createdAt: clock.now()
+      });
+      for (let index = 0; index < Math.max(1, request.arraySize); index++) insertChild.run(jobId, index);
+    }),
+    job: (jobId) => getJob.get(jobId),
+    findByName: (jobQueue, jobName) => byName.all(jobQueue, jobName),
+    children: (jobId) => children.all(jobId),
+    child: (jobId, index) => child2.get(jobId, index),
+    counts(jobId) {
+      const result = Object.fromEntries(JOB_STATUSES.map((s2) => [s2, 0]));
+      for (const row of counts.all(jobId)) result[row.status] = row.n;
+      return result;
+    },
+    update: writeTransaction(db, (jobId, index, change) => {
+      updateChild.run({
+        jobId,
+        index,
+        status: change.status,
+        attempt: change.attempt ?? null,
+        setReason: change.statusReason === void 0 ? 0 : 1,
+        statusReason: change.statusReason ?? null,
+        setExit: change.exitCode === void 0 ? 0 : 1,
+        exitCode: change.exitCode ?? null,
+        logPath: change.logPath ?? null,
+        startedAt: change.startedAt ?? null,
+        setStopped: change.stoppedAt === void 0 ? 0 : 1,
+        stoppedAt: change.stoppedAt ?? null
+      });
+      finishIfDone(jobId);
+    }),
+    /** What the running attempt of a child left on the machine, for an adopter to end. */
+    setRunHandle(jobId, index, handle) {
+      setRunHandle.run(JSON.stringify(handle), jobId, index);
+    },
+    /** Records the stop and fails what has not started; running children are the runner's to kill. */
+    requestStop: writeTransaction(db, (jobId, reason) => {
+      setStop.run(reason, jobId);
+      failWaiting.run(reason, clock.now(), jobId);
+      finishIfDone(jobId);
+    }),
+    /**
+     * Takes over a job whose owner is gone; undefined when another process took it first. The
+     * children that were running go back to RUNNABLE, or fail if the job was stopped meanwhile
+     * (nobody would start them again). Either way the runs the old owner left are returned: the
+     * caller ends them before anything runs again.
+     */
+    adopt: writeTransaction(db, (job, owner, reason) => {
+      const taken = setOwner.run({
+        pid: owner.pid,
+        host: owner.host,
+        token: owner.token,
+        jobId: job.job_id,
+        oldPid: job.owner_pid,
+        oldHost: job.owner_host,
+        oldToken: job.owner_token
+      });
+      if (taken.changes === 0) return void 0;
+      const orphans = leftRunning.all(job.job_id).map((row) => ({ index: row.array_index, handle: JSON.parse(row.run_handle) }));
+      const stopped = stopReason.get(job.job_id)?.stop_reason ?? null;
+      if (stopped === null) requeueRunning.run(reason, job.job_id);
+      else {
+        failUnfinished.run(stopped, clock.now(), job.job_id);
+        finishIfDone(job.job_id);
+      }
+      return { orphans };
+    })
+  };
+}
+
+// src/local/local-builder.ts
+import { createHash as createHash6, randomUUID as randomUUID2 } from "node:crypto";
+import { mkdirSync as mkdirSync3 } from "node:fs";
+import { mkdir as mkdir2, mkdtemp as mkdtemp3, rm as rm4 } from "node:fs/promises";
+import { join as join12 } from "node:path";
+
+// src/git/export-commit.ts
+import { mkdtemp as mkdtemp2, rm as rm3 } from "node:fs/promises";
+import { join as join11 } from "node:path";
+
+// node_modules/@simple-git/args-pathspec/dist/index.mjs
+var t = /* @__PURE__ */ new WeakMap();
+function c5(...n3) {
+  const e5 = new String(n3);
+  return t.set(e5, n3), e5;
+}
+function r5(n3) {
+  return n3 instanceof String && t.has(n3);
+}
+function o3(n3) {
+  return t.get(n3) ?? [];
+}
+
+// node_modules/simple-git/dist/index.mjs
+var import_file_exists = __toESM(require_dist(), 1);
+var import_debug5 = __toESM(require_src(), 1);
+var import_promise_deferred = __toESM(require_dist2(), 1);
+import { spawn as ve } from "node:child_process";
+import { normalize as Se } from "node:path";
+
+// node_modules/@simple-git/argv-parser/dist/index.mjs
+function* x(e5, n3) {
+  const t2 = n3 === "global";
+  for (const o4 of e5)
+    o4.isGlobal === t2 && (yield o4);
+}
+var P = /* @__PURE__ */ new Set([
+  "--add",
+  "--edit",
+  "--remove-section",
+  "--rename-section",
+  "--replace-all",
+  "--unset",
+  "--unset-all",
+  "-e"
+]);
+var S2 = /* @__PURE__ */ new Set([
+  "--get",
+  "--get-all",
+  "--get-color",
+  "--get-colorbool",
+  "--get-regexp",
+  "--get-urlmatch",
+  "--list",
+  "-l"
+]);
+var E = /* @__PURE__ */ new Set([
+  "edit",
+  "remove-section",
+  "rename-section",
+  "set",
+  "unset"
+]);
+var F = /* @__PURE__ */ new Set(["get", "get-color", "get-colorbool", "list"]);
+function A(e5, n3) {
+  for (const { name: o4 } of x(e5, "task")) {
+    if (P.has(o4))
+      return w(true, n3);
+    if (S2.has(o4))
+      return w(false, n3);
+  }
+  const t2 = n3.at(0)?.toLowerCase();
+  return t2 === void 0 ? null : E.has(t2) ? w(true, n3.slice(1)) : F.has(t2) ? w(false, n3.slice(1)) : n3.length === 1 ? w(false, n3) : w(true, n3);
+}
+function w(e5 = false, n3 = []) {
+  const t2 = n3.at(0)?.toLowerCase();
+  return t2 === void 0 ? null : {
+    isWrite: e5,
+    isRead: !e5,
+    key: t2,
+    value: n3.at(1)
+  };
+}
+function O(e5, n3) {
+  return n3.isWrite && n3.value !== void 0 ? { key: n3.key, value: n3.value, scope: e5 } : { key: n3.key, scope: e5 };
+}
+function G(e5) {
+  const n3 = e5?.indexOf("=") || -1;
+  return !e5 || n3 < 0 ? null : {
+    key: e5.slice(0, n3).trim().toLowerCase(),
+    value: e5.slice(n3 + 1)
+  };
+}
+function M2(e5) {
+  for (const { name: n3 } of x(e5, "task"))
+    switch (n3) {
+      case "--global":
+        return "global";
+      case "--system":
+        return "system";
+      case "--worktree":
+        return "worktree";
+      case "--local":
+        return "local";
+      case "--file":
+      case "-f":
+        return "file";
+    }
+  return "local";
+}
+function N({ name: e5 }) {
+  if (e5 === "-c" || e5 === "--config")
+    return "inline";
+  if (e5 === "--config-env")
+    return "env";
+}
+function* $(e5) {
+  for (const n3 of e5) {
+    const t2 = N(n3), o4 = t2 && G(n3.value);
+    o4 && (yield {
+      ...o4,
+      scope: t2
+    });
+  }
+}
+function D(e5, n3, t2) {
+  const o4 = {
+    read: [],
+    write: [...$(n3)]
+  };
+  return e5 === "config" && L(
+    o4,
+    M2(n3),
+    A(n3, t2)
+  ), o4;
+}
+function L(e5, n3, t2) {
+  if (t2 === null)
+    return;
+  const o4 = O(n3, t2);
+  t2.isWrite ? e5.write.push(o4) : e5.read.push(o4);
+}
+var C = {
+  short: /* @__PURE__ */ new Map([
+    ["c", true]
+    //  -c <k=v>    set config key for this invocation
+  ])
+};
+var I = {
+  short: new Map([
+    ["C", true],
+    //  -C <path>   change working directory
+    ["P", false],
+    // -P          no pager (alias for --no-pager)
+    ["h", false],
+    // -h          help
+    ["p", false],
+    // -p          paginate
+    ["v", false],
+    // -v          version
+    ...C.short.entries()
+  ]),
+  long: /* @__PURE__ */ new Set([
+    "attr-source",
+    "config-env",
+    "exec-path",
+    "git-dir",
+    "list-cmds",
+    "namespace",
+    "super-prefix",
+    "work-tree"
+  ])
+};
+var R = {
+  clone: {
+    short: /* @__PURE__ */ new Map([
+      ["b", true],
+      // -b <branch>
+      ["j", true],
+      // -j <n>          parallel jobs
+      ["l", false],
+      // -l local
+      ["n", false],
+      // -n no-checkout
+      ["o", true],
+      // -o <name>       remote name
+      ["q", false],
+      // -q quiet
+      ["s", false],
+      // -s shared
+      ["u", true]
+      // -u <upload-pack>
+    ]),
+    long: /* @__PURE__ */ new Set(["branch", "config", "jobs", "origin", "upload-pack", "u", "template"])
+  },
+  commit: {
+    short: /* @__PURE__ */ new Map([
+      ["C", true],
+      // -C <commit>  reuse message
+      ["F", true],
+      // -F <file>    read message from file
+      ["c", true],
+      // -c <commit>  reedit message
+      ["m", true],
+      // -m <msg>
+      ["t", true]
+      // -t <template>
+    ]),
+    long: /* @__PURE__ */ new Set(["file", "message", "reedit-message", "reuse-message", "template"])
+  },
+  config: {
+    short: /* @__PURE__ */ new Map([
+      ["e", false],
+      // -e  open editor
+      ["f", true],
+      //  -f <file>
+      ["l", false]
+      // -l  list
+    ]),
+    long: /* @__PURE__ */ new Set(["blob", "comment", "default", "file", "type", "value"])
+  },
+  fetch: {
+    short: /* @__PURE__ */ new Map(),
+    long: /* @__PURE__ */ new Set(["upload-pack"])
+  },
+  init: {
+    short: /* @__PURE__ */ new Map(),
+    long: /* @__PURE__ */ new Set(["template"])
+  },
+  pull: {
+    short: /* @__PURE__ */ new Map(),
+    long: /* @__PURE__ */ new Set(["upload-pack"])
+  },
+  push: {
+    short: /* @__PURE__ */ new Map(),
+    long: /* @__PURE__ */ new Set(["exec", "receive-pack"])
+  },
+  rebase: {
+    short: /* @__PURE__ */ new Map([
+      ["X", true],
+      // -X <option>   strategy option
+      ["f", false],
+      // -f force-rebase
+      ["i", false],
+      // -i interactive
+      ["k", false],
+      // -k keep-base
+      ["m", false],
+      // -m merge
+      ["n", false],
+      // -n no-stat
+      ["q", false],
+      // -q quiet
+      ["r", false],
+      // -r rebase-merges
+      ["s", true],
+      // -s <strategy>
+      ["v", false],
+      // -v verbose
+      ["x", true]
+      // -x <cmd>      exec
+    ]),
+    long: /* @__PURE__ */ new Set(["exec", "onto", "strategy", "strategy-option"])
+  }
+};
+var T2 = { short: /* @__PURE__ */ new Map(), long: /* @__PURE__ */ new Set() };
+function B(e5) {
+  const n3 = R[e5 ?? ""] ?? T2;
+  return {
+    short: new Map([...C.short.entries(), ...n3.short.entries()]),
+    long: n3.long
+  };
+}
+function b5(e5, n3 = I) {
+  if (e5.startsWith("--")) {
+    const t2 = e5.indexOf("=");
+    if (t2 > 2)
+      return [{ name: e5.slice(0, t2), value: e5.slice(t2 + 1), needsNext: false }];
+    const o4 = e5.slice(2);
+    return [{ name: e5, needsNext: n3.long.has(o4) }];
+  }
+  if (e5.length === 2) {
+    const t2 = e5.charAt(1), o4 = n3.short.get(t2);
+    return [{ name: e5, needsNext: o4 === true }];
+  }
+  return j5(e5, n3.short);
+}
+function j5(e5, n3) {
+  const t2 = e5.slice(1).split(""), o4 = [];
+  for (let a5 = 0; a5 < t2.length; a5++) {
+    const s2 = t2[a5], r6 = n3.get(s2);
+    if (r6 === void 0)
+      return [{ name: e5, needsNext: false }];
+    if (r6) {
+      const i5 = t2.slice(a5 + 1).join("");
+      if (i5 && ![...i5].every((m4) => n3.has(m4)))
+        return o4.push({ name: `-${s2}`, value: i5, needsNext: false }), o4;
+    }
+    o4.push({ name: `-${s2}`, needsNext: r6 });
+  }
+  return o4;
+}
+function W(e5, n3 = []) {
+  let t2 = 0;
+  for (; t2 < e5.length; ) {
+    const o4 = String(e5[t2]);
+    if (!o4.startsWith("-") || o4.length < 2) break;
+    const a5 = b5(o4);
+    let s2 = t2 + 1;
+    for (const r6 of a5) {
+      const i5 = {
+        name: r6.name,
+        value: r6.value,
+        absorbedNext: false,
+        isGlobal: true
+      };
+      r6.needsNext && i5.value === void 0 && s2 < e5.length && (i5.value = String(e5[s2]), i5.absorbedNext = true, s2++), n3.push(i5);
+    }
+    t2 = s2;
+  }
+  return { flags: n3, taskIndex: t2 };
+}
+function V(e5, n3, t2 = []) {
+  const o4 = B(n3), a5 = [], s2 = [];
+  let r6 = 0;
+  for (; r6 < e5.length; ) {
+    const i5 = e5[r6];
+    if (r5(i5)) {
+      s2.push(...o3(i5)), r6++;
+      continue;
+    }
+    const p4 = String(i5);
+    if (p4 === "--") {
+      for (let d6 = r6 + 1; d6 < e5.length; d6++) {
+        const g6 = e5[d6];
+        r5(g6) ? s2.push(...o3(g6)) : s2.push(String(g6));
+      }
+      break;
+    }
+    if (!p4.startsWith("-") || p4.length < 2) {
+      a5.push(p4), r6++;
+      continue;
+    }
+    const m4 = b5(p4, o4);
+    let u2 = r6 + 1;
+    for (const d6 of m4) {
+      const g6 = {
+        name: d6.name,
+        value: d6.value,
+        absorbedNext: false,
+        isGlobal: false
+      };
+      d6.needsNext && g6.value === void 0 && u2 < e5.length && !r5(e5[u2]) && (g6.value = String(e5[u2]), g6.absorbedNext = true, u2++), t2.push(g6);
+    }
+    r6 = u2;
+  }
+  return { flags: t2, positionals: a5, pathspecs: s2 };
+}
+function* q3({
+  write: e5
+}) {
+  for (const n3 of e5)
+    for (const t2 of K2) {
+      const o4 = t2(n3.key);
+      o4 && (yield o4);
+    }
+}
+function f5(e5, n3, t2 = String(e5)) {
+  const o4 = typeof e5 == "string" ? new RegExp(`\\s*${e5.toLowerCase()}`) : e5;
+  return function(s2) {
+    if (o4.test(s2))
+      return {
+        category: n3,
+        message: `Configuring ${t2} is not permitted without enabling ${n3}`
+      };
+  };
+}
+function l3(e5, n3) {
+  const t2 = new RegExp(`\\s*${e5.toLowerCase().replace(/\./g, "(..+)?.")}`);
+  return f5(t2, n3, e5);
+}
+var K2 = [
+  f5("alias", "allowUnsafeAlias"),
+  f5("core.askPass", "allowUnsafeAskPass"),
+  f5("core.editor", "allowUnsafeEditor"),
+  f5("core.fsmonitor", "allowUnsafeFsMonitor"),
+  f5("core.gitProxy", "allowUnsafeGitProxy"),
+  f5("core.hooksPath", "allowUnsafeHooksPath"),
+  f5("core.pager", "allowUnsafePager"),
+  f5("core.sshCommand", "allowUnsafeSshCommand"),
+  l3("credential.helper", "allowUnsafeCredentialHelper"),
+  l3("diff.command", "allowUnsafeDiffExternal"),
+  f5("diff.external", "allowUnsafeDiffExternal"),
+  l3("difftool.cmd", "allowUnsafeDiffExternal"),
+  l3("diff.textconv", "allowUnsafeDiffTextConv"),
+  l3("filter.clean", "allowUnsafeFilter"),
+  l3("filter.process", "allowUnsafeFilter"),
+  l3("filter.smudge", "allowUnsafeFilter"),
+  l3("gpg.program", "allowUnsafeGpgProgram"),
+  f5("include.path", "allowUnsafeInclude"),
+  l3("includeIf", "allowUnsafeInclude"),
+  f5("init.templateDir", "allowUnsafeTemplateDir"),
+  l3("pager.", "allowUnsafePager"),
+  l3("merge.driver", "allowUnsafeMergeDriver"),
+  l3("mergetool.path", "allowUnsafeMergeDriver"),
+  l3("mergetool.cmd", "allowUnsafeMergeDriver"),
+  l3("protocol.allow", "allowUnsafeProtocolOverride"),
+  l3("remote.receivepack", "allowUnsafePack"),
+  l3("remote.uploadpack", "allowUnsafePack"),
+  f5("uploadpack.packObjectsHook", "allowUnsafePack"),
+  f5("sequence.editor", "allowUnsafeEditor"),
+  l3("submodule.update", "allowUnsafeSubmodule"),
+  l3("tar.command", "allowUnsafeCommandBinaries"),
+  l3("trailer.cmd", "allowUnsafeCommandBinaries"),
+  l3("trailer.command", "allowUnsafeCommandBinaries"),
+  l3("url.insteadOf", "allowUnsafeUrlRewrite")
+];
+function* H(e5, n3) {
+  for (const t2 of n3)
+    for (const o4 of X) {
+      const a5 = o4(e5, t2);
+      a5 && (yield a5);
+    }
+}
+function c6(e5, n3, t2, { name: o4 = String(n3), globalOnly: a5 = false, withValue: s2 = false } = {}) {
+  const r6 = typeof n3 == "string" ? new RegExp(`\\s*${n3.toLowerCase()}`) : n3, i5 = `Use of ${e5 ? `${e5} with option ` : ""}${o4} is not permitted without enabling ${t2}`;
+  return function(m4, u2) {
+    if (!(e5 && m4 !== e5) && !(a5 && !u2.isGlobal) && !(s2 && u2.value === void 0) && r6.test(u2.name))
+      return {
+        category: t2,
+        message: i5
+      };
+  };
+}
+var h5 = { globalOnly: true, withValue: true };
+var X = [
+  c6(null, /--(upload|receive)-pack/, "allowUnsafePack", {
+    name: "--upload-pack or --receive-pack"
+  }),
+  c6("clone", /^-\w*u/, "allowUnsafePack"),
+  c6("clone", "--u", "allowUnsafePack"),
+  c6("push", /^--exec$/, "allowUnsafePack", { name: "--exec" }),
+  // `git` accepts unambiguous abbreviations of long options, so `--ex` and `--exe` are `--exec`
+  c6("rebase", /^(-x|--ex(ec?)?)$/, "allowUnsafeExec", { name: "-x or --exec" }),
+  c6(null, "--template", "allowUnsafeTemplateDir"),
+  c6(null, "--exec-path", "allowUnsafeExec", h5),
+  // `git` reads the configuration of whichever repository these name, so the
+  // directory alone is enough to deliver config the argv guards never see
+  c6(null, "--git-dir", "allowUnsafeConfigPaths", h5),
+  c6(null, "--work-tree", "allowUnsafeConfigPaths", h5),
+  c6(null, /^-C$/, "allowUnsafeConfigPaths", { ...h5, name: "-C" })
+];
+function k5(e5, n3, t2) {
+  return [...H(e5, n3), ...q3(t2)];
+}
+function Y(...e5) {
+  const { flags: n3, taskIndex: t2 } = W(e5), o4 = t2 < e5.length ? String(e5[t2]).toLowerCase() : null, a5 = o4 !== null ? e5.slice(t2 + 1) : [], { positionals: s2, pathspecs: r6 } = V(a5, o4, n3), i5 = D(o4, n3, s2);
+  return {
+    task: o4,
+    flags: n3.map(J),
+    paths: r6,
+    config: i5,
+    vulnerabilities: z2(k5(o4, n3, i5))
+  };
+}
+function z2(e5) {
+  return Object.defineProperty(e5, "vulnerabilities", {
+    value: e5
+  });
+}
+function J({ value: e5, name: n3 }) {
+  return e5 !== void 0 ? { name: n3, value: e5 } : { name: n3 };
+}
+var y = {
+  editor: "allowUnsafeEditor",
+  git_askpass: "allowUnsafeAskPass",
+  git_config_global: "allowUnsafeConfigPaths",
+  git_config_system: "allowUnsafeConfigPaths",
+  git_config_count: "allowUnsafeConfigEnvCount",
+  git_config_parameters: "allowUnsafeConfigEnvCount",
+  git_config: "allowUnsafeConfigPaths",
+  git_editor: "allowUnsafeEditor",
+  git_exec_path: "allowUnsafeExec",
+  git_external_diff: "allowUnsafeDiffExternal",
+  git_pager: "allowUnsafePager",
+  git_proxy_command: "allowUnsafeGitProxy",
+  git_template_dir: "allowUnsafeTemplateDir",
+  git_sequence_editor: "allowUnsafeEditor",
+  git_ssh: "allowUnsafeSshCommand",
+  git_ssh_command: "allowUnsafeSshCommand",
+  pager: "allowUnsafePager",
+  prefix: "allowUnsafeConfigPaths",
+  ssh_askpass: "allowUnsafeAskPass",
+  visual: "allowUnsafeEditor"
+};
+function* Q(e5) {
+  const n3 = parseInt(e5.git_config_count ?? "0", 10);
+  for (let t2 = 0; t2 < n3; t2++) {
+    const o4 = e5[`git_config_key_${t2}`], a5 = e5[`git_config_value_${t2}`];
+    o4 !== void 0 && (yield { key: o4.toLowerCase().trim(), value: a5, scope: "env" });
+  }
+}
+function* Z(e5) {
+  for (const n3 of Object.keys(e5))
+    if (_(n3)) {
+      const t2 = y[n3];
+      yield {
+        category: t2,
+        message: `Use of "${n3.toUpperCase()}" is not permitted without enabling ${t2}`
+      };
+    }
+}
+function _(e5) {
+  return Object.hasOwn(y, e5);
+}
+function ee(e5) {
+  const n3 = {};
+  for (const [t2, o4] of Object.entries(e5)) {
+    const a5 = t2.toLowerCase().trim();
+    (_(a5) || a5.startsWith("git")) && (n3[a5] = String(o4));
+  }
+  return n3;
+}
+function ne(e5) {
+  const n3 = ee(e5), t2 = {
+    read: [],
+    write: [...Q(n3)]
+  }, o4 = [
+    ...Z(n3),
+    ...k5(null, [], t2)
+  ];
+  return {
+    config: t2,
+    vulnerabilities: o4
+  };
+}
+function oe(e5, n3) {
+  return [...Y(...e5).vulnerabilities, ...ne(n3).vulnerabilities];
+}
+
+// node_modules/simple-git/dist/index.mjs
+import { EventEmitter as Ce } from "node:events";
+var O2 = class extends Error {
+  constructor(e5, n3) {
+    super(n3), this.task = e5, Object.setPrototypeOf(this, new.target.prototype);
+  }
+};
+var Ae = class extends O2 {
+  constructor(e5, n3) {
+    super(void 0, n3), this.config = e5;
+  }
+};
+var A2 = class extends O2 {
+  constructor(e5, n3, r6) {
+    super(e5, r6), this.task = e5, this.plugin = n3, Object.setPrototypeOf(this, new.target.prototype);
+  }
+};
+var at = class extends O2 {
+  constructor(e5, n3) {
+    super(void 0, n3 || String(e5)), this.git = e5;
+  }
+};
+var xe = class extends O2 {
+  constructor(e5) {
+    super(void 0, e5);
+  }
+};
+var I2 = "\0";
+var W2 = () => {
+};
+function Ne(t2) {
+  return typeof t2 != "function" ? W2 : t2;
+}
+function $e(t2) {
+  return typeof t2 == "function" && t2 !== W2;
+}
+function Pe(t2, e5) {
+  const n3 = t2.indexOf(e5);
+  return n3 <= 0 ? [t2, ""] : [t2.substr(0, n3), t2.substr(n3 + 1)];
+}
+function Me(t2, e5 = 0) {
+  return Dt(t2) && t2.length > e5 ? t2[e5] : void 0;
+}
+function N2(t2, e5 = 0) {
+  if (Dt(t2) && t2.length > e5)
+    return t2[t2.length - 1 - e5];
+}
+function Dt(t2) {
+  return Bt(t2);
+}
+function H2(t2 = "", e5 = true, n3 = `
+`) {
+  return t2.split(n3).reduce((r6, s2) => {
+    const o4 = e5 ? s2.trim() : s2;
+    return o4 && r6.push(o4), r6;
+  }, []);
+}
+function ut(t2, e5) {
+  return H2(t2, true).map((n3) => e5(n3));
+}
+function Lt(t2) {
+  return (0, import_file_exists.exists)(t2, import_file_exists.FOLDER);
+}
+function S3(t2, e5) {
+  return Array.isArray(t2) ? t2.includes(e5) || t2.push(e5) : t2.add(e5), e5;
+}
+function De(t2, e5) {
+  return Array.isArray(t2) && !t2.includes(e5) && t2.push(e5), t2;
+}
+function ct(t2, e5) {
+  if (Array.isArray(t2)) {
+    const n3 = t2.indexOf(e5);
+    n3 >= 0 && t2.splice(n3, 1);
+  } else
+    t2.delete(e5);
+  return e5;
+}
+var ft = Object.prototype.toString.call.bind(Object.prototype.toString);
+function v(t2) {
+  return Array.isArray(t2) ? t2 : [t2];
+}
+function jt(t2) {
+  return t2.replace(/[\s-]+(.)/g, (e5, n3) => n3.toUpperCase());
+}
+function L2(t2) {
+  return v(t2).map((e5) => e5 instanceof String ? e5 : String(e5));
+}
+function p3(t2, e5 = 0) {
+  if (t2 == null)
+    return e5;
+  const n3 = parseInt(t2, 10);
+  return Number.isNaN(n3) ? e5 : n3;
+}
+function U(t2, e5) {
+  const n3 = [];
+  for (let r6 = 0, s2 = t2.length; r6 < s2; r6++)
+    n3.push(e5, t2[r6]);
+  return n3;
+}
+function F2(t2) {
+  return (Array.isArray(t2) ? Buffer.concat(t2) : t2).toString("utf-8");
+}
+function Le(t2) {
+  return t2 ? Buffer.isBuffer(t2) ? t2.length : Buffer.byteLength(t2) : 0;
+}
+function je(t2, e5) {
+  const n3 = {};
+  return e5.forEach((r6) => {
+    t2[r6] !== void 0 && (n3[r6] = t2[r6]);
+  }), n3;
+}
+function wt(t2 = 0) {
+  return new Promise((e5) => setTimeout(e5, t2));
+}
+function bt(t2) {
+  if (t2 !== false)
+    return t2;
+}
+function d5(t2, e5, n3) {
+  return e5(t2) ? t2 : arguments.length > 2 ? n3 : void 0;
+}
+var K3 = (t2) => Array.isArray(t2);
+function st(t2, e5) {
+  const n3 = r5(t2) ? "string" : typeof t2;
+  return /number|string|boolean/.test(n3) && (!e5 || !e5.includes(n3));
+}
+var m3 = (t2) => typeof t2 == "string" || r5(t2);
+var Be = (t2) => m3(t2) || Buffer.isBuffer(t2);
+var G2 = (t2) => m3(t2) || Array.isArray(t2) && t2.every(m3);
+function lt(t2) {
+  return !!t2 && ft(t2) === "[object Object]";
+}
+function Ie(t2) {
+  return typeof t2 == "function";
+}
+var Bt = (t2) => t2 == null || "number|boolean|function".includes(typeof t2) ? false : typeof t2.length == "number";
+var V2 = /* @__PURE__ */ ((t2) => (t2[t2.SUCCESS = 0] = "SUCCESS", t2[t2.ERROR = 1] = "ERROR", t2[t2.NOT_FOUND = -2] = "NOT_FOUND", t2[t2.UNCLEAN = 128] = "UNCLEAN", t2))(V2 || {});
+var z3 = class _z {
+  constructor(e5, n3) {
+    this.stdOut = e5, this.stdErr = n3;
+  }
+  asStrings() {
+    return new _z(this.stdOut.toString("utf8"), this.stdErr.toString("utf8"));
+  }
+};
+function Ue() {
+  throw new Error("LineParser:useMatches not implemented");
+}
+var l4 = class {
+  constructor(e5, n3) {
+    this.matches = [], this.useMatches = Ue, this.parse = (r6, s2) => (this.resetMatches(), this._regExp.every((o4, i5) => this.addMatch(o4, i5, r6(i5))) ? this.useMatches(s2, this.prepareMatches()) !== false : false), this._regExp = Array.isArray(e5) ? e5 : [e5], n3 && (this.useMatches = n3);
+  }
+  resetMatches() {
+    this.matches.length = 0;
+  }
+  prepareMatches() {
+    return this.matches;
+  }
+  addMatch(e5, n3, r6) {
+    const s2 = r6 && e5.exec(r6);
+    return s2 && this.pushMatch(n3, s2), !!s2;
+  }
+  pushMatch(e5, n3) {
+    this.matches.push(...n3.slice(1));
+  }
+};
+var x2 = class extends l4 {
+  addMatch(e5, n3, r6) {
+    return /^remote:\s/.test(String(r6)) && super.addMatch(e5, n3, r6);
+  }
+  pushMatch(e5, n3) {
+    (e5 > 0 || n3.length > 1) && super.pushMatch(e5, n3);
+  }
+};
+var Fe = {
+  binary: "git",
+  maxConcurrentProcesses: 5,
+  config: [],
+  trimmed: false
+};
+function Ge(...t2) {
+  const e5 = process.cwd(), n3 = Object.assign(
+    { baseDir: e5, ...Fe },
+    ...t2.filter((r6) => typeof r6 == "object" && r6)
+  );
+  return n3.baseDir = n3.baseDir || e5, n3.trimmed = n3.trimmed === true, n3;
+}
+function It(t2, e5 = []) {
+  return lt(t2) ? Object.keys(t2).reduce((n3, r6) => {
+    const s2 = t2[r6];
+    if (r5(s2))
+      n3.push(s2);
+    else if (st(s2, ["boolean"]))
+      n3.push(r6 + "=" + s2);
+    else if (Array.isArray(s2))
+      for (const o4 of s2)
+        st(o4, ["string", "number"]) || n3.push(r6 + "=" + o4);
+    else
+      n3.push(r6);
+    return n3;
+  }, e5) : e5;
+}
+function h6(t2, e5 = 0, n3 = false) {
+  const r6 = [];
+  for (let s2 = 0, o4 = e5 < 0 ? t2.length : e5; s2 < o4; s2++)
+    "string|number".includes(typeof t2[s2]) && r6.push(String(t2[s2]));
+  return It(ht(t2), r6), n3 || r6.push(...ze(t2)), r6;
+}
+function ze(t2) {
+  const e5 = typeof N2(t2) == "function";
+  return L2(d5(N2(t2, e5 ? 1 : 0), K3, []));
+}
+function ht(t2) {
+  const e5 = Ie(N2(t2));
+  return d5(N2(t2, e5 ? 1 : 0), lt);
+}
+function u(t2, e5 = true) {
+  const n3 = Ne(N2(t2));
+  return e5 || $e(n3) ? n3 : void 0;
+}
+function Tt(t2, e5) {
+  return t2(e5.stdOut, e5.stdErr);
+}
+function E2(t2, e5, n3, r6 = true) {
+  return v(n3).forEach((s2) => {
+    for (let o4 = H2(s2, r6), i5 = 0, a5 = o4.length; i5 < a5; i5++) {
+      const c7 = (y2 = 0) => {
+        if (!(i5 + y2 >= a5))
+          return o4[i5 + y2];
+      };
+      e5.some(({ parse: y2 }) => y2(c7, t2));
+    }
+  }), t2;
+}
+var mt = ({ exitCode: t2 }, e5, n3, r6) => {
+  if (t2 === V2.UNCLEAN && Ve(e5))
+    return n3(Buffer.from("false"));
+  r6(e5);
+};
+var Ut = (t2) => t2.trim() === "true";
+function We(t2) {
+  switch (t2) {
+    case "bare":
+      return Ke();
+    case "root":
+      return He();
+  }
+  return {
+    commands: ["rev-parse", "--is-inside-work-tree"],
+    format: "utf-8",
+    onError: mt,
+    parser: Ut
+  };
+}
+function He() {
+  return {
+    commands: ["rev-parse", "--git-dir"],
+    format: "utf-8",
+    onError: mt,
+    parser(e5) {
+      return /^\.(git)?$/.test(e5.trim());
+    }
+  };
+}
+function Ke() {
+  return {
+    commands: ["rev-parse", "--is-bare-repository"],
+    format: "utf-8",
+    onError: mt,
+    parser: Ut
+  };
+}
+function Ve(t2) {
+  return /(Not a git repository|Kein Git-Repository)/i.test(String(t2));
+}
+var Xe = class {
+  constructor(e5) {
+    this.paths = [], this.files = [], this.folders = [], this.dryRun = e5;
+  }
+};
+var Ye = /^[a-z]+\s*/i;
+var Qe = /^[a-z]+\s+[a-z]+\s*/i;
+var Je = /\/$/;
+function Ze(t2, e5) {
+  const n3 = new Xe(t2), r6 = t2 ? Qe : Ye;
+  return H2(e5).forEach((s2) => {
+    const o4 = s2.replace(r6, "");
+    n3.paths.push(o4), (Je.test(o4) ? n3.folders : n3.files).push(o4);
+  }), n3;
+}
+var Ft = [];
+function tn(t2) {
+  return {
+    commands: Ft,
+    format: "empty",
+    parser: t2
+  };
+}
+function b6(t2) {
+  return {
+    commands: Ft,
+    format: "empty",
+    parser() {
+      throw typeof t2 == "string" ? new xe(t2) : t2;
+    }
+  };
+}
+function g5(t2, e5 = false) {
+  return {
+    commands: t2,
+    format: "utf-8",
+    parser(n3) {
+      return e5 ? String(n3).trim() : n3;
+    }
+  };
+}
+function Gt(t2) {
+  return {
+    commands: t2,
+    format: "buffer",
+    parser(e5) {
+      return e5;
+    }
+  };
+}
+function en(t2) {
+  return t2.format === "buffer";
+}
+function kt(t2) {
+  return t2.format === "empty" || !t2.commands.length;
+}
+var nn = "Git clean interactive mode is not supported";
+var rn = 'Git clean mode parameter ("n" or "f") is required';
+var sn = "Git clean unknown option found in: ";
+var zt = /* @__PURE__ */ ((t2) => (t2.DRY_RUN = "n", t2.FORCE = "f", t2.IGNORED_INCLUDED = "x", t2.IGNORED_ONLY = "X", t2.EXCLUDING = "e", t2.QUIET = "q", t2.RECURSIVE = "d", t2))(zt || {});
+var qt = /* @__PURE__ */ new Set([
+  "i",
+  ...L2(Object.values(zt))
+]);
+function on(t2, e5) {
+  const { cleanMode: n3, options: r6, valid: s2 } = cn(t2);
+  return n3 ? s2.options ? (r6.push(...e5), r6.some(hn) ? b6(nn) : an(n3, r6)) : b6(sn + JSON.stringify(t2)) : b6(rn);
+}
+function an(t2, e5) {
+  return {
+    commands: ["clean", `-${t2}`, ...e5],
+    format: "utf-8",
+    parser(r6) {
+      return Ze(t2 === "n", r6);
+    }
+  };
+}
+function un(t2) {
+  return Array.isArray(t2) && t2.every((e5) => qt.has(e5));
+}
+function cn(t2) {
+  let e5, n3 = [], r6 = { cleanMode: false, options: true };
+  return t2.replace(/[^a-z]i/g, "").split("").forEach((s2) => {
+    fn(s2) ? (e5 = s2, r6.cleanMode = true) : r6.options = r6.options && ln(n3[n3.length] = `-${s2}`);
+  }), {
+    cleanMode: e5,
+    options: n3,
+    valid: r6
+  };
+}
+function fn(t2) {
+  return t2 === "f" || t2 === "n";
+}
+function ln(t2) {
+  return /^-[a-z]$/i.test(t2) && qt.has(t2.charAt(1));
+}
+function hn(t2) {
+  return /^-[^\-]/.test(t2) ? t2.indexOf("i") > 0 : t2 === "--interactive";
+}
+var mn = class {
+  constructor() {
+    this.files = [], this.values = /* @__PURE__ */ Object.create(null);
+  }
+  get all() {
+    return this._all || (this._all = this.files.reduce((e5, n3) => Object.assign(e5, this.values[n3]), {})), this._all;
+  }
+  addFile(e5) {
+    if (!(e5 in this.values)) {
+      const n3 = N2(this.files);
+      this.values[e5] = n3 ? Object.create(this.values[n3]) : {}, this.files.push(e5);
+    }
+    return this.values[e5];
+  }
+  addValue(e5, n3, r6) {
+    const s2 = this.addFile(e5);
+    Object.hasOwn(s2, n3) ? Array.isArray(s2[n3]) ? s2[n3].push(r6) : s2[n3] = [s2[n3], r6] : s2[n3] = r6, this._all = void 0;
+  }
+};
+function pn(t2) {
+  const e5 = new mn();
+  for (const n3 of Wt(t2))
+    e5.addValue(n3.file, String(n3.key), n3.value);
+  return e5;
+}
+function dn(t2, e5) {
+  let n3 = null;
+  const r6 = [], s2 = /* @__PURE__ */ new Map();
+  for (const o4 of Wt(t2, e5))
+    o4.key === e5 && (r6.push(n3 = o4.value), s2.has(o4.file) || s2.set(o4.file, []), s2.get(o4.file).push(n3));
+  return {
+    key: e5,
+    paths: Array.from(s2.keys()),
+    scopes: s2,
+    value: n3,
+    values: r6
+  };
+}
+function gn(t2) {
+  return t2.replace(/^(file):/, "");
+}
+function* Wt(t2, e5 = null) {
+  const n3 = t2.split("\0");
+  for (let r6 = 0, s2 = n3.length - 1; r6 < s2; ) {
+    const o4 = gn(n3[r6++]);
+    let i5 = n3[r6++], a5 = e5;
+    if (i5.includes(`
+`)) {
+      const c7 = Pe(i5, `
+`);
+      a5 = c7[0], i5 = c7[1];
+    }
+    yield { file: o4, key: a5, value: i5 };
+  }
+}
+var Ht = /* @__PURE__ */ ((t2) => (t2.system = "system", t2.global = "global", t2.local = "local", t2.worktree = "worktree", t2))(Ht || {});
+function Y2(t2, e5) {
+  return typeof t2 == "string" && Object.hasOwn(Ht, t2) ? t2 : e5;
+}
+function yn(t2, e5, n3, r6) {
+  const s2 = ["config", `--${r6}`];
+  return n3 && s2.push("--add"), s2.push(t2, e5), {
+    commands: s2,
+    format: "utf-8",
+    parser(o4) {
+      return o4;
+    }
+  };
+}
+function wn(t2, e5) {
+  const n3 = ["config", "--null", "--show-origin", "--get-all", t2];
+  return e5 && n3.splice(1, 0, `--${e5}`), {
+    commands: n3,
+    format: "utf-8",
+    parser(r6) {
+      return dn(r6, t2);
+    }
+  };
+}
+function bn(t2) {
+  const e5 = ["config", "--list", "--show-origin", "--null"];
+  return t2 && e5.push(`--${t2}`), {
+    commands: e5,
+    format: "utf-8",
+    parser(n3) {
+      return pn(n3);
+    }
+  };
+}
+function Tn() {
+  return {
+    addConfig(t2, e5, ...n3) {
+      return this._runTask(
+        yn(
+          t2,
+          e5,
+          n3[0] === true,
+          Y2(
+            n3[1],
+            "local"
+            /* local */
+          )
+        ),
+        u(arguments)
+      );
+    },
+    getConfig(t2, e5) {
+      return this._runTask(
+        wn(t2, Y2(e5, void 0)),
+        u(arguments)
+      );
+    },
+    listConfig(...t2) {
+      return this._runTask(
+        bn(Y2(t2[0], void 0)),
+        u(arguments)
+      );
+    }
+  };
+}
+var Kt = /* @__PURE__ */ ((t2) => (t2.ADDED = "A", t2.COPIED = "C", t2.DELETED = "D", t2.MODIFIED = "M", t2.RENAMED = "R", t2.CHANGED = "T", t2.UNMERGED = "U", t2.UNKNOWN = "X", t2.BROKEN = "B", t2))(Kt || {});
+var kn = new Set(Object.values(Kt));
+function _n(t2) {
+  return kn.has(t2);
+}
+var _t;
+var vn = ["-h"];
+var j6 = /* @__PURE__ */ Symbol("grepQuery");
+var En = class {
+  constructor() {
+    this[_t] = [];
+  }
+  *[(_t = j6, Symbol.iterator)]() {
+    for (const e5 of this[j6])
+      yield e5;
+  }
+  and(...e5) {
+    return e5.length && this[j6].push("--and", "(", ...U(e5, "-e"), ")"), this;
+  }
+  param(...e5) {
+    return this[j6].push(...U(e5, "-e")), this;
+  }
+};
+function Sn(...t2) {
+  return new En().param(...t2);
+}
+function Rn(t2) {
+  const e5 = /* @__PURE__ */ new Set(), n3 = {};
+  return ut(t2, (r6) => {
+    const [s2, o4, i5] = r6.split(I2);
+    e5.add(s2), (n3[s2] = n3[s2] || []).push({
+      line: p3(o4),
+      path: s2,
+      preview: i5
+    });
+  }), {
+    paths: e5,
+    results: n3
+  };
+}
+function On() {
+  return {
+    grep(t2) {
+      const e5 = u(arguments), n3 = h6(arguments);
+      for (const s2 of vn)
+        if (n3.includes(s2))
+          return this._runTask(
+            b6(`git.grep: use of "${s2}" is not supported.`),
+            e5
+          );
+      typeof t2 == "string" && (t2 = Sn().param(t2));
+      const r6 = ["grep", "--null", "-n", "--full-name", ...n3, ...t2];
+      return this._runTask(
+        {
+          commands: r6,
+          format: "utf-8",
+          parser(s2) {
+            return Rn(s2);
+          }
+        },
+        e5
+      );
+    }
+  };
+}
+var Vt = /* @__PURE__ */ ((t2) => (t2.MIXED = "mixed", t2.SOFT = "soft", t2.HARD = "hard", t2.MERGE = "merge", t2.KEEP = "keep", t2))(Vt || {});
+var Cn = L2(Object.values(Vt));
+function An(t2, e5) {
+  const n3 = ["reset"];
+  return Xt(t2) && n3.push(`--${t2}`), n3.push(...e5), g5(n3);
+}
+function xn(t2) {
+  if (Xt(t2))
+    return t2;
+  switch (typeof t2) {
+    case "string":
+    case "undefined":
+      return "soft";
+  }
+}
+function Xt(t2) {
+  return typeof t2 == "string" && Cn.includes(t2);
+}
+import_debug5.default.formatters.L = (t2) => String(Bt(t2) ? t2.length : "-");
+import_debug5.default.formatters.B = (t2) => Buffer.isBuffer(t2) ? t2.toString("utf8") : ft(t2);
+function Nn() {
+  return (0, import_debug5.default)("simple-git");
+}
+function vt(t2, e5, n3) {
+  return !e5 || !String(e5).replace(/\s*/, "") ? n3 ? (r6, ...s2) => {
+    t2(r6, ...s2), n3(r6, ...s2);
+  } : t2 : (r6, ...s2) => {
+    t2(`%s ${r6}`, e5, ...s2), n3 && n3(r6, ...s2);
+  };
+}
+function $n(t2, e5, { namespace: n3 }) {
+  if (typeof t2 == "string")
+    return t2;
+  const r6 = e5 && e5.namespace || "";
+  return r6.startsWith(n3) ? r6.substr(n3.length + 1) : r6 || n3;
+}
+function $2(t2, e5, n3, r6 = Nn()) {
+  const s2 = t2 && `[${t2}]` || "", o4 = [], i5 = typeof e5 == "string" ? r6.extend(e5) : e5, a5 = $n(d5(e5, m3), i5, r6);
+  return y2(n3);
+  function c7(w2, T3) {
+    return S3(
+      o4,
+      $2(t2, a5.replace(/^[^:]+/, w2), T3, r6)
+    );
+  }
+  function y2(w2) {
+    const T3 = w2 && `[${w2}]` || "", k6 = i5 && vt(i5, T3) || W2, C2 = vt(r6, `${s2} ${T3}`, k6);
+    return Object.assign(i5 ? k6 : C2, {
+      label: t2,
+      sibling: c7,
+      info: C2,
+      step: y2
+    });
+  }
+}
+var M3 = class M4 {
+  constructor(e5 = "GitExecutor") {
+    this.logLabel = e5, this._queue = /* @__PURE__ */ new Map();
+  }
+  withProgress(e5) {
+    return this._queue.get(e5);
+  }
+  createProgress(e5) {
+    const n3 = M4.getName(e5.commands[0]), r6 = $2(this.logLabel, n3);
+    return {
+      task: e5,
+      logger: r6,
+      name: n3
+    };
+  }
+  push(e5) {
+    const n3 = this.createProgress(e5);
+    return n3.logger("Adding task to the queue, commands = %o", e5.commands), this._queue.set(e5, n3), n3;
+  }
+  fatal(e5) {
+    for (const [n3, { logger: r6 }] of Array.from(this._queue.entries()))
+      n3 === e5.task ? (r6.info("Failed %o", e5), r6(
+        "Fatal exception, any as-yet un-started tasks run through this executor will not be attempted"
+      )) : r6.info(
+        "A fatal exception occurred in a previous task, the queue has been purged: %o",
+        e5.message
+      ), this.complete(n3);
+    if (this._queue.size !== 0)
+      throw new Error(`Queue size should be zero after fatal: ${this._queue.size}`);
+  }
+  complete(e5) {
+    this.withProgress(e5) && this._queue.delete(e5);
+  }
+  attempt(e5) {
+    const n3 = this.withProgress(e5);
+    if (!n3)
+      throw new O2(void 0, "TasksPendingQueue: attempt called for an unknown task");
+    return n3.logger("Starting task"), n3;
+  }
+  static getName(e5 = "empty") {
+    return `task:${e5}:${++M4.counter}`;
+  }
+};
+M3.counter = 0;
+var ot = M3;
+var Pn = class {
+  constructor(e5, n3, r6) {
+    this._executor = e5, this._scheduler = n3, this._plugins = r6, this._chain = Promise.resolve(), this._queue = new ot();
+  }
+  get cwd() {
+    return this._cwd || this._executor.cwd;
+  }
+  set cwd(e5) {
+    this._cwd = e5;
+  }
+  get env() {
+    return this._executor.env;
+  }
+  get outputHandler() {
+    return this._executor.outputHandler;
+  }
+  chain() {
+    return this;
+  }
+  push(e5) {
+    return this._queue.push(e5), this._chain = this._chain.then(() => this.attemptTask(e5));
+  }
+  async attemptTask(e5) {
+    const n3 = await this._scheduler.next(), r6 = () => this._queue.complete(e5);
+    try {
+      const { logger: s2 } = this._queue.attempt(e5);
+      return await (kt(e5) ? this.attemptEmptyTask(e5, s2) : this.attemptRemoteTask(e5, s2));
+    } catch (s2) {
+      throw this.onFatalException(e5, s2);
+    } finally {
+      r6(), n3();
+    }
+  }
+  onFatalException(e5, n3) {
+    const r6 = n3 instanceof O2 ? Object.assign(n3, { task: e5 }) : new O2(e5, n3 && String(n3));
+    return this._chain = Promise.resolve(), this._queue.fatal(r6), r6;
+  }
+  async attemptRemoteTask(e5, n3) {
+    const r6 = this._plugins.exec("spawn.binary", "", this.taskContext(e5, e5.commands)), s2 = this._plugins.exec(
+      "spawn.args",
+      [...e5.commands],
+      this.taskContext(e5, e5.commands)
+    ), o4 = await this.gitResponse(
+      e5,
+      r6,
+      s2,
+      this.outputHandler,
+      n3.step("SPAWN")
+    ), i5 = await this.handleTaskData(e5, s2, o4, n3.step("HANDLE"));
+    return n3("passing response to task's parser as a %s", e5.format), en(e5) ? Tt(e5.parser, i5) : Tt(e5.parser, i5.asStrings());
+  }
+  async attemptEmptyTask(e5, n3) {
+    return n3("empty task bypassing child process to call to task's parser"), e5.parser(this);
+  }
+  handleTaskData(e5, n3, r6, s2) {
+    const { exitCode: o4, rejection: i5, stdOut: a5, stdErr: c7 } = r6;
+    return new Promise((y2, w2) => {
+      s2("Preparing to handle process response exitCode=%d stdOut=", o4);
+      const { error: T3 } = this._plugins.exec(
+        "task.error",
+        { error: i5 },
+        {
+          ...this.taskContext(e5, n3),
+          ...r6
+        }
+      );
+      if (T3 && e5.onError)
+        return s2.info("exitCode=%s handling with custom error handler"), e5.onError(
+          r6,
+          T3,
+          (k6) => {
+            s2.info("custom error handler treated as success"), s2("custom error returned a %s", ft(k6)), y2(
+              new z3(
+                Array.isArray(k6) ? Buffer.concat(k6) : k6,
+                Buffer.concat(c7)
+              )
+            );
+          },
+          w2
+        );
+      if (T3)
+        return s2.info(
+          "handling as error: exitCode=%s stdErr=%s rejection=%o",
+          o4,
+          c7.length,
+          i5
+        ), w2(T3);
+      s2.info("retrieving task output complete"), y2(new z3(Buffer.concat(a5), Buffer.concat(c7)));
+    });
+  }
+  async gitResponse(e5, n3, r6, s2, o4) {
+    const i5 = o4.sibling("output"), a5 = this._plugins.exec(
+      "spawn.options",
+      {
+        cwd: this.cwd,
+        env: this.env,
+        windowsHide: true
+      },
+      this.taskContext(e5, e5.commands)
+    );
+    return new Promise((c7) => {
+      const y2 = [], w2 = [];
+      o4.info("%s %o", n3, r6), o4("%O", a5);
+      let T3 = this._beforeSpawn(e5, r6);
+      if (T3)
+        return c7({
+          stdOut: y2,
+          stdErr: w2,
+          exitCode: 9901,
+          rejection: T3
+        });
+      this._plugins.exec("spawn.before", void 0, {
+        ...this.taskContext(e5, r6),
+        kill(C2) {
+          T3 = C2 || T3;
+        }
+      });
+      const k6 = ve(n3, r6, a5);
+      k6.stdout.on(
+        "data",
+        Et(y2, "stdOut", o4, i5.step("stdOut"))
+      ), k6.stderr.on(
+        "data",
+        Et(w2, "stdErr", o4, i5.step("stdErr"))
+      ), k6.on("error", Mn(w2, o4)), s2 && (o4("Passing child process stdOut/stdErr to custom outputHandler"), s2(n3, k6.stdout, k6.stderr, [...r6])), this._plugins.exec("spawn.after", void 0, {
+        ...this.taskContext(e5, r6),
+        spawned: k6,
+        close(C2, Te) {
+          c7({
+            stdOut: y2,
+            stdErr: w2,
+            exitCode: C2,
+            rejection: T3 || Te
+          });
+        },
+        kill(C2) {
+          k6.killed || (T3 = C2, k6.kill("SIGINT"));
+        }
+      });
+    });
+  }
+  _beforeSpawn(e5, n3) {
+    let r6;
+    return this._plugins.exec("spawn.before", void 0, {
+      ...this.taskContext(e5, n3),
+      kill(s2) {
+        r6 = s2 || r6;
+      }
+    }), r6;
+  }
+  taskContext(e5, n3) {
+    return {
+      method: String(Me(e5.commands) || ""),
+      commands: n3,
+      env: { ...this.env },
+      input: kt(e5) ? void 0 : e5.input
+    };
+  }
+};
+function Mn(t2, e5) {
+  return (n3) => {
+    e5("[ERROR] child process exception %o", n3), t2.push(Buffer.from(String(n3.stack), "ascii"));
+  };
+}
+function Et(t2, e5, n3, r6) {
+  return (s2) => {
+    n3("%s received %L bytes", e5, s2), r6("%B", s2), t2.push(s2);
+  };
+}
+var Dn = class {
+  constructor(e5, n3, r6) {
+    this.cwd = e5, this._scheduler = n3, this._plugins = r6, this._chain = this.chain();
+  }
+  chain() {
+    return new Pn(this, this._scheduler, this._plugins);
+  }
+  push(e5) {
+    return this._chain.push(e5);
+  }
+};
+function Ln(t2, e5, n3 = W2) {
+  const r6 = (o4) => {
+    n3(null, o4);
+  }, s2 = (o4) => {
+    o4?.task === t2 && n3(o4, void 0);
+  };
+  e5.then(r6, s2);
+}
+function St(t2, e5) {
+  return tn((n3) => {
+    if (!Lt(t2))
+      throw new Error(`Git.cwd: cannot change to non-directory "${t2}"`);
+    return (e5 || n3).cwd = t2;
+  });
+}
+function Q2(t2) {
+  const e5 = ["checkout", ...t2];
+  return e5[1] === "-b" && e5.includes("-B") && (e5[1] = ct(e5, "-B")), g5(e5);
+}
+function jn() {
+  return {
+    checkout() {
+      return this._runTask(
+        Q2(h6(arguments, 1)),
+        u(arguments)
+      );
+    },
+    checkoutBranch(t2, e5) {
+      return this._runTask(
+        Q2(["-b", t2, e5, ...h6(arguments)]),
+        u(arguments)
+      );
+    },
+    checkoutLocalBranch(t2) {
+      return this._runTask(
+        Q2(["-b", t2, ...h6(arguments)]),
+        u(arguments)
+      );
+    }
+  };
+}
+var Yt = (t2, e5, n3) => {
+  const r6 = ["clone", ...n3];
+  return m3(t2) && r6.push(c5(t2)), m3(e5) && r6.push(c5(e5)), g5(r6);
+};
+var Bn = (t2, e5, n3) => (S3(n3, "--mirror"), Yt(t2, e5, n3));
+function Rt(t2, e5, n3, ...r6) {
+  return m3(n3) ? e5(n3, d5(r6[0], m3), h6(arguments)) : b6(`git.${t2}() requires a string 'repoPath'`);
+}
+function In() {
+  return {
+    clone(t2, ...e5) {
+      return this._runTask(
+        Rt("clone", Yt, d5(t2, m3), ...e5),
+        u(arguments)
+      );
+    },
+    mirror(t2, ...e5) {
+      return this._runTask(
+        Rt("mirror", Bn, d5(t2, m3), ...e5),
+        u(arguments)
+      );
+    }
+  };
+}
+var Un = [
+  new l4(/^\[([^\s]+)( \([^)]+\))? ([^\]]+)/, (t2, [e5, n3, r6]) => {
+    t2.branch = e5, t2.commit = r6, t2.root = !!n3;
+  }),
+  new l4(/\s*Author:\s(.+)/i, (t2, [e5]) => {
+    const n3 = e5.split("<"), r6 = n3.pop();
+    !r6 || !r6.includes("@") || (t2.author = {
+      email: r6.substr(0, r6.length - 1),
+      name: n3.join("<").trim()
+    });
+  }),
+  new l4(
+    /(\d+)[^,]*(?:,\s*(\d+)[^,]*)(?:,\s*(\d+))/g,
+    (t2, [e5, n3, r6]) => {
+      t2.summary.changes = parseInt(e5, 10) || 0, t2.summary.insertions = parseInt(n3, 10) || 0, t2.summary.deletions = parseInt(r6, 10) || 0;
+    }
+  ),
+  new l4(
+    /^(\d+)[^,]*(?:,\s*(\d+)[^(]+\(([+-]))?/,
+    (t2, [e5, n3, r6]) => {
+      t2.summary.changes = parseInt(e5, 10) || 0;
+      const s2 = parseInt(n3, 10) || 0;
+      r6 === "-" ? t2.summary.deletions = s2 : r6 === "+" && (t2.summary.insertions = s2);
+    }
+  )
+];
+function Fn(t2) {
+  return E2({
+    author: null,
+    branch: "",
+    commit: "",
+    root: false,
+    summary: {
+      changes: 0,
+      insertions: 0,
+      deletions: 0
+    }
+  }, Un, t2);
+}
+function Gn(t2, e5, n3) {
+  return {
+    commands: [
+      "-c",
+      "core.abbrev=40",
+      "commit",
+      ...U(t2, "-m"),
+      ...e5,
+      ...n3
+    ],
+    format: "utf-8",
+    parser: Fn
+  };
+}
+function zn() {
+  return {
+    commit(e5, ...n3) {
+      const r6 = u(arguments), s2 = t2(e5) || Gn(
+        v(e5),
+        v(d5(n3[0], G2, [])),
+        [
+          ...L2(d5(n3[1], K3, [])),
+          ...h6(arguments, 0, true)
+        ]
+      );
+      return this._runTask(s2, r6);
+    }
+  };
+  function t2(e5) {
+    return !G2(e5) && b6(
+      "git.commit: requires the commit message to be supplied as a string/string[]"
+    );
+  }
+}
+function qn() {
+  return {
+    count: 0,
+    garbage: 0,
+    inPack: 0,
+    packs: 0,
+    prunePackable: 0,
+    size: 0,
+    sizeGarbage: 0,
+    sizePack: 0
+  };
+}
+var Wn = new l4(
+  /([a-z-]+): (\d+)$/,
+  (t2, [e5, n3]) => {
+    const r6 = jt(e5);
+    Object.hasOwn(t2, r6) && (t2[r6] = p3(n3));
+  }
+);
+function Hn() {
+  return {
+    countObjects() {
+      return this._runTask({
+        commands: ["count-objects", "--verbose"],
+        format: "utf-8",
+        parser(t2) {
+          return E2(qn(), [Wn], t2);
+        }
+      });
+    }
+  };
+}
+function Kn() {
+  return {
+    firstCommit() {
+      return this._runTask(
+        g5(["rev-list", "--max-parents=0", "HEAD"], true),
+        u(arguments)
+      );
+    }
+  };
+}
+function Vn(t2, e5) {
+  const n3 = ["hash-object", t2];
+  return e5 && n3.push("-w"), g5(n3, true);
+}
+var J2 = class {
+  constructor(e5, n3, r6, s2) {
+    this.bare = e5, this.path = n3, this.existing = r6, this.gitDir = s2;
+  }
+};
+var Xn = /^Init.+ repository in (.+)$/;
+var Yn = /^Rein.+ in (.+)$/;
+function Qn(t2, e5, n3) {
+  const r6 = String(n3).trim();
+  let s2;
+  if (s2 = Xn.exec(r6))
+    return new J2(t2, e5, false, s2[1]);
+  if (s2 = Yn.exec(r6))
+    return new J2(t2, e5, true, s2[1]);
+  let o4 = "";
+  const i5 = r6.split(" ");
+  for (; i5.length; )
+    if (i5.shift() === "in") {
+      o4 = i5.join(" ");
+      break;
+    }
+  return new J2(t2, e5, /^re/i.test(r6), o4);
+}
+var Qt = "--bare";
+function Jn(t2) {
+  return t2.includes(Qt);
+}
+function Zn(t2 = false, e5, n3) {
+  const r6 = ["init", ...n3];
+  return t2 && !Jn(r6) && r6.splice(1, 0, Qt), {
+    commands: r6,
+    format: "utf-8",
+    parser(s2) {
+      return Qn(r6.includes("--bare"), e5, s2);
+    }
+  };
+}
+function tr(t2) {
+  return t2 === void 0 ? b6("interpretTrailers called without input content") : {
+    format: "utf-8",
+    parser(e5) {
+      return Object.fromEntries(
+        ut(e5, (n3) => {
+          const r6 = n3.indexOf(":");
+          return [
+            jt(n3.substring(0, r6).toLowerCase()),
+            n3.substring(r6 + 2).trim()
+          ];
+        })
+      );
+    },
+    commands: ["interpret-trailers", "--parse"],
+    input: t2
+  };
+}
+function er() {
+  return {
+    interpretTrailers(t2) {
+      return this._runTask(
+        tr(d5(t2, Be)),
+        u(arguments)
+      );
+    }
+  };
+}
+var R2 = /* @__PURE__ */ ((t2) => (t2.NONE = "", t2.STAT = "--stat", t2.NUM_STAT = "--numstat", t2.NAME_ONLY = "--name-only", t2.NAME_STATUS = "--name-status", t2))(R2 || {});
+var Jt = /^--(stat|numstat|name-only|name-status)(=|$)/;
+function pt(t2) {
+  for (let e5 = 0; e5 < t2.length; e5++) {
+    const n3 = Jt.exec(t2[e5]);
+    if (n3)
+      return `--${n3[1]}`;
+  }
+  return "";
+}
+function nr(t2) {
+  return Jt.test(t2);
+}
+var rr = class {
+  constructor() {
+    this.changed = 0, this.deletions = 0, this.insertions = 0, this.files = [];
+  }
+};
+var Ot = [
+  new l4(
+    /^(.+)\s+\|\s+(\d+)(\s+[+\-]+)?$/,
+    (t2, [e5, n3, r6 = ""]) => {
+      t2.files.push({
+        file: e5.trim(),
+        changes: p3(n3),
+        insertions: r6.replace(/[^+]/g, "").length,
+        deletions: r6.replace(/[^-]/g, "").length,
+        binary: false
+      });
+    }
+  ),
+  new l4(
+    /^(.+) \|\s+Bin ([0-9.]+) -> ([0-9.]+) ([a-z]+)/,
+    (t2, [e5, n3, r6]) => {
+      t2.files.push({
+        file: e5.trim(),
+        before: p3(n3),
+        after: p3(r6),
+        binary: true
+      });
+    }
+  ),
+  new l4(/^(.+)\s+\|\s+Bin\s*$/, (t2, [e5]) => {
+    t2.files.push({
+      file: e5.trim(),
+      before: 0,
+      after: 0,
+      binary: true
+    });
+  }),
+  new l4(
+    /(\d+) files? changed\s*((?:, \d+ [^,]+){0,2})/,
+    (t2, [e5, n3]) => {
+      const r6 = /(\d+) i/.exec(n3), s2 = /(\d+) d/.exec(n3);
+      t2.changed = p3(e5), t2.insertions = p3(r6?.[1]), t2.deletions = p3(s2?.[1]);
+    }
+  )
+];
+var sr = [
+  new l4(
+    /(\d+)\t(\d+)\t(.+)$/,
+    (t2, [e5, n3, r6]) => {
+      const s2 = p3(e5), o4 = p3(n3);
+      t2.changed++, t2.insertions += s2, t2.deletions += o4, t2.files.push({
+        file: r6,
+        changes: s2 + o4,
+        insertions: s2,
+        deletions: o4,
+        binary: false
+      });
+    }
+  ),
+  new l4(/-\t-\t(.+)$/, (t2, [e5]) => {
+    t2.changed++, t2.files.push({
+      file: e5,
+      after: 0,
+      before: 0,
+      binary: true
+    });
+  })
+];
+var or = [
+  new l4(/(.+)$/, (t2, [e5]) => {
+    t2.changed++, t2.files.push({
+      file: e5,
+      changes: 0,
+      insertions: 0,
+      deletions: 0,
+      binary: false
+    });
+  })
+];
+var ir = [
+  new l4(
+    /([ACDMRTUXB])([0-9]{0,3})\t(.[^\t]*)(\t(.[^\t]*))?$/,
+    (t2, [e5, n3, r6, s2, o4]) => {
+      t2.changed++, t2.files.push({
+        file: o4 ?? r6,
+        changes: 0,
+        insertions: 0,
+        deletions: 0,
+        binary: false,
+        status: bt(_n(e5) && e5),
+        from: bt(!!o4 && r6 !== o4 && r6),
+        similarity: p3(n3)
+      });
+    }
+  )
+];
+var ar = {
+  [R2.NONE]: Ot,
+  [R2.STAT]: Ot,
+  [R2.NUM_STAT]: sr,
+  [R2.NAME_STATUS]: ir,
+  [R2.NAME_ONLY]: or
+};
+function Zt(t2 = R2.NONE) {
+  const e5 = ar[t2];
+  return (n3) => E2(new rr(), e5, n3, false);
+}
+var te = "òòòòòò ";
+var ee2 = " òò";
+var ne2 = " ò ";
+var ur = ["hash", "date", "message", "refs", "author_name", "author_email"];
+function cr(t2, e5) {
+  return e5.reduce(
+    (n3, r6, s2) => (n3[r6] = t2[s2] || "", n3),
+    /* @__PURE__ */ Object.create({ diff: null })
+  );
+}
+function re(t2 = ne2, e5 = ur, n3 = R2.NONE) {
+  const r6 = Zt(n3);
+  return function(s2) {
+    const o4 = H2(
+      s2.trim(),
+      false,
+      te
+    ).map(function(i5) {
+      const a5 = i5.split(ee2), c7 = cr(a5[0].split(t2), e5);
+      return a5.length > 1 && a5[1].trim() && (c7.diff = r6(a5[1])), c7;
+    });
+    return {
+      all: o4,
+      latest: o4.length && o4[0] || null,
+      total: o4.length
+    };
+  };
+}
+function fr(t2) {
+  let e5 = pt(t2);
+  const n3 = ["diff"];
+  return e5 === R2.NONE && (e5 = R2.STAT, n3.push("--stat=4096")), n3.push(...t2), dt(n3) || {
+    commands: n3,
+    format: "utf-8",
+    parser: Zt(e5)
+  };
+}
+function dt(t2) {
+  const e5 = t2.filter(nr);
+  if (e5.length > 1)
+    return b6(
+      `Summary flags are mutually exclusive - pick one of ${e5.join(",")}`
+    );
+  if (e5.length && t2.includes("-z"))
+    return b6(
+      `Summary flag ${e5} parsing is not compatible with null termination option '-z'`
+    );
+}
+var se = /* @__PURE__ */ ((t2) => (t2[t2["--pretty"] = 0] = "--pretty", t2[t2["max-count"] = 1] = "max-count", t2[t2.maxCount = 2] = "maxCount", t2[t2.n = 3] = "n", t2[t2.file = 4] = "file", t2[t2.format = 5] = "format", t2[t2.from = 6] = "from", t2[t2.to = 7] = "to", t2[t2.splitter = 8] = "splitter", t2[t2.symmetric = 9] = "symmetric", t2[t2.mailMap = 10] = "mailMap", t2[t2.multiLine = 11] = "multiLine", t2[t2.strictDate = 12] = "strictDate", t2))(se || {});
+function lr(t2, e5) {
+  const n3 = [], r6 = [];
+  return Object.keys(t2).forEach((s2) => {
+    n3.push(s2), r6.push(String(t2[s2]));
+  }), [n3, r6.join(e5)];
+}
+function hr(t2) {
+  return Object.keys(t2).reduce((e5, n3) => (n3 in se || (e5[n3] = t2[n3]), e5), {});
+}
+function oe2(t2 = {}, e5 = []) {
+  const n3 = d5(t2.splitter, m3, ne2), r6 = lt(t2.format) ? t2.format : {
+    hash: "%H",
+    date: t2.strictDate === false ? "%ai" : "%aI",
+    message: "%s",
+    refs: "%D",
+    body: t2.multiLine ? "%B" : "%b",
+    author_name: t2.mailMap !== false ? "%aN" : "%an",
+    author_email: t2.mailMap !== false ? "%aE" : "%ae"
+  }, [s2, o4] = lr(r6, n3), i5 = [], a5 = [
+    `--pretty=format:${te}${o4}${ee2}`,
+    ...e5
+  ], c7 = t2.n || t2["max-count"] || t2.maxCount;
+  if (c7 && a5.push(`--max-count=${c7}`), t2.from || t2.to) {
+    const y2 = t2.symmetric !== false ? "..." : "..";
+    i5.push(`${t2.from || ""}${y2}${t2.to || ""}`);
+  }
+  return m3(t2.file) && a5.push("--follow", c5(t2.file)), It(hr(t2), a5), {
+    fields: s2,
+    splitter: n3,
+    commands: [...a5, ...i5]
+  };
+}
+function mr(t2, e5, n3) {
+  const r6 = re(t2, e5, pt(n3));
+  return {
+    commands: ["log", ...n3],
+    format: "utf-8",
+    parser: r6
+  };
+}
+function pr() {
+  return {
+    log(...n3) {
+      const r6 = u(arguments), s2 = oe2(
+        ht(arguments),
+        L2(d5(arguments[0], K3, []))
+      ), o4 = e5(...n3) || dt(s2.commands) || t2(s2);
+      return this._runTask(o4, r6);
+    }
+  };
+  function t2(n3) {
+    return mr(n3.splitter, n3.fields, n3.commands);
+  }
+  function e5(n3, r6) {
+    return m3(n3) && m3(r6) && b6(
+      "git.log(string, string) should be replaced with git.log({ from: string, to: string })"
+    );
+  }
+}
+var Z2 = class {
+  constructor(e5, n3 = null, r6) {
+    this.reason = e5, this.file = n3, this.meta = r6;
+  }
+  toString() {
+    return `${this.file}:${this.reason}`;
+  }
+};
+var dr = class {
+  constructor() {
+    this.conflicts = [], this.merges = [], this.result = "success";
+  }
+  get failed() {
+    return this.conflicts.length > 0;
+  }
+  get reason() {
+    return this.result;
+  }
+  toString() {
+    return this.conflicts.length ? `CONFLICTS: ${this.conflicts.join(", ")}` : "OK";
+  }
+};
+var ie = class {
+  constructor() {
+    this.remoteMessages = {
+      all: []
+    }, this.created = [], this.deleted = [], this.files = [], this.deletions = {}, this.insertions = {}, this.summary = {
+      changes: 0,
+      deletions: 0,
+      insertions: 0
+    };
+  }
+};
+var gr = class {
+  constructor() {
+    this.remote = "", this.hash = {
+      local: "",
+      remote: ""
+    }, this.branch = {
+      local: "",
+      remote: ""
+    }, this.message = "";
+  }
+  toString() {
+    return this.message;
+  }
+};
+function tt(t2) {
+  return t2.objects = t2.objects || {
+    compressing: 0,
+    counting: 0,
+    enumerating: 0,
+    packReused: 0,
+    reused: { count: 0, delta: 0 },
+    total: { count: 0, delta: 0 }
+  };
+}
+function Ct(t2) {
+  const e5 = /^\s*(\d+)/.exec(t2), n3 = /delta (\d+)/i.exec(t2);
+  return {
+    count: p3(e5 && e5[1] || "0"),
+    delta: p3(n3 && n3[1] || "0")
+  };
+}
+var yr = [
+  new x2(
+    /^remote:\s*(enumerating|counting|compressing) objects: (\d+),/i,
+    (t2, [e5, n3]) => {
+      const r6 = e5.toLowerCase(), s2 = tt(t2.remoteMessages);
+      Object.assign(s2, { [r6]: p3(n3) });
+    }
+  ),
+  new x2(
+    /^remote:\s*(enumerating|counting|compressing) objects: \d+% \(\d+\/(\d+)\),/i,
+    (t2, [e5, n3]) => {
+      const r6 = e5.toLowerCase(), s2 = tt(t2.remoteMessages);
+      Object.assign(s2, { [r6]: p3(n3) });
+    }
+  ),
+  new x2(
+    /total ([^,]+), reused ([^,]+), pack-reused (\d+)/i,
+    (t2, [e5, n3, r6]) => {
+      const s2 = tt(t2.remoteMessages);
+      s2.total = Ct(e5), s2.reused = Ct(n3), s2.packReused = p3(r6);
+    }
+  )
+];
+var wr = [
+  new x2(/^remote:\s*(.+)$/, (t2, [e5]) => (t2.remoteMessages.all.push(e5.trim()), false)),
+  ...yr,
+  new x2(
+    [/create a (?:pull|merge) request/i, /\s(https?:\/\/\S+)$/],
+    (t2, [e5]) => {
+      t2.remoteMessages.pullRequestUrl = e5;
+    }
+  ),
+  new x2(
+    [/found (\d+) vulnerabilities.+\(([^)]+)\)/i, /\s(https?:\/\/\S+)$/],
+    (t2, [e5, n3, r6]) => {
+      t2.remoteMessages.vulnerabilities = {
+        count: p3(e5),
+        summary: n3,
+        url: r6
+      };
+    }
+  )
+];
+function ae(t2, e5) {
+  return E2({ remoteMessages: new br() }, wr, e5);
+}
+var br = class {
+  constructor() {
+    this.all = [];
+  }
+};
+var Tr = /^\s*(.+?)\s+\|\s+\d+\s*(\+*)(-*)/;
+var kr = /(\d+)\D+((\d+)\D+\(\+\))?(\D+(\d+)\D+\(-\))?/;
+var _r3 = /^(create|delete) mode \d+ (.+)/;
+var vr = [
+  new l4(Tr, (t2, [e5, n3, r6]) => {
+    t2.files.push(e5), n3 && (t2.insertions[e5] = n3.length), r6 && (t2.deletions[e5] = r6.length);
+  }),
+  new l4(kr, (t2, [e5, , n3, , r6]) => n3 !== void 0 || r6 !== void 0 ? (t2.summary.changes = +e5 || 0, t2.summary.insertions = +n3 || 0, t2.summary.deletions = +r6 || 0, true) : false),
+  new l4(_r3, (t2, [e5, n3]) => {
+    S3(t2.files, n3), S3(e5 === "create" ? t2.created : t2.deleted, n3);
+  })
+];
+var Er = [
+  new l4(/^from\s(.+)$/i, (t2, [e5]) => {
+    t2.remote = e5;
+  }),
+  new l4(/^fatal:\s(.+)$/, (t2, [e5]) => {
+    t2.message = e5;
+  }),
+  new l4(
+    /([a-z0-9]+)\.\.([a-z0-9]+)\s+(\S+)\s+->\s+(\S+)$/,
+    (t2, [e5, n3, r6, s2]) => {
+      t2.branch.local = r6, t2.hash.local = e5, t2.branch.remote = s2, t2.hash.remote = n3;
+    }
+  )
+];
+var Sr = (t2, e5) => E2(new ie(), vr, [t2, e5]);
+var ue = (t2, e5) => Object.assign(
+  new ie(),
+  Sr(t2, e5),
+  ae(t2, e5)
+);
+function Rr(t2, e5) {
+  const n3 = E2(new gr(), Er, [t2, e5]);
+  return n3.message && n3;
+}
+var Or = [
+  new l4(/^Auto-merging\s+(.+)$/, (t2, [e5]) => {
+    t2.merges.push(e5);
+  }),
+  new l4(/^CONFLICT\s+\((.+)\): Merge conflict in (.+)$/, (t2, [e5, n3]) => {
+    t2.conflicts.push(new Z2(e5, n3));
+  }),
+  new l4(
+    /^CONFLICT\s+\((.+\/delete)\): (.+) deleted in (.+) and/,
+    (t2, [e5, n3, r6]) => {
+      t2.conflicts.push(new Z2(e5, n3, { deleteRef: r6 }));
+    }
+  ),
+  new l4(/^CONFLICT\s+\((.+)\):/, (t2, [e5]) => {
+    t2.conflicts.push(new Z2(e5, null));
+  }),
+  new l4(/^Automatic merge failed;\s+(.+)$/, (t2, [e5]) => {
+    t2.result = e5;
+  })
+];
+var Cr = (t2, e5) => Object.assign(Ar(t2), ue(t2, e5));
+var Ar = (t2) => E2(new dr(), Or, t2);
+function At(t2) {
+  return t2.length ? {
+    commands: ["merge", ...t2],
+    format: "utf-8",
+    parser(e5, n3) {
+      const r6 = Cr(e5, n3);
+      if (r6.failed)
+        throw new at(r6);
+      return r6;
+    }
+  } : b6("Git.merge requires at least one option");
+}
+function xr(t2, e5, n3) {
+  const r6 = n3.includes("deleted"), s2 = n3.includes("tag") || /^refs\/tags/.test(t2), o4 = !n3.includes("new");
+  return {
+    deleted: r6,
+    tag: s2,
+    branch: !s2,
+    new: !o4,
+    alreadyUpdated: o4,
+    local: t2,
+    remote: e5
+  };
+}
+var Nr = [
+  new l4(/^Pushing to (.+)$/, (t2, [e5]) => {
+    t2.repo = e5;
+  }),
+  new l4(/^updating local tracking ref '(.+)'/, (t2, [e5]) => {
+    t2.ref = {
+      ...t2.ref || {},
+      local: e5
+    };
+  }),
+  new l4(/^[=*-]\s+([^:]+):(\S+)\s+\[(.+)]$/, (t2, [e5, n3, r6]) => {
+    t2.pushed.push(xr(e5, n3, r6));
+  }),
+  new l4(
+    /^Branch '([^']+)' set up to track remote branch '([^']+)' from '([^']+)'/,
+    (t2, [e5, n3, r6]) => {
+      t2.branch = {
+        ...t2.branch || {},
+        local: e5,
+        remote: n3,
+        remoteName: r6
+      };
+    }
+  ),
+  new l4(
+    /^([^:]+):(\S+)\s+([a-z0-9]+)\.\.([a-z0-9]+)$/,
+    (t2, [e5, n3, r6, s2]) => {
+      t2.update = {
+        head: {
+          local: e5,
+          remote: n3
+        },
+        hash: {
+          from: r6,
+          to: s2
+        }
+      };
+    }
+  )
+];
+var $r = (t2, e5) => {
+  const n3 = Pr(t2, e5), r6 = ae(t2, e5);
+  return {
+    ...n3,
+    ...r6
+  };
+};
+var Pr = (t2, e5) => E2({ pushed: [] }, Nr, [t2, e5]);
+function Mr(t2 = {}, e5) {
+  return S3(e5, "--tags"), ce(t2, e5);
+}
+function ce(t2 = {}, e5) {
+  const n3 = ["push", ...e5];
+  return t2.branch && n3.splice(1, 0, t2.branch), t2.remote && n3.splice(1, 0, t2.remote), ct(n3, "-v"), S3(n3, "--verbose"), S3(n3, "--porcelain"), {
+    commands: n3,
+    format: "utf-8",
+    parser: $r
+  };
+}
+function Dr() {
+  return {
+    showBuffer() {
+      const t2 = ["show", ...h6(arguments, 1)];
+      return t2.includes("--binary") || t2.splice(1, 0, "--binary"), this._runTask(
+        Gt(t2),
+        u(arguments)
+      );
+    },
+    show() {
+      const t2 = ["show", ...h6(arguments, 1)];
+      return this._runTask(
+        g5(t2),
+        u(arguments)
+      );
+    }
+  };
+}
+var Lr = /^(.+)\0(.+)$/;
+var jr = class {
+  constructor(e5, n3, r6) {
+    if (this.path = e5, this.index = n3, this.working_dir = r6, n3 === "R" || r6 === "R") {
+      const s2 = Lr.exec(e5) || [null, e5, e5];
+      this.from = s2[2] || "", this.path = s2[1] || "";
+    }
+  }
+};
+var Br = class {
+  constructor() {
+    this.not_added = [], this.conflicted = [], this.created = [], this.deleted = [], this.ignored = void 0, this.modified = [], this.renamed = [], this.files = [], this.staged = [], this.ahead = 0, this.behind = 0, this.current = null, this.tracking = null, this.detached = false, this.isClean = () => !this.files.length;
+  }
+};
+function xt(t2) {
+  const [e5, n3] = t2.split(I2);
+  return {
+    from: n3 || e5,
+    to: e5
+  };
+}
+function _2(t2, e5, n3) {
+  return [`${t2}${e5}`, n3];
+}
+function et(t2, ...e5) {
+  return e5.map((n3) => _2(t2, n3, (r6, s2) => r6.conflicted.push(s2)));
+}
+var Ir = new Map([
+  _2(
+    " ",
+    "A",
+    (t2, e5) => t2.created.push(e5)
+  ),
+  _2(
+    " ",
+    "D",
+    (t2, e5) => t2.deleted.push(e5)
+  ),
+  _2(
+    " ",
+    "M",
+    (t2, e5) => t2.modified.push(e5)
+  ),
+  _2("A", " ", (t2, e5) => {
+    t2.created.push(e5), t2.staged.push(e5);
+  }),
+  _2("A", "M", (t2, e5) => {
+    t2.created.push(e5), t2.staged.push(e5), t2.modified.push(e5);
+  }),
+  _2("D", " ", (t2, e5) => {
+    t2.deleted.push(e5), t2.staged.push(e5);
+  }),
+  _2("M", " ", (t2, e5) => {
+    t2.modified.push(e5), t2.staged.push(e5);
+  }),
+  _2("M", "M", (t2, e5) => {
+    t2.modified.push(e5), t2.staged.push(e5);
+  }),
+  _2("R", " ", (t2, e5) => {
+    t2.renamed.push(xt(e5));
+  }),
+  _2("R", "M", (t2, e5) => {
+    const n3 = xt(e5);
+    t2.renamed.push(n3), t2.modified.push(n3.to);
+  }),
+  _2("!", "!", (t2, e5) => {
+    (t2.ignored = t2.ignored || []).push(e5);
+  }),
+  _2(
+    "?",
+    "?",
+    (t2, e5) => t2.not_added.push(e5)
+  ),
+  ...et(
+    "A",
+    "A",
+    "U"
+    /* UNMERGED */
+  ),
+  ...et(
+    "D",
+    "D",
+    "U"
+    /* UNMERGED */
+  ),
+  ...et(
+    "U",
+    "A",
+    "D",
+    "U"
+    /* UNMERGED */
+  ),
+  [
+    "##",
+    (t2, e5) => {
+      const n3 = /ahead (\d+)/, r6 = /behind (\d+)/, s2 = /^(.+?(?=(?:\.{3}|\s|$)))/, o4 = /\.{3}(\S*)/, i5 = /\son\s(\S+?)(?=\.{3}|$)/;
+      let a5 = n3.exec(e5);
+      t2.ahead = a5 && +a5[1] || 0, a5 = r6.exec(e5), t2.behind = a5 && +a5[1] || 0, a5 = s2.exec(e5), t2.current = d5(a5?.[1], m3, null), a5 = o4.exec(e5), t2.tracking = d5(a5?.[1], m3, null), a5 = i5.exec(e5), a5 && (t2.current = d5(a5?.[1], m3, t2.current)), t2.detached = /\(no branch\)/.test(e5);
+    }
+  ]
+]);
+var Ur = function(t2) {
+  const e5 = t2.split(I2), n3 = new Br();
+  for (let r6 = 0, s2 = e5.length; r6 < s2; ) {
+    let o4 = e5[r6++].trim();
+    o4 && (o4.charAt(0) === "R" && (o4 += I2 + (e5[r6++] || "")), Fr(n3, o4));
+  }
+  return n3;
+};
+function Fr(t2, e5) {
+  const n3 = e5.trim();
+  switch (" ") {
+    case n3.charAt(2):
+      return r6(n3.charAt(0), n3.charAt(1), n3.slice(3));
+    case n3.charAt(1):
+      return r6(" ", n3.charAt(0), n3.slice(2));
+    default:
+      return;
+  }
+  function r6(s2, o4, i5) {
+    const a5 = `${s2}${o4}`, c7 = Ir.get(a5);
+    c7 && c7(t2, i5), a5 !== "##" && a5 !== "!!" && t2.files.push(new jr(i5, s2, o4));
+  }
+}
+var Gr = ["--null", "-z"];
+function zr(t2) {
+  return {
+    format: "utf-8",
+    commands: [
+      "status",
+      "--porcelain",
+      "-b",
+      "-u",
+      "--null",
+      ...t2.filter((n3) => !Gr.includes(n3))
+    ],
+    parser(n3) {
+      return Ur(n3);
+    }
+  };
+}
+var fe = "installed=false";
+function q4(t2 = 0, e5 = 0, n3 = 0, r6 = "", s2 = true) {
+  return Object.defineProperty(
+    {
+      major: t2,
+      minor: e5,
+      patch: n3,
+      agent: r6,
+      installed: s2
+    },
+    "toString",
+    {
+      value() {
+        return `${this.major}.${this.minor}.${this.patch}`;
+      },
+      configurable: false,
+      enumerable: false
+    }
+  );
+}
+function qr() {
+  return q4(0, 0, 0, "", false);
+}
+function Wr() {
+  return {
+    version() {
+      return this._runTask({
+        commands: ["--version"],
+        format: "utf-8",
+        parser: Kr,
+        onError(t2, e5, n3, r6) {
+          if (t2.exitCode === V2.NOT_FOUND)
+            return n3(Buffer.from(fe));
+          r6(e5);
+        }
+      });
+    }
+  };
+}
+var Hr = [
+  new l4(
+    /version (\d+)\.(\d+)\.(\d+)(?:\s*\((.+)\))?/,
+    (t2, [e5, n3, r6, s2 = ""]) => {
+      Object.assign(
+        t2,
+        q4(p3(e5), p3(n3), p3(r6), s2)
+      );
+    }
+  ),
+  new l4(
+    /version (\d+)\.(\d+)\.(\D+)(.+)?$/,
+    (t2, [e5, n3, r6, s2 = ""]) => {
+      Object.assign(t2, q4(p3(e5), p3(n3), r6, s2));
+    }
+  )
+];
+function Kr(t2) {
+  return t2 === fe ? qr() : E2(q4(0, 0, 0, t2), Hr, t2);
+}
+var le = class {
+  constructor(e5) {
+    this._executor = e5;
+  }
+  _runTask(e5, n3) {
+    const r6 = this._executor.chain(), s2 = r6.push(e5);
+    return n3 && Ln(e5, s2, n3), Object.create(this, {
+      then: { value: s2.then.bind(s2) },
+      catch: { value: s2.catch.bind(s2) },
+      _executor: { value: r6 }
+    });
+  }
+  add(e5) {
+    return this._runTask(
+      g5(["add", ...v(e5)]),
+      u(arguments)
+    );
+  }
+  cwd(e5) {
+    const n3 = u(arguments);
+    return typeof e5 == "string" ? this._runTask(St(e5, this._executor), n3) : typeof e5?.path == "string" ? this._runTask(
+      St(
+        e5.path,
+        e5.root && this._executor || void 0
+      ),
+      n3
+    ) : this._runTask(
+      b6("Git.cwd: workingDirectory must be supplied as a string"),
+      n3
+    );
+  }
+  hashObject(e5, n3) {
+    return this._runTask(
+      Vn(e5, n3 === true),
+      u(arguments)
+    );
+  }
+  init(e5) {
+    return this._runTask(
+      Zn(e5 === true, this._executor.cwd, h6(arguments)),
+      u(arguments)
+    );
+  }
+  merge() {
+    return this._runTask(
+      At(h6(arguments)),
+      u(arguments)
+    );
+  }
+  mergeFromTo(e5, n3) {
+    return m3(e5) && m3(n3) ? this._runTask(
+      At([e5, n3, ...h6(arguments)]),
+      u(arguments, false)
+    ) : this._runTask(
+      b6(
+        "Git.mergeFromTo requires that the 'remote' and 'branch' arguments are supplied as strings"
+      )
+    );
+  }
+  outputHandler(e5) {
+    return this._executor.outputHandler = e5, this;
+  }
+  push() {
+    const e5 = ce(
+      {
+        remote: d5(arguments[0], m3),
+        branch: d5(arguments[1], m3)
+      },
+      h6(arguments)
+    );
+    return this._runTask(e5, u(arguments));
+  }
+  stash() {
+    return this._runTask(
+      g5(["stash", ...h6(arguments)]),
+      u(arguments)
+    );
+  }
+  status() {
+    return this._runTask(
+      zr(h6(arguments)),
+      u(arguments)
+    );
+  }
+};
+Object.assign(
+  le.prototype,
+  jn(),
+  In(),
+  zn(),
+  Tn(),
+  Hn(),
+  Kn(),
+  On(),
+  er(),
+  pr(),
+  Dr(),
+  Wr()
+);
+var Vr = /* @__PURE__ */ (() => {
+  let t2 = 0;
+  return () => {
+    t2++;
+    const { promise: e5, done: n3 } = (0, import_promise_deferred.createDeferred)();
+    return {
+      promise: e5,
+      done: n3,
+      id: t2
+    };
+  };
+})();
+var Xr = class {
+  constructor(e5 = 2) {
+    this.concurrency = e5, this.logger = $2("", "scheduler"), this.pending = [], this.running = [], this.logger("Constructed, concurrency=%s", e5);
+  }
+  schedule() {
+    if (!this.pending.length || this.running.length >= this.concurrency) {
+      this.logger(
+        "Schedule attempt ignored, pending=%s running=%s concurrency=%s",
+        this.pending.length,
+        this.running.length,
+        this.concurrency
+      );
+      return;
+    }
+    const e5 = S3(this.running, this.pending.shift());
+    this.logger("Attempting id=%s", e5.id), e5.done(() => {
+      this.logger("Completing id=", e5.id), ct(this.running, e5), this.schedule();
+    });
+  }
+  next() {
+    const { promise: e5, id: n3 } = S3(this.pending, Vr());
+    return this.logger("Scheduling id=%s", n3), this.schedule(), e5;
+  }
+};
+function Yr(t2, e5) {
+  return g5(["apply", ...e5, ...t2]);
+}
+var he = /* @__PURE__ */ ((t2) => (t2.CURRENT = "*", t2.LINKED = "+", t2))(he || {});
+var Qr = class {
+  constructor() {
+    this.all = [], this.branches = {}, this.current = "", this.detached = false;
+  }
+  push(e5, n3, r6, s2, o4) {
+    e5 === "*" && (this.detached = n3, this.current = r6), this.all.push(r6), this.branches[r6] = {
+      current: e5 === "*",
+      linkedWorkTree: e5 === "+",
+      name: r6,
+      commit: s2,
+      label: o4
+    };
+  }
+};
+var Jr = [
+  new l4(
+    /^([*+]\s)?\((?:HEAD )?detached (?:from|at) (\S+)\)\s+([a-z0-9]+)\s(.*)$/,
+    (t2, [e5, n3, r6, s2]) => {
+      t2.push(Nt(e5), true, n3, r6, s2);
+    }
+  ),
+  new l4(
+    /^([*+]\s)?(\S+)\s+([a-z0-9]+)\s?(.*)$/s,
+    (t2, [e5, n3, r6, s2]) => {
+      t2.push(Nt(e5), false, n3, r6, s2);
+    }
+  )
+];
+var Zr = new l4(/^(\S+)$/s, (t2, [e5]) => {
+  t2.push(he.CURRENT, false, e5, "", "");
+});
+function Nt(t2) {
+  return t2 ? t2.charAt(0) : "";
+}
+function me(t2, e5 = false) {
+  return E2(
+    new Qr(),
+    e5 ? [Zr] : Jr,
+    t2
+  );
+}
+var ts = class {
+  constructor() {
+    this.all = [], this.branches = {}, this.errors = [];
+  }
+  get success() {
+    return !this.errors.length;
+  }
+};
+function es(t2, e5) {
+  return {
+    branch: t2,
+    hash: e5,
+    success: true
+  };
+}
+function ns(t2) {
+  return {
+    branch: t2,
+    hash: null,
+    success: false
+  };
+}
+var rs = /(\S+)\s+\(\S+\s([^)]+)\)/;
+var pe = /^error[^']+'([^']+)'/m;
+var ss = [
+  new l4(rs, (t2, [e5, n3]) => {
+    const r6 = es(e5, n3);
+    t2.all.push(r6), t2.branches[e5] = r6;
+  }),
+  new l4(pe, (t2, [e5]) => {
+    const n3 = ns(e5);
+    t2.errors.push(n3), t2.all.push(n3), t2.branches[e5] = n3;
+  })
+];
+var gt = (t2, e5) => E2(new ts(), ss, [t2, e5]);
+function de(t2, e5) {
+  return e5 === V2.ERROR && pe.test(t2);
+}
+function os6(t2) {
+  const e5 = ["-d", "-D", "--delete"];
+  return t2.some((n3) => e5.includes(n3));
+}
+function is(t2) {
+  const e5 = os6(t2), n3 = t2.includes("--show-current"), r6 = ["branch", ...t2];
+  return r6.length === 1 && r6.push("-a"), r6.includes("-v") || r6.splice(1, 0, "-v"), {
+    format: "utf-8",
+    commands: r6,
+    parser(s2, o4) {
+      return e5 ? gt(s2, o4).all[0] : me(s2, n3);
+    }
+  };
+}
+function as() {
+  return {
+    format: "utf-8",
+    commands: ["branch", "-v"],
+    parser(t2) {
+      return me(t2);
+    }
+  };
+}
+function us(t2, e5 = false) {
+  return {
+    format: "utf-8",
+    commands: ["branch", "-v", e5 ? "-D" : "-d", ...t2],
+    parser(n3, r6) {
+      return gt(n3, r6);
+    },
+    onError({ exitCode: n3, stdOut: r6 }, s2, o4, i5) {
+      if (!de(String(s2), n3))
+        return i5(s2);
+      o4(r6);
+    }
+  };
+}
+function cs(t2, e5 = false) {
+  const n3 = {
+    format: "utf-8",
+    commands: ["branch", "-v", e5 ? "-D" : "-d", t2],
+    parser(r6, s2) {
+      return gt(r6, s2).branches[t2];
+    },
+    onError({ exitCode: r6, stdErr: s2, stdOut: o4 }, i5, a5, c7) {
+      if (!de(String(i5), r6))
+        return c7(i5);
+      throw new at(
+        n3.parser(F2(o4), F2(s2)),
+        String(i5)
+      );
+    }
+  };
+  return n3;
+}
+function fs3(t2) {
+  return {
+    commands: ["check-ignore", ...t2],
+    format: "utf-8",
+    parser: ls
+  };
+}
+function ls(t2) {
+  return t2.split(/\n/g).map(hs).filter(Boolean);
+}
+function hs(t2) {
+  const e5 = t2.trim().replace(/^["']|["']$/g, "");
+  return e5 && Se(e5);
+}
+var ms = [
+  new l4(/From (.+)$/, (t2, [e5]) => {
+    t2.remote = e5;
+  }),
+  new l4(/\* \[new branch]\s+(\S+)\s*-> (.+)$/, (t2, [e5, n3]) => {
+    t2.branches.push({
+      name: e5,
+      tracking: n3
+    });
+  }),
+  new l4(/\* \[new tag]\s+(\S+)\s*-> (.+)$/, (t2, [e5, n3]) => {
+    t2.tags.push({
+      name: e5,
+      tracking: n3
+    });
+  }),
+  new l4(/- \[deleted]\s+\S+\s*-> (.+)$/, (t2, [e5]) => {
+    t2.deleted.push({
+      tracking: e5
+    });
+  }),
+  new l4(
+    /\s*([^.]+)\.\.(\S+)\s+(\S+)\s*-> (.+)$/,
+    (t2, [e5, n3, r6, s2]) => {
+      t2.updated.push({
+        name: r6,
+        tracking: s2,
+        to: n3,
+        from: e5
+      });
+    }
+  )
+];
+function ps(t2, e5) {
+  return E2({
+    raw: t2,
+    remote: null,
+    branches: [],
+    tags: [],
+    updated: [],
+    deleted: []
+  }, ms, [t2, e5]);
+}
+function ds(t2) {
+  return /^--upload-pack(=|$)/.test(t2);
+}
+function gs(t2, e5, n3) {
+  const r6 = ["fetch", ...n3];
+  return t2 && e5 && r6.push(t2, e5), r6.find(ds) ? b6("git.fetch: potential exploit argument blocked.") : {
+    commands: r6,
+    format: "utf-8",
+    parser: ps
+  };
+}
+var ys = [
+  new l4(/^Renaming (.+) to (.+)$/, (t2, [e5, n3]) => {
+    t2.moves.push({ from: e5, to: n3 });
+  })
+];
+function ws(t2) {
+  return E2({ moves: [] }, ys, t2);
+}
+function bs(t2, e5) {
+  return {
+    commands: ["mv", "-v", ...v(t2), e5],
+    format: "utf-8",
+    parser: ws
+  };
+}
+function Ts(t2, e5, n3) {
+  const r6 = ["pull", ...n3];
+  return t2 && e5 && r6.splice(1, 0, t2, e5), {
+    commands: r6,
+    format: "utf-8",
+    parser(s2, o4) {
+      return ue(s2, o4);
+    },
+    onError(s2, o4, i5, a5) {
+      const c7 = Rr(
+        F2(s2.stdOut),
+        F2(s2.stdErr)
+      );
+      if (c7)
+        return a5(new at(c7));
+      a5(o4);
+    }
+  };
+}
+function ks(t2) {
+  const e5 = {};
+  return ge(t2, ([n3]) => e5[n3] = { name: n3 }), Object.values(e5);
+}
+function _s5(t2) {
+  const e5 = {};
+  return ge(t2, ([n3, r6, s2]) => {
+    Object.hasOwn(e5, n3) || (e5[n3] = {
+      name: n3,
+      refs: { fetch: "", push: "" }
+    }), s2 && r6 && (e5[n3].refs[s2.replace(/[^a-z]/g, "")] = r6);
+  }), Object.values(e5);
+}
+function ge(t2, e5) {
+  ut(t2, (n3) => e5(n3.split(/\s+/)));
+}
+function vs(t2, e5, n3) {
+  return g5(["remote", "add", ...n3, t2, e5]);
+}
+function Es(t2) {
+  const e5 = ["remote"];
+  return t2 && e5.push("-v"), {
+    commands: e5,
+    format: "utf-8",
+    parser: t2 ? _s5 : ks
+  };
+}
+function Ss(t2) {
+  const e5 = [...t2];
+  return e5[0] !== "ls-remote" && e5.unshift("ls-remote"), g5(e5);
+}
+function Rs(t2) {
+  const e5 = [...t2];
+  return e5[0] !== "remote" && e5.unshift("remote"), g5(e5);
+}
+function Os(t2) {
+  return g5(["remote", "remove", t2]);
+}
+function Cs(t2 = {}, e5) {
+  const n3 = oe2(t2), r6 = ["stash", "list", ...n3.commands, ...e5], s2 = re(
+    n3.splitter,
+    n3.fields,
+    pt(r6)
+  );
+  return dt(r6) || {
+    commands: r6,
+    format: "utf-8",
+    parser: s2
+  };
+}
+function As(t2, e5) {
+  return X2(["add", t2, e5]);
+}
+function xs(t2) {
+  return X2(["init", ...t2]);
+}
+function X2(t2) {
+  const e5 = [...t2];
+  return e5[0] !== "submodule" && e5.unshift("submodule"), g5(e5);
+}
+function Ns(t2) {
+  return X2(["update", ...t2]);
+}
+var $s = class {
+  constructor(e5, n3) {
+    this.all = e5, this.latest = n3;
+  }
+};
+var Ps = function(t2, e5 = false) {
+  const n3 = t2.split(`
+`).map(Ds).filter(Boolean);
+  e5 || n3.sort(function(s2, o4) {
+    const i5 = s2.split("."), a5 = o4.split(".");
+    if (i5.length === 1 || a5.length === 1)
+      return Ms(B2(i5[0]), B2(a5[0]));
+    for (let c7 = 0, y2 = Math.max(i5.length, a5.length); c7 < y2; c7++) {
+      const w2 = ye(B2(i5[c7]), B2(a5[c7]));
+      if (w2)
+        return w2;
+    }
+    return 0;
+  });
+  const r6 = e5 ? n3[0] : [...n3].reverse().find((s2) => s2.indexOf(".") >= 0);
+  return new $s(n3, r6);
+};
+function Ms(t2, e5) {
+  const n3 = Number.isNaN(t2), r6 = Number.isNaN(e5);
+  return n3 !== r6 ? n3 ? 1 : -1 : n3 ? ye(t2, e5) : 0;
+}
+function ye(t2, e5) {
+  return t2 === e5 ? 0 : t2 > e5 ? 1 : -1;
+}
+function Ds(t2) {
+  return t2.trim();
+}
+function B2(t2) {
+  return typeof t2 == "string" && parseInt(t2.replace(/^\D+/g, ""), 10) || 0;
+}
+function Ls(t2 = []) {
+  const e5 = t2.some((n3) => /^--sort=/.test(n3));
+  return {
+    format: "utf-8",
+    commands: ["tag", "-l", ...t2],
+    parser(n3) {
+      return Ps(n3, e5);
+    }
+  };
+}
+function js(t2) {
+  return {
+    format: "utf-8",
+    commands: ["tag", t2],
+    parser() {
+      return { name: t2 };
+    }
+  };
+}
+function Bs(t2, e5) {
+  return {
+    format: "utf-8",
+    commands: ["tag", "-a", "-m", e5, t2],
+    parser() {
+      return { name: t2 };
+    }
+  };
+}
+function f6(t2, e5) {
+  this._plugins = e5, this._executor = new Dn(
+    t2.baseDir,
+    new Xr(t2.maxConcurrentProcesses),
+    e5
+  ), this._trimmed = t2.trimmed;
+}
+(f6.prototype = Object.create(le.prototype)).constructor = f6;
+f6.prototype.customBinary = function(t2) {
+  return this._plugins.reconfigure("binary", t2), this;
+};
+f6.prototype.env = function(t2, e5) {
+  return arguments.length === 1 && typeof t2 == "object" ? this._executor.env = t2 : (this._executor.env = this._executor.env || {})[t2] = e5, this;
+};
+f6.prototype.stashList = function(t2) {
+  return this._runTask(
+    Cs(
+      ht(arguments) || {},
+      K3(t2) && t2 || []
+    ),
+    u(arguments)
+  );
+};
+f6.prototype.mv = function(t2, e5) {
+  return this._runTask(bs(t2, e5), u(arguments));
+};
+f6.prototype.checkoutLatestTag = function(t2) {
+  var e5 = this;
+  return this.pull(function() {
+    e5.tags(function(n3, r6) {
+      e5.checkout(r6.latest, t2);
+    });
+  });
+};
+f6.prototype.pull = function(t2, e5, n3, r6) {
+  return this._runTask(
+    Ts(
+      d5(t2, m3),
+      d5(e5, m3),
+      h6(arguments)
+    ),
+    u(arguments)
+  );
+};
+f6.prototype.fetch = function(t2, e5) {
+  return this._runTask(
+    gs(
+      d5(t2, m3),
+      d5(e5, m3),
+      h6(arguments)
+    ),
+    u(arguments)
+  );
+};
+f6.prototype.tags = function(t2, e5) {
+  return this._runTask(
+    Ls(h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.rebase = function() {
+  return this._runTask(
+    g5(["rebase", ...h6(arguments)]),
+    u(arguments)
+  );
+};
+f6.prototype.reset = function(t2) {
+  return this._runTask(
+    An(xn(t2), h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.revert = function(t2) {
+  const e5 = u(arguments);
+  return typeof t2 != "string" ? this._runTask(b6("Commit must be a string"), e5) : this._runTask(
+    g5(["revert", ...h6(arguments, 0, true), t2]),
+    e5
+  );
+};
+f6.prototype.addTag = function(t2) {
+  const e5 = typeof t2 == "string" ? js(t2) : b6("Git.addTag requires a tag name");
+  return this._runTask(e5, u(arguments));
+};
+f6.prototype.addAnnotatedTag = function(t2, e5) {
+  return this._runTask(
+    Bs(t2, e5),
+    u(arguments)
+  );
+};
+f6.prototype.deleteLocalBranch = function(t2, e5, n3) {
+  return this._runTask(
+    cs(t2, typeof e5 == "boolean" ? e5 : false),
+    u(arguments)
+  );
+};
+f6.prototype.deleteLocalBranches = function(t2, e5, n3) {
+  return this._runTask(
+    us(t2, typeof e5 == "boolean" ? e5 : false),
+    u(arguments)
+  );
+};
+f6.prototype.branch = function(t2, e5) {
+  return this._runTask(
+    is(h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.branchLocal = function(t2) {
+  return this._runTask(as(), u(arguments));
+};
+f6.prototype.raw = function(t2) {
+  const e5 = !Array.isArray(t2), n3 = [].slice.call(e5 ? arguments : t2, 0);
+  for (let s2 = 0; s2 < n3.length && e5; s2++)
+    if (!st(n3[s2])) {
+      n3.splice(s2, n3.length - s2);
+      break;
+    }
+  n3.push(...h6(arguments, 0, true));
+  var r6 = u(arguments);
+  return n3.length ? this._runTask(g5(n3, this._trimmed), r6) : this._runTask(
+    b6("Raw: must supply one or more command to execute"),
+    r6
+  );
+};
+f6.prototype.submoduleAdd = function(t2, e5, n3) {
+  return this._runTask(As(t2, e5), u(arguments));
+};
+f6.prototype.submoduleUpdate = function(t2, e5) {
+  return this._runTask(
+    Ns(h6(arguments, true)),
+    u(arguments)
+  );
+};
+f6.prototype.submoduleInit = function(t2, e5) {
+  return this._runTask(
+    xs(h6(arguments, true)),
+    u(arguments)
+  );
+};
+f6.prototype.subModule = function(t2, e5) {
+  return this._runTask(
+    X2(h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.listRemote = function() {
+  return this._runTask(
+    Ss(h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.addRemote = function(t2, e5, n3) {
+  return this._runTask(
+    vs(t2, e5, h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.removeRemote = function(t2, e5) {
+  return this._runTask(Os(t2), u(arguments));
+};
+f6.prototype.getRemotes = function(t2, e5) {
+  return this._runTask(Es(t2 === true), u(arguments));
+};
+f6.prototype.remote = function(t2, e5) {
+  return this._runTask(
+    Rs(h6(arguments)),
+    u(arguments)
+  );
+};
+f6.prototype.tag = function(t2, e5) {
+  const n3 = h6(arguments);
+  return n3[0] !== "tag" && n3.unshift("tag"), this._runTask(g5(n3), u(arguments));
+};
+f6.prototype.updateServerInfo = function(t2) {
+  return this._runTask(
+    g5(["update-server-info"]),
+    u(arguments)
+  );
+};
+f6.prototype.pushTags = function(t2, e5) {
+  const n3 = Mr(
+    { remote: d5(t2, m3) },
+    h6(arguments)
+  );
+  return this._runTask(n3, u(arguments));
+};
+f6.prototype.rm = function(t2) {
+  return this._runTask(
+    g5(["rm", "-f", ...v(t2)]),
+    u(arguments)
+  );
+};
+f6.prototype.rmKeepLocal = function(t2) {
+  return this._runTask(
+    g5(["rm", "--cached", ...v(t2)]),
+    u(arguments)
+  );
+};
+f6.prototype.catFile = function(t2, e5) {
+  return this._catFile("utf-8", arguments);
+};
+f6.prototype.binaryCatFile = function() {
+  return this._catFile("buffer", arguments);
+};
+f6.prototype._catFile = function(t2, e5) {
+  var n3 = u(e5), r6 = ["cat-file"], s2 = e5[0];
+  if (typeof s2 == "string")
+    return this._runTask(
+      b6("Git.catFile: options must be supplied as an array of strings"),
+      n3
+    );
+  Array.isArray(s2) && r6.push.apply(r6, s2);
+  const o4 = t2 === "buffer" ? Gt(r6) : g5(r6);
+  return this._runTask(o4, n3);
+};
+f6.prototype.diff = function(t2, e5) {
+  const n3 = m3(t2) ? b6(
+    "git.diff: supplying options as a single string is no longer supported, switch to an array of strings"
+  ) : g5(["diff", ...h6(arguments)]);
+  return this._runTask(n3, u(arguments));
+};
+f6.prototype.diffSummary = function() {
+  return this._runTask(
+    fr(h6(arguments, 1)),
+    u(arguments)
+  );
+};
+f6.prototype.applyPatch = function(t2) {
+  const e5 = G2(t2) ? Yr(v(t2), h6([].slice.call(arguments, 1))) : b6(
+    "git.applyPatch requires one or more string patches as the first argument"
+  );
+  return this._runTask(e5, u(arguments));
+};
+f6.prototype.revparse = function() {
+  const t2 = ["rev-parse", ...h6(arguments, true)];
+  return this._runTask(
+    g5(t2, true),
+    u(arguments)
+  );
+};
+f6.prototype.clean = function(t2, e5, n3) {
+  const r6 = un(t2), s2 = r6 && t2.join("") || d5(t2, m3) || "", o4 = h6([].slice.call(arguments, r6 ? 1 : 0));
+  return this._runTask(
+    on(s2, o4),
+    u(arguments)
+  );
+};
+f6.prototype.exec = function(t2) {
+  const e5 = {
+    commands: [],
+    format: "utf-8",
+    parser() {
+      typeof t2 == "function" && t2();
+    }
+  };
+  return this._runTask(e5);
+};
+f6.prototype.checkIgnore = function(t2, e5) {
+  return this._runTask(
+    fs3(v(d5(t2, G2, []))),
+    u(arguments)
+  );
+};
+f6.prototype.checkIsRepo = function(t2, e5) {
+  return this._runTask(
+    We(d5(t2, m3)),
+    u(arguments)
+  );
+};
+function Is(t2) {
+  return t2 ? [{
+    type: "spawn.before",
+    action(r6, s2) {
+      t2.aborted && s2.kill(new A2(void 0, "abort", "Abort already signaled"));
+    }
+  }, {
+    type: "spawn.after",
+    action(r6, s2) {
+      function o4() {
+        s2.kill(new A2(void 0, "abort", "Abort signal received"));
+      }
+      t2.addEventListener("abort", o4), s2.spawned.on("close", () => t2.removeEventListener("abort", o4));
+    }
+  }] : void 0;
+}
+var Us = $2("", "plugin:allowEnvironment");
+function Fs(t2, e5 = false) {
+  const n3 = new Set(t2.map((r6) => r6.toLowerCase().trim()));
+  return {
+    type: "spawn.options",
+    action(r6, s2) {
+      const o4 = { ...r6.env ?? process.env }, i5 = new Set(
+        Object.keys(s2.env).map((a5) => a5.toLowerCase().trim())
+      );
+      for (const a5 of Object.keys(o4)) {
+        const c7 = a5.toLowerCase().trim();
+        if (!(!Gs(c7) || n3.has(c7))) {
+          if (i5.has(c7))
+            throw new A2(
+              void 0,
+              "allowEnvironment",
+              `Use of "${a5}" is blocked by the environment guard - add it to the allowEnvironment option to permit it`
+            );
+          Us("removing ambient guarded environment variable %s", a5), delete o4[a5];
+        }
+      }
+      return {
+        ...r6,
+        env: {
+          ...o4,
+          GIT_TEST_DISALLOW_ABBREVIATED_OPTIONS: String(!e5)
+        }
+      };
+    }
+  };
+}
+function Gs(t2) {
+  const e5 = t2.toLowerCase().trim();
+  return e5.startsWith("git_") || _(e5);
+}
+function zs(t2 = {}) {
+  return {
+    type: "spawn.args",
+    action(e5, { env: n3 }) {
+      for (const r6 of oe(e5, n3))
+        if (t2[r6.category] !== true)
+          throw new A2(void 0, "unsafe", r6.message);
+      return e5;
+    }
+  };
+}
+function qs(t2) {
+  const e5 = U(t2, "-c");
+  return {
+    type: "spawn.args",
+    action(n3) {
+      return [...e5, ...n3];
+    }
+  };
+}
+var $t = (0, import_promise_deferred.deferred)().promise;
+function Ws({
+  onClose: t2 = true,
+  onExit: e5 = 50
+} = {}) {
+  function n3() {
+    let s2 = -1;
+    const o4 = {
+      close: (0, import_promise_deferred.deferred)(),
+      closeTimeout: (0, import_promise_deferred.deferred)(),
+      exit: (0, import_promise_deferred.deferred)(),
+      exitTimeout: (0, import_promise_deferred.deferred)()
+    }, i5 = Promise.race([
+      t2 === false ? $t : o4.closeTimeout.promise,
+      e5 === false ? $t : o4.exitTimeout.promise
+    ]);
+    return r6(t2, o4.close, o4.closeTimeout), r6(e5, o4.exit, o4.exitTimeout), {
+      close(a5) {
+        s2 = a5, o4.close.done();
+      },
+      exit(a5) {
+        s2 = a5, o4.exit.done();
+      },
+      get exitCode() {
+        return s2;
+      },
+      result: i5
+    };
+  }
+  function r6(s2, o4, i5) {
+    s2 !== false && (s2 === true ? o4.promise : o4.promise.then(() => wt(s2))).then(i5.done);
+  }
+  return {
+    type: "spawn.after",
+    async action(s2, { spawned: o4, close: i5 }) {
+      const a5 = n3();
+      let c7 = true, y2 = () => {
+        c7 = false;
+      };
+      o4.stdout?.on("data", y2), o4.stderr?.on("data", y2), o4.on("error", y2), o4.on("close", (w2) => a5.close(w2)), o4.on("exit", (w2) => a5.exit(w2));
+      try {
+        await a5.result, c7 && await wt(50), i5(a5.exitCode);
+      } catch (w2) {
+        i5(a5.exitCode, w2);
+      }
+    }
+  };
+}
+var we = $2("", "plugin:binary");
+var Hs = "Invalid value supplied for custom binary, requires a single string or an array containing either one or two strings";
+var Ks = "Invalid value supplied for custom binary, restricted characters must be removed or supply the unsafe.allowUnsafeCustomBinary option";
+function Vs(t2) {
+  return !t2 || !/^([a-z]:)?([a-z0-9/.\\_~-]+)$/i.test(t2);
+}
+function Pt(t2, e5) {
+  if (t2.length < 1 || t2.length > 2)
+    throw new A2(void 0, "binary", Hs);
+  if (t2.some(Vs))
+    if (e5)
+      we("permitted unsafe binary %o", t2);
+    else
+      throw new A2(void 0, "binary", Ks);
+  const [r6, s2] = t2;
+  return {
+    binary: r6,
+    prefix: s2
+  };
+}
+function Xs(t2, e5 = ["git"], n3 = false) {
+  let r6 = Pt(v(e5), n3);
+  t2.on("binary", (s2) => {
+    r6 = Pt(v(s2), n3), we.info("reconfiguring %o", r6);
+  }), t2.append("spawn.binary", () => r6.binary), t2.append("spawn.args", (s2) => r6.prefix ? [r6.prefix, ...s2] : s2);
+}
+var be = {
+  DISALLOWED_ABBREVIATED: {
+    text: "disallowed abbreviated or ambiguous option",
+    solution: "Unambiguous abbreviated options blocked with unsafe.allowAbbreviatedOptions setting: {message}"
+  },
+  UNKNOWN: {
+    text: "~ unknown ~",
+    solution: void 0
+  }
+};
+function Ys(t2) {
+  if (!t2)
+    return "UNKNOWN";
+  for (const [e5, { text: n3 }] of Object.entries(be))
+    if (t2.startsWith(`fatal: ${n3}`))
+      return e5;
+  return "UNKNOWN";
+}
+var Qs = class extends O2 {
+  constructor(e5 = "") {
+    const n3 = Ys(e5);
+    super(void 0, be[n3].solution?.replace("{message}", e5) ?? e5), this.reason = n3;
+  }
+};
+function Js(t2) {
+  return !!(t2.exitCode && t2.stdErr.length);
+}
+function Zs(t2) {
+  return Buffer.concat([...t2.stdOut, ...t2.stdErr]);
+}
+function to(t2 = false, e5 = Js, n3 = Zs) {
+  return (r6, s2) => !t2 && r6 || !e5(s2) ? r6 : n3(s2);
+}
+function eo(t2, e5) {
+  return t2 === 128 && e5.startsWith("fatal:") ? new Qs(e5) : new O2(void 0, e5);
+}
+function Mt(t2) {
+  return {
+    type: "task.error",
+    action(e5, n3) {
+      const r6 = t2(e5.error, {
+        stdErr: n3.stdErr,
+        stdOut: n3.stdOut,
+        exitCode: n3.exitCode
+      });
+      return Buffer.isBuffer(r6) ? {
+        error: eo(n3.exitCode, r6.toString("utf-8"))
+      } : {
+        error: r6
+      };
+    }
+  };
+}
+var nt = $2("", "plugin:input");
+function no(t2) {
+  return {
+    type: "spawn.after",
+    action(e5, { commands: n3, input: r6, spawned: { stdin: s2 } }) {
+      if (!s2)
+        return;
+      const o4 = t2?.([...n3]) ?? r6;
+      if (!o4)
+        return nt("generated zero length content, not writing to stdin");
+      nt("writing %s bytes to stdin", Le(o4)), s2.on("error", (i5) => {
+        i5.code !== "EPIPE" && nt("[ERROR] stdin error %o", i5);
+      }), s2.end(o4);
+    }
+  };
+}
+var ro = class {
+  constructor() {
+    this.plugins = /* @__PURE__ */ new Set(), this.events = new Ce();
+  }
+  on(e5, n3) {
+    this.events.on(e5, n3);
+  }
+  reconfigure(e5, n3) {
+    this.events.emit(e5, n3);
+  }
+  append(e5, n3) {
+    const r6 = S3(this.plugins, { type: e5, action: n3 });
+    return () => this.plugins.delete(r6);
+  }
+  add(e5) {
+    const n3 = [];
+    return v(e5).forEach(
+      (r6) => {
+        r6 && this.plugins.add(S3(n3, r6));
+      }
+    ), () => {
+      n3.forEach((r6) => {
+        this.plugins.delete(r6);
+      });
+    };
+  }
+  exec(e5, n3, r6) {
+    let s2 = n3;
+    const o4 = Object.freeze(Object.create(r6));
+    for (const i5 of this.plugins)
+      i5.type === e5 && (s2 = i5.action(s2, o4));
+    return s2;
+  }
+};
+function so(t2) {
+  const e5 = "--progress", n3 = ["checkout", "clone", "fetch", "pull", "push"];
+  return [{
+    type: "spawn.args",
+    action(o4, i5) {
+      return n3.includes(i5.method) ? De(o4, e5) : o4;
+    }
+  }, {
+    type: "spawn.after",
+    action(o4, i5) {
+      i5.commands.includes(e5) && i5.spawned.stderr?.on("data", (a5) => {
+        const c7 = /^([\s\S]+?):\s*(\d+)% \((\d+)\/(\d+)\)/.exec(a5.toString("utf8"));
+        c7 && t2({
+          method: i5.method,
+          stage: oo(c7[1]),
+          progress: p3(c7[2]),
+          processed: p3(c7[3]),
+          total: p3(c7[4])
+        });
+      });
+    }
+  }];
+}
+function oo(t2) {
+  return String(t2.toLowerCase().split(" ", 1)) || "unknown";
+}
+function io(t2) {
+  const e5 = je(t2, ["uid", "gid"]);
+  return {
+    type: "spawn.options",
+    action(n3) {
+      return { ...e5, ...n3 };
+    }
+  };
+}
+function ao() {
+  return {
+    type: "spawn.args",
+    action(t2) {
+      const e5 = [];
+      let n3;
+      function r6(s2) {
+        (n3 = n3 || []).push(...s2);
+      }
+      for (let s2 = 0; s2 < t2.length; s2++) {
+        const o4 = t2[s2];
+        if (r5(o4)) {
+          r6(o3(o4));
+          continue;
+        }
+        if (o4 === "--") {
+          r6(
+            t2.slice(s2 + 1).flatMap((i5) => r5(i5) && o3(i5) || i5)
+          );
+          break;
+        }
+        e5.push(o4);
+      }
+      return n3 ? [...e5, "--", ...n3.map(String)] : e5;
+    }
+  };
+}
+function uo({
+  block: t2,
+  stdErr: e5 = true,
+  stdOut: n3 = true
+}) {
+  if (t2 > 0)
+    return {
+      type: "spawn.after",
+      action(r6, s2) {
+        let o4;
+        function i5() {
+          o4 && clearTimeout(o4), o4 = setTimeout(c7, t2);
+        }
+        function a5() {
+          s2.spawned.stdout?.off("data", i5), s2.spawned.stderr?.off("data", i5), s2.spawned.off("exit", a5), s2.spawned.off("close", a5), o4 && clearTimeout(o4);
+        }
+        function c7() {
+          a5(), s2.kill(new A2(void 0, "timeout", "block timeout reached"));
+        }
+        n3 && s2.spawned.stdout?.on("data", i5), e5 && s2.spawned.stderr?.on("data", i5), s2.spawned.on("exit", a5), s2.spawned.on("close", a5), i5();
+      }
+    };
+}
+var wo = (t2, e5) => {
+  const n3 = new ro(), r6 = Ge(
+    t2 && (typeof t2 == "string" ? { baseDir: t2 } : t2) || {},
+    e5
+  );
+  if (!Lt(r6.baseDir))
+    throw new Ae(
+      r6,
+      "Cannot use simple-git on a directory that does not exist"
+    );
+  return Array.isArray(r6.config) && n3.add(qs(r6.config)), n3.add(zs(r6.unsafe)), n3.add(Ws(r6.completion)), r6.abort && n3.add(Is(r6.abort)), r6.progress && n3.add(so(r6.progress)), r6.timeout && n3.add(uo(r6.timeout)), r6.spawnOptions && n3.add(io(r6.spawnOptions)), n3.add(ao()), n3.add(no(r6.input)), n3.add(Mt(to(true))), r6.errors && n3.add(Mt(r6.errors)), Xs(n3, r6.binary, r6.unsafe?.allowUnsafeCustomBinary), n3.add(
+    Fs(r6.allowEnvironment ?? [], r6.unsafe?.allowAbbreviatedOptions)
+  ), new f6(r6, n3);
+};
+
+// src/git/export-commit.ts
+var SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+async function exportCommit(repositoryDir, commit, dest) {
+  if (!SHA.test(commit)) throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full sha`);
+  const scratch = await mkdtemp2(join11(dest, "..", ".batchship-index-"));
+  try {
+    const env2 = { GIT_INDEX_FILE: join11(scratch, "index"), GIT_WORK_TREE: dest };
+    for (const name of ["PATH", "HOME"]) {
+      const value = process.env[name];
+      if (value !== void 0) env2[name] = value;
+    }
+    const git = wo({ baseDir: repositoryDir, allowEnvironment: ["GIT_INDEX_FILE", "GIT_WORK_TREE"] }).env(env2);
+    await git.raw(["read-tree", "--end-of-options", commit]);
+    await git.raw(["checkout-index", "--all", "--force", `--prefix=${dest}/`]);
+  } catch (error64) {
+    const reason = error64 instanceof Error ? error64.message.trim().split("\n")[0] : String(error64);
+    throw new BatchshipError("GIT", `Could not export commit ${commit.slice(0, 12)} for the build: ${reason}`, {
+      hint: "the commit must exist in the repository holding the pipeline file",
+      cause: error64
+    });
+  } finally {
+    await rm3(scratch, { recursive: true, force: true });
+  }
+}
+
+// src/local/commit-paths.ts
+import { lstat as lstat2, realpath, stat as stat2 } from "node:fs/promises";
+import { isAbsolute, relative as relative2, resolve as resolve2, sep as sep4 } from "node:path";
+async function resolveInCommit(root5, path6, kind, setting) {
+  const realRoot = await realpath(root5);
+  const lexical = resolve2(realRoot, path6);
+  if (!within(realRoot, lexical)) throw outside(setting, path6, "it is not a path inside the repository");
+  let real;
+  try {
+    real = await realpath(lexical);
+  } catch (error64) {
+    const link3 = await firstSymlink(realRoot, lexical);
+    if (link3 !== void 0) throw outside(setting, path6, `${link3} is a symlink that leads out of the commit or nowhere`);
+    throw new BatchshipError("SPEC_INVALID", `Could not start the local build: ${setting} ${path6} is not in the commit`, {
+      hint: `commit the ${kind === "directory" ? "folder" : "file"} or change ${setting} in the pipeline file`,
+      cause: error64
+    });
+  }
+  if (!within(realRoot, real)) {
+    const link3 = await firstSymlink(realRoot, lexical) ?? path6;
+    throw outside(setting, path6, `${link3} is a symlink to a place outside the commit`);
+  }
+  const found = await stat2(real);
+  if (kind === "directory" ? !found.isDirectory() : !found.isFile()) {
+    throw new BatchshipError("SPEC_INVALID", `Could not start the local build: ${setting} ${path6} is not a ${kind} in the commit`, {
+      hint: `point ${setting} at a ${kind} of the repository`
+    });
+  }
+  return real;
+}
+function within(root5, path6) {
+  const rel = relative2(root5, path6);
+  return rel === "" || !isAbsolute(rel) && rel !== ".." && !rel.startsWith(`..${sep4}`);
+}
+async function firstSymlink(root5, full) {
+  const parts = relative2(root5, full).split(sep4);
+  for (let i5 = 1; i5 <= parts.length; i5++) {
+    const candidate = parts.slice(0, i5).join("/");
+    try {
+      if ((await lstat2(resolve2(root5, candidate))).isSymbolicLink()) return candidate;
+    } catch {
+      return void 0;
+    }
+  }
+  return void 0;
+}
+function outside(setting, path6, reason) {
+  return new BatchshipError("SPEC_INVALID", `Could not start the local build: ${setting} ${path6} leaves the commit: ${reason}`, {
+    hint: "a build reads only files of the commit; replace the symlink with the folder or file itself"
+  });
+}
+
+// src/local/local-builder.ts
+var TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var CONTEXT_LINES = 8;
+function createLocalBuilder(deps) {
+  const { db } = deps;
+  const insert = db.prepare(`INSERT INTO builds (id, release_id, commit_sha, status, phases, log_path, started_at)
+    VALUES (?, ?, ?, 'in-progress', '[]', ?, ?)`);
+  const update = db.prepare("UPDATE builds SET status = ?, detail = ?, current_phase = ?, phases = ? WHERE id = ?");
+  const get2 = db.prepare("SELECT id, status, detail, current_phase, phases, log_path FROM builds WHERE id = ?");
+  const newestOf = db.prepare(
+    "SELECT id, status FROM builds WHERE release_id = ? AND commit_sha = ? ORDER BY started_at DESC, rowid DESC LIMIT 1"
+  );
+  return {
+    async definition() {
+      const tool = await deps.tool();
+      return localBuildDefinition(tool);
+    },
+    async findBuild(request) {
+      const newest = newestOf.get(request.releaseId, request.commit);
+      return newest?.status === "failed" ? read(newest.id) : void 0;
+    },
+    async startBuild(request) {
+      for (const tag of request.imageTags) {
+        if (!TAG.test(tag)) throw new BatchshipError("SPEC_INVALID", `Could not start the local build: invalid image tag "${tag}"`);
+      }
+      if (deps.repositoryDir === void 0) {
+        throw new BatchshipError("ENVIRONMENT", "Could not start the local build: no git repository to build from", {
+          hint: "run batchship from the CLI with --pipeline pointing into the app's repository"
+        });
+      }
+      const tool = await deps.tool();
+      const ref = parseImageReference(request.imageRepositoryUri, deps.insecureRegistries);
+      const id = `${request.project}:${randomUUID2()}`;
+      const logsDir = join12(deps.stateDir, "builds");
+      mkdirSync3(logsDir, { recursive: true });
+      const logFile = join12(logsDir, `${id.replace(":", "-")}.log`);
+      insert.run(id, request.releaseId, request.commit, logFile, deps.now());
+      const phases = [];
+      const save = (status, detail) => update.run(status, detail, phases.at(-1)?.name ?? null, JSON.stringify(phases), id);
+      const failed = (outcome, phase, detail = "FAILED") => {
+        phase.status = outcome.timedOut ? "TIMED_OUT" : "FAILED";
+        phase.contexts = outcome.tail.slice(-CONTEXT_LINES);
+        save("failed", outcome.timedOut ? "TIMED_OUT" : detail);
+        return read(id);
+      };
+      const workDir = join12(deps.stateDir, "work");
+      await mkdir2(workDir, { recursive: true });
+      const source = await mkdtemp3(join12(workDir, "build-"));
+      try {
+        const sourcePhase = { name: "DOWNLOAD_SOURCE", contexts: [] };
+        phases.push(sourcePhase);
+        save("in-progress", null);
+        await exportCommit(deps.repositoryDir, request.commit, source);
+        const contextDir = await resolveInCommit(source, request.context, "directory", "image.context");
+        const dockerfile = await resolveInCommit(source, request.dockerfile, "file", "image.dockerfile");
+        sourcePhase.status = "SUCCEEDED";
+        const buildPhase = { name: "BUILD", contexts: [] };
+        phases.push(buildPhase);
+        save("in-progress", null);
+        const references = request.imageTags.map((tag) => `${ref.host}/${ref.name}:${tag}`);
+        const built = await tool.build({
+          contextDir,
+          dockerfile,
+          tags: references,
+          buildArgs: request.buildArgs,
+          logFile,
+          timeoutMs: request.timeoutMinutes * 6e4
+        });
+        if (built.code !== 0) return failed(built, buildPhase);
+        buildPhase.status = "SUCCEEDED";
+        const pushPhase = { name: "POST_BUILD", contexts: [] };
+        phases.push(pushPhase);
+        save("in-progress", null);
+        for (const reference of references) {
+          const pushed = await tool.push(reference, ref.insecure, logFile);
+          if (pushed.code !== 0) return failed({ ...pushed, tail: [`push ${reference} failed`, ...pushed.tail] }, pushPhase);
+        }
+        pushPhase.status = "SUCCEEDED";
+        save("succeeded", null);
+        return read(id);
+      } catch (error64) {
+        const phase = phases.at(-1);
+        if (phase !== void 0) {
+          phase.status = "FAILED";
+          phase.contexts = [error64 instanceof Error ? error64.message : String(error64)];
+        }
+        save("failed", "FAILED");
+        throw error64;
+      } finally {
+        await rm4(source, { recursive: true, force: true });
+      }
+    },
+    async getBuild(buildId) {
+      return read(buildId);
+    }
+  };
+  function read(buildId) {
+    const row = get2.get(buildId);
+    if (row === void 0) {
+      throw new BatchshipError("ENVIRONMENT", `Could not read local build ${buildId}: it is not in the local store`);
+    }
+    const state2 = {
+      id: row.id,
+      status: row.status,
+      phases: JSON.parse(row.phases),
+      logUrl: row.log_path
+    };
+    if (row.detail !== null) state2.detail = row.detail;
+    if (row.current_phase !== null) state2.currentPhase = row.current_phase;
+    return state2;
+  }
+}
+function localBuildDefinition(tool) {
+  const version2 = createHash6("sha256").update([tool.name, createLocalBuilder.toString(), tool.build.toString()].join("\0")).digest("hex");
+  return { version: version2, platform: `local ${tool.name} linux/${OCI_ARCH[process.arch] ?? process.arch}` };
+}
+var OCI_ARCH = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x" };
+
+// src/local/local-platform.ts
+import { randomUUID as randomUUID3 } from "node:crypto";
+import { readFileSync as readFileSync2 } from "node:fs";
+import { hostname as hostname3 } from "node:os";
+var CHILD_STATUS_ORDER2 = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
+var DEFAULT_CHILD_LIMIT = 100;
+var THIS_PROCESS = { token: randomUUID3(), pid: process.pid, host: hostname3() };
+function createLocalPlatform(deps) {
+  const { jobs, definitions, runner } = deps;
+  const owner = deps.owner ?? THIS_PROCESS;
+  const isAlive = deps.isAlive ?? processAlive;
+  function ownerGone(job) {
+    if (job.owner_token === owner.token || job.owner_host !== owner.host) return false;
+    return job.owner_pid === owner.pid || !isAlive(job.owner_pid);
+  }
+  function adoptIfOrphaned(job) {
+    if (job.stopped_at !== null || runner.runs(job.job_id) || !ownerGone(job)) return;
+    const reason = `re-run: the batchship process running it (pid ${job.owner_pid}) exited`;
+    const adoption = jobs.adopt(job, owner, reason);
+    if (adoption !== void 0) {
+      runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
+    }
+  }
+  function describe148(job) {
+    const children = jobs.children(job.job_id);
+    const state2 = {
+      jobId: job.job_id,
+      jobName: job.job_name,
+      jobQueue: job.job_queue,
+      status: "SUBMITTED",
+      createdAt: job.created_at,
+      tags: JSON.parse(job.tags)
+    };
+    if (job.stopped_at !== null) state2.stoppedAt = job.stopped_at;
+    if (job.array_size === null) {
+      const only = children[0];
+      if (only !== void 0) Object.assign(state2, childFields(only), { jobId: job.job_id });
+      if (job.stop_reason !== null && state2.status === "FAILED") state2.statusReason = job.stop_reason;
+      return state2;
+    }
+    const counts = jobs.counts(job.job_id);
+    state2.arraySize = job.array_size;
+    state2.childCounts = counts;
+    state2.status = parentStatus(counts, job.array_size);
+    if (state2.status === "FAILED") {
+      state2.statusReason = job.stop_reason ?? `${counts.FAILED} of ${job.array_size} child jobs failed`;
+    }
+    return state2;
+  }
+  function childState(job, child2) {
+    return {
+      jobId: `${job.job_id}:${child2.array_index}`,
+      jobName: job.job_name,
+      jobQueue: job.job_queue,
+      createdAt: job.created_at,
+      ...childFields(child2)
+    };
+  }
+  return {
+    listJobDefinitionRevisions: (name) => definitions.listJobDefinitionRevisions(name),
+    registerJobDefinition: (name, body, tags) => definitions.registerJobDefinition(name, body, tags),
+    tagJobDefinition: (arn, tags) => definitions.tagJobDefinition(arn, tags),
+    deregisterJobDefinition: (arn) => definitions.deregisterJobDefinition(arn),
+    async findJobs(jobQueue, jobName) {
+      return jobs.findByName(jobQueue, jobName).map((job) => {
+        adoptIfOrphaned(job);
+        return describe148(jobs.job(job.job_id) ?? job);
+      });
+    },
+    async submitJob(request) {
+      const definition = definitions.byArn(request.jobDefinitionArn);
+      if (definition === void 0) {
+        throw new BatchshipError("ENVIRONMENT", `Could not submit job ${request.jobName}: job definition ${request.jobDefinitionArn} does not exist in the local store`);
+      }
+      childLaunch(definition.body, request, { jobId: "check", arrayIndex: 0, attempt: 1, jobQueue: request.jobQueue });
+      const jobId = randomUUID3();
+      jobs.insert(jobId, request, definition.arn, owner);
+      const job = jobs.job(jobId);
+      if (job !== void 0) runner.start(job);
+      return { jobId };
+    },
+    async describeJob(jobId) {
+      const [parentId, index] = splitChildId(jobId);
+      const job = jobs.job(parentId);
+      if (job === void 0) return void 0;
+      adoptIfOrphaned(job);
+      const fresh = jobs.job(parentId) ?? job;
+      if (index === void 0) return describe148(fresh);
+      const child2 = jobs.child(parentId, index);
+      return child2 === void 0 ? void 0 : childState(fresh, child2);
+    },
+    async listChildren(arrayJobId, options = {}) {
+      const job = jobs.job(arrayJobId);
+      if (job === void 0 || job.array_size === null) return [];
+      const limit = options.limit ?? DEFAULT_CHILD_LIMIT;
+      const rank = (status) => CHILD_STATUS_ORDER2.indexOf(status);
+      return jobs.children(arrayJobId).filter((child2) => options.status === void 0 || child2.status === options.status).sort((a5, b7) => rank(a5.status) - rank(b7.status) || a5.array_index - b7.array_index).slice(0, Math.max(0, limit)).map((child2) => childState(job, child2));
+    },
+    async stopJob(jobId, reason) {
+      const [parentId] = splitChildId(jobId);
+      if (jobs.job(parentId) === void 0) {
+        throw new BatchshipError("ENVIRONMENT", `Could not stop job ${jobId}: it does not exist in the local store`);
+      }
+      jobs.requestStop(parentId, reason);
+      runner.stop(parentId);
+    }
+  };
+}
+function parentStatus(counts, size) {
+  if (counts.SUCCEEDED + counts.FAILED === size) return counts.FAILED > 0 ? "FAILED" : "SUCCEEDED";
+  if (counts.RUNNING > 0 || counts.STARTING > 0) return "RUNNING";
+  if (counts.RUNNABLE > 0) return "RUNNABLE";
+  return "PENDING";
+}
+function childFields(child2) {
+  return {
+    status: child2.status,
+    ...child2.status_reason === null ? {} : { statusReason: child2.status_reason },
+    ...child2.exit_code === null ? {} : { exitCode: child2.exit_code },
+    // A file path: the local counterpart of a CloudWatch log stream.
+    ...child2.log_path === null ? {} : { logStreamName: child2.log_path },
+    ...child2.stopped_at === null ? {} : { stoppedAt: child2.stopped_at }
+  };
+}
+function splitChildId(jobId) {
+  const match = /^([^:]+):(\d+)$/.exec(jobId);
+  return match ? [match[1] ?? jobId, Number(match[2])] : [jobId, void 0];
+}
+function processAlive(pid) {
+  try {
+    process.kill(pid, 0);
+  } catch (error64) {
+    return error64.code === "EPERM";
+  }
+  return !zombie(pid);
+}
+function zombie(pid) {
+  try {
+    const stat4 = readFileSync2(`/proc/${pid}/stat`, "utf8");
+    return stat4.slice(stat4.lastIndexOf(")") + 2).startsWith("Z");
+  } catch {
+    return false;
+  }
+}
+
+// src/local/oci-registry.ts
+var MANIFEST_TYPES = [
+  "application/vnd.oci.image.index.v1+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.docker.distribution.manifest.v2+json"
+].join(", ");
+var TIMEOUT_MS2 = 1e4;
+var TAG2 = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+var DIGEST = /^sha256:[0-9a-f]{64}$/;
+var REGISTRY_HINT = "start a registry (docker-registry with http.addr 127.0.0.1:5000, or `docker run -p 5000:5000 registry:2`) or fix image.repository";
+function createOciRegistry(insecureRegistries, fetchImpl = fetch) {
+  async function call(ref, path6, method, operation2, upload) {
+    const url2 = `${registryBaseUrl(ref)}${path6}`;
+    try {
+      return await fetchImpl(url2, {
+        method,
+        headers: upload === void 0 ? { accept: MANIFEST_TYPES } : { accept: MANIFEST_TYPES, "content-type": upload.contentType },
+        ...upload === void 0 ? {} : { body: upload.body },
+        signal: AbortSignal.timeout(TIMEOUT_MS2)
+      });
+    } catch (error64) {
+      const cause = error64.cause;
+      const code2 = typeof cause?.code === "string" ? cause.code : void 0;
+      const unreachable = code2 === "ECONNREFUSED" || code2 === "ENOTFOUND" || code2 === "EAI_AGAIN";
+      const reason = code2 ?? (error64 instanceof Error ? error64.message : String(error64));
+      throw new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} is unreachable (${reason})`, {
+        retryable: !unreachable,
+        hint: REGISTRY_HINT,
+        cause: error64
+      });
+    }
+  }
+  function unexpected(ref, operation2, response) {
+    if (response.status === 401 || response.status === 403) {
+      return new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} requires authentication`, {
+        hint: "the local backend speaks to registries without credentials; use a registry that allows anonymous push and pull"
+      });
+    }
+    return new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} answered HTTP ${response.status}`, {
+      retryable: response.status === 429 || response.status >= 500,
+      hint: REGISTRY_HINT
+    });
+  }
+  async function digestOf2(ref, uri, tag) {
+    if (!TAG2.test(tag)) throw new BatchshipError("SPEC_INVALID", `Invalid image tag "${tag}"`);
+    const operation2 = `read the manifest of ${uri}:${tag}`;
+    const response = await call(ref, `${ref.name}/manifests/${tag}`, "HEAD", operation2);
+    if (response.status === 404) return void 0;
+    if (!response.ok) throw unexpected(ref, operation2, response);
+    const digest2 = response.headers.get("docker-content-digest");
+    if (digest2 === null || !DIGEST.test(digest2)) {
+      throw new BatchshipError("ENVIRONMENT", `Could not ${operation2}: registry ${ref.host} sent no Docker-Content-Digest`, {
+        hint: "use a registry implementing the OCI distribution API (docker-registry, registry:2, zot, Harbor)"
+      });
+    }
+    return digest2;
+  }
+  return {
+    async ensureRepository(repository) {
+      const ref = parseImageReference(repository, insecureRegistries);
+      const operation2 = `reach the image registry ${ref.host}`;
+      const response = await call(ref, "", "GET", operation2);
+      await response.body?.cancel();
+      if (!response.ok && response.status !== 401) throw unexpected(ref, operation2, response);
+      return { name: ref.name, uri: `${ref.host}/${ref.name}` };
+    },
+    async findDigest(repository, tag) {
+      return digestOf2(parseImageReference(repository.uri, insecureRegistries), repository.uri, tag);
+    },
+    async findTags(repository, tags) {
+      const ref = parseImageReference(repository.uri, insecureRegistries);
+      const operation2 = `list the tags of ${repository.uri}`;
+      const response = await call(ref, `${ref.name}/tags/list`, "GET", operation2);
+      const found = /* @__PURE__ */ new Map();
+      if (response.status === 404) {
+        await response.body?.cancel();
+        return found;
+      }
+      if (!response.ok) throw unexpected(ref, operation2, response);
+      const listed = new Set((await response.json()).tags ?? []);
+      for (const tag of tags) {
+        if (!listed.has(tag)) continue;
+        const digest2 = await digestOf2(ref, repository.uri, tag);
+        if (digest2 !== void 0) found.set(tag, digest2);
+      }
+      return found;
+    },
+    async addTags(repository, digest2, tags) {
+      if (!DIGEST.test(digest2)) throw new BatchshipError("USAGE", `Invalid image digest "${digest2}"`);
+      const ref = parseImageReference(repository.uri, insecureRegistries);
+      const operation2 = `read the manifest of ${repository.uri}@${digest2}`;
+      const response = await call(ref, `${ref.name}/manifests/${digest2}`, "GET", operation2);
+      if (response.status === 404) {
+        throw new BatchshipError("ENVIRONMENT", `Could not tag image ${repository.uri}@${digest2}: the registry has no such image`, {
+          hint: "the image was deleted; release with --rebuild to build it again"
+        });
+      }
+      if (!response.ok) throw unexpected(ref, operation2, response);
+      const body = new Uint8Array(await response.arrayBuffer());
+      const contentType = response.headers.get("content-type") ?? "application/vnd.oci.image.manifest.v1+json";
+      for (const tag of tags) {
+        const current = await digestOf2(ref, repository.uri, tag);
+        if (current === digest2) continue;
+        if (current !== void 0) {
+          throw new BatchshipError(
+            "ENVIRONMENT",
+            `Could not tag image ${repository.uri}@${digest2} as ${tag}: the tag names another image (${current}), and batchship never moves a tag`,
+            { hint: "image.tags must name the commit: include {sha} or {shortSha} in every tag" }
+          );
+        }
+        const put = `tag image ${repository.uri}@${digest2} as ${tag}`;
+        const answer = await call(ref, `${ref.name}/manifests/${tag}`, "PUT", put, { body, contentType });
+        await answer.body?.cancel();
+        if (!answer.ok) throw unexpected(ref, put, answer);
+      }
+    }
+  };
+}
+
+// src/local/semaphore.ts
+function createSemaphore(size) {
+  let free = size;
+  const waiting = [];
+  return {
+    async acquire() {
+      if (free > 0) {
+        free--;
+        return;
+      }
+      await new Promise((resolve7) => waiting.push(resolve7));
+    },
+    release() {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+// src/local/options.ts
+import { availableParallelism, homedir as homedir2 } from "node:os";
+import { join as join13, resolve as resolve3 } from "node:path";
+function readLocalOptions(env2 = process.env) {
+  const stateDir = env2["BATCHSHIP_STATE_DIR"] ? resolve3(env2["BATCHSHIP_STATE_DIR"]) : join13(env2["XDG_STATE_HOME"] || join13(homedir2(), ".local", "state"), "batchship");
+  return {
+    stateDir,
+    concurrency: concurrencyFrom(env2["BATCHSHIP_LOCAL_CONCURRENCY"]),
+    insecureRegistries: (env2["BATCHSHIP_INSECURE_REGISTRIES"] ?? "").split(",").map((host) => host.trim()).filter((host) => host !== ""),
+    toolEnv: { ...env2 },
+    buildahStorageDriver: storageDriverFrom(env2["BATCHSHIP_BUILDAH_STORAGE_DRIVER"])
+  };
+}
+function concurrencyFrom(text3) {
+  if (text3 === void 0 || text3 === "") return availableParallelism();
+  const n3 = Number(text3);
+  if (!Number.isInteger(n3) || n3 < 1 || n3 > 1024) {
+    throw new BatchshipError("USAGE", `Invalid BATCHSHIP_LOCAL_CONCURRENCY "${text3}": expected a whole number 1-1024`);
+  }
+  return n3;
+}
+function storageDriverFrom(text3) {
+  if (text3 === void 0 || text3 === "") return "vfs";
+  if (!/^[a-z0-9]+$/.test(text3)) {
+    throw new BatchshipError("USAGE", `Invalid BATCHSHIP_BUILDAH_STORAGE_DRIVER "${text3}": expected a driver name such as vfs or overlay`);
+  }
+  return text3;
+}
+
+// src/local/index.ts
+function createLocalBackend(options, extras = {}) {
+  const clock = extras.clock ?? systemClock;
+  const db = openStateStore(options.stateDir);
+  let detected;
+  const tool = () => {
+    if (extras.tool !== void 0) return Promise.resolve(extras.tool);
+    detected ??= detectContainerTool({
+      env: options.toolEnv,
+      stateDir: options.stateDir,
+      buildahStorageDriver: options.buildahStorageDriver
+    }).catch((error64) => {
+      detected = void 0;
+      throw error64;
+    });
+    return detected;
+  };
+  const isInsecure = (image2) => {
+    try {
+      return parseImageReference(image2.split("@")[0] ?? image2, options.insecureRegistries).insecure;
+    } catch {
+      return false;
+    }
+  };
+  const jobs = createJobStore(db, clock);
+  const definitions = createJobDefinitionStore(db, clock);
+  const runner = createArrayRunner({
+    jobs,
+    definitions,
+    tool,
+    slots: createSemaphore(options.concurrency),
+    clock,
+    logsDir: join14(options.stateDir, "jobs"),
+    isInsecure
+  });
+  const registry3 = createOciRegistry(options.insecureRegistries);
+  const builderAt = (repositoryDir) => createLocalBuilder({
+    db,
+    tool,
+    stateDir: options.stateDir,
+    repositoryDir,
+    insecureRegistries: options.insecureRegistries,
+    now: () => clock.now()
+  });
+  const backend = {
+    builder: builderAt(options.repositoryDir),
+    registry: registry3,
+    platform: createLocalPlatform({
+      jobs,
+      definitions,
+      runner,
+      ...extras.isAlive === void 0 ? {} : { isAlive: extras.isAlive }
+    }),
+    doctor: (spec) => checkLocalEnvironment(spec, { tool, registry: registry3, stateDir: options.stateDir }),
+    close: () => db.close(),
+    atRepository: (repositoryDir) => ({ ...backend, builder: builderAt(repositoryDir) })
+  };
+  return backend;
+}
+
+// src/backend.ts
+function createBackendFor(spec, site = {}, env2 = process.env) {
+  switch (spec.build.backend) {
+    case "codebuild":
+      return createAwsBackend();
+    case "local":
+      return createLocalBackend({
+        ...readLocalOptions(env2),
+        ...site.repositoryDir === void 0 ? {} : { repositoryDir: site.repositoryDir }
+      });
+  }
+}
+
+// src/git/build-sources.ts
+import { posix } from "node:path";
+var SHA2 = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+async function readBuildSources(repositoryDir, commit, image2) {
+  if (!SHA2.test(commit)) throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full sha`);
+  const context = normalize(image2.context);
+  const dockerfile = normalize(image2.dockerfile);
+  const dockerfileIgnore = `${dockerfile}.dockerignore`;
+  const git = wo({ baseDir: repositoryDir });
+  try {
+    const entry2 = async (path6) => parseLsTree(await git.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", path6])).get(path6) ?? absent(path6);
+    const [contextEntry, dockerfileEntry, ignoreEntry] = await Promise.all([
+      context === "" ? git.raw(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`]).then((id) => ({ path: "", type: "tree", mode: "040000", id: id.trim() })) : entry2(context),
+      entry2(dockerfile),
+      entry2(dockerfileIgnore)
+    ]);
+    return { context: contextEntry, dockerfile: dockerfileEntry, dockerfileIgnore: ignoreEntry };
+  } catch (error64) {
+    const reason = error64 instanceof Error ? error64.message.trim().split("\n")[0] : String(error64);
+    throw new BatchshipError("GIT", `Could not read the build's sources at ${commit.slice(0, 12)}: ${reason}`, {
+      hint: "the commit must exist in the repository holding the pipeline file",
+      cause: error64
+    });
+  }
+}
+function normalize(path6) {
+  const normal = posix.normalize(path6).replace(/\/+$/, "");
+  return normal === "." ? "" : normal;
+}
+function absent(path6) {
+  return { path: path6, type: "absent", id: "", mode: "" };
+}
+function parseLsTree(output2) {
+  const entries = /* @__PURE__ */ new Map();
+  for (const record2 of output2.split("\0")) {
+    const match = /^(\d+) (\w+) ([0-9a-f]+)\t([\s\S]*)$/.exec(record2);
+    if (match === null) continue;
+    const [, mode = "", type = "", id = "", path6 = ""] = match;
+    entries.set(path6, { path: path6, type, id, mode });
+  }
+  return entries;
+}
+
+// src/git/ledger-for-spec.ts
+import { homedir as homedir3 } from "node:os";
+import { join as join17 } from "node:path";
+
+// src/git/config-repository.ts
+import { dirname as dirname3, resolve as resolve4 } from "node:path";
+async function configRepositoryOf(pipelineFile) {
+  const git = wo(dirname3(resolve4(pipelineFile)));
+  let url2 = "";
+  try {
+    url2 = await git.remote(["get-url", "origin"]) ?? "";
+  } catch {
+  }
+  if (url2.trim() === "") {
+    throw new BatchshipError("USAGE", `Could not find the release ledger of ${pipelineFile}: its git repository has no origin remote`, {
+      hint: "set promotion.gitops.repository to the clone URL of the repository that holds release records"
+    });
+  }
+  return url2.trim();
+}
+
+// src/git/stalled-transfer.ts
+function stalledTransferEnv(seconds = 300) {
+  return { GIT_HTTP_LOW_SPEED_LIMIT: "1000", GIT_HTTP_LOW_SPEED_TIME: String(seconds) };
+}
+
+// src/git/git-credentials.ts
+function readGitCredentials(env2) {
+  const token = env2.BATCHSHIP_GIT_TOKEN?.trim();
+  const username = env2.BATCHSHIP_GIT_USERNAME?.trim();
+  return { ...token ? { token } : {}, ...username ? { username } : {} };
+}
+var LEDGER_GIT_ENV_KEYS = ["GIT_TERMINAL_PROMPT", "GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "GIT_CONFIG_VALUE_0", ...Object.keys(stalledTransferEnv())];
+var PASSED_THROUGH = ["GIT_SSH_COMMAND", "GIT_SSH"];
+var DROPPED = ["EDITOR", "VISUAL", "PAGER", "PREFIX", "SSH_ASKPASS"];
+function ledgerGitEnvironment(ambient, credentials) {
+  const env2 = {};
+  for (const [key, value] of Object.entries(ambient)) {
+    if (value === void 0) continue;
+    if (key.toUpperCase().startsWith("GIT_") && !PASSED_THROUGH.includes(key)) continue;
+    if (DROPPED.includes(key.toUpperCase())) continue;
+    env2[key] = value;
+  }
+  env2.GIT_TERMINAL_PROMPT = "0";
+  Object.assign(env2, stalledTransferEnv());
+  if (credentials.token !== void 0) {
+    env2.GIT_CONFIG_COUNT = "1";
+    env2.GIT_CONFIG_KEY_0 = "http.extraHeader";
+    env2.GIT_CONFIG_VALUE_0 = `Authorization: Basic ${basic(credentials)}`;
+  }
+  const passed = PASSED_THROUGH.filter((k6) => env2[k6] !== void 0);
+  const allow = [...LEDGER_GIT_ENV_KEYS, ...passed];
+  const unsafe = {
+    ...credentials.token === void 0 ? {} : { allowUnsafeConfigEnvCount: true },
+    ...passed.length === 0 ? {} : { allowUnsafeSshCommand: true }
+  };
+  return { env: env2, allow, unsafe };
+}
+function redactSecrets(text3, credentials) {
+  let out = text3.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, "$1***@");
+  if (credentials.token !== void 0) {
+    for (const secret of [credentials.token, basic(credentials)]) out = out.split(secret).join("***");
+  }
+  return out;
+}
+function displayUrl(url2) {
+  return url2.replace(/(\b[a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/i, "$1");
+}
+function basic(credentials) {
+  return Buffer.from(`${credentials.username ?? "x-access-token"}:${credentials.token ?? ""}`).toString("base64");
+}
+
+// src/git/git-release-ledger.ts
+import { existsSync as existsSync3 } from "node:fs";
+import { mkdir as mkdir5, readFile as readFile3, rm as rm6, writeFile as writeFile3 } from "node:fs/promises";
+import { dirname as dirname4, join as join16 } from "node:path";
+
+// src/release/job-definition.ts
+import { createHash as createHash7 } from "node:crypto";
+
+// src/release/image-slots.ts
+function mapImages(body, map4) {
+  const out = { ...body };
+  if (body.containerProperties !== void 0) out.containerProperties = withImage(body.containerProperties, map4);
+  if (body.ecsProperties !== void 0) out.ecsProperties = mapEcs(body.ecsProperties, map4);
+  if (body.eksProperties !== void 0) out.eksProperties = mapEks(body.eksProperties, map4);
+  if (body.nodeProperties !== void 0) {
+    const ranges = listOf3(body.nodeProperties["nodeRangeProperties"]).map((range2) => {
+      const copy = { ...range2 };
+      if (isJson2(range2["container"])) copy["container"] = withImage(range2["container"], map4);
+      if (isJson2(range2["ecsProperties"])) copy["ecsProperties"] = mapEcs(range2["ecsProperties"], map4);
+      if (isJson2(range2["eksProperties"])) copy["eksProperties"] = mapEks(range2["eksProperties"], map4);
+      return copy;
+    });
+    out.nodeProperties = { ...body.nodeProperties, nodeRangeProperties: ranges };
+  }
+  return out;
+}
+function imagesOf(body) {
+  const images = [];
+  mapImages(body, (image2) => {
+    if (image2 !== void 0) images.push(image2);
+    return image2;
+  });
+  return images;
+}
+function mapEcs(ecs, map4) {
+  const tasks = listOf3(ecs["taskProperties"]).map((task) => ({
+    ...task,
+    containers: listOf3(task["containers"]).map((c7) => withImage(c7, map4))
+  }));
+  return { ...ecs, taskProperties: tasks };
+}
+function mapEks(eks, map4) {
+  const pod = isJson2(eks["podProperties"]) ? eks["podProperties"] : {};
+  const copy = { ...pod, containers: listOf3(pod["containers"]).map((c7) => withImage(c7, map4)) };
+  if (pod["initContainers"] !== void 0) copy["initContainers"] = listOf3(pod["initContainers"]).map((c7) => withImage(c7, map4));
+  return { ...eks, podProperties: copy };
+}
+function withImage(container, map4) {
+  const image2 = map4(typeof container["image"] === "string" ? container["image"] : void 0);
+  const { image: _old, ...rest } = container;
+  return image2 === void 0 ? rest : { ...rest, image: image2 };
+}
+function listOf3(value) {
+  return Array.isArray(value) ? value.filter(isJson2) : [];
+}
+function isJson2(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+// src/release/tags.ts
+var TAG3 = {
+  pipeline: "batchship:pipeline",
+  commit: "batchship:commit",
+  release: "batchship:release",
+  specHash: "batchship:spec-hash",
+  imageDigest: "batchship:image-digest",
+  canary: "batchship:canary",
+  canaryJob: "batchship:canary-job",
+  /** Which canary attempt of the release the verdict and job tags speak of; absent: the first. */
+  canaryAttempt: "batchship:canary-attempt",
+  candidate: "batchship:candidate",
+  rollbackOf: "batchship:rollback-of",
+  /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
+  stopped: "batchship:stopped",
+  /**
+   * On a production revision: the production revision it was registered over, as its promoter
+   * saw it. Revisions numbered between the two were registered concurrently (promotion-order.ts).
+   */
+  replaces: "batchship:replaces",
+  /** GitOps: the ledger commit whose release record this production revision was registered from. */
+  recordCommit: "batchship:record-commit"
+};
+var CANARY_RETRYING = "retrying";
+
+// src/release/job-definition.ts
+function candidateName(spec) {
+  return `${spec.jobDefinition.name}-canary`;
+}
+function jobDefinitionBody(spec, imageUri) {
+  const def = spec.jobDefinition;
+  const body = { type: def.nodeProperties === void 0 ? "container" : "multinode" };
+  if (def.eksProperties === void 0) body.platformCapabilities = [...def.platformCapabilities ?? ["EC2"]];
+  const kinds = [def.containerProperties, def.ecsProperties, def.eksProperties, def.nodeProperties];
+  if (kinds.every((kind) => kind === void 0)) body.containerProperties = {};
+  const members2 = def;
+  for (const key of JOB_DEFINITION_BODY_KEYS) {
+    const value = members2[key];
+    if (key === "platformCapabilities" || value === void 0 || value === false) continue;
+    if (typeof value === "object" && value !== null && Object.keys(value).length === 0 && key !== "containerProperties") continue;
+    body[key] = structuredClone(value);
+  }
+  return mapImages(body, (image2) => image2 ?? imageUri);
+}
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v2]) => v2 !== void 0).sort(([a5], [b7]) => a5 < b7 ? -1 : a5 > b7 ? 1 : 0);
+    return `{${entries.map(([k6, v2]) => `${JSON.stringify(k6)}:${canonicalJson(v2)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+function specHash(body) {
+  return createHash7("sha256").update(canonicalJson(body)).digest("hex");
+}
+function findBySpecHash(revisions, hash2) {
+  return revisions.find((r6) => r6.tags[TAG3.specHash] === hash2);
+}
+function imageOf(revision) {
+  const images = imagesOf(revision.body);
+  const digest2 = revision.tags[TAG3.imageDigest];
+  const containerImage = revision.body.containerProperties?.["image"];
+  return (digest2 === void 0 ? void 0 : images.find((image2) => image2.endsWith(`@${digest2}`))) ?? (typeof containerImage === "string" ? containerImage : void 0) ?? images.find((image2) => image2.includes("@sha256:")) ?? images[0] ?? "";
+}
+function withBuiltImage(body, imageUri) {
+  const repository = repositoryOf(imageUri);
+  const replaced = mapImages(body, (image2) => image2 !== void 0 && repositoryOf(image2) === repository ? imageUri : image2);
+  if (body.containerProperties !== void 0) replaced.containerProperties = { ...body.containerProperties, image: imageUri };
+  return replaced;
+}
+function repositoryOf(image2) {
+  const at2 = image2.indexOf("@");
+  if (at2 >= 0) return image2.slice(0, at2);
+  const colon = image2.lastIndexOf(":");
+  return colon > image2.lastIndexOf("/") ? image2.slice(0, colon) : image2;
+}
+
 // src/release/gitops/record.ts
 var ReleaseRecord = external_exports.strictObject({
   apiVersion: external_exports.literal("batchship/v1"),
@@ -99574,9 +100669,8 @@ var ReleaseRecord = external_exports.strictObject({
   jobDefinition: external_exports.strictObject({
     name: external_exports.string().min(1),
     body: external_exports.looseObject({
-      type: external_exports.literal("container"),
-      platformCapabilities: external_exports.array(external_exports.string()).min(1),
-      containerProperties: external_exports.looseObject({})
+      type: external_exports.enum(["container", "multinode"]),
+      platformCapabilities: external_exports.array(external_exports.string()).min(1).optional()
     }),
     /** The user's own tags; batchship derives its `batchship:*` tags from the record's fields. */
     tags: external_exports.record(external_exports.string(), external_exports.string()).default({})
@@ -99594,24 +100688,23 @@ var PromotionHold = external_exports.strictObject({
   by: external_exports.string().min(1),
   at: external_exports.string().min(1)
 });
-function parseRecord(text2, where) {
-  return parseFile(ReleaseRecord, text2, where, "release record");
+function parseRecord(text3, where) {
+  return parseFile(ReleaseRecord, text3, where, "release record");
 }
-function parseHold(text2, where) {
-  return parseFile(PromotionHold, text2, where, "promotion hold");
+function parseHold(text3, where) {
+  return parseFile(PromotionHold, text3, where, "promotion hold");
 }
 function formatJson(value) {
   return `${JSON.stringify(value, null, 2)}
 `;
 }
 function recordBody(record2) {
-  const body = record2.jobDefinition.body;
-  return { ...body, containerProperties: { ...body.containerProperties, image: record2.image.uri } };
+  return withBuiltImage(record2.jobDefinition.body, record2.image.uri);
 }
-function parseFile(schema, text2, where, what) {
+function parseFile(schema, text3, where, what) {
   let json2;
   try {
-    json2 = JSON.parse(text2);
+    json2 = JSON.parse(text3);
   } catch (error64) {
     throw new BatchshipError("GIT", `Could not read the ${what} ${where}: ${error64.message}`, {
       hint: "fix the JSON in the releases branch (a pull request), or revert the commit that broke it"
@@ -99626,7 +100719,7 @@ function parseFile(schema, text2, where, what) {
 }
 
 // src/git/dir-lock.ts
-import { mkdir as mkdir3, rm as rm4, stat as stat2 } from "node:fs/promises";
+import { mkdir as mkdir3, rm as rm5, stat as stat3 } from "node:fs/promises";
 var STALE_MS = 5 * 6e4;
 async function withDirLock(lockDir, work, timeoutMs = 12e4) {
   const started = Date.now();
@@ -99638,7 +100731,7 @@ async function withDirLock(lockDir, work, timeoutMs = 12e4) {
       if (error64.code !== "EEXIST") throw error64;
       const age = await ageOf(lockDir);
       if (age !== void 0 && age > STALE_MS) {
-        await rm4(lockDir, { recursive: true, force: true });
+        await rm5(lockDir, { recursive: true, force: true });
         continue;
       }
       if (Date.now() - started > timeoutMs) {
@@ -99653,26 +100746,26 @@ async function withDirLock(lockDir, work, timeoutMs = 12e4) {
   try {
     return await work();
   } finally {
-    await rm4(lockDir, { recursive: true, force: true });
+    await rm5(lockDir, { recursive: true, force: true });
   }
 }
 async function ageOf(path6) {
   try {
-    return Date.now() - (await stat2(path6)).mtimeMs;
+    return Date.now() - (await stat3(path6)).mtimeMs;
   } catch {
     return void 0;
   }
 }
 
 // src/git/ledger-clone.ts
-import { createHash as createHash5 } from "node:crypto";
+import { createHash as createHash8 } from "node:crypto";
 import { existsSync as existsSync2 } from "node:fs";
 import { mkdir as mkdir4 } from "node:fs/promises";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 async function openLedgerClone(options) {
   const { repository, branch, credentials } = options;
-  const key = createHash5("sha256").update(`${repository}\0${branch}`).digest("hex").slice(0, 16);
-  const dir = join14(options.cacheDir, key);
+  const key = createHash8("sha256").update(`${repository}\0${branch}`).digest("hex").slice(0, 16);
+  const dir = join15(options.cacheDir, key);
   const { env: env2, allow, unsafe } = ledgerGitEnvironment(options.ambientEnv, credentials);
   const shown = displayUrl(repository);
   const step = async (what, run2) => {
@@ -99689,7 +100782,7 @@ async function openLedgerClone(options) {
   };
   await mkdir4(dir, { recursive: true });
   const git = wo({ baseDir: dir, allowEnvironment: allow, unsafe }).env(env2);
-  if (!existsSync2(join14(dir, ".git"))) {
+  if (!existsSync2(join15(dir, ".git"))) {
     await step("create the ledger clone", async () => {
       await git.init(["-q"]);
       await git.addRemote("origin", repository);
@@ -99825,23 +100918,23 @@ async function writeOnce(c7, at2, pipeline, decide) {
 }
 async function writeChange(c7, at2, change) {
   if (change.record !== void 0) await writeText(c7, at2.path, formatJson(change.record));
-  if (change.hold === null) await rm5(join15(c7.dir, at2.holdPath), { force: true });
+  if (change.hold === null) await rm6(join16(c7.dir, at2.holdPath), { force: true });
   else if (change.hold !== void 0) await writeText(c7, at2.holdPath, formatJson(change.hold));
   for (const path6 of [at2.path, at2.holdPath]) {
-    const present = existsSync3(join15(c7.dir, path6));
+    const present = existsSync3(join16(c7.dir, path6));
     await c7.step(
       "stage the release record",
       () => c7.git.raw(present ? ["add", "--", path6] : ["rm", "--cached", "--ignore-unmatch", "--quiet", "--", path6])
     );
   }
 }
-async function writeText(c7, path6, text2) {
-  await mkdir5(dirname4(join15(c7.dir, path6)), { recursive: true });
-  await writeFile2(join15(c7.dir, path6), text2);
+async function writeText(c7, path6, text3) {
+  await mkdir5(dirname4(join16(c7.dir, path6)), { recursive: true });
+  await writeFile3(join16(c7.dir, path6), text3);
 }
 async function readState(c7, at2, exists2) {
-  const recordText = await readIfPresent(join15(c7.dir, at2.path));
-  const holdText = await readIfPresent(join15(c7.dir, at2.holdPath));
+  const recordText = await readIfPresent(join16(c7.dir, at2.path));
+  const holdText = await readIfPresent(join16(c7.dir, at2.holdPath));
   const where = `${at2.path} (${at2.repository} ${at2.branch})`;
   const record2 = recordText === void 0 ? null : parseRecord(recordText, where);
   const recordCommit = record2 === null || !exists2 ? null : (await c7.step("read the ledger history", () => c7.git.raw(["log", "-1", "--format=%H", "--", at2.path]))).trim() || null;
@@ -99852,8 +100945,8 @@ async function readHistory(c7, at2, limit) {
   const entries = [];
   for (const commit of log.split("\n").filter(Boolean)) {
     try {
-      const text2 = await c7.git.show([`${commit}:${at2.path}`]);
-      entries.push({ commit, record: parseRecord(text2, `${at2.path} at ${commit.slice(0, 12)}`) });
+      const text3 = await c7.git.show([`${commit}:${at2.path}`]);
+      entries.push({ commit, record: parseRecord(text3, `${at2.path} at ${commit.slice(0, 12)}`) });
     } catch {
     }
   }
@@ -99886,24 +100979,27 @@ async function ledgerForSpec(spec, from, env2) {
     repository,
     branch: gitops.branch,
     path: gitops.path,
-    cacheDir: join16(cacheRoot(env2), "ledger"),
+    cacheDir: join17(cacheRoot(env2), "ledger"),
     credentials: readGitCredentials(env2),
     ambientEnv: env2
   });
 }
 function cacheRoot(env2) {
   if (env2.BATCHSHIP_CACHE_DIR) return env2.BATCHSHIP_CACHE_DIR;
-  if (env2.XDG_CACHE_HOME) return join16(env2.XDG_CACHE_HOME, "batchship");
-  return join16(env2.HOME ?? homedir3(), ".cache", "batchship");
+  if (env2.XDG_CACHE_HOME) return join17(env2.XDG_CACHE_HOME, "batchship");
+  return join17(env2.HOME ?? homedir3(), ".cache", "batchship");
 }
 
 // src/git/pipeline-at-commit.ts
+import { existsSync as existsSync4 } from "node:fs";
 import { dirname as dirname5, relative as relative3, resolve as resolve5 } from "node:path";
 var REVISION = /^[0-9A-Za-z][0-9A-Za-z._\/^~-]{0,254}$/;
 async function readPipelineAtCommit(pipelineFile, options = {}) {
   const file2 = resolve5(pipelineFile);
-  const git = await gitStep(`open the folder of ${pipelineFile}`, async () => wo(dirname5(file2)));
-  const top = await gitStep("find the git repository holding " + pipelineFile, () => git.revparse(["--show-toplevel"]));
+  const { git, top } = await missingFileFirst(pipelineFile, async () => {
+    const opened = await gitStep(`open the folder of ${pipelineFile}`, async () => wo(dirname5(file2)));
+    return { git: opened, top: await gitStep("find the git repository holding " + pipelineFile, () => opened.revparse(["--show-toplevel"])) };
+  });
   const pathInRepo = relative3(top.trim(), file2).split("\\").join("/");
   const wanted = options.commit ?? "HEAD";
   if (!REVISION.test(wanted)) throw new BatchshipError("USAGE", `Invalid --commit "${wanted}": expected a commit sha`);
@@ -99911,8 +101007,18 @@ async function readPipelineAtCommit(pipelineFile, options = {}) {
   const branch = options.branch ?? await currentBranch(git);
   await assertBranchName(git, branch);
   await assertCommitOnBranch(git, commit, branch);
-  const text2 = await gitStep(`read ${pathInRepo} at ${commit.slice(0, 12)}`, () => git.show([`${commit}:${pathInRepo}`]));
-  return { commit, branch, text: text2, pathInRepo };
+  const text3 = await gitStep(`read ${pathInRepo} at ${commit.slice(0, 12)}`, () => git.show([`${commit}:${pathInRepo}`]));
+  return { commit, branch, text: text3, pathInRepo };
+}
+async function missingFileFirst(pipelineFile, open3) {
+  try {
+    return await open3();
+  } catch (error64) {
+    if (existsSync4(pipelineFile)) throw error64;
+    throw new BatchshipError("USAGE", `Cannot read pipeline file ${pipelineFile}: it does not exist`, {
+      hint: "check the path given to --pipeline (relative paths start at the current directory)"
+    });
+  }
 }
 async function currentBranch(git) {
   const name = (await gitStep("read the current branch", () => git.revparse(["--abbrev-ref", "HEAD"]))).trim();
@@ -100091,8 +101197,8 @@ function describeValue(value) {
   if (value === void 0) return "nothing";
   if (value === null) return "an empty value";
   if (typeof value === "string") {
-    const text2 = value.length > 60 ? `${value.slice(0, 57)}...` : value;
-    return `"${text2}"`;
+    const text3 = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+    return `"${text3}"`;
   }
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) return "a list";
@@ -100164,7 +101270,9 @@ function knownKeysAt(schema, path6) {
     if (current === void 0) return [];
     current = unwrap(current);
   }
-  return current instanceof external_exports.ZodObject ? Object.keys(current.shape) : [];
+  if (current instanceof external_exports.ZodObject) return Object.keys(current.shape);
+  if (current instanceof external_exports.ZodRecord && current.keyType instanceof external_exports.ZodEnum) return current.keyType.options.map(String);
+  return [];
 }
 function unwrap(schema) {
   let current = schema;
@@ -100206,7 +101314,18 @@ function editDistance(a5, b7) {
 
 // src/spec/issues-to-problems.ts
 function issuesToProblems(issues, ctx) {
-  return issues.flatMap((issue3) => issueToProblems(issue3, ctx));
+  const suggested = new Set(
+    issues.flatMap((issue3) => {
+      if (issue3.code !== "unrecognized_keys") return [];
+      const path6 = toSegments(issue3.path);
+      const known = knownKeysAt(ctx.schema, path6);
+      return issue3.keys.flatMap((key) => {
+        const suggestion = closestKey(key, known);
+        return suggestion === void 0 ? [] : [formatPath([...path6, suggestion])];
+      });
+    })
+  );
+  return issues.filter((issue3) => !(issue3.code !== "custom" && issue3.input === void 0 && suggested.has(formatPath(toSegments(issue3.path))))).flatMap((issue3) => issueToProblems(issue3, ctx));
 }
 function issueToProblems(issue3, ctx) {
   const path6 = toSegments(issue3.path);
@@ -100230,7 +101349,7 @@ function issueToProblems(issue3, ctx) {
     const parent = located.depth === path6.length - 1 && (located.node === null || (0, import_yaml3.isMap)(located.node));
     const offset2 = keyOffsetOf(located);
     const key = path6[path6.length - 1];
-    const message2 = parent ? `missing required key "${String(key)}"` : issue3.message;
+    const message2 = parent && issue3.code !== "custom" ? `missing required key "${String(key)}"` : issue3.message;
     return [at2(path6, offset2, message2)];
   }
   const pointsAtKey = issue3.code === "invalid_key" || issue3.code === "custom" && issue3.params?.["at"] === "key";
@@ -100242,24 +101361,443 @@ function toSegments(path6) {
   return path6.map((segment) => typeof segment === "number" ? segment : String(segment));
 }
 
+// src/spec/job-definition/deprecations.ts
+var DEPRECATED = { vcpus: "VCPU", memory: "MEMORY" };
+function deprecationWarnings(def) {
+  const containers = [];
+  if (def.containerProperties !== void 0) containers.push({ container: def.containerProperties, path: ["jobDefinition", "containerProperties"] });
+  def.nodeProperties?.nodeRangeProperties.forEach((range2, r6) => {
+    if (range2.container !== void 0) {
+      containers.push({ container: range2.container, path: ["jobDefinition", "nodeProperties", "nodeRangeProperties", r6, "container"] });
+    }
+  });
+  return containers.flatMap(
+    ({ container, path: path6 }) => Object.keys(DEPRECATED).filter((key) => container[key] !== void 0).map((key) => ({
+      path: [...path6, key],
+      message: `deprecated by AWS Batch: write resourceRequirements: [{type: ${DEPRECATED[key]}, value: "${String(container[key])}"}] instead`
+    }))
+  );
+}
+
+// src/spec/source-url.ts
+var SCP_LIKE = /^(?:([^@/\s]+)@)?([A-Za-z0-9.-]+):(?!\/\/|:)([^\s]+)$/;
+var CREDENTIALS_HINT = "the service sends BATCHSHIP_GITHUB_TOKEN as a header, and SSH uses its agent";
+function parseSourceUrl(url2) {
+  if (/[\s\0]/.test(url2) || url2.startsWith("-")) return { problem: "must be a clone URL without spaces, control characters or a leading '-'" };
+  const scp = SCP_LIKE.exec(url2);
+  if (scp !== null && !url2.includes("://")) {
+    if (scp[1]?.includes(":")) return { problem: `must not hold a password: ${CREDENTIALS_HINT}` };
+    return { transport: "ssh" };
+  }
+  let parsed;
+  try {
+    parsed = new URL(url2);
+  } catch {
+    return { problem: "must be an https, ssh or file URL (https://github.com/acme/app.git, git@github.com:acme/app.git)" };
+  }
+  switch (parsed.protocol) {
+    case "https:":
+      if (parsed.username !== "" || parsed.password !== "") return { problem: `must not hold credentials (user or token before '@'): ${CREDENTIALS_HINT}` };
+      return parsed.hostname === "" ? { problem: "must name a host" } : { transport: "https" };
+    case "ssh:":
+    case "git+ssh:":
+    case "ssh+git:":
+      if (parsed.password !== "") return { problem: `must not hold a password: ${CREDENTIALS_HINT}` };
+      return parsed.hostname === "" ? { problem: "must name a host" } : { transport: "ssh" };
+    case "file:":
+      if (parsed.username !== "" || parsed.password !== "" || parsed.host !== "" && parsed.host !== "localhost") {
+        return { problem: "must be a file URL of this machine (file:///srv/git/app.git)" };
+      }
+      return { transport: "file" };
+    default:
+      return { problem: `must be an https, ssh or file URL, not ${parsed.protocol.replace(/:$/, "")}` };
+  }
+}
+
+// src/spec/canary-submission.ts
+var CanarySubmission = external_exports.strictObject({
+  shareIdentifier: external_exports.string().regex(/^[A-Za-z0-9_]{1,255}$/, "must be up to 255 letters, digits and '_'").optional().describe("Fair-share identifier; required by queues with a fair-share scheduling policy, refused by others"),
+  schedulingPriorityOverride: external_exports.number().int().min(0).max(9999).optional().describe("Scheduling priority on a fair-share queue, 0-9999 (higher runs first)"),
+  propagateTags: external_exports.boolean().optional().describe("Copy the canary job's tags (batchship's and jobDefinition.tags) to its ECS tasks")
+});
+
+// src/spec/when-fields-valid.ts
+var whenFieldsValid = (...keys) => (payload2) => typeof payload2.value === "object" && payload2.value !== null && !payload2.issues.some((issue3) => keys.includes(String(issue3.path?.[0])));
+
+// src/spec/job-definition/platform-checks.ts
+var FARGATE_MEMORY = /* @__PURE__ */ new Map([
+  ["0.25", { min: 512, max: 2048, step: 512 }],
+  ["0.5", { min: 1024, max: 4096, step: 1024 }],
+  ["1", { min: 2048, max: 8192, step: 1024 }],
+  ["2", { min: 4096, max: 16384, step: 1024 }],
+  ["4", { min: 8192, max: 30720, step: 1024 }],
+  ["8", { min: 16384, max: 61440, step: 4096 }],
+  ["16", { min: 32768, max: 122880, step: 8192 }]
+]);
+var FARGATE_QUARTER_VCPU_MEMORY = [512, 1024, 2048];
+var WHOLE = /^[1-9][0-9]*$/;
+var MIN_EC2_MEMORY_MIB = 4;
+function checkResourceValues(requirements, path6, platform3, report) {
+  const seen = /* @__PURE__ */ new Set();
+  requirements.forEach((requirement, i5) => {
+    const at2 = [...path6, i5, "value"];
+    if (seen.has(requirement.type)) report([...path6, i5, "type"], `${requirement.type} is listed twice: give each resource type once`);
+    seen.add(requirement.type);
+    const { type, value } = requirement;
+    if (platform3 === "FARGATE") {
+      if (type === "GPU") report([...path6, i5, "type"], "GPU is not available on Fargate: use platformCapabilities [EC2]");
+      if (type === "VCPU" && !FARGATE_MEMORY.has(value)) {
+        report(at2, `must be one of ${[...FARGATE_MEMORY.keys()].join(", ")} vCPUs on Fargate, got "${value}"`);
+      }
+      if (type === "MEMORY" && !WHOLE.test(value)) report(at2, `must be a whole number of MiB, got "${value}"`);
+      return;
+    }
+    if (!WHOLE.test(value)) {
+      report(at2, `must be a whole number${type === "MEMORY" ? " of MiB" : type === "VCPU" ? " of vCPUs on EC2 (fractions are for Fargate)" : ""}, got "${value}"`);
+    } else if (type === "MEMORY" && Number(value) < MIN_EC2_MEMORY_MIB) {
+      report(at2, `must be at least ${MIN_EC2_MEMORY_MIB} MiB, got "${value}"`);
+    }
+  });
+  if (platform3 !== "FARGATE") return;
+  const vcpu = requirements.find((r6) => r6.type === "VCPU")?.value;
+  const memoryIndex = requirements.findIndex((r6) => r6.type === "MEMORY");
+  const memory = Number(requirements[memoryIndex]?.value);
+  const allowed = vcpu === void 0 ? void 0 : FARGATE_MEMORY.get(vcpu);
+  if (allowed === void 0 || memoryIndex < 0 || !Number.isInteger(memory)) return;
+  const fits = vcpu === "0.25" ? FARGATE_QUARTER_VCPU_MEMORY.includes(memory) : memory >= allowed.min && memory <= allowed.max && (memory - allowed.min) % allowed.step === 0;
+  if (!fits) {
+    report([...path6, memoryIndex, "value"], `Fargate does not offer ${memory} MiB with ${vcpu} vCPU: use ${allowed.min}-${allowed.max} MiB in steps of ${allowed.step}`);
+  }
+}
+var NOT_ON_FARGATE = ["vcpus", "memory", "instanceType", "ulimits", "privileged"];
+var LINUX_NOT_ON_FARGATE = ["devices", "maxSwap", "swappiness", "sharedMemorySize", "tmpfs"];
+var FARGATE_LOG_DRIVERS = ["awslogs", "splunk", "awsfirelens"];
+function checkFargateContainer(container, path6, report) {
+  const fargateHint = "Fargate does not support it: remove it, or use platformCapabilities [EC2]";
+  for (const key of NOT_ON_FARGATE) {
+    if (container[key] !== void 0) {
+      const replacement = key === "vcpus" ? "VCPU" : key === "memory" ? "MEMORY" : void 0;
+      report([...path6, key], replacement ? `is not allowed on Fargate: use resourceRequirements [{type: ${replacement}, value}]` : `is not allowed on Fargate: ${fargateHint}`);
+    }
+  }
+  for (const key of LINUX_NOT_ON_FARGATE) {
+    if (container.linuxParameters?.[key] !== void 0) report([...path6, "linuxParameters", key], `is not allowed on Fargate: ${fargateHint}`);
+  }
+  (container.volumes ?? []).forEach((volume, v2) => {
+    if (volume.host !== void 0) report([...path6, "volumes", v2, "host"], "host volumes are not allowed on Fargate: use efsVolumeConfiguration");
+  });
+  if (container.executionRoleArn === void 0) {
+    report([...path6, "executionRoleArn"], 'missing required key "executionRoleArn": Fargate jobs need an execution role');
+  }
+  const types = new Set((container.resourceRequirements ?? []).map((r6) => r6.type));
+  for (const type of ["VCPU", "MEMORY"]) {
+    if (!types.has(type)) report([...path6, "resourceRequirements"], `must list ${type} on Fargate`);
+  }
+  const driver = container.logConfiguration?.logDriver;
+  if (driver !== void 0 && !FARGATE_LOG_DRIVERS.includes(driver)) {
+    report([...path6, "logConfiguration", "logDriver"], `must be one of ${FARGATE_LOG_DRIVERS.join(", ")} on Fargate, got "${driver}"`);
+  }
+}
+
+// src/spec/job-definition/checks.ts
+var KIND_KEYS = ["containerProperties", "ecsProperties", "eksProperties", "nodeProperties"];
+function checkJobDefinition(def, ctx) {
+  const report = (path6, message) => ctx.addIssue({ code: "custom", message, path: [...path6] });
+  const kinds = KIND_KEYS.filter((key) => def[key] !== void 0);
+  for (const extra of kinds.slice(1)) {
+    report([extra], `must not be set together with ${kinds[0]}: a job definition has exactly one of ${KIND_KEYS.join(", ")}`);
+  }
+  if (kinds.length > 1) return;
+  const platform3 = def.platformCapabilities?.[0] ?? "EC2";
+  if (def.platform === "local" && kinds[0] !== void 0 && kinds[0] !== "containerProperties") {
+    report([kinds[0]], "is not supported by jobDefinition.platform local, which runs containerProperties jobs only");
+  }
+  if (def.eksProperties !== void 0 && def.platformCapabilities !== void 0) {
+    report(["platformCapabilities"], "must not be set with eksProperties: jobs on EKS take no platform capabilities");
+  }
+  if (def.nodeProperties !== void 0 && platform3 === "FARGATE") {
+    report(["platformCapabilities"], "must be EC2 with nodeProperties: multi-node parallel jobs do not run on Fargate");
+  }
+  const networkModes = [
+    ...(def.ecsProperties?.taskProperties ?? []).map((task, t2) => ({ task, path: ["ecsProperties", "taskProperties", t2] })),
+    ...(def.nodeProperties?.nodeRangeProperties ?? []).flatMap(
+      (range2, r6) => (range2.ecsProperties?.taskProperties ?? []).map((task, t2) => ({ task, path: ["nodeProperties", "nodeRangeProperties", r6, "ecsProperties", "taskProperties", t2] }))
+    )
+  ];
+  for (const { task, path: path6 } of networkModes) {
+    if (task.networkMode !== void 0 && platform3 !== "MANAGED_INSTANCES") {
+      report([...path6, "networkMode"], "is only for platformCapabilities [MANAGED_INSTANCES]: remove it");
+    }
+  }
+  checkParameterRefs(def, report);
+  if (def.containerProperties !== void 0) checkContainer(def.containerProperties, ["containerProperties"], platform3, report);
+  if (def.ecsProperties !== void 0) checkEcs(def.ecsProperties, ["ecsProperties"], platform3, report, true);
+  if (def.eksProperties !== void 0) checkEks(def.eksProperties, ["eksProperties"], report, true);
+  if (def.nodeProperties !== void 0) checkNodes(def.nodeProperties, report);
+}
+function checkContainer(container, path6, platform3, report) {
+  const requirements = container.resourceRequirements ?? [];
+  checkResourceValues(requirements, [...path6, "resourceRequirements"], platform3, report);
+  if (platform3 !== "FARGATE" && container.vcpus !== void 0 && requirements.some((r6) => r6.type === "VCPU")) {
+    report([...path6, "vcpus"], "must not be set together with a VCPU resource requirement: keep resourceRequirements only");
+  }
+  if (platform3 !== "FARGATE" && container.memory !== void 0 && requirements.some((r6) => r6.type === "MEMORY")) {
+    report([...path6, "memory"], "must not be set together with a MEMORY resource requirement: keep resourceRequirements only");
+  }
+  if (platform3 === "FARGATE") checkFargateContainer(container, path6, report);
+  else {
+    for (const key of ["fargatePlatformConfiguration", "networkConfiguration", "ephemeralStorage", "runtimePlatform"]) {
+      if (container[key] !== void 0) report([...path6, key], "is only for Fargate: set platformCapabilities: [FARGATE], or remove it");
+    }
+  }
+  checkVolumes(container.volumes ?? [], [...path6, "volumes"], [{ mountPoints: container.mountPoints ?? [], path: path6 }], report);
+}
+function checkEcs(ecs, path6, platform3, report, mustRunBuiltImage) {
+  ecs.taskProperties.forEach((task, t2) => {
+    const taskPath = [...path6, "taskProperties", t2];
+    const names = task.containers.map((c7) => c7.name);
+    task.containers.forEach((container, i5) => {
+      const containerPath = [...taskPath, "containers", i5];
+      if (container.name === void 0 && task.containers.length > 1) {
+        report(containerPath, 'missing required key "name": a task of several containers names each one');
+      } else if (container.name !== void 0 && names.indexOf(container.name) !== i5) {
+        report([...containerPath, "name"], `duplicate container name "${container.name}"`);
+      }
+      checkResourceValues(container.resourceRequirements ?? [], [...containerPath, "resourceRequirements"], platform3, report);
+      (container.dependsOn ?? []).forEach((dependency, d6) => {
+        const name = dependency.containerName;
+        if (name !== void 0 && (!names.includes(name) || name === container.name)) {
+          report([...containerPath, "dependsOn", d6, "containerName"], unknownName("container", name, names.filter((n3) => n3 !== container.name)));
+        }
+      });
+    });
+    checkVolumes(
+      task.volumes ?? [],
+      [...taskPath, "volumes"],
+      task.containers.map((c7, i5) => ({ mountPoints: c7.mountPoints ?? [], path: [...taskPath, "containers", i5] })),
+      report
+    );
+    if (mustRunBuiltImage && task.containers.every((c7) => c7.image !== void 0)) {
+      report([...taskPath, "containers"], "one container must leave out image: it runs the image batchship built");
+    }
+  });
+}
+function checkEks(eks, path6, report, mustRunBuiltImage) {
+  const pod = eks.podProperties;
+  const podPath = [...path6, "podProperties"];
+  const volumes = pod.volumes ?? [];
+  const volumeNames = volumes.map((v2) => v2.name);
+  volumes.forEach((volume, v2) => {
+    const sources = ["hostPath", "emptyDir", "secret", "persistentVolumeClaim"].filter((k6) => volume[k6] !== void 0);
+    if (sources.length !== 1) {
+      report([...podPath, "volumes", v2], `must have exactly one of hostPath, emptyDir, secret, persistentVolumeClaim${sources.length > 1 ? `, got ${sources.join(", ")}` : ""}`);
+    }
+    if (volumeNames.indexOf(volume.name) !== v2) report([...podPath, "volumes", v2, "name"], `duplicate volume name "${volume.name}"`);
+  });
+  const all = [...pod.containers.map((c7, i5) => ({ c: c7, path: [...podPath, "containers", i5] })), ...(pod.initContainers ?? []).map((c7, i5) => ({ c: c7, path: [...podPath, "initContainers", i5] }))];
+  const names = all.map(({ c: c7 }) => c7.name);
+  all.forEach(({ c: c7, path: containerPath }, i5) => {
+    if (c7.name === void 0 && all.length > 1) report(containerPath, 'missing required key "name": a pod of several containers names each one');
+    else if (c7.name !== void 0 && names.indexOf(c7.name) !== i5) report([...containerPath, "name"], `duplicate container name "${c7.name}"`);
+    (c7.volumeMounts ?? []).forEach((mount, m4) => {
+      if (mount.name !== void 0 && !volumeNames.includes(mount.name)) {
+        report([...containerPath, "volumeMounts", m4, "name"], unknownName("volume", mount.name, volumeNames));
+      }
+    });
+  });
+  if (mustRunBuiltImage && all.every(({ c: c7 }) => c7.image !== void 0)) {
+    report([...podPath, "containers"], "one container must leave out image: it runs the image batchship built");
+  }
+}
+function checkNodes(nodes5, report) {
+  const path6 = ["nodeProperties"];
+  if (nodes5.mainNode >= nodes5.numNodes) {
+    report([...path6, "mainNode"], `must be a node index below numNodes (${nodes5.numNodes}), got ${nodes5.mainNode}`);
+  }
+  const ranges = [];
+  nodes5.nodeRangeProperties.forEach((range2, r6) => {
+    const rangePath = [...path6, "nodeRangeProperties", r6];
+    const kinds = ["container", "ecsProperties", "eksProperties"].filter((k6) => range2[k6] !== void 0);
+    if (kinds.length !== 1) {
+      report(rangePath, `must have exactly one of container, ecsProperties, eksProperties${kinds.length > 1 ? `, got ${kinds.join(", ")}` : ""}`);
+    }
+    if (range2.container !== void 0) checkContainer(range2.container, [...rangePath, "container"], "EC2", report);
+    if (range2.ecsProperties !== void 0) checkEcs(range2.ecsProperties, [...rangePath, "ecsProperties"], "EC2", report, false);
+    if (range2.eksProperties !== void 0) checkEks(range2.eksProperties, [...rangePath, "eksProperties"], report, false);
+    const bounds = nodeRange(range2.targetNodes, nodes5.numNodes);
+    if (bounds === void 0) return;
+    const [start, end2] = bounds;
+    if (start > end2 || end2 >= nodes5.numNodes) {
+      report([...rangePath, "targetNodes"], `must be within nodes 0 to ${nodes5.numNodes - 1} (numNodes ${nodes5.numNodes}), got "${range2.targetNodes}"`);
+      return;
+    }
+    ranges.push([start, end2]);
+  });
+  const instanceTypes = nodes5.nodeRangeProperties.map((range2) => range2.container?.instanceType ?? range2.instanceTypes?.[0]);
+  const firstType = instanceTypes.find((type) => type !== void 0);
+  instanceTypes.forEach((type, r6) => {
+    if (type !== void 0 && type !== firstType) {
+      const range2 = nodes5.nodeRangeProperties[r6];
+      const key = range2?.container?.instanceType !== void 0 ? ["container", "instanceType"] : ["instanceTypes", 0];
+      report([...path6, "nodeRangeProperties", r6, ...key], `must be ${firstType} like the other node ranges: Batch runs every node group of a job on one instance type`);
+    }
+  });
+  const missing = firstUncovered(ranges, nodes5.numNodes);
+  if (missing !== void 0) {
+    report([...path6, "nodeRangeProperties"], `must cover every node from 0 to ${nodes5.numNodes - 1}: node ${missing} is in no range`);
+  }
+  if (nodes5.nodeRangeProperties.every((range2) => !runsBuiltImage(range2))) {
+    report([...path6, "nodeRangeProperties"], "one node range must leave out an image: it runs the image batchship built");
+  }
+}
+function firstUncovered(ranges, numNodes) {
+  let next = 0;
+  for (const [start, end2] of [...ranges].sort((a5, b7) => a5[0] - b7[0])) {
+    if (start > next) return next;
+    next = Math.max(next, end2 + 1);
+  }
+  return next < numNodes ? next : void 0;
+}
+function runsBuiltImage(range2) {
+  if (range2.container !== void 0) return range2.container.image === void 0;
+  if (range2.ecsProperties !== void 0) return range2.ecsProperties.taskProperties.some((t2) => t2.containers.some((c7) => c7.image === void 0));
+  if (range2.eksProperties !== void 0) return range2.eksProperties.podProperties.containers.some((c7) => c7.image === void 0);
+  return false;
+}
+function checkVolumes(volumes, path6, users, report) {
+  const names = volumes.map((v2) => v2.name);
+  volumes.forEach((volume, v2) => {
+    if (volume.name === void 0) report([...path6, v2], 'missing required key "name": mount points refer to a volume by name');
+    else if (names.indexOf(volume.name) !== v2) report([...path6, v2, "name"], `duplicate volume name "${volume.name}"`);
+    if (volume.host !== void 0 && volume.efsVolumeConfiguration !== void 0) {
+      report([...path6, v2], "must have one of host, efsVolumeConfiguration, not both");
+    }
+  });
+  for (const user of users) {
+    user.mountPoints.forEach((mount, m4) => {
+      if (mount.sourceVolume !== void 0 && !names.includes(mount.sourceVolume)) {
+        report([...user.path, "mountPoints", m4, "sourceVolume"], unknownName("volume", mount.sourceVolume, names.filter((n3) => n3 !== void 0)));
+      }
+    });
+  }
+}
+function checkParameterRefs(def, report) {
+  const defined = Object.keys(def.parameters);
+  for (const { list: list2, path: path6 } of commandLists(def)) {
+    list2.forEach((argument, i5) => {
+      for (const match of argument.matchAll(REF_PATTERN)) {
+        const name = match[1] ?? "";
+        if (defined.includes(name)) continue;
+        const suggestion = closestKey(name, defined);
+        const hint = suggestion ? ` (did you mean "Ref::${suggestion}"?)` : "; define it under jobDefinition.parameters";
+        report([...path6, i5], `Ref::${name} refers to a parameter that jobDefinition.parameters does not define${hint}`);
+      }
+    });
+  }
+}
+function commandLists(def) {
+  const found = [];
+  const add = (list2, path6) => {
+    if (list2 !== void 0) found.push({ list: list2, path: path6 });
+  };
+  const ecs = (e5, path6) => e5?.taskProperties.forEach((t2, ti) => t2.containers.forEach((c7, ci) => add(c7.command, [...path6, "taskProperties", ti, "containers", ci, "command"])));
+  const eks = (e5, path6) => {
+    for (const key of ["containers", "initContainers"]) {
+      e5?.podProperties[key]?.forEach((c7, ci) => {
+        add(c7.command, [...path6, "podProperties", key, ci, "command"]);
+        add(c7.args, [...path6, "podProperties", key, ci, "args"]);
+      });
+    }
+  };
+  add(def.containerProperties?.command, ["containerProperties", "command"]);
+  ecs(def.ecsProperties, ["ecsProperties"]);
+  eks(def.eksProperties, ["eksProperties"]);
+  def.nodeProperties?.nodeRangeProperties.forEach((range2, r6) => {
+    const path6 = ["nodeProperties", "nodeRangeProperties", r6];
+    add(range2.container?.command, [...path6, "container", "command"]);
+    ecs(range2.ecsProperties, [...path6, "ecsProperties"]);
+    eks(range2.eksProperties, [...path6, "eksProperties"]);
+  });
+  return found;
+}
+function unknownName(what, name, known) {
+  const names = known.filter((n3) => n3 !== void 0);
+  const suggestion = closestKey(name, names);
+  const hint = suggestion ? ` (did you mean "${suggestion}"?)` : names.length > 0 ? `; known: ${names.join(", ")}` : "";
+  return `no ${what} is named "${name}"${hint}`;
+}
+
+// src/spec/job-definition/tags.ts
+var RESERVED_TAG_PREFIX = "batchship:";
+var BATCH_TAG_LIMIT = 50;
+var MAX_USER_TAGS = BATCH_TAG_LIMIT - Object.keys(TAG3).length;
+var TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+var TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+var JobDefinitionTagsSpec = external_exports.record(external_exports.string(), external_exports.string(), { error: "tags must map names to strings" }).superRefine((tags, ctx) => {
+  const keys = Object.keys(tags);
+  for (const key of keys) {
+    const problem = key.startsWith(RESERVED_TAG_PREFIX) ? `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved for batchship's own tags` : key.length > 128 ? `tag keys must be at most 128 characters, got ${key.length}` : !TAG_KEY.test(key) ? "tag keys may hold letters, digits, spaces and + - = . _ : / @" : void 0;
+    if (problem !== void 0) ctx.addIssue({ code: "custom", message: problem, path: [key], params: { at: "key" } });
+    const value = tags[key] ?? "";
+    if (value.length > 256) {
+      ctx.addIssue({ code: "custom", message: `tag values must be at most 256 characters, got ${value.length}`, path: [key] });
+    } else if (!TAG_VALUE.test(value)) {
+      ctx.addIssue({ code: "custom", message: "tag values may hold letters, digits, spaces and + - = . _ : / @", path: [key] });
+    }
+  }
+  if (keys.length > MAX_USER_TAGS) {
+    ctx.addIssue({
+      code: "custom",
+      message: `at most ${MAX_USER_TAGS} tags: AWS Batch allows ${BATCH_TAG_LIMIT} per resource and batchship's own batchship:* tags take the other ${BATCH_TAG_LIMIT - MAX_USER_TAGS}, got ${keys.length}`
+    });
+  }
+});
+
+// src/spec/job-definition/job-definition-spec.ts
+var JOB_DEFINITION_NAME = /^[A-Za-z0-9_-]{1,121}$/;
+var JobDefinitionSpec = external_exports.strictObject({
+  name: external_exports.string().regex(JOB_DEFINITION_NAME, "must be 1-121 letters, digits, '-' or '_' (the candidate adds '-canary')").describe("Production job definition name; candidates are registered as <name>-canary"),
+  jobDefinitionName: setByBatchship("is set by batchship: write the production name as jobDefinition.name"),
+  type: setByBatchship("is set by batchship from the kind of properties (nodeProperties: multinode, else container)"),
+  platformCapabilities: external_exports.array(external_exports.enum(["EC2", "FARGATE"])).min(1).max(1).optional().describe("EC2 (the default), FARGATE or MANAGED_INSTANCES (ECS Managed Instances), exactly one; leave out with eksProperties"),
+  containerProperties: ContainerPropertiesSpec.optional(),
+  ecsProperties: EcsPropertiesSpec.optional(),
+  eksProperties: EksPropertiesSpec.optional(),
+  nodeProperties: NodePropertiesSpec.optional(),
+  retryStrategy: RetryStrategySpec.optional(),
+  timeout: JobTimeoutSpec.optional(),
+  parameters: stringMap("parameters").default({}).describe("Default job parameters, referred to as Ref::name"),
+  schedulingPriority: wholeNumber(0, 9999).optional().describe("Scheduling priority on fair-share queues, 0-9999 (higher runs first)"),
+  propagateTags: external_exports.boolean().optional().describe("Copy the job's and the definition's tags to its ECS tasks"),
+  consumableResourceProperties: ConsumableResourcePropertiesSpec.optional(),
+  platform: external_exports.enum(["batch", "local"]).default("batch").describe(
+    "Where revisions are registered and the canary runs: batch (AWS Batch) or local (containers on this machine, revisions in the local state store); local needs build.backend: local"
+  ),
+  tags: JobDefinitionTagsSpec.default({}).describe(
+    "Tags on every registered revision; keys starting with 'batchship:' are reserved"
+  )
+}).superRefine(checkJobDefinition, {
+  when: whenFieldsValid(...KIND_KEYS, "platformCapabilities", "parameters", "platform")
+}).describe("The AWS Batch job definition to release");
+
 // src/spec/schema.ts
 var NAME2 = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 var GITHUB_REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 var BATCH_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-var JOB_DEFINITION_NAME = /^[A-Za-z0-9_-]{1,121}$/;
 var IMAGE_REPOSITORY = /^(?:[a-z0-9.-]+(?::[0-9]+)?\/)?[a-z0-9]+(?:[._\/-][a-z0-9]+)*$/;
 var ENV_NAME2 = /^[A-Za-z_][A-Za-z0-9_]*$/;
 var TAG_TEMPLATE = /^(?:[A-Za-z0-9_.-]|\{(?:sha|shortSha|branch)\})+$/;
-var RESERVED_TAG_PREFIX = "batchship:";
-var stringMap = (what) => external_exports.record(external_exports.string(), external_exports.string(), { error: `${what} must map names to strings` });
+var stringMap2 = (what) => external_exports.record(external_exports.string(), external_exports.string(), { error: `${what} must map names to strings` });
 var relativePath = external_exports.string().min(1).refine((p4) => !p4.startsWith("/") && !p4.split("/").includes(".."), {
   message: "must be a path inside the repository (relative, no '..')"
 }).refine((p4) => !p4.startsWith("-"), { message: "must not start with '-'" });
-var whenFieldsValid = (...keys) => (payload2) => typeof payload2.value === "object" && payload2.value !== null && !payload2.issues.some((issue3) => keys.includes(String(issue3.path?.[0])));
 var SourceSpec = external_exports.strictObject({
   repository: external_exports.string().regex(GITHUB_REPOSITORY, "must be a GitHub repository as owner/name").describe("GitHub repository whose pushes trigger releases, as owner/name"),
   branches: external_exports.array(external_exports.string().min(1)).min(1, "list at least one branch (glob patterns such as 'release/*' are allowed)").default(["main"]).describe("Branches that release; globs such as 'release/*' are allowed, '!pattern' excludes"),
-  url: external_exports.string().min(1).optional().describe("Clone URL; defaults to the GitHub HTTPS URL")
+  url: external_exports.string().min(1).superRefine((url2, context) => {
+    const parsed = parseSourceUrl(url2);
+    if ("problem" in parsed) context.addIssue({ code: "custom", message: parsed.problem });
+  }).optional().describe("Clone URL (https, ssh, or file where the service allows it), without credentials; defaults to the GitHub HTTPS URL")
 }).describe("Where the code comes from");
 var ImageSpec = external_exports.strictObject({
   repository: external_exports.string().regex(IMAGE_REPOSITORY, "must be an ECR repository name (etl) or an image URI without tag").describe(
@@ -100284,49 +101822,26 @@ var ImageSpec = external_exports.strictObject({
   }).default(["{sha}", "{branch}-{shortSha}"]).describe("Tag templates; the first must contain {sha}. Placeholders: {sha} {shortSha} {branch}")
 }).describe("The container image to build and push");
 var BUILD_TIMEOUT_MINUTES = external_exports.number().int().min(5).max(2160).default(60).describe("Build timeout in minutes (CodeBuild allows 5-2160)");
+var BUILD_REUSE = external_exports.boolean().default(true).describe(
+  "Reuse an image already built from the same content (build context, Dockerfile, build arguments, build definition) instead of building again; false builds every commit"
+);
 var CodeBuildBuildSpec = external_exports.strictObject({
   backend: external_exports.literal("codebuild").default("codebuild").describe("AWS CodeBuild, pushing to Amazon ECR"),
   project: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be a CodeBuild project name").describe("CodeBuild project that runs the shipped buildspec.yml"),
-  timeoutMinutes: BUILD_TIMEOUT_MINUTES
+  timeoutMinutes: BUILD_TIMEOUT_MINUTES,
+  reuse: BUILD_REUSE
 }).describe("Build with AWS CodeBuild");
 var LocalBuildSpec = external_exports.strictObject({
   backend: external_exports.literal("local").describe("This machine: the first working of docker, podman, buildah; pushes to any OCI registry"),
   // Always present in the parsed spec so the engine can label any build the same way.
   project: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{1,254}$/, "must be letters, digits, '-' or '_'").default("local").describe("Label of local builds (the prefix of their build ids)"),
-  timeoutMinutes: BUILD_TIMEOUT_MINUTES.describe("Build timeout in minutes; the local builder is stopped then")
+  timeoutMinutes: BUILD_TIMEOUT_MINUTES.describe("Build timeout in minutes; the local builder is stopped then"),
+  reuse: BUILD_REUSE
 }).describe("Build on this machine");
 var BuildSpec = external_exports.discriminatedUnion("backend", [CodeBuildBuildSpec, LocalBuildSpec], {
   // Only for an unknown backend; other problems (build left empty…) keep their own message.
   error: (issue3) => issue3.code === "invalid_union" ? "must be codebuild or local" : void 0
 }).describe("How the image is built");
-var awsObject = (what) => external_exports.record(external_exports.string(), external_exports.unknown(), { error: `${what} must be a mapping` });
-var JobDefinitionSpec = external_exports.strictObject({
-  name: external_exports.string().regex(JOB_DEFINITION_NAME, "must be 1-121 letters, digits, '-' or '_' (the candidate adds '-canary')").describe("Production job definition name; candidates are registered as <name>-canary"),
-  platformCapabilities: external_exports.array(external_exports.enum(["EC2", "FARGATE"])).min(1).max(1).default(["EC2"]).describe("EC2 or FARGATE (exactly one)"),
-  containerProperties: awsObject("containerProperties").refine((c7) => !("image" in c7), {
-    message: "must not be set: batchship pins the image it built (repository@sha256:…)",
-    path: ["image"]
-  }).default({}).describe("AWS Batch containerProperties, passed through as written, without image"),
-  retryStrategy: awsObject("retryStrategy").default({}).describe("AWS Batch retryStrategy"),
-  timeout: awsObject("timeout").default({}).describe("AWS Batch timeout"),
-  parameters: stringMap("parameters").default({}).describe("Default job parameters"),
-  platform: external_exports.enum(["batch", "local"]).default("batch").describe(
-    "Where revisions are registered and the canary runs: batch (AWS Batch) or local (containers on this machine, revisions in the local state store); local needs build.backend: local"
-  ),
-  tags: stringMap("tags").superRefine((tags, ctx) => {
-    for (const key of Object.keys(tags)) {
-      if (key.startsWith(RESERVED_TAG_PREFIX)) {
-        ctx.addIssue({
-          code: "custom",
-          message: `tag keys starting with "${RESERVED_TAG_PREFIX}" are reserved for batchship's own tags`,
-          path: [key],
-          // The key is the mistake, not its value: point the editor there.
-          params: { at: "key" }
-        });
-      }
-    }
-  }).default({}).describe("Tags on every registered revision; keys starting with 'batchship:' are reserved")
-}).describe("The AWS Batch job definition to release");
 var CanarySpec = external_exports.strictObject({
   jobQueue: external_exports.string().regex(BATCH_NAME, "must be a job queue name").describe("Job queue the canary array job is submitted to"),
   arraySize: external_exports.number().int().min(1).max(1e4).default(3).describe("Number of canary children (AWS Batch array size, 1 runs a single job)"),
@@ -100334,8 +101849,9 @@ var CanarySpec = external_exports.strictObject({
   runnableTimeoutMinutes: external_exports.number().positive().default(10).describe("How long the canary may wait in RUNNABLE before it is cancelled (or moved to the fallback queue)"),
   fallbackJobQueue: external_exports.string().regex(BATCH_NAME, "must be a job queue name").optional().describe("Queue to resubmit to when the canary is stuck in RUNNABLE"),
   minSuccessRate: external_exports.number().min(0).max(1).default(1).describe("Fraction of children that must succeed, 0-1"),
-  parameters: stringMap("parameters").default({}).describe("Job parameters for the canary"),
-  environment: external_exports.record(external_exports.string().regex(ENV_NAME2, "must be an environment variable name"), external_exports.string()).default({}).describe("Extra environment variables for the canary's containers")
+  parameters: stringMap2("parameters").default({}).describe("Job parameters for the canary"),
+  environment: external_exports.record(external_exports.string().regex(ENV_NAME2, "must be an environment variable name"), external_exports.string()).default({}).describe("Extra environment variables for the canary's containers (those that run the built image)"),
+  ...CanarySubmission.shape
 }).refine((c7) => c7.runnableTimeoutMinutes <= c7.timeoutMinutes, {
   message: "runnableTimeoutMinutes must not exceed timeoutMinutes",
   path: ["runnableTimeoutMinutes"],
@@ -100356,6 +101872,12 @@ var PromotionSpec = external_exports.strictObject({
   mode: external_exports.enum(["auto", "manual"]).default("auto").describe("auto: promote when the canary passes; manual: wait for `batchship promote`"),
   gitops: GitOpsSpec.optional()
 }).describe("How a passing candidate becomes the production revision");
+var DEFAULT_RETENTION = { candidates: 20, production: 10 };
+var RETENTION_MAX = 90;
+var RetentionSpec = external_exports.strictObject({
+  candidates: external_exports.number().int().min(1).max(RETENTION_MAX).default(DEFAULT_RETENTION.candidates).describe("Newest <name>-canary revisions kept; older ones are deregistered unless a release still needs them"),
+  production: external_exports.number().int().min(2).max(RETENTION_MAX).default(DEFAULT_RETENTION.production).describe("Newest production revisions kept (at least 2, so a rollback has a target); the rollback target and what git records are always kept")
+}).describe("How many job definition revisions stay ACTIVE; retention runs after each release and from `batchship prune`");
 var PipelineSpec = external_exports.strictObject({
   apiVersion: external_exports.literal("batchship/v1", { error: "must be batchship/v1" }).describe("Spec version"),
   name: external_exports.string().regex(NAME2, "must be lowercase letters, digits and '-', at most 64").describe("Pipeline name, unique per repository"),
@@ -100364,17 +101886,22 @@ var PipelineSpec = external_exports.strictObject({
   build: BuildSpec,
   jobDefinition: JobDefinitionSpec,
   canary: CanarySpec,
-  promotion: PromotionSpec.default({ mode: "auto" })
+  promotion: PromotionSpec.default({ mode: "auto" }),
+  retention: RetentionSpec.default(DEFAULT_RETENTION)
 }).refine((spec) => spec.build.backend === "local" === (spec.jobDefinition.platform === "local"), {
   message: "jobDefinition.platform local and build.backend local go together",
   path: ["jobDefinition", "platform"],
   when: whenFieldsValid("build", "jobDefinition")
+}).refine((spec) => spec.jobDefinition.nodeProperties === void 0 || spec.canary.arraySize === 1, {
+  message: "must be 1 with jobDefinition.nodeProperties: Batch runs no array of multi-node parallel jobs, so the canary is one job",
+  path: ["canary", "arraySize"],
+  when: whenFieldsValid("canary", "jobDefinition")
 });
 
 // src/spec/load.ts
-function parseSpec(text2, file2) {
+function parseSpec(text3, file2) {
   const lineCounter = new import_yaml4.LineCounter();
-  const doc = (0, import_yaml4.parseDocument)(text2, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  const doc = (0, import_yaml4.parseDocument)(text3, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const problemAt = (offset, path6, message) => {
     const { line, col } = lineCounter.linePos(offset);
     return { file: file2, line, col, path: path6, message };
@@ -100401,16 +101928,19 @@ function parseSpec(text2, file2) {
     problems.push(...issuesToProblems(result.error.issues, { file: file2, doc, lineCounter, schema: PipelineSpec }));
   }
   if (problems.length > 0 || !result.success) return fail(problems);
-  return { ok: true, spec: result.data };
+  const warnings = deprecationWarnings(result.data.jobDefinition).map(
+    (w2) => problemAt(keyOffsetOf(locate(doc, w2.path)), formatPath(w2.path), w2.message)
+  );
+  return { ok: true, spec: result.data, warnings: warnings.sort(compareProblems) };
 }
 async function readSpecFile(file2) {
-  let text2;
+  let text3;
   try {
-    text2 = await readFile4(file2, "utf8");
+    text3 = await readFile4(file2, "utf8");
   } catch (error64) {
     return fail([{ file: file2, line: 1, col: 1, path: "(root)", message: `cannot read the file: ${osReason(error64)}` }]);
   }
-  return parseSpec(text2, file2);
+  return parseSpec(text3, file2);
 }
 function fail(problems) {
   return { ok: false, problems: [...problems].sort(compareProblems) };
@@ -100433,58 +101963,6 @@ function osReason(error64) {
   return code2 ? `${reason} (${code2})` : reason;
 }
 
-// src/spec/templates.ts
-var import_picomatch = __toESM(require_picomatch2(), 1);
-var FULL_SHA = /^[0-9a-f]{40}$/i;
-var MAX_TAG_LENGTH = 128;
-function sanitizeBranch(branch) {
-  return branch.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[.-]+/, "");
-}
-function renderTags(templates, facts) {
-  if (!FULL_SHA.test(facts.sha)) {
-    throw new BatchshipError(
-      "USAGE",
-      `Could not render image tags: "${facts.sha}" is not a full 40-character commit sha`
-    );
-  }
-  const values = {
-    sha: facts.sha,
-    shortSha: facts.sha.slice(0, 7),
-    branch: sanitizeBranch(facts.branch)
-  };
-  const tags = templates.map((template) => {
-    const tag = template.replace(/\{(sha|shortSha|branch)\}/g, (_3, name) => values[name] ?? "").replace(/^[.-]+/, "").slice(0, MAX_TAG_LENGTH);
-    if (tag === "") {
-      throw new BatchshipError(
-        "SPEC_INVALID",
-        `Could not render image tag "${template}": branch "${facts.branch}" leaves no valid tag characters`,
-        { hint: "add {sha} or {shortSha} to the template, or a fixed prefix such as 'branch-{branch}'" }
-      );
-    }
-    return tag;
-  });
-  return [...new Set(tags)];
-}
-function branchMatches(patterns, branch) {
-  return branchMatcher(patterns)(branch);
-}
-var matchers = /* @__PURE__ */ new Map();
-function branchMatcher(patterns) {
-  const key = patterns.join("\0");
-  let matcher = matchers.get(key);
-  if (matcher === void 0) {
-    const include = patterns.filter((p4) => !p4.startsWith("!"));
-    const exclude = patterns.filter((p4) => p4.startsWith("!")).map((p4) => p4.slice(1));
-    const options = { dot: true };
-    const included = include.length > 0 ? (0, import_picomatch.default)(include, options) : () => false;
-    const excluded = exclude.length > 0 ? (0, import_picomatch.default)(exclude, options) : () => false;
-    matcher = (branch) => included(branch) && !excluded(branch);
-    if (matchers.size >= 1e3) matchers.clear();
-    matchers.set(key, matcher);
-  }
-  return matcher;
-}
-
 // src/load-pipeline.ts
 async function loadPipelineAtCommit(file2, options) {
   const at2 = await readPipelineAtCommit(file2, options);
@@ -100499,6 +101977,54 @@ function specOrThrow(result) {
   throw new BatchshipError("SPEC_INVALID", result.problems.map(formatProblem).join("\n"));
 }
 
+// src/git/source-history.ts
+var SHA3 = /^[0-9a-f]{40}$/;
+function sourceHistory(git, remote, options = {}) {
+  const ensure2 = options.ensure ?? (async () => {
+  });
+  return {
+    async headOf(branch) {
+      if (branch.startsWith("-") || /[\s\x00-\x1f\x7f]/.test(branch)) return void 0;
+      let listed;
+      try {
+        listed = await git.raw(["ls-remote", "--end-of-options", remote, `refs/heads/${branch}`]);
+      } catch {
+        return void 0;
+      }
+      for (const line of listed.split("\n")) {
+        const [sha, ref] = line.trim().split(/\s+/);
+        if (ref === `refs/heads/${branch}` && sha !== void 0 && SHA3.test(sha)) return sha;
+      }
+      return options.missingBranch === "unknown" ? void 0 : null;
+    },
+    async contains(descendant, ancestor) {
+      if (!SHA3.test(descendant) || !SHA3.test(ancestor)) return void 0;
+      if (descendant === ancestor) return true;
+      for (const commit of [descendant, ancestor]) {
+        if (await hasCommit(git, commit)) continue;
+        await ensure2(commit).catch(() => void 0);
+        if (!await hasCommit(git, commit)) return void 0;
+      }
+      try {
+        return (await git.raw(["merge-base", ancestor, descendant])).trim() === ancestor;
+      } catch {
+        return false;
+      }
+    }
+  };
+}
+async function hasCommit(git, commit) {
+  try {
+    await git.raw(["cat-file", "-e", `${commit}^{commit}`]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function checkoutHistory(dir) {
+  return sourceHistory(wo(dir), "origin", { missingBranch: "unknown" });
+}
+
 // src/release/retrying-backend.ts
 function withRetries(backend, policy) {
   const retry = (what, call) => (...args) => retrying(policy, what, () => call(...args));
@@ -100506,16 +102032,23 @@ function withRetries(backend, policy) {
   const retryingBuilder = {
     findBuild: retry("find build", (r6) => builder.findBuild(r6)),
     startBuild: retry("start build", (r6) => builder.startBuild(r6)),
-    getBuild: retry("read build", (id) => builder.getBuild(id))
+    getBuild: retry("read build", (id) => builder.getBuild(id)),
+    ...builder.stopBuild === void 0 ? {} : { stopBuild: retry("stop build", (id) => builder.stopBuild(id)) }
   };
+  const { definition } = builder;
+  if (definition !== void 0) retryingBuilder.definition = retry("read build definition", (p4) => definition.call(builder, p4));
   const retryingRegistry = {
     ensureRepository: retry("ensure image repository", (r6) => registry3.ensureRepository(r6)),
     findDigest: retry("find image digest", (r6, t2) => registry3.findDigest(r6, t2))
   };
+  const { findTags, addTags: addTags2 } = registry3;
+  if (findTags !== void 0) retryingRegistry.findTags = retry("find image tags", (r6, t2) => findTags.call(registry3, r6, t2));
+  if (addTags2 !== void 0) retryingRegistry.addTags = retry("tag image", (r6, d6, t2) => addTags2.call(registry3, r6, d6, t2));
   const retryingPlatform = {
     listJobDefinitionRevisions: retry("list job definitions", (n3) => platform3.listJobDefinitionRevisions(n3)),
     registerJobDefinition: (n3, b7, t2) => platform3.registerJobDefinition(n3, b7, t2),
     tagJobDefinition: retry("tag job definition", (a5, t2) => platform3.tagJobDefinition(a5, t2)),
+    deregisterJobDefinition: retry("deregister job definition", (a5) => platform3.deregisterJobDefinition(a5)),
     findJobs: retry("find jobs", (q5, n3) => platform3.findJobs(q5, n3)),
     submitJob: (r6) => platform3.submitJob(r6),
     describeJob: retry("describe job", (id) => platform3.describeJob(id)),
@@ -100554,14 +102087,15 @@ function createEngineContext(backend, overrides = {}) {
     sleep: sleep2,
     observe,
     polling,
-    ...overrides.ledger === void 0 ? {} : { ledger: overrides.ledger }
+    ...overrides.ledger === void 0 ? {} : { ledger: overrides.ledger },
+    ...overrides.history === void 0 ? {} : { history: overrides.history }
   };
 }
 
 // src/release/release-id.ts
-var SHA2 = /^[0-9a-f]{40}$/;
+var SHA4 = /^[0-9a-f]{40}$/;
 function assertCommitSha(commit) {
-  if (!SHA2.test(commit)) {
+  if (!SHA4.test(commit)) {
     throw new BatchshipError("USAGE", `Invalid commit "${commit}": expected a full 40-character hex sha`);
   }
 }
@@ -100569,8 +102103,39 @@ function releaseIdFor(pipeline, commit) {
   assertCommitSha(commit);
   return `${pipeline}-${commit.slice(0, 12)}`;
 }
-function canaryJobName(releaseId, fallback2 = false) {
-  return `batchship-${releaseId}${fallback2 ? "-fallback" : ""}`;
+function canaryJobName(releaseId, fallback2 = false, attempt = 1) {
+  const retry = attempt > 1 ? `-attempt-${attempt}` : "";
+  return `batchship-${releaseId}${retry}${fallback2 ? "-fallback" : ""}`;
+}
+
+// src/release/gitops/observe-commit.ts
+function observeCommit(ctx, ledger, pipeline, commit, subject) {
+  if (commit === null) return;
+  const { repository, branch, path: path6 } = ledger.where(pipeline);
+  ctx.observe({ type: "ledger-commit", commit, subject, repository, branch, path: path6 });
+}
+
+// src/release/gitops/hold.ts
+function ledgerOf(ctx, spec) {
+  if (spec.promotion.gitops === void 0) return void 0;
+  if (ctx.ledger === void 0) {
+    throw new BatchshipError("ENVIRONMENT", `Cannot promote ${spec.name}: it uses promotion.gitops and no release ledger was configured`, {
+      hint: "run it through the batchship CLI or service, which open the ledger from promotion.gitops"
+    });
+  }
+  return ctx.ledger;
+}
+async function promotionHold(ctx, spec) {
+  const ledger = ledgerOf(ctx, spec);
+  return ledger === void 0 ? null : (await ledger.read(spec.name)).hold;
+}
+function holdFor(pipeline, reason, by, nowMs) {
+  return { apiVersion: "batchship/v1", kind: "PromotionHold", pipeline, reason, by, at: new Date(nowMs).toISOString() };
+}
+function heldError(pipeline, hold) {
+  return new BatchshipError("NOT_PROMOTABLE", `Cannot promote ${pipeline} automatically: held since ${hold.at} (${hold.reason})`, {
+    hint: `a person promotes with \`batchship promote\`, or lifts the hold with \`batchship unhold\``
+  });
 }
 
 // src/release/find-or-create.ts
@@ -100586,58 +102151,6 @@ async function findOrCreate(ctx, find, create) {
       await ctx.sleep(ctx.polling.retryDelayMs * attempt);
     }
   }
-}
-
-// src/release/job-definition.ts
-import { createHash as createHash6 } from "node:crypto";
-
-// src/release/tags.ts
-var TAG3 = {
-  pipeline: "batchship:pipeline",
-  commit: "batchship:commit",
-  release: "batchship:release",
-  specHash: "batchship:spec-hash",
-  imageDigest: "batchship:image-digest",
-  canary: "batchship:canary",
-  canaryJob: "batchship:canary-job",
-  candidate: "batchship:candidate",
-  rollbackOf: "batchship:rollback-of",
-  /** GitOps: the ledger commit whose release record this production revision was registered from. */
-  recordCommit: "batchship:record-commit"
-};
-
-// src/release/job-definition.ts
-function candidateName(spec) {
-  return `${spec.jobDefinition.name}-canary`;
-}
-function jobDefinitionBody(spec, imageUri) {
-  const def = spec.jobDefinition;
-  const body = {
-    type: "container",
-    platformCapabilities: [...def.platformCapabilities],
-    containerProperties: { ...def.containerProperties, image: imageUri }
-  };
-  if (Object.keys(def.retryStrategy).length > 0) body.retryStrategy = def.retryStrategy;
-  if (Object.keys(def.timeout).length > 0) body.timeout = def.timeout;
-  if (Object.keys(def.parameters).length > 0) body.parameters = def.parameters;
-  return body;
-}
-function canonicalJson(value) {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v2]) => v2 !== void 0).sort(([a5], [b7]) => a5 < b7 ? -1 : a5 > b7 ? 1 : 0);
-    return `{${entries.map(([k6, v2]) => `${JSON.stringify(k6)}:${canonicalJson(v2)}`).join(",")}}`;
-  }
-  return JSON.stringify(value);
-}
-function specHash(body) {
-  return createHash6("sha256").update(canonicalJson(body)).digest("hex");
-}
-function findBySpecHash(revisions, hash2) {
-  return revisions.find((r6) => r6.tags[TAG3.specHash] === hash2);
-}
-function imageOf(revision) {
-  return revision.body.containerProperties.image;
 }
 
 // src/release/stages/candidate.ts
@@ -100672,54 +102185,108 @@ async function registerCandidate(ctx, input2) {
   return { revision: value, reused: !created };
 }
 
-// src/release/gitops/observe-commit.ts
-function observeCommit(ctx, ledger, pipeline, commit, subject) {
-  if (commit === null) return;
-  const { repository, branch, path: path6 } = ledger.where(pipeline);
-  ctx.observe({ type: "ledger-commit", commit, subject, repository, branch, path: path6 });
+// src/release/stages/promotion-order.ts
+function productionOf(revisions) {
+  return revisions[0];
 }
-
-// src/release/gitops/hold.ts
-function ledgerOf(ctx, spec) {
-  if (spec.promotion.gitops === void 0) return void 0;
-  if (ctx.ledger === void 0) {
-    throw new BatchshipError("ENVIRONMENT", `Cannot promote ${spec.name}: it uses promotion.gitops and no release ledger was configured`, {
-      hint: "run it through the batchship CLI or service, which open the ledger from promotion.gitops"
-    });
+var short = (sha) => sha.slice(0, 12);
+async function notTheHead(ctx, commit, branch) {
+  const head = await ctx.history?.headOf(branch);
+  if (head === void 0 || head === commit) return null;
+  if (head === null) return { commit: null, releaseId: null, reason: `branch ${branch} no longer exists` };
+  return { commit: head, releaseId: null, reason: `branch ${branch} has moved on to ${short(head)}` };
+}
+async function olderThanProduction(ctx, production, commit) {
+  const running = production?.tags[TAG3.commit];
+  if (production === void 0 || running === void 0 || running === commit) return null;
+  if (await ctx.history?.contains(running, commit) !== true) return null;
+  return {
+    commit: running,
+    releaseId: production.tags[TAG3.release] ?? null,
+    reason: `production (${production.name}:${production.revision}) runs ${short(running)}, which already contains ${short(commit)}`
+  };
+}
+async function settleConcurrentPromotions(ctx, productionName, mine) {
+  const { platform: platform3 } = ctx.backend;
+  const myCommit = mine.tags[TAG3.commit];
+  const replaced = Number(mine.tags[TAG3.replaces]);
+  if (ctx.history === void 0 || myCommit === void 0 || !Number.isInteger(replaced)) return null;
+  const revisions = await platform3.listJobDefinitionRevisions(productionName);
+  const top = productionOf(revisions);
+  if (top !== void 0 && top.arn !== mine.arn && top.tags[TAG3.replaces] === String(mine.revision) && top.tags[TAG3.commit] !== void 0) {
+    const commit = top.tags[TAG3.commit] ?? "";
+    return { restored: top, over: { commit, releaseId: top.tags[TAG3.release] ?? null, reason: `${short(commit)} was promoted at the same time and contains ${short(myCommit)}` } };
   }
-  return ctx.ledger;
-}
-async function promotionHold(ctx, spec) {
-  const ledger = ledgerOf(ctx, spec);
-  return ledger === void 0 ? null : (await ledger.read(spec.name)).hold;
-}
-function holdFor(pipeline, reason, by, nowMs) {
-  return { apiVersion: "batchship/v1", kind: "PromotionHold", pipeline, reason, by, at: new Date(nowMs).toISOString() };
-}
-function heldError(pipeline, hold) {
-  return new BatchshipError("NOT_PROMOTABLE", `Cannot promote ${pipeline} automatically: held since ${hold.at} (${hold.reason})`, {
-    hint: `a person promotes with \`batchship promote\`, or lifts the hold with \`batchship unhold\``
-  });
+  if (top?.arn !== mine.arn) return null;
+  const concurrent = revisions.filter(
+    (r6) => r6.revision > replaced && r6.revision < mine.revision && r6.tags[TAG3.rollbackOf] === void 0 && r6.tags[TAG3.commit] !== void 0 && r6.tags[TAG3.commit] !== myCommit
+  );
+  for (const newer of concurrent) {
+    const newerCommit = newer.tags[TAG3.commit] ?? "";
+    if (await ctx.history.contains(newerCommit, myCommit) !== true) continue;
+    const tags = { ...newer.tags, [TAG3.replaces]: String(mine.revision) };
+    const { value } = await findOrCreate(
+      ctx,
+      async () => {
+        const top2 = productionOf(await platform3.listJobDefinitionRevisions(productionName));
+        return top2?.tags[TAG3.release] === newer.tags[TAG3.release] && top2?.tags[TAG3.replaces] === String(mine.revision) ? top2 : void 0;
+      },
+      async () => ({ name: productionName, ...await platform3.registerJobDefinition(productionName, newer.body, tags), body: newer.body, tags })
+    );
+    return {
+      restored: value,
+      over: {
+        commit: newerCommit,
+        releaseId: newer.tags[TAG3.release] ?? null,
+        reason: `${productionName}:${newer.revision} (${short(newerCommit)}, which contains ${short(myCommit)}) was promoted at the same time; production runs it again`
+      }
+    };
+  }
+  return null;
 }
 
 // src/release/stages/promote.ts
 function promotionOf(revisions, releaseId) {
   return revisions.find((r6) => r6.tags[TAG3.release] === releaseId && r6.tags[TAG3.rollbackOf] === void 0);
 }
-async function promoteCandidate(ctx, productionName, candidate) {
+async function promoteCandidate(ctx, productionName, candidate, order = "newer-only") {
   assertPromotable(candidate);
   const releaseId = candidate.tags[TAG3.release] ?? "";
+  const commit = candidate.tags[TAG3.commit] ?? "";
   const { platform: platform3 } = ctx.backend;
-  const tags = { ...candidate.tags, [TAG3.candidate]: candidate.arn };
+  let listed = [];
+  const seen = { replaced: null };
   const { value, created } = await findOrCreate(
     ctx,
-    async () => promotionOf(await platform3.listJobDefinitionRevisions(productionName), releaseId),
     async () => {
+      listed = await platform3.listJobDefinitionRevisions(productionName);
+      return promotionOf(listed, releaseId);
+    },
+    async () => {
+      const current = productionOf(listed);
+      const older = order === "allow-older" ? null : await olderThanProduction(ctx, current, commit);
+      if (older !== null && current !== void 0) {
+        if (order === "refuse-older") throw olderError(productionName, releaseId, older);
+        seen.refused = { production: current, superseded: older };
+        return void 0;
+      }
+      seen.replaced = current === void 0 ? null : { arn: current.arn, revision: current.revision, releaseId: current.tags[TAG3.release] ?? null, commit: current.tags[TAG3.commit] ?? null };
+      const tags = { ...candidate.tags, [TAG3.candidate]: candidate.arn, [TAG3.replaces]: String(current?.revision ?? 0) };
       const registered = await platform3.registerJobDefinition(productionName, candidate.body, tags);
       return { name: productionName, ...registered, body: candidate.body, tags };
     }
   );
-  return { revision: value, reused: !created };
+  const { replaced, refused } = seen;
+  if (refused !== void 0) return { revision: refused.production, reused: false, replaced: null, superseded: refused.superseded };
+  const mine = value;
+  const settled = order === "allow-older" ? null : await settleConcurrentPromotions(ctx, productionName, mine);
+  if (settled !== null) return { revision: settled.restored, reused: !created, replaced, superseded: settled.over };
+  return { revision: mine, reused: !created, replaced };
+}
+function olderError(productionName, releaseId, older) {
+  return new BatchshipError("NOT_PROMOTABLE", `Cannot promote ${releaseId} to ${productionName}: it is older than production; ${older.reason}`, {
+    hint: "pass --allow-older (API: allowOlder, Action: allow-older) to take production back to it on purpose, or use `batchship rollback`"
+  });
 }
 function assertPromotable(candidate) {
   if (candidate.tags[TAG3.canary] !== "passed") {
@@ -100818,17 +102385,17 @@ Promoted by ${record2.promotedBy}`
 }
 async function recordFor(ctx, spec, candidate, request) {
   const jobId = request.canary?.jobId ?? candidate.tags[TAG3.canaryJob];
-  const summary2 = request.canary?.summary ?? (jobId === void 0 ? void 0 : (await ctx.backend.platform.describeJob(jobId))?.childCounts);
-  const image = imageOf(candidate);
+  const summary3 = request.canary?.summary ?? (jobId === void 0 ? void 0 : (await ctx.backend.platform.describeJob(jobId))?.childCounts);
+  const image2 = imageOf(candidate);
   return ReleaseRecord.parse({
     apiVersion: "batchship/v1",
     kind: "ReleaseRecord",
     pipeline: spec.name,
     releaseId: candidate.tags[TAG3.release],
     commit: candidate.tags[TAG3.commit],
-    image: { uri: image, digest: candidate.tags[TAG3.imageDigest] ?? image.slice(image.indexOf("@") + 1) },
+    image: { uri: image2, digest: candidate.tags[TAG3.imageDigest] ?? image2.slice(image2.indexOf("@") + 1) },
     candidate: { arn: candidate.arn, revision: candidate.revision },
-    canary: jobId === void 0 ? null : { jobId, summary: summary2 ?? {} },
+    canary: jobId === void 0 ? null : { jobId, summary: summary3 ?? {} },
     jobDefinition: {
       name: spec.jobDefinition.name,
       body: candidate.body,
@@ -100843,8 +102410,43 @@ async function recordFor(ctx, spec, candidate, request) {
 // src/release/stages/promote-to-production.ts
 async function promoteToProduction(ctx, spec, candidate, request) {
   const ledger = ledgerOf(ctx, spec);
-  if (ledger === void 0) return promoteCandidate(ctx, spec.jobDefinition.name, candidate);
-  return promoteViaLedger(ctx, ledger, spec, candidate, request);
+  if (ledger === void 0) return promoteCandidate(ctx, spec.jobDefinition.name, candidate, request.order);
+  if (request.order !== "allow-older") {
+    const production = productionOf(await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name));
+    const older = production?.tags[TAG3.release] === candidate.tags[TAG3.release] ? null : await olderThanProduction(ctx, production, candidate.tags[TAG3.commit] ?? "");
+    if (older !== null && production !== void 0) {
+      if (request.order === "refuse-older") throw olderError(spec.jobDefinition.name, candidate.tags[TAG3.release] ?? "", older);
+      return { revision: production, reused: false, replaced: null, superseded: older };
+    }
+  }
+  const { revision, reused } = await promoteViaLedger(ctx, ledger, spec, candidate, request);
+  return { revision, reused, replaced: null };
+}
+
+// src/release/stages/roll-forward.ts
+function wasRolledBack(revisions, releaseId) {
+  const ofRelease = new Set(revisions.filter((r6) => r6.tags[TAG3.release] === releaseId).map((r6) => r6.arn));
+  return revisions.some((r6) => ofRelease.has(r6.tags[TAG3.rollbackOf] ?? ""));
+}
+async function rollForward(ctx, productionName, candidate) {
+  assertPromotable(candidate);
+  const releaseId = candidate.tags[TAG3.release] ?? "";
+  const { platform: platform3 } = ctx.backend;
+  const tags = { ...candidate.tags, [TAG3.candidate]: candidate.arn };
+  const { value, created } = await findOrCreate(
+    ctx,
+    async () => {
+      const [newest] = await platform3.listJobDefinitionRevisions(productionName);
+      return newest?.tags[TAG3.release] === releaseId ? newest : void 0;
+    },
+    async () => ({
+      name: productionName,
+      ...await platform3.registerJobDefinition(productionName, candidate.body, tags),
+      body: candidate.body,
+      tags
+    })
+  );
+  return { revision: value, reused: !created };
 }
 
 // src/release/promote-release.ts
@@ -100861,8 +102463,16 @@ async function promoteRelease(ctx, spec, commit, options = {}) {
   const uri = `${repository.uri}@${digest2}`;
   const candidate = await findCandidate(ctx, spec, uri, releaseId);
   if (candidate === void 0) throw notReleased("no candidate job definition for its image");
-  const { revision, reused } = await promoteToProduction(ctx, spec, candidate, { by: options.by ?? "batchship promote", person: true });
-  ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  const production = ledgerOf(ctx, spec) === void 0 ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
+  const forward = production[0] !== void 0 && production[0].tags[TAG3.release] !== releaseId && wasRolledBack(production, releaseId);
+  const outcome = forward ? { ...await rollForward(ctx, spec.jobDefinition.name, candidate), replaced: replacedBy(production[0]) } : await promoteToProduction(ctx, spec, candidate, {
+    by: options.by ?? "batchship promote",
+    person: true,
+    order: options.allowOlder === true ? "allow-older" : "refuse-older"
+  });
+  const { revision, reused } = outcome;
+  if (outcome.superseded === void 0) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+  else ctx.observe({ type: "superseded", by: outcome.superseded.commit, reason: outcome.superseded.reason });
   return {
     releaseId,
     pipeline: spec.name,
@@ -100870,8 +102480,14 @@ async function promoteRelease(ctx, spec, commit, options = {}) {
     image: { uri, digest: digest2 },
     candidate: { arn: candidate.arn, revision: candidate.revision },
     production: { arn: revision.arn, revision: revision.revision },
-    alreadyPromoted: reused
+    alreadyPromoted: reused,
+    replaced: outcome.replaced,
+    ...outcome.superseded === void 0 ? {} : { supersededBy: outcome.superseded }
   };
+}
+function replacedBy(revision) {
+  if (revision === void 0) return null;
+  return { arn: revision.arn, revision: revision.revision, releaseId: revision.tags[TAG3.release] ?? null, commit: revision.tags[TAG3.commit] ?? null };
 }
 
 // src/release/gitops/rollback-via-ledger.ts
@@ -100879,6 +102495,11 @@ var HISTORY_DEPTH = 200;
 async function rollbackViaLedger(ctx, ledger, spec, by) {
   const name = spec.jobDefinition.name;
   const [before] = await ctx.backend.platform.listJobDefinitionRevisions(name);
+  if (before === void 0) {
+    throw new BatchshipError("NOTHING_TO_ROLL_BACK", `Cannot roll back ${spec.name}: ${name} has no ACTIVE revision here`, {
+      hint: "check AWS_REGION and the account of the credentials: production runs somewhere else, or nothing was promoted yet"
+    });
+  }
   let from;
   const { state: state2, commit } = await ledger.update(spec.name, async (tip, view2) => {
     const current = tip.record;
@@ -100920,11 +102541,11 @@ Automatic promotion is held until a person promotes or runs \`batchship unhold\`
 }
 function previousRelease(history, currentRelease) {
   let first = -1;
-  history.forEach((entry, i5) => {
-    if (entry.record.releaseId === currentRelease) first = i5;
+  history.forEach((entry2, i5) => {
+    if (entry2.record.releaseId === currentRelease) first = i5;
   });
   if (first === -1) return void 0;
-  return history.slice(first + 1).find((entry) => entry.record.releaseId !== currentRelease);
+  return history.slice(first + 1).find((entry2) => entry2.record.releaseId !== currentRelease);
 }
 
 // src/release/rollback.ts
@@ -100992,6 +102613,19 @@ function countsOf(job) {
   counts[job.status] = 1;
   return counts;
 }
+function settledCounts(job) {
+  if (job.arraySize === void 0) return countsOf(job);
+  const counts = job.childCounts;
+  if (counts === void 0) return void 0;
+  if (total(counts) !== job.arraySize) return void 0;
+  if (!isTerminal(job)) return counts;
+  if (counts.SUCCEEDED + counts.FAILED !== job.arraySize) return void 0;
+  const olderThanEnd = job.childCountsAt !== void 0 && job.stoppedAt !== void 0 && job.childCountsAt < job.stoppedAt;
+  return olderThanEnd ? void 0 : counts;
+}
+function total(counts) {
+  return JOB_STATUSES.reduce((sum, status) => sum + counts[status], 0);
+}
 function sameCounts(a5, b7) {
   return a5 !== void 0 && JOB_STATUSES.every((s2) => a5[s2] === b7[s2]);
 }
@@ -101007,28 +102641,58 @@ function formatCounts(counts) {
 var STOP_REASON = {
   stuck: "batchship: children RUNNABLE past canary.runnableTimeoutMinutes",
   hopeless: "batchship: canary can no longer reach canary.minSuccessRate",
-  deadline: "batchship: canary past canary.timeoutMinutes"
+  deadline: "batchship: canary past canary.timeoutMinutes",
+  cancelled: "batchship: release cancelled"
 };
-function stopReasonOf(job) {
-  if (job.status !== "FAILED") return void 0;
-  return Object.keys(STOP_REASON).find((kind) => STOP_REASON[kind] === job.statusReason);
+function stopTag(jobId, kind) {
+  return { [stopTagKey(jobId)]: kind };
+}
+function recordedStop(candidateTags, jobId) {
+  const kind = candidateTags[stopTagKey(jobId)];
+  return kind !== void 0 && kind in STOP_REASON ? kind : void 0;
+}
+function stoppedByBatchship(job) {
+  return job.status === "FAILED" && Object.values(STOP_REASON).includes(job.statusReason ?? "");
+}
+function stopTagKey(jobId) {
+  return `${TAG3.stopped}:${jobId}`;
 }
 
 // src/canary/explain.ts
 var EXPLAIN_LIMIT = 10;
 async function failedChildren(ctx, job) {
   const children = job.arraySize === void 0 ? job.status === "FAILED" ? [job] : [] : await ctx.backend.platform.listChildren(job.jobId, { status: "FAILED", limit: EXPLAIN_LIMIT });
-  return children.filter((c7) => stopReasonOf(c7) === void 0).map((c7) => {
+  return children.filter((c7) => !stoppedByBatchship(c7)).map((c7) => {
     const child2 = { jobId: c7.jobId, status: c7.status };
     if (c7.statusReason !== void 0) child2.statusReason = c7.statusReason;
     if (c7.exitCode !== void 0) child2.exitCode = c7.exitCode;
     if (c7.logStreamName !== void 0) child2.logStreamName = c7.logStreamName;
+    if (c7.logGroupName !== void 0) child2.logGroupName = c7.logGroupName;
     return child2;
   });
 }
 async function runnableReasons(ctx, job) {
   const waiting = job.arraySize === void 0 ? [job] : await ctx.backend.platform.listChildren(job.jobId, { status: "RUNNABLE", limit: 5 });
   return [...new Set(waiting.map((c7) => c7.statusReason).filter((r6) => Boolean(r6)))];
+}
+var UNFINISHED = ["RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED"];
+async function unfinishedChildren(ctx, job) {
+  const children = [];
+  if (job.arraySize === void 0) {
+    if (job.status !== "SUCCEEDED" && job.status !== "FAILED") children.push(job);
+  } else {
+    for (const status of UNFINISHED) {
+      if (children.length >= EXPLAIN_LIMIT) break;
+      children.push(...await ctx.backend.platform.listChildren(job.jobId, { status, limit: EXPLAIN_LIMIT - children.length }));
+    }
+  }
+  return children.map((child2) => {
+    const index = child2.jobId.includes(":") ? `child ${child2.jobId.split(":").at(-1)}` : `job ${child2.jobId}`;
+    const at2 = child2.status === "RUNNING" || child2.status === "STARTING" ? child2.startedAt ?? child2.createdAt : child2.createdAt;
+    const since = at2 === void 0 ? "" : ` since ${new Date(at2).toISOString()}`;
+    const log = child2.logStreamName === void 0 ? "" : ` (log stream ${child2.logStreamName})`;
+    return `${index} ${child2.status}${since}${log}`;
+  });
 }
 
 // src/canary/verdict.ts
@@ -101051,23 +102715,25 @@ async function followCanary(ctx, first, canary, deadline) {
   let reportedAt = 0;
   let waitingSince;
   for (; ; ) {
-    const counts = countsOf(job);
-    if (!sameCounts(reported, counts) || ctx.clock.now() - reportedAt >= HEARTBEAT_MS) {
-      reported = counts;
-      reportedAt = ctx.clock.now();
-      const elapsedMs = reportedAt - (first.createdAt ?? reportedAt);
-      ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts, elapsedMs });
-    }
-    if (isTerminal(job)) return { kind: "finished", job };
-    if (cannotPass(canary, counts)) return { kind: "hopeless", job };
     const now = ctx.clock.now();
-    const waiting = counts.RUNNABLE > 0 && counts.STARTING + counts.RUNNING === 0;
-    if (!waiting) {
-      waitingSince = void 0;
-    } else {
-      const neverStarted = job === first && counts.RUNNABLE === (job.arraySize ?? 1) && job.startedAt === void 0;
-      waitingSince ??= neverStarted && job.createdAt !== void 0 ? Math.min(job.createdAt, now) : now;
-      if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
+    const counts = settledCounts(job);
+    if (counts !== void 0) {
+      if (!sameCounts(reported, counts) || now - reportedAt >= HEARTBEAT_MS) {
+        reported = counts;
+        reportedAt = now;
+        const elapsedMs = reportedAt - (first.createdAt ?? reportedAt);
+        ctx.observe({ type: "canary-progress", jobId: job.jobId, size: job.arraySize ?? 1, counts, elapsedMs });
+      }
+      if (isTerminal(job)) return { kind: "finished", job };
+      if (cannotPass(canary, counts)) return { kind: "hopeless", job };
+      const waiting = counts.RUNNABLE > 0 && counts.STARTING + counts.RUNNING === 0;
+      if (!waiting) {
+        waitingSince = void 0;
+      } else {
+        const neverStarted = job === first && counts.RUNNABLE === (job.arraySize ?? 1) && job.startedAt === void 0;
+        waitingSince ??= neverStarted && job.createdAt !== void 0 ? Math.min(job.createdAt, now) : now;
+        if (now - waitingSince >= runnableLimitMs) return { kind: "stuck", job, waitedMs: now - waitingSince };
+      }
     }
     if (now >= deadline) return { kind: "deadline", job };
     await ctx.sleep(ctx.polling.canaryIntervalMs);
@@ -101120,22 +102786,28 @@ async function runCanary(ctx, input2) {
   const recorded = await recordedVerdict(ctx, input2);
   if (recorded !== void 0) return recorded;
   const canary = input2.spec.canary;
+  const stops = new StopRecord(ctx, input2.candidate);
+  let fallbackUsed = false;
   const primary = await submit(ctx, input2, false);
   const deadline = (primary.createdAt ?? ctx.clock.now()) + canary.timeoutMinutes * 6e4;
-  const stopped = stopReasonOf(primary);
-  if (stopped === "deadline") return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
+  const stopped = stops.of(primary);
+  if (stopped === "cancelled") return cancelled(primary);
+  if (stopped === "deadline") {
+    await stops.stop(primary, "deadline");
+    return failed(primary, deadlineReason(canary.timeoutMinutes, countsOf(primary)), []);
+  }
   const stoppedAsStuck = stopped === "stuck" || primary.status === "FAILED" && await fallbackSubmitted(ctx, input2);
-  let end2 = stoppedAsStuck ? { kind: "stuck", job: primary, waitedMs: 0 } : await followCanary(ctx, primary, canary, deadline);
-  let fallbackUsed = false;
+  let end2 = stoppedAsStuck ? { kind: "stuck", job: primary, waitedMs: 0 } : stopped === "hopeless" ? { kind: "hopeless", job: primary } : await followCanary(ctx, primary, canary, deadline);
   if (end2.kind === "stuck") {
     const reasons = stoppedAsStuck ? [] : await runnableReasons(ctx, end2.job);
+    const waiting = stoppedAsStuck ? [] : await unfinishedChildren(ctx, end2.job);
     if (!stoppedAsStuck) {
       ctx.observe({ type: "canary-stuck", jobId: end2.job.jobId, runnable: countsOf(end2.job).RUNNABLE, reasons });
-      await ctx.backend.platform.stopJob(end2.job.jobId, STOP_REASON.stuck);
     }
+    await stops.stop(end2.job, "stuck");
     if (canary.fallbackJobQueue === void 0) {
       return {
-        ...failed(end2.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false), []),
+        ...failed(end2.job, stuckReason(canary.runnableTimeoutMinutes, reasons, false, waiting), []),
         hint: "check the queue's compute environments (batchship doctor), or set canary.fallbackJobQueue"
       };
     }
@@ -101144,34 +102816,42 @@ async function runCanary(ctx, input2) {
     }
     fallbackUsed = true;
     const fallback2 = await submit(ctx, input2, true);
-    end2 = await followCanary(ctx, fallback2, canary, deadline);
+    const fallbackStopped = stops.of(fallback2);
+    if (fallbackStopped === "cancelled") return cancelled(fallback2);
+    end2 = fallbackStopped === void 0 ? await followCanary(ctx, fallback2, canary, deadline) : fallbackStopped === "stuck" ? { kind: "stuck", job: fallback2, waitedMs: 0 } : { kind: fallbackStopped, job: fallback2 };
     if (end2.kind === "stuck") {
-      const again = await runnableReasons(ctx, end2.job);
-      await ctx.backend.platform.stopJob(end2.job.jobId, STOP_REASON.stuck);
-      return failed(end2.job, stuckReason(canary.runnableTimeoutMinutes, again, true), []);
+      const again = fallbackStopped === void 0 ? await runnableReasons(ctx, end2.job) : [];
+      const stillWaiting = fallbackStopped === void 0 ? await unfinishedChildren(ctx, end2.job) : [];
+      await stops.stop(end2.job, "stuck");
+      return failed(end2.job, stuckReason(canary.runnableTimeoutMinutes, again, true, stillWaiting), []);
     }
   }
   const job = end2.job;
-  const summary2 = countsOf(job);
-  const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary: summary2 };
+  if (stops.of(job) === "cancelled" || job.statusReason === STOP_REASON.cancelled) return cancelled(job);
+  const summary3 = countsOf(job);
+  const base = { jobId: job.jobId, jobQueue: queueName(), fallbackUsed, size: job.arraySize ?? 1, summary: summary3 };
   if (end2.kind === "deadline") {
-    await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.deadline);
-    return failed(job, deadlineReason(canary.timeoutMinutes, summary2), []);
+    const hung = await unfinishedChildren(ctx, job);
+    await stops.stop(job, "deadline");
+    return failed(job, deadlineReason(canary.timeoutMinutes, summary3, hung), []);
   }
-  if (end2.kind === "hopeless") await ctx.backend.platform.stopJob(job.jobId, STOP_REASON.hopeless);
-  const children = summary2.FAILED > 0 ? await failedChildren(ctx, job) : [];
-  if (end2.kind === "finished" && passes(canary, summary2)) {
+  if (end2.kind === "hopeless") await stops.stop(job, "hopeless");
+  const children = summary3.FAILED > 0 ? await failedChildren(ctx, job) : [];
+  if (end2.kind === "finished" && passes(canary, summary3)) {
     return { ...base, result: "passed", failedChildren: children };
   }
   const need = requiredSuccesses(canary);
   return {
     ...base,
     result: "failed",
-    reason: `${summary2.FAILED} of ${base.size} children failed; ${need} must succeed (canary.minSuccessRate ${canary.minSuccessRate})`,
+    reason: `${summary3.FAILED} of ${base.size} children failed; ${need} must succeed (canary.minSuccessRate ${canary.minSuccessRate})`,
     failedChildren: children
   };
   function queueName() {
     return fallbackUsed ? canary.fallbackJobQueue ?? canary.jobQueue : canary.jobQueue;
+  }
+  function cancelled(at2) {
+    return { ...failed(at2, "cancelled: batchship cancel stopped it", []), result: "cancelled" };
   }
   function failed(at2, reason, failedKids) {
     return {
@@ -101186,9 +102866,30 @@ async function runCanary(ctx, input2) {
     };
   }
 }
+var StopRecord = class {
+  constructor(ctx, candidate) {
+    this.ctx = ctx;
+    this.candidate = candidate;
+    this.tags = { ...candidate.tags };
+  }
+  ctx;
+  candidate;
+  tags;
+  of(job) {
+    return recordedStop(this.tags, job.jobId);
+  }
+  async stop(job, kind) {
+    if (this.of(job) !== kind) {
+      const tag = stopTag(job.jobId, kind);
+      await this.ctx.backend.platform.tagJobDefinition(this.candidate.arn, tag);
+      Object.assign(this.tags, tag);
+    }
+    if (!isTerminal(job)) await this.ctx.backend.platform.stopJob(job.jobId, STOP_REASON[kind]);
+  }
+};
 async function startCanary(ctx, input2) {
   const primary = await submit(ctx, input2, false);
-  const stoppedAsStuck = primary.status === "FAILED" && primary.statusReason === STOP_REASON.stuck;
+  const stoppedAsStuck = recordedStop(input2.candidate.tags, primary.jobId) === "stuck";
   if (!stoppedAsStuck || input2.spec.canary.fallbackJobQueue === void 0) return { job: primary, fallbackUsed: false };
   return { job: await submit(ctx, input2, true), fallbackUsed: true };
 }
@@ -101196,13 +102897,17 @@ async function submit(ctx, input2, fallback2) {
   const canary = input2.spec.canary;
   const jobQueue = fallback2 ? canary.fallbackJobQueue ?? canary.jobQueue : canary.jobQueue;
   const { job, reused } = await ensureCanaryJob(ctx, {
-    jobName: canaryJobName(input2.releaseId, fallback2),
+    jobName: canaryJobName(input2.releaseId, fallback2, input2.attempt ?? 1),
     jobQueue,
     jobDefinitionArn: input2.candidate.arn,
     arraySize: canary.arraySize,
     parameters: canary.parameters,
     environment: canary.environment,
-    tags: { [TAG3.pipeline]: input2.spec.name, [TAG3.release]: input2.releaseId, [TAG3.commit]: input2.commit }
+    tags: { ...input2.spec.jobDefinition.tags, [TAG3.pipeline]: input2.spec.name, [TAG3.release]: input2.releaseId, [TAG3.commit]: input2.commit },
+    definition: input2.candidate.body,
+    ...canary.shareIdentifier === void 0 ? {} : { shareIdentifier: canary.shareIdentifier },
+    ...canary.schedulingPriorityOverride === void 0 ? {} : { schedulingPriorityOverride: canary.schedulingPriorityOverride },
+    ...canary.propagateTags === void 0 ? {} : { propagateTags: canary.propagateTags }
   });
   ctx.observe({ type: "canary-submitted", jobId: job.jobId, jobQueue, fallback: fallback2, reused });
   return job;
@@ -101211,33 +102916,163 @@ async function recordedVerdict(ctx, input2) {
   const { candidate, spec } = input2;
   const verdict = candidate.tags[TAG3.canary];
   const jobId = candidate.tags[TAG3.canaryJob];
-  if (verdict !== "passed" && verdict !== "failed" || jobId === void 0) return void 0;
-  const job = await ctx.backend.platform.describeJob(jobId);
-  const fallbackUsed = job?.jobName === canaryJobName(input2.releaseId, true);
-  const summary2 = job ? countsOf(job) : emptyCounts();
+  if (verdict !== "passed" && verdict !== "failed" && verdict !== "cancelled") return void 0;
+  if (jobId === void 0 && verdict !== "cancelled") return void 0;
+  const job = jobId === void 0 ? void 0 : await ctx.backend.platform.describeJob(jobId);
+  const fallbackUsed = job?.jobName === canaryJobName(input2.releaseId, true, input2.attempt ?? 1);
+  const summary3 = job ? countsOf(job) : emptyCounts();
   return {
-    jobId,
+    jobId: jobId ?? "",
     jobQueue: fallbackUsed ? spec.canary.fallbackJobQueue ?? spec.canary.jobQueue : spec.canary.jobQueue,
     fallbackUsed,
     size: job?.arraySize ?? 1,
-    summary: summary2,
+    summary: summary3,
     result: verdict,
-    ...verdict === "failed" ? { reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary2)}` } : {},
+    ...verdict === "failed" ? {
+      reason: `it failed in an earlier run (recorded on ${candidate.name}:${candidate.revision}): ${formatCounts(summary3)}`,
+      hint: RETRY_HINT
+    } : {},
+    ...verdict === "cancelled" ? { reason: `it was cancelled in an earlier run (recorded on ${candidate.name}:${candidate.revision})`, hint: RETRY_HINT } : {},
     failedChildren: verdict === "failed" && job ? await failedChildren(ctx, job) : []
   };
 }
 async function fallbackSubmitted(ctx, input2) {
   const queue = input2.spec.canary.fallbackJobQueue;
   if (queue === void 0) return false;
-  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input2.releaseId, true))).length > 0;
+  return (await ctx.backend.platform.findJobs(queue, canaryJobName(input2.releaseId, true, input2.attempt ?? 1))).length > 0;
 }
-function deadlineReason(minutes, counts) {
-  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}`;
+var RETRY_HINT = "a verdict is final for its attempt; release the commit again with --retry to run a new canary";
+function deadlineReason(minutes, counts, unfinished = []) {
+  return `did not finish within canary.timeoutMinutes (${minutes}): ${formatCounts(counts)}${unfinishedText(unfinished)}`;
 }
-function stuckReason(minutes, reasons, onFallback) {
+function stuckReason(minutes, reasons, onFallback, unfinished = []) {
   const why = reasons.length > 0 ? `: ${reasons.join("; ")}` : "";
   const where = onFallback ? " on the fallback queue too" : "";
-  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}`;
+  return `children waited in RUNNABLE for ${minutes} minutes with nothing running${where}${why}${unfinishedText(unfinished)}`;
+}
+function unfinishedText(unfinished) {
+  return unfinished.length === 0 ? "" : `; unfinished: ${unfinished.join("; ")}`;
+}
+
+// src/release/canary-attempt.ts
+function canaryAttemptOf(candidate) {
+  const attempt = Number(candidate.tags[TAG3.canaryAttempt] ?? "1");
+  return Number.isInteger(attempt) && attempt >= 1 ? attempt : 1;
+}
+function isRetryable(candidate) {
+  const verdict = candidate.tags[TAG3.canary];
+  return verdict === "failed" || verdict === "cancelled";
+}
+async function beginCanaryRetry(ctx, candidate) {
+  if (!isRetryable(candidate)) return candidate;
+  const attempt = canaryAttemptOf(candidate) + 1;
+  const tags = { [TAG3.canaryAttempt]: String(attempt), [TAG3.canary]: CANARY_RETRYING };
+  await ctx.backend.platform.tagJobDefinition(candidate.arn, tags);
+  ctx.observe({ type: "warning", message: `retrying the canary: attempt ${attempt} (the earlier verdict was ${candidate.tags[TAG3.canary]})` });
+  return { ...candidate, tags: { ...candidate.tags, ...tags } };
+}
+async function currentCandidate(ctx, candidate) {
+  const revisions = await ctx.backend.platform.listJobDefinitionRevisions(candidate.name);
+  return revisions.find((revision) => revision.arn === candidate.arn) ?? candidate;
+}
+
+// src/release/retention-plan.ts
+function planProduction(revisions, keep, record2) {
+  const reasons = /* @__PURE__ */ new Map();
+  const mark = (revision, reason) => {
+    if (revision === void 0) return;
+    const set2 = reasons.get(revision.arn) ?? /* @__PURE__ */ new Set();
+    set2.add(reason);
+    reasons.set(revision.arn, set2);
+  };
+  const newestFirst2 = [...revisions].sort((a5, b7) => b7.revision - a5.revision);
+  const current = newestFirst2[0];
+  newestFirst2.slice(0, keep).forEach((r6) => mark(r6, "newest"));
+  if (current !== void 0) {
+    mark(current, "production");
+    mark(previousLiveRevision(newestFirst2, current), "rollback-target");
+    const release2 = current.tags[TAG3.release];
+    if (release2 !== void 0) mark(promotionOf(newestFirst2, release2), "promotion-of-production");
+  }
+  if (record2 !== null) mark(newestFirst2.find((r6) => runsRecord(r6, record2)), "gitops-record");
+  const byArn = new Map(newestFirst2.map((r6) => [r6.arn, r6]));
+  for (const revision of newestFirst2) {
+    const undone = revision.tags[TAG3.rollbackOf];
+    if (reasons.has(revision.arn) && undone !== void 0) mark(byArn.get(undone), "rolled-back-by-kept");
+  }
+  return planFrom(newestFirst2, reasons);
+}
+function planCandidates(candidates, production, keep) {
+  const reasons = /* @__PURE__ */ new Map();
+  const mark = (arn, reason) => reasons.set(arn, (reasons.get(arn) ?? /* @__PURE__ */ new Set()).add(reason));
+  const newestFirst2 = [...candidates].sort((a5, b7) => b7.revision - a5.revision);
+  newestFirst2.slice(0, keep).forEach((r6) => mark(r6.arn, "newest"));
+  const live = production.reduce((n3, r6) => n3 === void 0 || r6.revision > n3.revision ? r6 : n3, void 0);
+  const liveCandidate = live?.tags[TAG3.candidate];
+  if (liveCandidate !== void 0 && newestFirst2.some((c7) => c7.arn === liveCandidate)) mark(liveCandidate, "production-candidate");
+  const liveRevision = newestFirst2.find((c7) => c7.arn === liveCandidate)?.revision ?? 0;
+  for (const candidate of newestFirst2) {
+    if (candidate.revision <= liveRevision) continue;
+    const verdict = candidate.tags[TAG3.canary];
+    const release2 = candidate.tags[TAG3.release];
+    const promoted = release2 !== void 0 && promotionOf(production, release2) !== void 0;
+    if (verdict === void 0) mark(candidate.arn, "in-flight");
+    else if (verdict === "passed" && !promoted) mark(candidate.arn, "awaiting-promotion");
+  }
+  return planFrom(newestFirst2, reasons);
+}
+function planFrom(newestFirst2, reasons) {
+  return {
+    keep: newestFirst2.filter((r6) => reasons.has(r6.arn)).map((r6) => ({ arn: r6.arn, revision: r6.revision, reasons: [...reasons.get(r6.arn) ?? []] })),
+    deregister: newestFirst2.filter((r6) => !reasons.has(r6.arn)).reverse()
+  };
+}
+
+// src/release/retention.ts
+async function applyRetention(ctx, spec, options = {}) {
+  const { platform: platform3 } = ctx.backend;
+  const productionName = spec.jobDefinition.name;
+  const canaryName = candidateName(spec);
+  const ledger = ledgerOf(ctx, spec);
+  const [production, candidates, ledgerState] = await Promise.all([
+    platform3.listJobDefinitionRevisions(productionName),
+    platform3.listJobDefinitionRevisions(canaryName),
+    ledger === void 0 ? void 0 : ledger.read(spec.name)
+  ]);
+  const productionPlan = planProduction(production, spec.retention.production, ledgerState?.record ?? null);
+  const candidatePlan = planCandidates(candidates, production, spec.retention.candidates);
+  const dryRun = options.dryRun === true;
+  if (!dryRun) {
+    for (const revision of [...candidatePlan.deregister, ...productionPlan.deregister]) {
+      await platform3.deregisterJobDefinition(revision.arn);
+    }
+  }
+  return {
+    pipeline: spec.name,
+    dryRun,
+    production: summary2(productionName, production, productionPlan),
+    candidates: summary2(canaryName, candidates, candidatePlan)
+  };
+}
+async function retainAfterRelease(ctx, spec) {
+  try {
+    await applyRetention(ctx, spec);
+  } catch (error64) {
+    if (error64 instanceof ReleaseInterrupted) throw error64;
+    const message = error64 instanceof Error ? error64.message : String(error64);
+    ctx.observe({
+      type: "warning",
+      message: `retention of ${spec.name} stopped; the next release or \`batchship prune\` finishes it: ${message}`
+    });
+  }
+}
+function summary2(name, active, plan) {
+  return {
+    name,
+    active: active.length,
+    kept: plan.keep,
+    deregistered: plan.deregister.map((r6) => ({ arn: r6.arn, revision: r6.revision }))
+  };
 }
 
 // src/release/result.ts
@@ -101245,16 +103080,96 @@ function startedResult(facts) {
   return { ...facts, status: "failed", build: null, image: null, candidate: null, canary: null, production: null, stages: [] };
 }
 
+// src/release/content-key.ts
+import { createHash as createHash9 } from "node:crypto";
+var KEY_TAG_PREFIX = "batchship-key-";
+var KEY_GENERATIONS = 100;
+function contentKey(sources, buildArgs, definition) {
+  const args = Object.keys(buildArgs).sort().map((name) => [name, buildArgs[name]]);
+  const canonical = JSON.stringify({
+    key: 1,
+    definition: { version: definition.version, platform: definition.platform },
+    context: entry(sources.context),
+    dockerfile: entry(sources.dockerfile),
+    dockerfileIgnore: entry(sources.dockerfileIgnore),
+    buildArgs: args
+  });
+  return createHash9("sha256").update(canonical).digest("hex");
+}
+function keyTags(key) {
+  return Array.from({ length: KEY_GENERATIONS }, (_3, index) => keyTag(key, index + 1));
+}
+function keyTag(key, generation) {
+  return generation === 1 ? `${KEY_TAG_PREFIX}${key}` : `${KEY_TAG_PREFIX}${key}-${generation}`;
+}
+function entry(e5) {
+  return [e5.path, e5.type, e5.mode, e5.id];
+}
+
 // src/release/stages/build.ts
 async function buildImage(ctx, input2) {
-  const { registry: registry3, builder } = ctx.backend;
+  const { registry: registry3 } = ctx.backend;
   const shaTag = input2.tags[0];
   if (shaTag === void 0) throw new BatchshipError("SPEC_INVALID", "image.tags is empty");
   const repository = await registry3.ensureRepository(input2.spec.image.repository);
+  const key = await keyOf(ctx, input2);
   const existing = await registry3.findDigest(repository, shaTag);
   if (existing !== void 0) {
-    return { repository, digest: existing, uri: `${repository.uri}@${existing}`, build: null };
+    if (key !== void 0) await recordKey(ctx, registry3, repository, key, existing);
+    return image(repository, existing, null, key);
   }
+  if (key !== void 0 && input2.spec.build.reuse && input2.rebuild !== true) {
+    const found = await newestGeneration(registry3, repository, key);
+    if (found !== void 0) {
+      await addTags(registry3, repository, found.digest, [...input2.tags.slice(1), shaTag]);
+      ctx.observe({ type: "image-reused", uri: `${repository.uri}@${found.digest}`, digest: found.digest, key, tag: found.tag });
+      return { ...image(repository, found.digest, null, key), reusedFrom: found.tag };
+    }
+  }
+  const built = await runBuild(ctx, input2, repository, shaTag);
+  if (key !== void 0) await recordKey(ctx, registry3, repository, key, built.digest);
+  return { ...built, ...key === void 0 ? {} : { key } };
+}
+function image(repository, digest2, build, key) {
+  return { repository, digest: digest2, uri: `${repository.uri}@${digest2}`, build, ...key === void 0 ? {} : { key } };
+}
+async function keyOf(ctx, input2) {
+  const { builder, registry: registry3 } = ctx.backend;
+  if (input2.sources === void 0 || builder.definition === void 0) return void 0;
+  if (registry3.findTags === void 0 || registry3.addTags === void 0) return void 0;
+  const definition = await builder.definition(input2.spec.build.project);
+  return contentKey(input2.sources, input2.spec.image.buildArgs, definition);
+}
+async function newestGeneration(registry3, repository, key) {
+  const found = await registry3.findTags?.(repository, keyTags(key)) ?? /* @__PURE__ */ new Map();
+  for (let generation = KEY_GENERATIONS; generation >= 1; generation--) {
+    const tag = keyTag(key, generation);
+    const digest2 = found.get(tag);
+    if (digest2 !== void 0) return { tag, digest: digest2, generation };
+  }
+  return void 0;
+}
+async function addTags(registry3, repository, digest2, tags) {
+  if (registry3.addTags === void 0) throw new BatchshipError("ENVIRONMENT", "This registry cannot add tags to an image");
+  await registry3.addTags(repository, digest2, tags);
+}
+async function recordKey(ctx, registry3, repository, key, digest2) {
+  try {
+    const newest = await newestGeneration(registry3, repository, key);
+    if (newest?.digest === digest2) return;
+    const generation = (newest?.generation ?? 0) + 1;
+    if (generation > KEY_GENERATIONS) {
+      ctx.observe({ type: "warning", message: `image ${digest2} is not recorded under its content key: the key has ${KEY_GENERATIONS} builds already` });
+      return;
+    }
+    await addTags(registry3, repository, digest2, [keyTag(key, generation)]);
+  } catch (error64) {
+    if (!(error64 instanceof BatchshipError)) throw error64;
+    ctx.observe({ type: "warning", message: `recording the content key on image ${digest2} failed; later commits may build again: ${error64.message}` });
+  }
+}
+async function runBuild(ctx, input2, repository, shaTag) {
+  const { registry: registry3, builder } = ctx.backend;
   const request = {
     releaseId: input2.releaseId,
     commit: input2.commit,
@@ -101267,8 +103182,10 @@ async function buildImage(ctx, input2) {
     timeoutMinutes: input2.spec.build.timeoutMinutes
   };
   const found = await builder.findBuild(request);
-  const started = found ?? await builder.startBuild(request);
-  ctx.observe({ type: "build-started", buildId: started.id, reused: found !== void 0, ...link(started) });
+  if (found?.status === "failed" && input2.retry !== true) throw buildFailure(found, true);
+  const reused = found !== void 0 && found.status !== "failed";
+  const started = reused ? found : await builder.startBuild(request);
+  ctx.observe({ type: "build-started", buildId: started.id, reused, ...link(started) });
   const finished = await followBuild(ctx, started, input2.spec.build.timeoutMinutes);
   if (finished.status === "failed") throw buildFailure(finished);
   const digest2 = await registry3.findDigest(repository, shaTag);
@@ -101279,7 +103196,7 @@ async function buildImage(ctx, input2) {
       { hint: "the buildspec must push every tag in IMAGE_TAGS to IMAGE_REPOSITORY_URI (see buildspec.yml)" }
     );
   }
-  return { repository, digest: digest2, uri: `${repository.uri}@${digest2}`, build: { id: finished.id, ...link(finished) } };
+  return image(repository, digest2, { id: finished.id, ...link(finished) }, void 0);
 }
 function link(build) {
   return build.logUrl === void 0 ? {} : { logUrl: build.logUrl };
@@ -101312,14 +103229,22 @@ async function readBuild(ctx, last) {
     return last;
   }
 }
-function buildFailure(build) {
+function buildFailure(build, earlier = false) {
+  if (build.detail === BUILD_STOPPED) {
+    return new BatchshipError("CANCELLED", `Build ${build.id} was stopped: the release was cancelled`, {
+      hint: "release it again with --retry to build it anew"
+    });
+  }
   const failed = build.phases.find((p4) => p4.status !== void 0 && p4.status !== "SUCCEEDED");
   const where = failed ? ` in phase ${failed.name}` : "";
   const contexts = failed?.contexts.length ? `: ${failed.contexts.join("; ")}` : "";
+  const log = build.logUrl ? `build log: ${build.logUrl}` : void 0;
+  const retry = earlier ? "it failed in an earlier run; release it again with --retry to build it anew" : void 0;
+  const hint = [retry, log].filter((part) => part !== void 0).join("; ");
   return new BatchshipError(
     "BUILD_FAILED",
     `Build ${build.id} ${build.detail ?? "failed"}${where}${contexts}`,
-    build.logUrl ? { hint: `build log: ${build.logUrl}` } : {}
+    hint === "" ? {} : { hint }
   );
 }
 
@@ -101345,6 +103270,11 @@ async function timed(ctx, records, stage, run2) {
 
 // src/release/run-release.ts
 async function runRelease(ctx, request) {
+  const result = await releaseStages(ctx, request);
+  if (result.candidate !== null && result.status !== "canary-running") await retainAfterRelease(ctx, request.spec);
+  return result;
+}
+async function releaseStages(ctx, request) {
   const { spec, commit, branch } = request;
   const releaseId = releaseIdFor(spec.name, commit);
   const result = startedResult({ releaseId, pipeline: spec.name, commit, branch });
@@ -101355,20 +103285,35 @@ async function runRelease(ctx, request) {
         hint: `source.branches is ${JSON.stringify(spec.source.branches)}; release a commit of one of those branches`
       });
     }
-    const image = await timed(ctx, stages, "build", async () => {
-      const built = await buildImage(ctx, { spec, releaseId, commit, tags: renderTags(spec.image.tags, { sha: commit, branch }) });
-      return { value: built, reused: built.build === null, detail: built.uri };
+    const image2 = await timed(ctx, stages, "build", async () => {
+      const built = await buildImage(ctx, {
+        spec,
+        releaseId,
+        commit,
+        tags: renderTags(spec.image.tags, { sha: commit, branch }),
+        ...request.sources === void 0 ? {} : { sources: request.sources },
+        ...request.rebuild === true ? { rebuild: true } : {},
+        ...request.retry === true ? { retry: true } : {}
+      });
+      const detail = built.reusedFrom === void 0 ? built.uri : `${built.uri} (same content as ${built.reusedFrom})`;
+      return { value: built, reused: built.build === null, detail };
     });
-    result.build = image.build;
-    result.image = { uri: image.uri, digest: image.digest };
-    ctx.observe({ type: "image-resolved", uri: image.uri, digest: image.digest });
+    result.build = image2.build;
+    result.image = {
+      uri: image2.uri,
+      digest: image2.digest,
+      ...image2.key === void 0 ? {} : { key: image2.key },
+      ...image2.reusedFrom === void 0 ? {} : { reusedFrom: image2.reusedFrom }
+    };
+    ctx.observe({ type: "image-resolved", uri: image2.uri, digest: image2.digest });
     const candidate = await timed(ctx, stages, "candidate", async () => {
-      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest });
+      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image2.uri, digest: image2.digest });
       ctx.observe({ type: "candidate-registered", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
     });
     result.candidate = { arn: candidate.arn, revision: candidate.revision };
-    const canaryInput = { spec, releaseId, commit, candidate };
+    const attempting = request.retry === true ? await beginCanaryRetry(ctx, candidate) : candidate;
+    const canaryInput = { spec, releaseId, commit, candidate: attempting, attempt: canaryAttemptOf(attempting) };
     const canary = await timed(ctx, stages, "canary", async () => {
       const outcome = request.wait === false ? await canaryWithoutWaiting(ctx, canaryInput) : await runCanary(ctx, canaryInput);
       return { value: outcome, detail: outcome.reason ?? outcome.result };
@@ -101378,7 +103323,19 @@ async function runRelease(ctx, request) {
       result.status = "canary-running";
       return result;
     }
-    const judged = await recordVerdict(ctx, candidate, canary);
+    const verdict = await cancelledMeanwhile(ctx, attempting, canary);
+    const judged = await recordVerdict(ctx, attempting, verdict);
+    if (verdict.result === "cancelled") {
+      result.canary = canarySummary(verdict);
+      result.status = "cancelled";
+      result.error = {
+        code: "CANCELLED",
+        message: `Canary ${verdict.jobId} was cancelled`,
+        retryable: false,
+        hint: "release the commit again with --retry to run a new canary"
+      };
+      return result;
+    }
     if (canary.result === "failed") {
       result.error = {
         code: "CANARY_FAILED",
@@ -101398,28 +103355,41 @@ async function runRelease(ctx, request) {
       result.hold = { reason: hold.reason, by: hold.by, at: hold.at };
       return result;
     }
-    const production = await timed(ctx, stages, "promote", async () => {
-      const { revision, reused } = await promoteToProduction(ctx, spec, judged, {
+    const notHead = await notTheHead(ctx, commit, branch);
+    if (notHead !== null) return superseded(ctx, result, notHead);
+    const promotion = await timed(ctx, stages, "promote", async () => {
+      const outcome = await promoteToProduction(ctx, spec, judged, {
         by: "batchship (automatic: canary passed)",
         person: false,
-        canary: { jobId: canary.jobId, summary: canary.summary }
+        canary: { jobId: canary.jobId, summary: canary.summary },
+        order: "newer-only"
       });
-      ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
-      return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
+      const { revision, reused } = outcome;
+      if (outcome.superseded === void 0) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });
+      return { value: outcome, reused: reused || outcome.superseded !== void 0, detail: outcome.superseded?.reason ?? `${revision.name}:${revision.revision}` };
     });
-    result.production = { arn: production.arn, revision: production.revision };
+    if (promotion.superseded !== void 0) return superseded(ctx, result, promotion.superseded);
+    result.production = { arn: promotion.revision.arn, revision: promotion.revision.revision };
     result.status = "promoted";
     return result;
   } catch (error64) {
     if (error64 instanceof BatchshipError) {
       result.error = error64.toJSON();
+      if (error64.code === "CANCELLED") result.status = "cancelled";
       return result;
     }
     throw error64;
   }
 }
+function superseded(ctx, result, by) {
+  ctx.observe({ type: "superseded", by: by.commit, reason: by.reason });
+  result.status = "superseded";
+  result.supersededBy = by;
+  return result;
+}
 async function canaryWithoutWaiting(ctx, input2) {
-  if (input2.candidate.tags[TAG3.canary] !== void 0) return runCanary(ctx, input2);
+  const recorded = input2.candidate.tags[TAG3.canary];
+  if (recorded === "passed" || recorded === "failed" || recorded === "cancelled") return runCanary(ctx, input2);
   const { job, fallbackUsed } = await startCanary(ctx, input2);
   if (isTerminal(job)) return runCanary(ctx, input2);
   const { canary } = input2.spec;
@@ -101434,6 +103404,15 @@ async function canaryWithoutWaiting(ctx, input2) {
     failedChildren: []
   };
 }
+async function cancelledMeanwhile(ctx, candidate, canary) {
+  const recorded = candidate.tags[TAG3.canary];
+  if (canary.result === "cancelled" || recorded !== void 0 && recorded !== CANARY_RETRYING) {
+    return canary;
+  }
+  const now = await currentCandidate(ctx, candidate);
+  const marked = now.tags[TAG3.canary] === "cancelled" && canaryAttemptOf(now) === canaryAttemptOf(candidate);
+  return marked ? { ...canary, result: "cancelled", reason: "cancelled: batchship cancel stopped it" } : canary;
+}
 async function recordVerdict(ctx, candidate, canary) {
   const tags = { [TAG3.canary]: canary.result, [TAG3.canaryJob]: canary.jobId };
   if (candidate.tags[TAG3.canary] !== tags[TAG3.canary] || candidate.tags[TAG3.canaryJob] !== tags[TAG3.canaryJob]) {
@@ -101442,8 +103421,8 @@ async function recordVerdict(ctx, candidate, canary) {
   return { ...candidate, tags: { ...candidate.tags, ...tags } };
 }
 function canarySummary(canary) {
-  const { jobId, jobQueue, summary: summary2, result, fallbackUsed, failedChildren: failedChildren2, reason } = canary;
-  return { jobId, jobQueue, summary: summary2, result, fallbackUsed, failedChildren: failedChildren2, ...reason === void 0 ? {} : { reason } };
+  const { jobId, jobQueue, summary: summary3, result, fallbackUsed, failedChildren: failedChildren2, reason } = canary;
+  return { jobId, jobQueue, summary: summary3, result, fallbackUsed, failedChildren: failedChildren2, ...reason === void 0 ? {} : { reason } };
 }
 
 // src/release/gitops/drift.ts
@@ -101510,6 +103489,76 @@ function summarize(revision) {
   };
 }
 
+// src/release/cancel-release.ts
+async function cancelRelease(ctx, spec, commit) {
+  const releaseId = releaseIdFor(spec.name, commit);
+  const result = { releaseId, pipeline: spec.name, commit, build: null, canary: null };
+  const candidates = await ctx.backend.platform.listJobDefinitionRevisions(candidateName(spec));
+  const candidate = candidates.find((revision) => revision.tags[TAG3.release] === releaseId);
+  if (candidate !== void 0) {
+    const verdict = candidate.tags[TAG3.canary];
+    if (verdict !== void 0 && verdict !== CANARY_RETRYING) {
+      throw nothingToCancel(releaseId, `its canary already ended: ${verdict}`, verdict === "passed" ? void 0 : retryHint(commit));
+    }
+    result.canary = await cancelCanary(ctx, spec, releaseId, candidate);
+    return result;
+  }
+  const build = await ctx.backend.builder.findBuild({
+    releaseId,
+    commit,
+    project: spec.build.project,
+    imageRepositoryUri: spec.image.repository,
+    imageTags: [],
+    dockerfile: spec.image.dockerfile,
+    context: spec.image.context,
+    buildArgs: spec.image.buildArgs,
+    timeoutMinutes: spec.build.timeoutMinutes
+  });
+  if (build === void 0 || build.status !== "in-progress") {
+    const why = build === void 0 ? "no build or canary of it is running" : `its build ${build.id} already ended (${build.status})`;
+    throw nothingToCancel(releaseId, why, build?.status === "failed" ? retryHint(commit) : void 0);
+  }
+  const { stopBuild } = ctx.backend.builder;
+  if (stopBuild === void 0) {
+    throw new BatchshipError("ENVIRONMENT", `Could not cancel ${releaseId}: this backend cannot stop a build from another process`, {
+      hint: "a local build runs inside the release's own process: stop that process (Ctrl-C)"
+    });
+  }
+  await stopBuild(build.id);
+  result.build = { id: build.id };
+  return result;
+}
+async function cancelCanary(ctx, spec, releaseId, candidate) {
+  const { platform: platform3 } = ctx.backend;
+  const attempt = canaryAttemptOf(candidate);
+  const queues = [[spec.canary.jobQueue, false]];
+  if (spec.canary.fallbackJobQueue !== void 0) queues.push([spec.canary.fallbackJobQueue, true]);
+  const jobs = [];
+  for (const [queue, fallback2] of queues) {
+    const [job] = await platform3.findJobs(queue, canaryJobName(releaseId, fallback2, attempt));
+    if (job !== void 0) jobs.push(job);
+  }
+  const newest = jobs.at(-1);
+  await platform3.tagJobDefinition(candidate.arn, {
+    [TAG3.canary]: "cancelled",
+    ...newest === void 0 ? {} : { [TAG3.canaryJob]: newest.jobId },
+    ...Object.assign({}, ...jobs.map((job) => stopTag(job.jobId, "cancelled")))
+  });
+  const stoppedJobs = [];
+  for (const job of jobs) {
+    if (isTerminal(job)) continue;
+    await platform3.stopJob(job.jobId, STOP_REASON.cancelled);
+    stoppedJobs.push(job.jobId);
+  }
+  return { candidateArn: candidate.arn, attempt, stoppedJobs };
+}
+function nothingToCancel(releaseId, why, hint) {
+  return new BatchshipError("NOTHING_TO_CANCEL", `Nothing to cancel for ${releaseId}: ${why}`, hint === void 0 ? {} : { hint });
+}
+function retryHint(commit) {
+  return `run \`batchship release --pipeline <file> --commit ${commit} --retry\` to try it again`;
+}
+
 // src/action/outputs.ts
 var OUTPUT_NAMES = [
   "release-id",
@@ -101517,6 +103566,7 @@ var OUTPUT_NAMES = [
   "build-id",
   "image-uri",
   "image-digest",
+  "image-reused-from",
   "candidate-job-definition-arn",
   "canary-job-id",
   "canary-result",
@@ -101540,6 +103590,8 @@ function outputsOfEvent(event) {
       return { "build-id": event.buildId };
     case "image-resolved":
       return { "image-uri": event.uri, "image-digest": event.digest };
+    case "image-reused":
+      return { "image-reused-from": event.tag };
     case "candidate-registered":
       return { "candidate-job-definition-arn": event.arn };
     case "canary-submitted":
@@ -101554,6 +103606,7 @@ function releaseOutputs(r6) {
     status: r6.status,
     ...r6.build ? { "build-id": r6.build.id } : {},
     ...r6.image ? { "image-uri": r6.image.uri, "image-digest": r6.image.digest } : {},
+    ...r6.image?.reusedFrom === void 0 ? {} : { "image-reused-from": r6.image.reusedFrom },
     ...r6.candidate ? { "candidate-job-definition-arn": r6.candidate.arn } : {},
     ...r6.canary ? { "canary-job-id": r6.canary.jobId, "canary-result": r6.canary.result } : {},
     ...r6.production ? { "job-definition-arn": r6.production.arn } : {},
@@ -101563,7 +103616,7 @@ function releaseOutputs(r6) {
 function promoteOutputs(r6) {
   return {
     "release-id": r6.releaseId,
-    status: "promoted",
+    status: r6.supersededBy ? "superseded" : "promoted",
     "image-uri": r6.image.uri,
     "image-digest": r6.image.digest,
     "candidate-job-definition-arn": r6.candidate.arn,
@@ -101593,8 +103646,8 @@ function statusOutputs(s2) {
     "job-definition-arn": production.arn
   };
 }
-function digestOf(image) {
-  const digest2 = image.split("@")[1];
+function digestOf(image2) {
+  const digest2 = image2.split("@")[1];
   return digest2 === void 0 ? {} : { "image-digest": digest2 };
 }
 
@@ -101609,10 +103662,10 @@ function formatDuration(ms2) {
 
 // src/action/markdown.ts
 var HTML = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "|": "&#124;" };
-function text(value, max = 300) {
+function text2(value, max = 300) {
   const oneLine = value.replace(/[\x00-\x1f\x7f]+/g, " ").trim();
-  const short = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
-  return short.replace(/[\\`*_{}[\]()#+\-.!~:@]/g, (c7) => `\\${c7}`).replace(/[&<>"'|]/g, (c7) => HTML[c7] ?? c7);
+  const short2 = oneLine.length > max ? `${oneLine.slice(0, max - 1)}…` : oneLine;
+  return short2.replace(/[\\`*_{}[\]()#+\-.!~:@]/g, (c7) => `\\${c7}`).replace(/[&<>"'|]/g, (c7) => HTML[c7] ?? c7);
 }
 function link2(label, url2) {
   if (url2 === void 0 || !/^https?:\/\//.test(url2)) return label;
@@ -101620,7 +103673,7 @@ function link2(label, url2) {
   return `[${label}](${safe})`;
 }
 function code(value, max = 300) {
-  return `<code>${text(value, max)}</code>`;
+  return `<code>${text2(value, max)}</code>`;
 }
 function table(head, rows) {
   const line = (cells) => `| ${cells.join(" | ")} |`;
@@ -101632,14 +103685,16 @@ var HEADLINE = {
   promoted: "✅ released",
   "awaiting-promotion": "⏸️ canary passed, awaiting promotion",
   "canary-running": "⏳ canary submitted",
-  failed: "❌ release failed"
+  superseded: "⏭️ canary passed, superseded by a newer commit",
+  failed: "❌ release failed",
+  cancelled: "⏹️ release cancelled"
 };
 function releaseSummary(r6, ctx) {
-  const parts = [`## batchship ${text(r6.pipeline)}: ${HEADLINE[r6.status]}`, commitLine(r6.commit, r6.branch, ctx)];
+  const parts = [`## batchship ${text2(r6.pipeline)}: ${HEADLINE[r6.status]}`, commitLine(r6.commit, r6.branch, ctx)];
   parts.push(table(["Stage", "Outcome", "Duration", "Details"], r6.stages.map((s2) => stageRow(s2, r6, ctx.links))));
   if (r6.canary) {
     const counts = JOB_STATUSES.map((s2) => String(r6.canary?.summary[s2] ?? 0));
-    parts.push(`**Canary** ${jobLink(r6.canary.jobId, ctx.links)} on ${code(r6.canary.jobQueue)}${r6.canary.fallbackUsed ? " (fallback queue)" : ""}: ${text(r6.canary.result)}`);
+    parts.push(`**Canary** ${jobLink(r6.canary.jobId, ctx.links)} on ${code(r6.canary.jobQueue)}${r6.canary.fallbackUsed ? " (fallback queue)" : ""}: ${text2(r6.canary.result)}`);
     parts.push(table(JOB_STATUSES, [counts]));
   }
   const failed = r6.canary?.failedChildren ?? [];
@@ -101651,14 +103706,14 @@ function releaseSummary(r6, ctx) {
         failed.map((c7) => [
           jobLink(c7.jobId, ctx.links),
           c7.exitCode === void 0 ? "" : String(c7.exitCode),
-          text(c7.statusReason ?? ""),
-          c7.logStreamName ? code(c7.logStreamName) : ""
+          text2(c7.statusReason ?? ""),
+          c7.logStreamName ? link2(code(c7.logStreamName), c7.logGroupName && ctx.links?.log?.(c7.logGroupName, c7.logStreamName)) : ""
         ])
       )
     );
   }
   if (r6.hold) {
-    parts.push(`Automatic promotion is on hold (${text(r6.hold.by)}, ${text(r6.hold.at)}): ${text(r6.hold.reason)}`);
+    parts.push(`Automatic promotion is on hold (${text2(r6.hold.by)}, ${text2(r6.hold.at)}): ${text2(r6.hold.reason)}`);
   }
   if (r6.status === "awaiting-promotion") {
     parts.push(`Promote it with this Action and \`command: promote\`, \`commit: ${r6.commit}\` (see docs/github-action.md).`);
@@ -101666,13 +103721,14 @@ function releaseSummary(r6, ctx) {
   if (r6.status === "canary-running") {
     parts.push("The canary was not followed (`wait: false`). Run the release again with `wait: true` to follow it to a verdict.");
   }
+  if (r6.supersededBy) parts.push(`Not promoted: ${text2(r6.supersededBy.reason)}.`);
   if (r6.error) parts.push(errorBlock(r6.error));
   return parts.join("\n\n") + "\n";
 }
 function promoteSummary(r6, ctx) {
   const what = r6.alreadyPromoted ? "✅ already promoted" : "✅ promoted";
   return [
-    `## batchship ${text(r6.pipeline)}: ${what}`,
+    `## batchship ${text2(r6.pipeline)}: ${what}`,
     commitLine(r6.commit, void 0, ctx),
     table(
       ["", ""],
@@ -101686,12 +103742,12 @@ function promoteSummary(r6, ctx) {
 }
 function rollbackSummary(r6, ctx) {
   return [
-    `## batchship ${text(r6.pipeline)}: ↩️ rolled back`,
+    `## batchship ${text2(r6.pipeline)}: ↩️ rolled back`,
     table(
       ["", "Revision", "Release", "Image"],
       [
-        ["From", definitionLink(r6.from.arn, ctx.links), text(r6.from.releaseId ?? "-"), code(r6.from.image)],
-        ["To", definitionLink(r6.to.arn, ctx.links), text(r6.to.releaseId), code(r6.to.image)]
+        ["From", definitionLink(r6.from.arn, ctx.links), text2(r6.from.releaseId ?? "-"), code(r6.from.image)],
+        ["To", definitionLink(r6.to.arn, ctx.links), text2(r6.to.releaseId), code(r6.to.image)]
       ]
     )
   ].join("\n\n") + "\n";
@@ -101700,24 +103756,24 @@ function statusSummary(s2, ctx) {
   const p4 = s2.production;
   const rows = s2.candidates.map((c7) => [
     definitionLink(c7.arn, ctx.links),
-    text(c7.releaseId ?? "-"),
-    text(c7.canary ?? "running or not started"),
+    text2(c7.releaseId ?? "-"),
+    text2(c7.canary ?? "running or not started"),
     c7.promoted ? "yes" : ""
   ]);
   return [
-    `## batchship ${text(s2.pipeline)}: status`,
-    p4 ? `**Production** ${definitionLink(p4.arn, ctx.links)}: release ${text(p4.releaseId ?? "-")}, image ${code(p4.image)}` : "**Production**: no revision yet",
+    `## batchship ${text2(s2.pipeline)}: status`,
+    p4 ? `**Production** ${definitionLink(p4.arn, ctx.links)}: release ${text2(p4.releaseId ?? "-")}, image ${code(p4.image)}` : "**Production**: no revision yet",
     table(["Candidate", "Release", "Canary", "Promoted"], rows),
-    ...s2.awaitingPromotion.length > 0 ? [`Awaiting promotion: ${s2.awaitingPromotion.map((a5) => text(a5.releaseId ?? "-")).join(", ")}`] : []
+    ...s2.awaitingPromotion.length > 0 ? [`Awaiting promotion: ${s2.awaitingPromotion.map((a5) => text2(a5.releaseId ?? "-")).join(", ")}`] : []
   ].join("\n\n") + "\n";
 }
 function failureSummary(command5, error64) {
-  return [`## batchship ${text(command5)}: ❌ failed`, errorBlock(error64)].join("\n\n") + "\n";
+  return [`## batchship ${text2(command5)}: ❌ failed`, errorBlock(error64)].join("\n\n") + "\n";
 }
 function commitLine(commit, branch, ctx) {
   const sha = link2(code(commit.slice(0, 12)), ctx.commitUrl);
   const on2 = branch === void 0 ? "" : ` on ${code(branch)}`;
-  const message = ctx.commitMessage ? `: ${text(ctx.commitMessage.split("\n")[0] ?? "", 120)}` : "";
+  const message = ctx.commitMessage ? `: ${text2(ctx.commitMessage.split("\n")[0] ?? "", 120)}` : "";
   return `Commit ${sha}${on2}${message}`;
 }
 function stageRow(s2, r6, links) {
@@ -101725,26 +103781,26 @@ function stageRow(s2, r6, links) {
   return [s2.stage, outcome, formatDuration(s2.durationMs), stageDetails(s2, r6, links)];
 }
 function stageDetails(s2, r6, links) {
-  const failedDetail = s2.outcome === "failed" && s2.detail ? text(s2.detail, 200) : void 0;
+  const failedDetail = s2.outcome === "failed" && s2.detail ? text2(s2.detail, 200) : void 0;
   switch (s2.stage) {
     case "build": {
       const build = r6.build ? `CodeBuild ${link2(code(r6.build.id), links?.build?.(r6.build.id) ?? r6.build.logUrl)}` : "image already built";
-      const image = r6.image ? `, image ${link2(code(r6.image.digest), imageLink(r6.image.uri, r6.image.digest, links))}` : "";
-      return failedDetail ?? `${build}${image}`;
+      const image2 = r6.image ? `, image ${link2(code(r6.image.digest), imageLink(r6.image.uri, r6.image.digest, links))}` : "";
+      return failedDetail ?? `${build}${image2}`;
     }
     case "candidate":
       return failedDetail ?? (r6.candidate ? definitionLink(r6.candidate.arn, links) : "");
     case "canary":
-      return r6.canary ? `${jobLink(r6.canary.jobId, links)}: ${text(r6.canary.reason ?? r6.canary.result, 200)}` : failedDetail ?? "";
+      return r6.canary ? `${jobLink(r6.canary.jobId, links)}: ${text2(r6.canary.reason ?? r6.canary.result, 200)}` : failedDetail ?? "";
     case "promote":
       return failedDetail ?? (r6.production ? definitionLink(r6.production.arn, links) : "");
     default:
-      return failedDetail ?? text(s2.detail ?? "");
+      return failedDetail ?? text2(s2.detail ?? "");
   }
 }
 function definitionLink(arn, links) {
-  const short = arn.split("/").pop() ?? arn;
-  return link2(code(short), links?.jobDefinition?.(arn));
+  const short2 = arn.split("/").pop() ?? arn;
+  return link2(code(short2), links?.jobDefinition?.(arn));
 }
 function jobLink(jobId, links) {
   return link2(code(jobId), links?.job?.(jobId));
@@ -101755,9 +103811,34 @@ function imageLink(uri, digest2, links) {
   return links?.image?.({ name, uri: repositoryUri }, digest2);
 }
 function errorBlock(error64) {
-  const message = error64.message.split("\n").map((line) => text(line, 500)).join("<br>");
-  const hint = error64.hint ? [">", `> **Fix:** ${text(error64.hint, 500)}`] : [];
+  const message = error64.message.split("\n").map((line) => text2(line, 500)).join("<br>");
+  const hint = error64.hint ? [">", `> **Fix:** ${text2(error64.hint, 500)}`] : [];
   return [`> **Error** ${code(error64.code)}: ${message}`, ...hint].join("\n");
+}
+
+// src/action/tool-summaries.ts
+import { relative as relative4 } from "node:path";
+function cancelSummary(r6) {
+  const stopped = [
+    ...r6.build ? [`build ${code(r6.build.id)}`] : [],
+    ...(r6.canary?.stoppedJobs ?? []).map((jobId) => `canary job ${code(jobId)}`)
+  ];
+  return [
+    `## batchship ${text2(r6.pipeline)}: ⏹️ release ${code(r6.releaseId)} cancelled`,
+    stopped.length > 0 ? `Stopped: ${stopped.join(", ")}.` : "No canary job was running; none will be started.",
+    "To try it again, run this Action with `command: release` and `retry: true` for the same commit."
+  ].join("\n\n") + "\n";
+}
+function doctorSummary(pipeline, checks) {
+  const failed = checks.some((c7) => c7.level === "fail");
+  const rows = checks.map((c7) => [c7.level.toUpperCase(), text2(c7.subject), text2(c7.message), text2(c7.hint ?? "")]);
+  return [`## batchship ${text2(pipeline)}: ${failed ? "❌ doctor found problems" : "✅ doctor"}`, table(["", "Subject", "Finding", "Fix"], rows)].join("\n\n") + "\n";
+}
+function validateSummary(files, problems, workspace) {
+  const shown = (file2) => workspace ? relative4(workspace, file2) : file2;
+  const head = problems.length === 0 ? `✅ ${files.length} pipeline file(s) valid` : `❌ ${problems.length} problem(s)`;
+  const rows = problems.map((p4) => [code(`${shown(p4.file)}:${p4.line}:${p4.col}`), code(p4.path), text2(p4.message)]);
+  return [`## batchship validate: ${head}`, ...rows.length > 0 ? [table(["Where", "Setting", "Problem"], rows)] : []].join("\n\n") + "\n";
 }
 
 // src/action/commands.ts
@@ -101767,19 +103848,28 @@ async function runCommand2(inputs, deps) {
       const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
       deps.setOutputs({ "release-id": releaseIdFor(loaded.spec.name, loaded.commit) });
       const ctx = await engineFor(loaded.spec, inputs, deps);
-      const result = await runRelease(ctx, { spec: loaded.spec, commit: loaded.commit, branch: loaded.branch, wait: inputs.wait });
+      const sources = await readBuildSources(dirname6(inputs.pipeline), loaded.commit, loaded.spec.image);
+      const result = await runRelease(ctx, {
+        spec: loaded.spec,
+        commit: loaded.commit,
+        branch: loaded.branch,
+        wait: inputs.wait,
+        sources,
+        rebuild: inputs.rebuild,
+        ...inputs.retry === true ? { retry: true } : {}
+      });
       deps.setOutputs(releaseOutputs(result));
-      const summary2 = releaseSummary(result, summaryContext(ctx, deps));
-      if (result.status !== "failed") return { summary: summary2 };
+      const summary3 = releaseSummary(result, summaryContext(ctx, deps));
+      if (result.status !== "failed" && result.status !== "cancelled") return { summary: summary3 };
       return {
-        summary: summary2,
+        summary: summary3,
         failure: result.error ?? { code: "CANARY_FAILED", message: `Release ${result.releaseId} failed`, retryable: false }
       };
     }
     case "promote": {
       const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
       const ctx = await engineFor(loaded.spec, inputs, deps);
-      const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: deps.actor });
+      const result = await promoteRelease(ctx, loaded.spec, loaded.commit, { by: deps.actor, allowOlder: inputs.allowOlder });
       deps.setOutputs(promoteOutputs(result));
       return { summary: promoteSummary(result, summaryContext(ctx, deps)) };
     }
@@ -101796,6 +103886,39 @@ async function runCommand2(inputs, deps) {
       const status = await pipelineStatus(ctx, spec);
       deps.setOutputs(statusOutputs(status));
       return { summary: statusSummary(status, summaryContext(ctx, deps)) };
+    }
+    case "cancel": {
+      const loaded = await loadPipelineAtCommit(inputs.pipeline, { commit: inputs.commit, branch: inputs.branch });
+      const ctx = await engineFor(loaded.spec, inputs, deps);
+      const result = await cancelRelease(ctx, loaded.spec, loaded.commit);
+      deps.setOutputs({ "release-id": result.releaseId, status: "cancelled", ...result.build ? { "build-id": result.build.id } : {} });
+      return { summary: cancelSummary(result) };
+    }
+    case "doctor": {
+      const spec = await loadPipelineFile(inputs.pipeline);
+      const ctx = await engineFor(spec, inputs, deps);
+      const checks = ctx.backend.doctor === void 0 ? [] : await ctx.backend.doctor(spec);
+      const failed = checks.filter((check2) => check2.level === "fail");
+      deps.setOutputs({ status: failed.length > 0 ? "failed" : "ok" });
+      const summary3 = doctorSummary(spec.name, checks);
+      if (failed.length === 0) return { summary: summary3 };
+      const message = failed.map((check2) => `${check2.subject}: ${check2.message}`).join("; ");
+      return { summary: summary3, failure: { code: "ENVIRONMENT", message: `doctor found ${failed.length} problem(s): ${message}`, retryable: false } };
+    }
+    case "validate": {
+      const problems = [];
+      for (const file2 of inputs.files) {
+        const loaded = await readSpecFile(file2);
+        if (!loaded.ok) problems.push(...loaded.problems);
+      }
+      for (const problem of problems) deps.annotate?.(problem);
+      deps.setOutputs({ status: problems.length > 0 ? "invalid" : "ok" });
+      const summary3 = validateSummary(inputs.files, problems, deps.env["GITHUB_WORKSPACE"]);
+      if (inputs.files.length === 0) {
+        return { summary: summary3, failure: { code: "USAGE", message: "validate: the pipeline input lists no files", retryable: false } };
+      }
+      if (problems.length === 0) return { summary: summary3 };
+      return { summary: summary3, failure: { code: "SPEC_INVALID", message: `${problems.length} problem(s) in the pipeline files`, retryable: false } };
     }
   }
 }
@@ -101814,6 +103937,8 @@ async function engineFor(spec, inputs, deps) {
   return createEngineContext(createBackendFor(spec, { repositoryDir: dirname6(inputs.pipeline) }, { ...deps.env }), {
     polling,
     ...ledger === void 0 ? {} : { ledger },
+    // Which commit is newer, told by the checkout (fetch-depth 0 lets it tell more often).
+    history: checkoutHistory(dirname6(inputs.pipeline)),
     observe: (event) => {
       deps.setOutputs(outputsOfEvent(event));
       deps.observe(event);
@@ -101850,7 +103975,7 @@ async function headCommitMessage(path6, commit) {
 
 // src/action/inputs.ts
 import { isAbsolute as isAbsolute2, resolve as resolve6 } from "node:path";
-var COMMANDS = ["release", "promote", "rollback", "status"];
+var COMMANDS = ["release", "promote", "rollback", "status", "cancel", "validate", "doctor"];
 function readActionInputs(env2 = process.env) {
   return parseActionInputs((name) => getInput(name), env2);
 }
@@ -101863,14 +103988,25 @@ function parseActionInputs(input2, env2) {
   const pollSeconds = parsePollInterval(input2("poll-interval"));
   const common = { pipeline, ...pollSeconds === void 0 ? {} : { pollSeconds } };
   const wait = parseBoolean2("wait", input2("wait"), true);
+  const rebuild = parseBoolean2("rebuild", input2("rebuild"), false);
+  const retry = parseBoolean2("retry", input2("retry"), false);
   switch (command5) {
     case "rollback":
     case "status":
+    case "doctor":
       return { ...common, command: command5 };
+    case "validate": {
+      const files = pipelineInput.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+      return { ...common, command: command5, files: files.map((file2) => isAbsolute2(file2) ? file2 : resolve6(workspace, file2)) };
+    }
     case "promote":
+      return { ...common, command: command5, commit: parseCommit(input2("commit"), env2), branch: parseBranch(input2("branch"), env2), allowOlder: parseBoolean2("allow-older", input2("allow-older"), false) };
+    case "cancel":
       return { ...common, command: command5, commit: parseCommit(input2("commit"), env2), branch: parseBranch(input2("branch"), env2) };
-    case "release":
-      return { ...common, command: command5, commit: parseCommit(input2("commit"), env2), branch: parseBranch(input2("branch"), env2), wait };
+    case "release": {
+      const commit = parseCommit(input2("commit"), env2);
+      return { ...common, command: command5, commit, branch: parseBranch(input2("branch"), env2), wait, rebuild, ...retry ? { retry: true } : {} };
+    }
   }
 }
 function parseCommand(value) {
@@ -101885,11 +104021,11 @@ function parseBoolean2(name, value, fallback2) {
   if (value === "false") return false;
   throw invalid2(name, value, "expected true or false");
 }
-var SHA3 = /^[0-9a-f]{40}$/;
+var SHA5 = /^[0-9a-f]{40}$/;
 function parseCommit(value, env2) {
   const commit = value === "" ? env2["GITHUB_SHA"] ?? "" : value;
   if (commit === "") throw invalid2("commit", value, "no commit given and GITHUB_SHA is not set");
-  if (!SHA3.test(commit)) {
+  if (!SHA5.test(commit)) {
     throw invalid2("commit", commit, "expected a full 40-character lowercase hex commit sha", value === "" ? "GITHUB_SHA" : void 0);
   }
   return commit;
@@ -101976,8 +104112,8 @@ function logLine(event) {
       return void 0;
   }
 }
-function quoteContinuation(text2) {
-  return text2.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, " ").replace(/\n/g, "\n  | ");
+function quoteContinuation(text3) {
+  return text3.replace(/[\x00-\x09\x0b-\x1f\x7f]/g, " ").replace(/\n/g, "\n  | ");
 }
 
 // src/action/index.ts
@@ -101990,7 +104126,14 @@ async function run() {
     command5 = inputs.command;
     const facts = await readRunFacts("commit" in inputs ? inputs.commit : void 0);
     const env2 = process.env;
-    const outcome = await runCommand2(inputs, { env: env2, actor: actorOf(env2), observe: log, setOutputs, facts });
+    const workspace = env2["GITHUB_WORKSPACE"] || process.cwd();
+    const annotate = (p4) => error(`${p4.path}: ${p4.message}`, {
+      title: "batchship validate",
+      file: relative5(workspace, p4.file),
+      startLine: p4.line,
+      startColumn: p4.col
+    });
+    const outcome = await runCommand2(inputs, { env: env2, actor: actorOf(env2), observe: log, setOutputs, facts, annotate });
     log.close();
     await writeSummary(outcome.summary);
     if (outcome.failure) fail2(command5, outcome.failure);
