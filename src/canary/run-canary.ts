@@ -166,7 +166,7 @@ class StopRecord {
 
   async stop(job: JobState, kind: StopKind): Promise<void> {
     if (this.of(job) !== kind) {
-      const tag = stopTag(job.jobId, kind);
+      const tag = stopTag(job, kind);
       await this.ctx.backend.platform.tagJobDefinition(this.candidate.arn, tag);
       Object.assign(this.tags, tag);
     }

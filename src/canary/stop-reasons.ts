@@ -15,16 +15,24 @@ export type StopKind = keyof typeof STOP_REASON;
  * The candidate tag recording that batchship stopped a canary job, and why. It is written before
  * the stop: stopping an array job is asynchronous (the parent stays PENDING or RUNNING until its
  * children end) and the parent need not carry the reason given, so the job itself cannot tell a
- * resumed run that batchship stopped it.
+ * resumed run that batchship stopped it. A fallback job's name ends in `-fallback`
+ * (canaryJobName), which is how its record gets a key of its own.
  */
-export function stopTag(jobId: string, kind: StopKind): Record<string, string> {
-  return { [stopTagKey(jobId)]: kind };
+export function stopTag(job: Pick<JobState, "jobId" | "jobName">, kind: StopKind): Record<string, string> {
+  const key = job.jobName.endsWith("-fallback") ? TAG.stoppedFallback : TAG.stoppedPrimary;
+  return { [key]: `${kind}:${job.jobId}` };
 }
 
 /** Why batchship stopped this job, as recorded on the candidate, or undefined when it did not. */
 export function recordedStop(candidateTags: Readonly<Record<string, string>>, jobId: string): StopKind | undefined {
-  const kind = candidateTags[stopTagKey(jobId)];
-  return kind !== undefined && kind in STOP_REASON ? (kind as StopKind) : undefined;
+  for (const key of [TAG.stoppedPrimary, TAG.stoppedFallback]) {
+    const record = candidateTags[key];
+    if (record === undefined) continue;
+    const separator = record.indexOf(":");
+    const kind = record.slice(0, separator);
+    if (separator > 0 && record.slice(separator + 1) === jobId && kind in STOP_REASON) return kind as StopKind;
+  }
+  return undefined;
 }
 
 /**
@@ -35,6 +43,3 @@ export function stoppedByBatchship(job: Pick<JobState, "status" | "statusReason"
   return job.status === "FAILED" && Object.values<string>(STOP_REASON).includes(job.statusReason ?? "");
 }
 
-function stopTagKey(jobId: string): string {
-  return `${TAG.stopped}:${jobId}`;
-}

@@ -21,8 +21,9 @@ export async function readBuildSources(
   const context = normalize(image.context);
   const dockerfile = normalize(image.dockerfile);
   const dockerfileIgnore = `${dockerfile}.dockerignore`;
-  const git = simpleGit({ baseDir: repositoryDir });
   try {
+    // Inside the try: simple-git refuses a folder that does not exist when it is made.
+    const git = simpleGit({ baseDir: repositoryDir });
     // One path per call: given a folder and a path inside it, ls-tree lists the folder's contents.
     const entry = async (path: string): Promise<SourceEntry> =>
       parseLsTree(await git.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", path])).get(path) ?? absent(path);

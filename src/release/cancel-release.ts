@@ -90,7 +90,7 @@ async function cancelCanary(
   await platform.tagJobDefinition(candidate.arn, {
     [TAG.canary]: "cancelled",
     ...(newest === undefined ? {} : { [TAG.canaryJob]: newest.jobId }),
-    ...Object.assign({}, ...jobs.map((job) => stopTag(job.jobId, "cancelled"))),
+    ...Object.assign({}, ...jobs.map((job) => stopTag(job, "cancelled"))),
   });
   const stoppedJobs: string[] = [];
   for (const job of jobs) {

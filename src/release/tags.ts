@@ -15,8 +15,13 @@ export const TAG = {
   canaryAttempt: "batchship:canary-attempt",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
-  /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
-  stopped: "batchship:stopped",
+  /**
+   * On a candidate: `<kind>:<job id>` of the canary's primary (or fallback) job batchship stopped,
+   * and why. One key per role, not per job, so a candidate's tags stay within Batch's 50: a retry's
+   * new attempt overwrites the record of an attempt whose verdict is final.
+   */
+  stoppedPrimary: "batchship:stopped",
+  stoppedFallback: "batchship:stopped-fallback",
   /**
    * On a production revision: the production revision it was registered over, as its promoter
    * saw it. Revisions numbered between the two were registered concurrently (promotion-order.ts).

@@ -7,6 +7,7 @@ import { BatchClient, UntagResourceCommand } from "@aws-sdk/client-batch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EngineContext } from "../../src/release/context.js";
 import { runRelease } from "../../src/release/run-release.js";
+import { recordedStop } from "../../src/canary/stop-reasons.js";
 import { TAG } from "../../src/release/tags.js";
 import { testClientConfig } from "../emulator/index.js";
 import { makeSpec } from "../support/spec.js";
@@ -76,7 +77,7 @@ describe("a stop that Batch carries out asynchronously", () => {
     expect(interrupted.status).toBe("failed");
     const [primary] = await first.ctx.backend.platform.findJobs("slow-stop", `batchship-${interrupted.releaseId}`);
     const [candidate] = await first.ctx.backend.platform.listJobDefinitionRevisions("slow-stop-canary");
-    expect(candidate?.tags[`${TAG.stopped}:${primary?.jobId}`]).toBe("stuck");
+    expect(recordedStop(candidate?.tags ?? {}, primary?.jobId ?? "")).toBe("stuck");
 
     const calls = h.mark();
     const resumed = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
@@ -100,7 +101,7 @@ describe("a stop that Batch carries out asynchronously", () => {
     expect(first.error?.message).toMatch(/timeoutMinutes \(2\)/);
     // The run died after the stop, before it wrote the verdict.
     const [candidate] = await h.engine().ctx.backend.platform.listJobDefinitionRevisions("slow-stop-late-canary");
-    expect(candidate?.tags[`${TAG.stopped}:${first.canary?.jobId}`]).toBe("deadline");
+    expect(recordedStop(candidate?.tags ?? {}, first.canary?.jobId ?? "")).toBe("deadline");
     const batch = new BatchClient(testClientConfig(h.emulator));
     await batch.send(new UntagResourceCommand({ resourceArn: candidate?.arn, tagKeys: [TAG.canary, TAG.canaryJob] }));
     batch.destroy();

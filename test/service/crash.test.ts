@@ -8,22 +8,26 @@ import { SECRET, createServiceDirs, servicePipelineYaml, serviceSetup, type Serv
 import { killHard, startServiceProcess, stopGracefully, waitFor, type ServiceProcess } from "./service-process.js";
 
 let emu: Emulator;
-let repo: TestRepo;
+// One repository per pipeline, as GitHub has: the service catches up with a source whose branch
+// moved without a delivery, so pipelines sharing one would release each other's commits.
+const repos = new Map<string, TestRepo>();
+const repoOf = (pipeline: string): TestRepo => repos.get(pipeline) as TestRepo;
 let dirs: ServiceDirs;
 let github: GitHubStandIn;
 let setup: { env: Record<string, string>; args: string[] };
 const PIPELINES = ["crash-build", "crash-canary", "crash-promote", "crash-term", "retry-throttled", "retry-newer"];
 
 beforeAll(async () => {
-  [emu, repo, dirs, github] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs(), startGitHubStandIn()]);
+  [emu, dirs, github] = await Promise.all([startEmulator(), createServiceDirs(), startGitHubStandIn()]);
+  for (const name of PIPELINES) repos.set(name, await createTestRepo());
   await createFixtures(emu, { jobQueues: PIPELINES, codebuildProject: "svc-image" });
   for (const name of PIPELINES) {
-    await dirs.writePipeline(name, servicePipelineYaml(name, { repository: `acme/${name}`, url: `file://${repo.dir}` }));
+    await dirs.writePipeline(name, servicePipelineYaml(name, { repository: `acme/${name}`, url: `file://${repoOf(name).dir}` }));
   }
   setup = serviceSetup(emu, dirs, github.url);
 });
 afterAll(async () => {
-  await Promise.all([emu?.close(), repo?.remove(), dirs?.remove(), github?.close()]);
+  await Promise.all([emu?.close(), ...[...repos.values()].map((repo) => repo.remove()), dirs?.remove(), github?.close()]);
 });
 
 /**
@@ -32,7 +36,7 @@ afterAll(async () => {
  */
 async function crashAndResume(pipeline: string, reached: (releaseId: string) => boolean): Promise<{ id: string; release: any; resumed: ServiceProcess }> {
   // Calls of both runs stay recorded: the counts below are for the release's whole life.
-  const sha = await repo.commit({ [`${pipeline}.txt`]: pipeline });
+  const sha = await repoOf(pipeline).commit({ [`${pipeline}.txt`]: pipeline });
   const id = `${pipeline}-${sha.slice(0, 12)}`;
   const first = await startServiceProcess(setup.args, setup.env);
   expect((await post(first.url, await signDelivery(SECRET, "push", pushPayload(`acme/${pipeline}`, sha)))).status).toBe(202);
@@ -96,7 +100,7 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
 
   it("SIGTERM during the canary exits 0 at once and the release resumes on the next start", async () => {
     emu.jobs.runFor("crash-term", 40);
-    const sha = await repo.commit({ "term.txt": "term" });
+    const sha = await repoOf("crash-term").commit({ "term.txt": "term" });
     const id = `crash-term-${sha.slice(0, 12)}`;
     const first = await startServiceProcess(setup.args, setup.env);
     expect((await post(first.url, await signDelivery(SECRET, "push", pushPayload("acme/crash-term", sha)))).status).toBe(202);
@@ -119,7 +123,7 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
   });
 
   it("a release that failed for a reason that may pass runs again from where it stopped, without a second build or canary", async () => {
-    const sha = await repo.commit({ "retry.txt": "retry" });
+    const sha = await repoOf("retry-throttled").commit({ "retry.txt": "retry" });
     const id = `retry-throttled-${sha.slice(0, 12)}`;
     // Throttled far past the engine's own retries: the first run of the release fails there.
     emu.faults.throttle("SubmitJob", 10_000);
@@ -141,13 +145,13 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
   });
 
   it("a failed release is not run again when a newer commit of its pipeline is queued: that one runs instead", async () => {
-    const older = await repo.commit({ "newer.txt": "1" });
+    const older = await repoOf("retry-newer").commit({ "newer.txt": "1" });
     const olderId = `retry-newer-${older.slice(0, 12)}`;
     emu.faults.throttle("SubmitJob", 10_000);
     const service = await startServiceProcess(setup.args, setup.env);
     expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", older)))).status).toBe(202);
     await service.waitForLog((l) => l.msg === "release failed for a reason that may pass; running it again" && l.releaseId === olderId);
-    const newer = await repo.commit({ "newer.txt": "2" });
+    const newer = await repoOf("retry-newer").commit({ "newer.txt": "2" });
     const newerId = `retry-newer-${newer.slice(0, 12)}`;
     expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", newer)))).status).toBe(202);
     await service.waitForLog((l) => l.msg === "not running the release again: a newer commit of the pipeline is queued" && l.releaseId === olderId);

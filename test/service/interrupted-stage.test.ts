@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
@@ -15,13 +16,13 @@ import { createStatusOutbox } from "../../src/service/status-outbox.js";
 import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
 import { makeSpec } from "../support/spec.js";
 
-const COMMIT = "a".repeat(40);
-const RELEASE_ID = `etl-${COMMIT.slice(0, 12)}`;
+let repo: TestRepo | undefined;
 
 let store: Store | undefined;
 let dataDir: string | undefined;
 afterEach(async () => {
   await store?.close();
+  await repo?.remove();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -32,6 +33,10 @@ afterEach(async () => {
  */
 async function stopDuringBuild(polled: BuildState["status"]) {
   dataDir = mkdtempSync(join(tmpdir(), "batchship-interrupted-"));
+  // The service reads the build's sources (tree ids) from its mirror: a real repository.
+  repo = await createTestRepo();
+  const commit = await repo.commit({ Dockerfile: "FROM scratch\n" });
+  const releaseId = `etl-${commit.slice(0, 12)}`;
   store = openStore(join(dataDir, "batchship.sqlite"));
   const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
   const logs: string[] = [];
@@ -67,7 +72,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     },
   };
   // No history: the head and order rules cannot judge, and stay out of this test's way.
-  const mirrors: MirrorCache = { fetchCommit: async () => "/mirrors/etl.git", history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
+  const mirrors: MirrorCache = { fetchCommit: async () => (repo as TestRepo).dir, history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
     remoteHeads: async () => new Map(),
   };
   const state: ServiceState = {
@@ -91,10 +96,10 @@ async function stopDuringBuild(polled: BuildState["status"]) {
   const spec = makeSpec();
   store.releases.enqueue(
     {
-      id: RELEASE_ID,
+      id: releaseId,
       pipeline: spec.name,
       repository: "acme/etl",
-      commit: COMMIT,
+      commit,
       branch: "main",
       cloneUrl: "https://github.com/acme/etl.git",
       specJson: JSON.stringify(spec),
@@ -103,23 +108,24 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     Date.now(),
   );
   const claimed = store.releases.claimNext(Date.now());
-  expect(claimed?.release.id).toBe(RELEASE_ID);
+  expect(claimed?.release.id).toBe(releaseId);
   await runOneRelease(state, mirrors, claimed?.release as ReleaseRecord, shutdown.signal);
 
-  const release = store.releases.get(RELEASE_ID);
-  const events = store.stageEvents.list(RELEASE_ID);
+  const release = store.releases.get(releaseId);
+  const events = store.stageEvents.list(releaseId);
   return {
     release,
     events,
     view: releaseDetailView(release as ReleaseRecord, events, (id) => `/api/releases/${id}`),
     exposition: await metrics.registry.metrics(),
+    releaseId,
     logs: logs.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }
 
 describe("a stage the service's shutdown interrupts", () => {
   it("is interrupted, not failed: in the stage duration metric, in the stored timeline, and the release counts nothing yet", async () => {
-    const { release, events, view, exposition, logs } = await stopDuringBuild("in-progress");
+    const { release, events, view, exposition, logs, releaseId } = await stopDuringBuild("in-progress");
 
     expect(exposition).toMatch(/^batchship_stage_duration_seconds_count\{stage="build",outcome="interrupted"\} 1$/m);
     expect(exposition).not.toContain('outcome="failed"');
@@ -133,7 +139,7 @@ describe("a stage the service's shutdown interrupts", () => {
     expect(view.stages).toMatchObject([{ stage: "build", outcome: "interrupted" }]);
 
     expect(logs.filter((l) => l.level === "warn" || l.level === "error")).toEqual([]);
-    expect(logs.find((l) => l.msg === "release paused for shutdown; it resumes on the next start")).toMatchObject({ releaseId: RELEASE_ID, stage: "build" });
+    expect(logs.find((l) => l.msg === "release paused for shutdown; it resumes on the next start")).toMatchObject({ releaseId, stage: "build" });
   });
 
   it("still fails when the answer of the call in flight is a failure", async () => {
