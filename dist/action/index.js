@@ -100409,8 +100409,8 @@ async function readBuildSources(repositoryDir, commit, image2) {
   const context = normalize(image2.context);
   const dockerfile = normalize(image2.dockerfile);
   const dockerfileIgnore = `${dockerfile}.dockerignore`;
-  const git = wo({ baseDir: repositoryDir });
   try {
+    const git = wo({ baseDir: repositoryDir });
     const entry2 = async (path6) => parseLsTree(await git.raw(["ls-tree", "-z", "--full-tree", "--end-of-options", commit, "--", path6])).get(path6) ?? absent(path6);
     const [contextEntry, dockerfileEntry, ignoreEntry] = await Promise.all([
       context === "" ? git.raw(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`]).then((id) => ({ path: "", type: "tree", mode: "040000", id: id.trim() })) : entry2(context),
@@ -100588,8 +100588,13 @@ var TAG3 = {
   canaryAttempt: "batchship:canary-attempt",
   candidate: "batchship:candidate",
   rollbackOf: "batchship:rollback-of",
-  /** On a candidate, `batchship:stopped:<job id>`: why batchship stopped that canary job. */
-  stopped: "batchship:stopped",
+  /**
+   * On a candidate: `<kind>:<job id>` of the canary's primary (or fallback) job batchship stopped,
+   * and why. One key per role, not per job, so a candidate's tags stay within Batch's 50: a retry's
+   * new attempt overwrites the record of an attempt whose verdict is final.
+   */
+  stoppedPrimary: "batchship:stopped",
+  stoppedFallback: "batchship:stopped-fallback",
   /**
    * On a production revision: the production revision it was registered over, as its promoter
    * saw it. Revisions numbered between the two were registered concurrently (promotion-order.ts).
@@ -102644,18 +102649,22 @@ var STOP_REASON = {
   deadline: "batchship: canary past canary.timeoutMinutes",
   cancelled: "batchship: release cancelled"
 };
-function stopTag(jobId, kind) {
-  return { [stopTagKey(jobId)]: kind };
+function stopTag(job, kind) {
+  const key = job.jobName.endsWith("-fallback") ? TAG3.stoppedFallback : TAG3.stoppedPrimary;
+  return { [key]: `${kind}:${job.jobId}` };
 }
 function recordedStop(candidateTags, jobId) {
-  const kind = candidateTags[stopTagKey(jobId)];
-  return kind !== void 0 && kind in STOP_REASON ? kind : void 0;
+  for (const key of [TAG3.stoppedPrimary, TAG3.stoppedFallback]) {
+    const record2 = candidateTags[key];
+    if (record2 === void 0) continue;
+    const separator = record2.indexOf(":");
+    const kind = record2.slice(0, separator);
+    if (separator > 0 && record2.slice(separator + 1) === jobId && kind in STOP_REASON) return kind;
+  }
+  return void 0;
 }
 function stoppedByBatchship(job) {
   return job.status === "FAILED" && Object.values(STOP_REASON).includes(job.statusReason ?? "");
-}
-function stopTagKey(jobId) {
-  return `${TAG3.stopped}:${jobId}`;
 }
 
 // src/canary/explain.ts
@@ -102880,7 +102889,7 @@ var StopRecord = class {
   }
   async stop(job, kind) {
     if (this.of(job) !== kind) {
-      const tag = stopTag(job.jobId, kind);
+      const tag = stopTag(job, kind);
       await this.ctx.backend.platform.tagJobDefinition(this.candidate.arn, tag);
       Object.assign(this.tags, tag);
     }
@@ -103542,7 +103551,7 @@ async function cancelCanary(ctx, spec, releaseId, candidate) {
   await platform3.tagJobDefinition(candidate.arn, {
     [TAG3.canary]: "cancelled",
     ...newest === void 0 ? {} : { [TAG3.canaryJob]: newest.jobId },
-    ...Object.assign({}, ...jobs.map((job) => stopTag(job.jobId, "cancelled")))
+    ...Object.assign({}, ...jobs.map((job) => stopTag(job, "cancelled")))
   });
   const stoppedJobs = [];
   for (const job of jobs) {
