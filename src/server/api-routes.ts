@@ -1,5 +1,6 @@
 import { createBearerCheck } from "./bearer-auth.js";
 import { HttpError } from "./http-error.js";
+import { readReleaseRequest, type ReleaseRequest } from "./release-request.js";
 import type { Route } from "./router.js";
 
 /** What the JSON API can do; the service implements it. */
@@ -11,6 +12,8 @@ export interface ApiActions {
   rollback(pipeline: string): Promise<unknown>;
   /** Stops a running release's build or canary; its run then ends `cancelled`. */
   cancel(releaseId: string): Promise<unknown>;
+  /** Queues the release of a branch head (`rebuild`: build even when the content key matches); `queued` is false when it already exists. */
+  queueRelease(pipeline: string, request: ReleaseRequest): Promise<{ queued: boolean; release: unknown }>;
 }
 
 const MAX_LIMIT = 500;
@@ -73,6 +76,14 @@ function writeRoutes(actions: ApiActions, apiToken: string | undefined): Route[]
     },
     { method: "POST", path: "/api/pipelines/:name/rollback", handler: ({ params }) => actions.rollback(params.name ?? "").then((body) => ({ status: 200, body })) },
     { method: "POST", path: "/api/releases/:id/cancel", handler: ({ params }) => actions.cancel(params.id ?? "").then((body) => ({ status: 200, body })) },
+    {
+      method: "POST",
+      path: "/api/pipelines/:name/releases",
+      handler: async ({ params, raw }) => {
+        const { queued, release } = await actions.queueRelease(params.name ?? "", await readReleaseRequest(raw));
+        return { status: queued ? 202 : 200, body: release };
+      },
+    },
   ];
   if (apiToken === undefined) {
     return writes.map((route) => ({

@@ -7,6 +7,7 @@ import { HttpError } from "../server/http-error.js";
 import { errorFields } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import { engineContextFor } from "./engine-context-for.js";
+import { queueRelease } from "./queue-release.js";
 import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
 import { releaseDetailView, releaseSummaryView } from "./release-view.js";
 import type { ServiceState } from "./service-state.js";
@@ -83,6 +84,10 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       const result = await cancelRelease(await engineFor(spec), spec, release.commit);
       logger.info("release cancelled through the API", { releaseId: id, pipeline: release.pipeline, build: result.build?.id, canaryJobs: result.canary?.stoppedJobs });
       return result;
+    },
+    async queueRelease(name, request) {
+      const { queued, release } = await queueRelease(state, name, request);
+      return { queued, release: releaseDetailView(release, store.stageEvents.list(release.id), links) };
     },
   };
 

@@ -26,6 +26,9 @@ export function recordEvents(state: ServiceState, releaseId: string, log: Logger
         case "image-resolved":
           store.releases.recordFacts(releaseId, { image_uri: event.uri, image_digest: event.digest }, now);
           break;
+        case "image-reused":
+          store.releases.recordFacts(releaseId, { image_key: event.key, image_reused_from: event.tag }, now);
+          break;
         case "candidate-registered":
           store.releases.recordFacts(releaseId, { candidate_arn: event.arn }, now);
           break;

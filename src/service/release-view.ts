@@ -12,6 +12,7 @@ export function releaseSummaryView(release: ReleaseRecord, links: (id: string) =
     stage: release.stage,
     supersededBy: release.supersededBy,
     attempts: release.attempts,
+    rebuild: release.rebuild,
     createdAt: iso(release.createdAt),
     startedAt: iso(release.startedAt),
     finishedAt: iso(release.finishedAt),

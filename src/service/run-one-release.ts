@@ -8,7 +8,7 @@ import { releaseIdFor } from "../release/release-id.js";
 import { runRelease } from "../release/run-release.js";
 import { errorFields, type Logger } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
-import type { ReleaseOutcome, ReleaseRecord } from "../store/index.js";
+import type { ReleaseImage, ReleaseOutcome, ReleaseRecord } from "../store/index.js";
 import type { ServiceState } from "./service-state.js";
 import { recordEvents } from "./record-events.js";
 import { engineContextFor } from "./engine-context-for.js";
@@ -92,7 +92,7 @@ async function attemptRelease(
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
   // The mirror's history: production moves only to the branch's head, and never back.
   const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir, history: mirrors.history(release.cloneUrl) });
-  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources });
+  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources, ...(release.rebuild ? { rebuild: true } : {}) });
 }
 
 function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
@@ -117,13 +117,14 @@ async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: R
 function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
   const now = state.clock();
   state.store.transaction(() => {
+    const image = imageOutcome(state, result.image);
     state.store.releases.finish(
       release.id,
       {
         status: storedStatus(result.status),
         ...(result.supersededBy === undefined ? {} : { supersededBy: supersederOf(release, result) }),
         buildId: result.build?.id ?? null,
-        image: result.image,
+        image,
         candidateArn: result.candidate?.arn ?? null,
         canary: result.canary,
         production: result.production,
@@ -134,7 +135,7 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
     const superseded = result.status === "superseded" ? result.supersededBy : undefined;
     state.statuses.queue(
       release,
-      internal ? { kind: "internal-error" } : superseded !== undefined ? { kind: "superseded", by: superseded.commit?.slice(0, 12) ?? "a deleted branch" } : { kind: "finished", result, jobDefinition },
+      internal ? { kind: "internal-error" } : superseded !== undefined ? { kind: "superseded", by: superseded.commit?.slice(0, 12) ?? "a deleted branch" } : { kind: "finished", result: { ...result, image }, jobDefinition },
       now,
     );
   });
@@ -144,6 +145,13 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
   if (status === "failed") log.warn("release finished", fields);
   else if (status === "superseded") log.info("release finished", { ...fields, supersededBy: result.supersededBy?.commit ?? null, reason: result.supersededBy?.reason });
   else log.info("release finished", { ...fields, production: result.production?.arn ?? null });
+}
+
+/** A reused image names the commit that built it, when this service ran that commit's release. */
+function imageOutcome(state: ServiceState, image: ReleaseResult["image"]): ReleaseImage | null {
+  if (image === null || image.reusedFrom === undefined) return image;
+  const commit = state.store.releases.commitThatBuilt(image.uri);
+  return commit === undefined ? image : { ...image, reusedFromCommit: commit };
 }
 
 function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {

@@ -1,12 +1,12 @@
 import type { ReleaseResult } from "../release/result.js";
-import type { CommitState } from "../store/types.js";
+import type { CommitState, ReleaseImage } from "../store/types.js";
 
 /** What a commit status says, per moment of a release. GitHub shows at most 140 characters. */
 export type StatusMoment =
   | { kind: "queued" }
   | { kind: "running"; attempt: number }
   | { kind: "superseded"; by: string }
-  | { kind: "finished"; result: Pick<ReleaseResult, "status" | "canary" | "production" | "error"> & { image?: ReleaseResult["image"] }; jobDefinition: string }
+  | { kind: "finished"; result: Pick<ReleaseResult, "status" | "canary" | "production" | "error"> & { image?: ReleaseImage | null }; jobDefinition: string }
   | { kind: "promoted"; jobDefinition: string; revision: number }
   | { kind: "internal-error" };
 
@@ -25,7 +25,7 @@ export function commitStatusFor(moment: StatusMoment): { state: CommitState; des
     case "finished": {
       const { result } = moment;
       // A commit that built nothing says so: its image is an earlier commit's, tags added.
-      const canary = `${result.image?.reusedFrom === undefined ? "" : "image reused (same content), "}${canaryText(result.canary)}`;
+      const canary = `${reusedText(result.image)}${canaryText(result.canary)}`;
       if (result.status === "promoted") {
         return { state: "success", description: `${canary}, promoted ${moment.jobDefinition}:${result.production?.revision ?? "?"}` };
       }
@@ -33,6 +33,12 @@ export function commitStatusFor(moment: StatusMoment): { state: CommitState; des
       return { state: "failure", description: `failed: ${result.error?.message ?? "see the release"}` };
     }
   }
+}
+
+/** The commit that built a reused image, when known: 7 characters, like GitHub's short shas. */
+function reusedText(image: ReleaseImage | null | undefined): string {
+  if (image?.reusedFrom === undefined) return "";
+  return image.reusedFromCommit === undefined ? "image reused (same content), " : `image reused from ${image.reusedFromCommit.slice(0, 7)}, `;
 }
 
 function canaryText(canary: ReleaseResult["canary"]): string {

@@ -105,6 +105,15 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pipeline, branch)
   );
   `,
+  // Build once per content: a release asked to build even when its content key matches, and
+  // which image a release ended with — its content key and, when nothing was built, the key tag
+  // and commit of the image it reused.
+  `
+  ALTER TABLE releases ADD COLUMN rebuild INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE releases ADD COLUMN image_key TEXT;
+  ALTER TABLE releases ADD COLUMN image_reused_from TEXT;
+  ALTER TABLE releases ADD COLUMN image_reused_from_commit TEXT;
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -1,5 +1,5 @@
 import type { Database } from "better-sqlite3";
-import type { NewRelease, ReleaseOutcome, ReleaseRecord, ReleaseState } from "./types.js";
+import type { NewRelease, ReleaseImage, ReleaseOutcome, ReleaseRecord, ReleaseState } from "./types.js";
 
 interface ReleaseRow {
   id: string;
@@ -22,6 +22,10 @@ interface ReleaseRow {
   build_id: string | null;
   image_uri: string | null;
   image_digest: string | null;
+  image_key: string | null;
+  image_reused_from: string | null;
+  image_reused_from_commit: string | null;
+  rebuild: number;
   candidate_arn: string | null;
   canary_job_id: string | null;
   canary_json: string | null;
@@ -56,7 +60,13 @@ export interface ReleaseTable {
   get(id: string): ReleaseRecord | undefined;
   list(options: { pipeline?: string; limit: number }): ReleaseRecord[];
   setStage(id: string, stage: string, now: number): void;
-  recordFacts(id: string, facts: Partial<Pick<ReleaseRow, "build_id" | "image_uri" | "image_digest" | "candidate_arn" | "canary_job_id" | "canary_json">>, now: number): void;
+  recordFacts(
+    id: string,
+    facts: Partial<Pick<ReleaseRow, "build_id" | "image_uri" | "image_digest" | "image_key" | "image_reused_from" | "candidate_arn" | "canary_job_id" | "canary_json">>,
+    now: number,
+  ): void;
+  /** The commit of the newest release that built this image (`repository@sha256:…`), when one did. */
+  commitThatBuilt(imageUri: string): string | undefined;
   finish(id: string, outcome: ReleaseOutcome, now: number): void;
   countByStatus(): Record<string, number>;
   /**
@@ -72,13 +82,15 @@ export interface ReleaseTable {
 
 export function createReleaseTable(db: Database): ReleaseTable {
   const insert = db.prepare(`
-    INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, status, created_at, updated_at)
-    VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, 'queued', @now, @now)
+    INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, rebuild, status, created_at, updated_at)
+    VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, @rebuild, 'queued', @now, @now)
     ON CONFLICT (id) DO UPDATE SET
       -- A commit pushed again is the newest push: a queued or superseded one moves to the end of
       -- the queue; anything else keeps its history.
       status = 'queued', seq = excluded.seq, superseded_by = NULL, finished_at = NULL, delivery_id = excluded.delivery_id,
-      branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
+      branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at,
+      -- A rebuild asked for stays asked for when the same commit is pushed again.
+      rebuild = MAX(releases.rebuild, excluded.rebuild)
     WHERE releases.status IN ('superseded', 'queued')`);
   // A reconcile and a release of one pipeline could register the same record twice: neither
   // starts while the other runs (the reconciler skips pipelines with a release running).
@@ -102,10 +114,15 @@ export function createReleaseTable(db: Database): ReleaseTable {
   const finish = db.prepare(`
     UPDATE releases SET status = @status, finished_at = @now, updated_at = @now, superseded_by = COALESCE(@supersededBy, superseded_by),
       build_id = COALESCE(@buildId, build_id), image_uri = COALESCE(@imageUri, image_uri), image_digest = COALESCE(@imageDigest, image_digest),
+      image_key = COALESCE(@imageKey, image_key), image_reused_from = COALESCE(@imageReusedFrom, image_reused_from),
+      image_reused_from_commit = COALESCE(@imageReusedFromCommit, image_reused_from_commit),
       candidate_arn = COALESCE(@candidateArn, candidate_arn), canary_json = COALESCE(@canaryJson, canary_json),
       production_arn = COALESCE(@productionArn, production_arn), production_revision = COALESCE(@productionRevision, production_revision),
       error_json = @errorJson
     WHERE id = @id`);
+  const builtBy = db.prepare(
+    `SELECT commit_sha FROM releases WHERE image_uri = ? AND build_id IS NOT NULL AND image_reused_from IS NULL ORDER BY seq DESC LIMIT 1`,
+  );
   const counts = db.prepare(`SELECT status, COUNT(*) AS n FROM releases GROUP BY status`);
   const promoting = db.prepare(`UPDATE releases SET status = 'promoting', updated_at = ? WHERE id = ? AND status = 'awaiting-promotion'`);
   const unpromote = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE id = ? AND status = 'promoting'`);
@@ -124,7 +141,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
   });
 
   return {
-    enqueue: (release, now) => insert.run({ ...release, now }).changes > 0,
+    enqueue: (release, now) => insert.run({ ...release, rebuild: release.rebuild === true ? 1 : 0, now }).changes > 0,
     claimNext: (now, busy = new Set()) => claim.immediate(now, busy),
     listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
     resume(id, now) {
@@ -146,6 +163,10 @@ export function createReleaseTable(db: Database): ReleaseTable {
       const sets = keys.map((k) => `${k} = @${k}`).join(", ");
       db.prepare(`UPDATE releases SET ${sets}, updated_at = @now WHERE id = @id`).run({ ...facts, now, id });
     },
+    commitThatBuilt(imageUri) {
+      const row = builtBy.get(imageUri) as { commit_sha: string } | undefined;
+      return row?.commit_sha;
+    },
     finish(id, outcome, now) {
       finish.run({
         id,
@@ -155,6 +176,9 @@ export function createReleaseTable(db: Database): ReleaseTable {
         buildId: outcome.buildId ?? null,
         imageUri: outcome.image?.uri ?? null,
         imageDigest: outcome.image?.digest ?? null,
+        imageKey: outcome.image?.key ?? null,
+        imageReusedFrom: outcome.image?.reusedFrom ?? null,
+        imageReusedFromCommit: outcome.image?.reusedFromCommit ?? null,
         candidateArn: outcome.candidateArn ?? null,
         canaryJson: outcome.canary === undefined || outcome.canary === null ? null : JSON.stringify(outcome.canary),
         productionArn: outcome.production?.arn ?? null,
@@ -184,6 +208,7 @@ function toRecord(row: ReleaseRow): ReleaseRecord {
     cloneUrl: row.clone_url,
     specJson: row.spec_json,
     deliveryId: row.delivery_id,
+    rebuild: row.rebuild === 1,
     status: row.status,
     stage: row.stage,
     supersededBy: row.superseded_by,
@@ -193,11 +218,21 @@ function toRecord(row: ReleaseRow): ReleaseRecord {
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
     buildId: row.build_id,
-    image: row.image_uri && row.image_digest ? { uri: row.image_uri, digest: row.image_digest } : null,
+    image: row.image_uri && row.image_digest ? imageOf(row, row.image_uri, row.image_digest) : null,
     candidateArn: row.candidate_arn,
     canaryJobId: row.canary_job_id,
     canary: row.canary_json === null ? null : JSON.parse(row.canary_json),
     production: row.production_arn && row.production_revision !== null ? { arn: row.production_arn, revision: row.production_revision } : null,
     error: row.error_json === null ? null : JSON.parse(row.error_json),
+  };
+}
+
+function imageOf(row: ReleaseRow, uri: string, digest: string): ReleaseImage {
+  return {
+    uri,
+    digest,
+    ...(row.image_key === null ? {} : { key: row.image_key }),
+    ...(row.image_reused_from === null ? {} : { reusedFrom: row.image_reused_from }),
+    ...(row.image_reused_from_commit === null ? {} : { reusedFromCommit: row.image_reused_from_commit }),
   };
 }

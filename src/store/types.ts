@@ -36,9 +36,25 @@ export interface NewRelease {
   /** The parsed spec, frozen when the push arrived, so a resume builds exactly what was queued. */
   specJson: string;
   deliveryId: string;
+  /** Build the image even when one with the same content exists (asked for through the API). */
+  rebuild?: boolean;
+}
+
+/**
+ * The image a release ended with. `key`: its content key. `reusedFrom`: nothing was built; the
+ * key tag the image was found under, and `reusedFromCommit` the commit whose release built it,
+ * when this service ran that release.
+ */
+export interface ReleaseImage {
+  uri: string;
+  digest: string;
+  key?: string;
+  reusedFrom?: string;
+  reusedFromCommit?: string;
 }
 
 export interface ReleaseRecord extends NewRelease {
+  rebuild: boolean;
   seq: number;
   status: ReleaseState;
   stage: string | null;
@@ -49,7 +65,7 @@ export interface ReleaseRecord extends NewRelease {
   finishedAt: number | null;
   updatedAt: number;
   buildId: string | null;
-  image: { uri: string; digest: string } | null;
+  image: ReleaseImage | null;
   candidateArn: string | null;
   canaryJobId: string | null;
   canary: unknown;
@@ -63,7 +79,7 @@ export interface ReleaseOutcome {
   /** `superseded`: the release of the commit that won instead, when there is one. */
   supersededBy?: string | null;
   buildId?: string | null;
-  image?: { uri: string; digest: string } | null;
+  image?: ReleaseImage | null;
   candidateArn?: string | null;
   canary?: unknown;
   production?: { arn: string; revision: number } | null;

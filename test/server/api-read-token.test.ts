@@ -14,6 +14,7 @@ const actions: ApiActions = {
   promote: async () => ({ promoted: true }),
   rollback: async () => ({ rolledBack: true }),
   cancel: async () => ({ cancelled: true }),
+  queueRelease: async () => ({ queued: true, release: RELEASE }),
 };
 
 let server: TestServer | undefined;
