@@ -2,11 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DescribeImagesCommand, ECRClient } from "@aws-sdk/client-ecr";
 import { readBuildSources } from "../../src/git/build-sources.js";
 import { KEY_TAG_PREFIX } from "../../src/release/content-key.js";
+import type { ReleaseLedger } from "../../src/release/gitops/ledger.js";
 import { runRelease } from "../../src/release/run-release.js";
+import { TAG } from "../../src/release/tags.js";
 import type { PipelineSpec } from "../../src/spec/schema.js";
 import { testClientConfig } from "../emulator/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { makeSpec } from "../support/spec.js";
+import { createBareRemote } from "../gitops/git-remote.js";
+import { gitopsEngine } from "../gitops/gitops-harness.js";
 import { startEngineHarness, type EngineHarness } from "./harness.js";
 
 const QUEUES = ["docs-only", "context", "args", "dockerfile", "no-reuse", "rebuild", "mono-api", "mono-web", "resume", "equal", "moved"];
@@ -24,7 +28,10 @@ afterAll(async () => {
 });
 
 /** A pipeline whose image is built from `app/` with `app/Dockerfile`, on its own queue and repository. */
-function pipeline(name: string, overrides: { context?: string; dockerfile?: string; buildArgs?: Record<string, string>; reuse?: boolean } = {}): PipelineSpec {
+function pipeline(
+  name: string,
+  overrides: { context?: string; dockerfile?: string; buildArgs?: Record<string, string>; reuse?: boolean; gitops?: string } = {},
+): PipelineSpec {
   return makeSpec({
     name,
     image: {
@@ -36,7 +43,10 @@ function pipeline(name: string, overrides: { context?: string; dockerfile?: stri
     build: { backend: "codebuild", project: "etl-image", reuse: overrides.reuse ?? true } as PipelineSpec["build"],
     jobDefinition: { name },
     canary: { jobQueue: name, arraySize: 1 },
-    promotion: { mode: "auto" },
+    promotion: {
+      mode: "auto",
+      ...(overrides.gitops === undefined ? {} : { gitops: { repository: overrides.gitops, branch: "batchship/releases", path: "releases/{pipeline}.json" } }),
+    },
   });
 }
 
@@ -46,11 +56,12 @@ async function newRepo(): Promise<TestRepo> {
   return created;
 }
 
-async function release(spec: PipelineSpec, commit: string, options: { rebuild?: boolean } = {}) {
-  const { ctx, events } = h.engine();
+async function release(spec: PipelineSpec, commit: string, options: { rebuild?: boolean; ledger?: ReleaseLedger } = {}) {
+  const { ledger, ...request } = options;
+  const { ctx, events } = ledger === undefined ? h.engine() : gitopsEngine(h, ledger);
   const sources = await readBuildSources(repo.dir, commit, spec.image);
   const start = h.emulator.calls.length;
-  const result = await runRelease(ctx, { spec, commit, branch: "main", sources, ...options });
+  const result = await runRelease(ctx, { spec, commit, branch: "main", sources, ...request });
   // This release's calls only, however many releases run after it.
   const calls = h.emulator.calls.slice(start);
   const count = (operation: string) => calls.filter((c) => c.operation === operation && c.forwarded).length;
@@ -93,6 +104,46 @@ describe("build once per content (AWS)", () => {
     expect(second.result.production?.revision).toBe((first.result.production?.revision ?? 0) + 1);
     const [production] = await h.engine().ctx.backend.platform.listJobDefinitionRevisions("docs-only");
     expect(production?.body.containerProperties?.image).toBe(first.result.image?.uri);
+  });
+
+  it("GitOps: records a release whose image and job definition equal production's, and says the job is unchanged", async () => {
+    const remote = await createBareRemote();
+    try {
+      const spec = pipeline("equal", { gitops: remote.url });
+      const built = await repo.commit({ "README.md": "equal 1\n" });
+      const first = await release(spec, built, { ledger: await remote.ledger() });
+      expect(first.result.status, JSON.stringify(first.result.error)).toBe("promoted");
+      const before = JSON.parse((await remote.show("releases/equal.json")) ?? "{}");
+
+      const docs = await repo.commit({ "README.md": "equal 2\n" });
+      const second = await release(spec, docs, { ledger: await remote.ledger() });
+      expect(second.result).toMatchObject({ status: "promoted", build: null, image: { digest: first.result.image?.digest } });
+      expect(second.count("StartBuild")).toBe(0);
+
+      const log = await remote.log("releases/equal.json");
+      expect(log).toHaveLength(2);
+      // The record names this release, its own candidate and canary, and production's image and body.
+      const record = JSON.parse((await remote.show("releases/equal.json")) ?? "{}");
+      expect(record).toMatchObject({
+        releaseId: second.result.releaseId,
+        commit: docs,
+        image: before.image,
+        candidate: second.result.candidate,
+        canary: { jobId: second.result.canary?.jobId, summary: { SUCCEEDED: 1 } },
+        jobDefinition: before.jobDefinition,
+      });
+      expect(record.candidate.arn).not.toBe(before.candidate.arn);
+      expect(log[0]?.message).toContain(`Same image and job definition as ${first.result.releaseId} (commit ${built}): the job runs unchanged`);
+      expect(log[1]?.message).not.toContain("Same image");
+
+      // Production moved forward to a revision registered from that record: the same body, this release.
+      const [production, previous] = await h.engine().ctx.backend.platform.listJobDefinitionRevisions("equal");
+      expect(production?.tags).toMatchObject({ [TAG.release]: second.result.releaseId, [TAG.recordCommit]: log[0]?.sha });
+      expect(production?.body).toEqual(previous?.body);
+      expect(second.result.production).toEqual({ arn: production?.arn, revision: (first.result.production?.revision ?? 0) + 1 });
+    } finally {
+      await remote.remove();
+    }
   });
 
   it("builds when a file inside the context changes", async () => {

@@ -1,7 +1,7 @@
 import { BatchshipError } from "../../errors.js";
 import type { PipelineSpec } from "../../spec/schema.js";
 import type { EngineContext } from "../context.js";
-import { imageOf } from "../job-definition.js";
+import { imageOf, specHash } from "../job-definition.js";
 import type { JobDefinitionRevision } from "../ports.js";
 import { assertPromotable, promotionOf } from "../stages/promote.js";
 import { TAG } from "../tags.js";
@@ -9,7 +9,7 @@ import { applyRecord } from "./apply-record.js";
 import { heldError } from "./hold.js";
 import { observeCommit } from "./observe-commit.js";
 import type { LedgerChange, ReleaseLedger } from "./ledger.js";
-import { ReleaseRecord } from "./record.js";
+import { recordBody, ReleaseRecord } from "./record.js";
 
 /** Who promotes, and how: a person's promotion overrides (and clears) a hold; automation obeys it. */
 export interface PromotionRequest {
@@ -60,7 +60,13 @@ export async function promoteViaLedger(
       record,
       ...(request.person ? { hold: null } : {}),
       subject: `Promote ${spec.name} to ${releaseId}`,
-      body: `Image ${record.image.uri}\nCandidate ${record.candidate?.arn ?? "-"}\nCanary ${record.canary?.jobId ?? "-"}\nPromoted by ${record.promotedBy}`,
+      body: [
+        `Image ${record.image.uri}`,
+        `Candidate ${record.candidate?.arn ?? "-"}`,
+        `Canary ${record.canary?.jobId ?? "-"}`,
+        `Promoted by ${record.promotedBy}`,
+        ...(tip.record !== null && sameJob(tip.record, record) ? [unchangedNote(tip.record)] : []),
+      ].join("\n"),
     };
   });
   observeCommit(ctx, ledger, spec.name, commit, `promoted ${releaseId}`);
@@ -74,6 +80,27 @@ export async function promoteViaLedger(
   }
   const applied = await applyRecord(ctx, spec, state.record, state.recordCommit);
   return { revision: applied.revision, reused: !applied.created, recordCommit: state.recordCommit };
+}
+
+/**
+ * A release whose image and job definition equal production's (a documentation-only commit) is
+ * still recorded, since production names the newest released commit; the commit says that the
+ * job itself did not change, so a reader of the history need not diff the records.
+ */
+function sameJob(production: ReleaseRecord, next: ReleaseRecord): boolean {
+  return (
+    production.image.digest === next.image.digest &&
+    specHash(recordBody(production)) === specHash(recordBody(next)) &&
+    sortedJson(production.jobDefinition.tags) === sortedJson(next.jobDefinition.tags)
+  );
+}
+
+function sortedJson(tags: Record<string, string>): string {
+  return JSON.stringify(Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function unchangedNote(production: ReleaseRecord): string {
+  return `Same image and job definition as ${production.releaseId} (commit ${production.commit}): the job runs unchanged`;
 }
 
 async function recordFor(
