@@ -23,9 +23,9 @@ beforeAll(async () => {
 }, SLOW);
 afterAll(async () => h?.close());
 
-function pipeline(name: string, build: { reuse?: boolean } = {}): PipelineSpec {
+function pipeline(name: string, build: { reuse?: boolean } = {}, context = "app"): PipelineSpec {
   const spec = h.spec(name, { canary: { arraySize: 1 } });
-  return { ...spec, image: { ...spec.image, context: "app", dockerfile: "app/Dockerfile" }, build: { ...spec.build, ...build } };
+  return { ...spec, image: { ...spec.image, context, dockerfile: `${context}/Dockerfile` }, build: { ...spec.build, ...build } };
 }
 
 async function release(spec: PipelineSpec, commit: string, options: { rebuild?: boolean } = {}) {
@@ -86,5 +86,31 @@ describe("build once per content (local backend)", () => {
       /names another image/,
     );
     expect(await digestOf("change", changed.result.commit)).toBe(changed.result.image?.digest);
+  });
+
+  it("rebuilds only the pipeline whose context a commit touches (two pipelines on one repository)", { timeout: SLOW }, async () => {
+    // A second service in web/, its own image from its own context.
+    const files = await h.appFiles("web");
+    await mkdir(join(h.repo.dir, "web"), { recursive: true });
+    await copyFile(BUSYBOX, join(h.repo.dir, "web", "busybox"));
+    await simpleGit(h.repo.dir).add([join("web", "busybox")]);
+    const base = await h.repo.commit({ "web/Dockerfile": files["Dockerfile"] ?? "", "web/app.sh": files["app.sh"] ?? "" });
+    const app = pipeline("mono-app");
+    const web = pipeline("mono-web", {}, "web");
+    const [appFirst, webFirst] = await Promise.all([release(app, base), release(web, base)]);
+    expect([appFirst.builds, webFirst.builds]).toEqual([1, 1]);
+
+    const touchWeb = await h.repo.commit({ "web/app.sh": `${files["app.sh"] ?? ""}# web changed\n` });
+    const [appSecond, webSecond] = await Promise.all([release(app, touchWeb), release(web, touchWeb)]);
+
+    expect(appSecond.builds).toBe(0);
+    expect(appSecond.result.image?.digest).toBe(appFirst.result.image?.digest);
+    expect(appSecond.result.image?.reusedFrom).toBe(`${KEY_TAG_PREFIX}${appFirst.result.image?.key}`);
+    expect(await digestOf("mono-app", touchWeb)).toBe(appFirst.result.image?.digest);
+    expect(webSecond.builds).toBe(1);
+    expect(webSecond.result.image?.reusedFrom).toBeUndefined();
+    expect(webSecond.result.image?.key).not.toBe(webFirst.result.image?.key);
+    expect(webSecond.result.image?.digest).not.toBe(webFirst.result.image?.digest);
+    expect(await digestOf("mono-web", touchWeb)).toBe(webSecond.result.image?.digest);
   });
 });
