@@ -5,7 +5,7 @@ import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { pushEvent } from "./push-event.js";
 import { runAction, type ActionRun } from "./run-action.js";
 
-const QUEUES = ["act-pass", "act-fail", "act-manual", "act-nowait"];
+const QUEUES = ["act-pass", "act-fail", "act-manual", "act-nowait", "act-reuse"];
 const HOSTILE_MESSAGE = "Fix <script>alert(1)</script> | [x](javascript:alert(1)) **bold**\n\nbody";
 
 let emu: Emulator;
@@ -166,5 +166,24 @@ describe("the Action (dist/action/index.js run as the runner runs it)", () => {
     expect(invalid.code).toBe(1);
     expect(invalid.stdout).toMatch(/^::error title=batchship release%3A SPEC_INVALID::.*act-invalid\.yml:3:1/m);
     expect(emu.calls.length).toBe(before);
+  });
+
+  it("says which image a commit reused, with no build id; `rebuild: true` builds", async () => {
+    // The image is built from app/: the pipeline file and the README are outside its context.
+    const yaml = pipelineYaml("act-reuse").replace("image:\n  repository: act-reuse\n", "image:\n  repository: act-reuse\n  context: app\n  dockerfile: app/Dockerfile\n");
+    const built = await step(await repo.commit({ "pipelines/act-reuse.yml": yaml, "app/Dockerfile": "FROM busybox\n" }), { pipeline: "pipelines/act-reuse.yml" });
+    expect(built.code, built.stdout).toBe(0);
+    expect(built.outputs["image-reused-from"]).toBeUndefined();
+
+    const reused = await step(await repo.commit({ "README.md": "reuse\n" }), { pipeline: "pipelines/act-reuse.yml" });
+    expect(reused.code, reused.stdout).toBe(0);
+    expect(reused.outputs).toMatchObject({ status: "promoted", "image-digest": built.outputs["image-digest"], "image-reused-from": expect.stringMatching(/^batchship-key-[0-9a-f]{64}$/) });
+    expect(reused.outputs["build-id"]).toBeUndefined();
+
+    const rebuilt = await step(await repo.commit({ "README.md": "rebuild\n" }), { pipeline: "pipelines/act-reuse.yml", rebuild: "true" });
+    expect(rebuilt.code, rebuilt.stdout).toBe(0);
+    expect(rebuilt.outputs).toMatchObject({ status: "promoted", "build-id": expect.stringMatching(/^etl-image:/) });
+    expect(rebuilt.outputs["image-reused-from"]).toBeUndefined();
+    expect(rebuilt.outputs["image-digest"]).not.toBe(built.outputs["image-digest"]);
   });
 });
