@@ -154,7 +154,7 @@ function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {
 
 /** The service always waits for the canary; any other engine status would be a bug, kept as failed. */
 function storedStatus(status: string): ReleaseOutcome["status"] {
-  return status === "promoted" || status === "awaiting-promotion" || status === "superseded" ? status : "failed";
+  return status === "promoted" || status === "awaiting-promotion" || status === "superseded" || status === "cancelled" ? status : "failed";
 }
 
 /** The release of the commit that won, named like the queue's own supersessions. */

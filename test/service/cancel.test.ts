@@ -44,16 +44,18 @@ describe("batchship serve: cancel through the API", () => {
 
     const done = await waitFor(`release ${id} to end`, async () => {
       const { body } = await api(`/api/releases/${id}`);
-      return body.status === "failed" ? body : undefined;
+      return body.status === "running" || body.status === "queued" ? undefined : body;
     }, 60_000);
-    expect(JSON.stringify(done)).toContain("CANCELLED");
+    expect(done).toMatchObject({ status: "cancelled", error: { code: "CANCELLED" } });
     const terminate = emu.calls.find((c) => c.operation === "TerminateJob" && c.forwarded);
     expect(terminate?.input).toMatchObject({ reason: STOP_REASON.cancelled });
     const status = await waitFor("the commit status", () => {
       const latest = github.latest(sha, "batchship/svc-cancel");
       return latest !== undefined && latest.state !== "pending" ? latest : undefined;
     });
-    expect(status.state).not.toBe("success");
+    expect(status).toMatchObject({ state: "error", description: expect.stringMatching(/^cancelled: /) });
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toMatch(/batchship_releases_total\{status="cancelled"\} 1/);
 
     const again = await api(`/api/releases/${id}/cancel`, { method: "POST", headers: { authorization: `Bearer ${API_TOKEN}` } });
     expect(again).toMatchObject({ status: 409, body: { error: { code: "NOT_RUNNING" } } });
