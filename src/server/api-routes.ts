@@ -11,6 +11,8 @@ export interface ApiActions {
   rollback(pipeline: string): Promise<unknown>;
   /** Stops a running release's build or canary; its run then ends `cancelled`. */
   cancel(releaseId: string): Promise<unknown>;
+  /** Queues a failed or cancelled release again, to build again or run a new canary attempt. */
+  retry(releaseId: string): unknown;
 }
 
 const MAX_LIMIT = 500;
@@ -73,6 +75,7 @@ function writeRoutes(actions: ApiActions, apiToken: string | undefined): Route[]
     },
     { method: "POST", path: "/api/pipelines/:name/rollback", handler: ({ params }) => actions.rollback(params.name ?? "").then((body) => ({ status: 200, body })) },
     { method: "POST", path: "/api/releases/:id/cancel", handler: ({ params }) => actions.cancel(params.id ?? "").then((body) => ({ status: 200, body })) },
+    { method: "POST", path: "/api/releases/:id/retry", handler: ({ params }) => ({ status: 202, body: actions.retry(params.id ?? "") }) },
   ];
   if (apiToken === undefined) {
     return writes.map((route) => ({

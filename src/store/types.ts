@@ -58,6 +58,8 @@ export interface ReleaseRecord extends NewRelease {
   canary: unknown;
   production: { arn: string; revision: number } | null;
   error: { code: string; message: string; hint?: string } | null;
+  /** Queued again by an explicit retry whose new attempt has not begun yet. */
+  retry: boolean;
 }
 
 /** What a finished engine run leaves on the release row. */
