@@ -5,6 +5,7 @@
  */
 import { batchInterceptors } from "./batch-interceptors.js";
 import { buildListingInterceptors } from "./build-listing.js";
+import { ChildLogs, logsInterceptors } from "./child-logs.js";
 import { chain } from "./interceptor.js";
 import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
@@ -61,7 +62,8 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)),
+        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, new ChildLogs(moto.endpoint))),
+        ...logsInterceptors(),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
         ...ecrInterceptors(moto.endpoint),
