@@ -39,7 +39,7 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
       }
       const jobs = body.jobs.map((job: unknown) => overlayJobDetail(lifecycle, job));
       // Their output, as the containers would have written it by now.
-      if (childLogs !== undefined) for (const job of jobs) await childLogs.record(job);
+      if (childLogs !== undefined) for (const job of jobs) childLogs.observe(job);
       return withJsonBody(reply, { ...body, jobs });
     },
 

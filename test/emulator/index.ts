@@ -57,13 +57,14 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   const faults = new FaultPlan();
   const calls: RecordedCall[] = [];
 
+  const childLogs = new ChildLogs(moto.endpoint);
   let layer;
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, new ChildLogs(moto.endpoint))),
-        ...logsInterceptors(),
+        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs)),
+        ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
         ...ecrInterceptors(moto.endpoint),
