@@ -14,6 +14,7 @@ export type ErrorCode =
   | "NOTHING_TO_ROLL_BACK"
   | "CANCELLED" // a person cancelled the release (batchship cancel)
   | "NOTHING_TO_CANCEL" // cancel found no running build or canary for the commit
+  | "NO_CANARY" // logs asked for a release whose canary was never submitted
   | "AWS" // an AWS call failed after retries
   | "ENVIRONMENT"; // missing project, queue, repository, tool…
 
@@ -30,6 +31,7 @@ const EXIT_CODES: Record<ErrorCode, ExitCode> = {
   NOTHING_TO_ROLL_BACK: 1,
   CANCELLED: 1,
   NOTHING_TO_CANCEL: 1,
+  NO_CANARY: 1,
   AWS: 3,
   ENVIRONMENT: 3,
 };

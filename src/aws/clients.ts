@@ -1,4 +1,5 @@
 import { BatchClient, type BatchClientConfig } from "@aws-sdk/client-batch";
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { BatchshipError } from "../errors.js";
@@ -16,6 +17,8 @@ export interface AwsClients {
   batch: BatchClient;
   ecr: ECRClient;
   codebuild: CodeBuildClient;
+  /** The canary children's output (`batchship logs`). */
+  logs: CloudWatchLogsClient;
   /** Same as `batch` but maxAttempts 1, for calls with no idempotency token. */
   batchOnce: BatchClient;
   /** The resolved region; a BatchshipError (ENVIRONMENT) when there is none. */
@@ -27,7 +30,7 @@ export const MISSING_REGION_MESSAGE =
 
 /**
  * Only the options actually given reach the SDK, so that with none it resolves region,
- * profile, endpoints (AWS_ENDPOINT_URL[_BATCH|_ECR|_CODEBUILD]) and AWS_MAX_ATTEMPTS itself.
+ * profile, endpoints (AWS_ENDPOINT_URL[_BATCH|_ECR|_CODEBUILD|_CLOUDWATCH_LOGS]) and AWS_MAX_ATTEMPTS itself.
  */
 export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const base = {
@@ -48,6 +51,7 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
     batchOnce,
     ecr: new ECRClient({ ...base, ...retries }),
     codebuild: new CodeBuildClient({ ...base, ...retries }),
+    logs: new CloudWatchLogsClient({ ...base, ...retries }),
     region: () => (resolved ??= resolveRegion(batch)),
   };
 }

@@ -1,5 +1,6 @@
 import type { Backend } from "../release/ports.js";
 import { createBatchPlatform } from "./batch-platform.js";
+import { createCloudWatchLogReader } from "./cloudwatch-log-reader.js";
 import { createAwsClients, type AwsClientOptions, type AwsClients } from "./clients.js";
 import { createCodeBuildBuilder } from "./codebuild-builder.js";
 import { checkAwsEnvironment } from "./doctor.js";
@@ -28,6 +29,7 @@ export function createAwsBackendFromClients(clients: AwsClients): Backend & { cl
     builder: createCodeBuildBuilder(clients.codebuild),
     registry: createEcrRegistry(clients.ecr, trackRegion),
     platform: createBatchPlatform(clients),
+    logs: createCloudWatchLogReader(clients.logs),
     links: createAwsLinks(() => region),
     doctor: (spec) => checkAwsEnvironment(clients, spec),
   };

@@ -25,6 +25,7 @@ export const AWS_IAM_ACTIONS = [
   "ecr:DescribeRegistry",
   "ecr:DescribeRepositories",
   "ecr:PutImage",
+  "logs:GetLogEvents",
 ] as const;
 
 /**

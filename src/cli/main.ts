@@ -10,6 +10,7 @@ import { LOCAL_POLLING } from "../local/options.js";
 import { checkoutHistory } from "../git/source-history.js";
 import { actorOf } from "./actor.js";
 import { cancelCommand } from "./cancel-command.js";
+import { logsCommand } from "./logs-command.js";
 import { doctorCommand, promoteCommand, releaseCommand, rollbackCommand, statusCommand } from "./commands.js";
 import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
@@ -131,6 +132,19 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .action(async (o) => setExit(await cancelCommand(env, o)));
 
   program
+    .command("logs")
+    .description("print the canary children's output (CloudWatch Logs on AWS, the log files on the local backend)")
+    .addOption(pipeline())
+    .addOption(new Option("--commit <sha>", "commit whose release to show (default: HEAD)").conflicts("release"))
+    .option("--release <id>", "release id (<pipeline>-<sha12>, as status shows) instead of --commit")
+    .addOption(new Option("--index <n>", "only this child (0-based array index)").argParser(childIndex))
+    .option("--failed", "only children that failed")
+    .option("--follow", "keep printing new output until the canary ends (Ctrl-C stops reading, not the canary)")
+    .addOption(new Option("--poll-interval <seconds>", "seconds between reads with --follow").argParser(positiveNumber))
+    .addOption(new Option("--json", "one JSON object per line: index, stream, timestamp, message"))
+    .action(async (o) => setExit(await logsCommand(env, o)));
+
+  program
     .command("promote")
     .description("promote a release whose canary passed (the manual gate)")
     .addOption(pipeline())
@@ -189,6 +203,11 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
 async function ledgerOption(spec: PipelineSpec, pipelineFile: string | undefined, environment: Readonly<Record<string, string | undefined>>) {
   const ledger = await ledgerForSpec(spec, pipelineFile === undefined ? {} : { pipelineFile }, environment);
   return ledger === undefined ? {} : { ledger };
+}
+
+function childIndex(value: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError("expected a child index: 0, 1, 2, …");
+  return Number(value);
 }
 
 function positiveNumber(value: string): number {

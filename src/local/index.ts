@@ -4,6 +4,7 @@ import { systemClock } from "../release/ports.js";
 import { createArrayRunner } from "./array-runner.js";
 import type { ContainerTool } from "./container-tool.js";
 import { detectContainerTool } from "./detect-container-tool.js";
+import { createFileLogReader } from "./file-log-reader.js";
 import { checkLocalEnvironment } from "./doctor.js";
 import { parseImageReference } from "./image-reference.js";
 import { createJobDefinitionStore } from "./job-definition-store.js";
@@ -63,6 +64,7 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
     }
   };
   const jobs = createJobStore(db, clock);
+  const childLogsDir = join(options.stateDir, "jobs");
   const definitions = createJobDefinitionStore(db, clock);
   const runner = createArrayRunner({
     jobs,
@@ -70,7 +72,7 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
     tool,
     slots: createSemaphore(options.concurrency),
     clock,
-    logsDir: join(options.stateDir, "jobs"),
+    logsDir: childLogsDir,
     isInsecure,
   });
   const registry = createOciRegistry(options.insecureRegistries);
@@ -92,6 +94,7 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
       runner,
       ...(extras.isAlive === undefined ? {} : { isAlive: extras.isAlive }),
     }),
+    logs: createFileLogReader(childLogsDir),
     doctor: (spec) => checkLocalEnvironment(spec, { tool, registry, stateDir: options.stateDir }),
     close: () => db.close(),
     atRepository: (repositoryDir) => ({ ...backend, builder: builderAt(repositoryDir) }),

@@ -230,6 +230,29 @@ export interface JobPlatform {
   stopJob(jobId: string, reason: string): Promise<void>;
 }
 
+// -------------------------------------------------------------------------------- LogReader
+
+export interface LogEvent {
+  /** Epoch milliseconds. */
+  timestamp: number;
+  message: string;
+}
+
+export interface LogPage {
+  events: LogEvent[];
+  /**
+   * Where the next page starts. At the end of the output it comes back unchanged (CloudWatch
+   * Logs' nextForwardToken); a page may be empty while more output follows, so only an unchanged
+   * token says "nothing more yet".
+   */
+  nextToken: string;
+}
+
+export interface LogReader {
+  /** One page of a job's (an array child's) output, oldest first: from its start, or from `nextToken`. */
+  readLogs(job: JobState, options?: { nextToken?: string }): Promise<LogPage>;
+}
+
 // ---------------------------------------------------------------------------------- Backend
 
 export type CheckLevel = "ok" | "warn" | "fail";
@@ -245,6 +268,8 @@ export interface Backend {
   builder: Builder;
   registry: Registry;
   platform: JobPlatform;
+  /** The canary children's output (`batchship logs`). Absent: the backend keeps none it can read. */
+  logs?: LogReader;
   /** Console or log links for a report; empty when the backend has none. */
   links?: BackendLinks;
   /** Checks that what a pipeline needs exists and can work (`batchship doctor`). */

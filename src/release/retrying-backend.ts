@@ -46,7 +46,14 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
     listChildren: retry("list child jobs", (id, o) => platform.listChildren(id, o)),
     stopJob: retry("stop job", (id, reason) => platform.stopJob(id, reason)),
   };
-  return { ...backend, builder: retryingBuilder, registry: retryingRegistry, platform: retryingPlatform };
+  const { logs } = backend;
+  return {
+    ...backend,
+    builder: retryingBuilder,
+    registry: retryingRegistry,
+    platform: retryingPlatform,
+    ...(logs === undefined ? {} : { logs: { readLogs: retry("read job output", (job, o) => logs.readLogs(job, o)) } }),
+  };
 }
 
 async function retrying<T>(policy: RetryPolicy, what: string, call: () => Promise<T>): Promise<T> {

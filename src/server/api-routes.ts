@@ -14,6 +14,8 @@ export interface ApiActions {
   cancel(releaseId: string): Promise<unknown>;
   /** Queues the release of a branch head (`rebuild`: build even when the content key matches); `queued` is false when it already exists. */
   queueRelease(pipeline: string, request: ReleaseRequest): Promise<{ queued: boolean; release: unknown }>;
+  /** Queues a failed or cancelled release again, to build again or run a new canary attempt. */
+  retry(releaseId: string): unknown;
 }
 
 const MAX_LIMIT = 500;
@@ -84,6 +86,7 @@ function writeRoutes(actions: ApiActions, apiToken: string | undefined): Route[]
         return { status: queued ? 202 : 200, body: release };
       },
     },
+    { method: "POST", path: "/api/releases/:id/retry", handler: ({ params }) => ({ status: 202, body: actions.retry(params.id ?? "") }) },
   ];
   if (apiToken === undefined) {
     return writes.map((route) => ({

@@ -24,7 +24,7 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
   });
   const releases = new Counter({
     name: "batchship_releases_total",
-    help: "Releases by final status (promoted, awaiting-promotion, failed, superseded)",
+    help: "Releases by final status (promoted, awaiting-promotion, failed, cancelled, superseded)",
     labelNames: ["status"] as const,
     registers: [registry],
   });

@@ -89,6 +89,29 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       const { queued, release } = await queueRelease(state, name, request);
       return { queued, release: releaseDetailView(release, store.stageEvents.list(release.id), links) };
     },
+    /**
+     * Queues a failed or cancelled release again, to run with the engine's retry (as
+     * `batchship release --retry`). `failed`/`cancelled` → `queued` is one statement, so of two
+     * requests at once only one queues it; the other is refused, as is any other status.
+     */
+    retry(id) {
+      const release = store.releases.get(id);
+      if (release === undefined) throw new HttpError(404, "RELEASE_NOT_FOUND", `No release ${id}`);
+      const notRetryable = (status: string) =>
+        new HttpError(409, "NOT_RETRYABLE", `Cannot retry ${id}: it is ${status}; only a failed or cancelled release is retried`);
+      if (release.status !== "failed" && release.status !== "cancelled") throw notRetryable(release.status);
+      const now = state.clock();
+      const queued = store.transaction(() => {
+        if (!store.releases.requeueForRetry(id, now)) return false;
+        state.statuses.queue(release, { kind: "queued" }, now);
+        store.stageEvents.append(id, now, { type: "retry-requested", by: "api", previous: release.status });
+        return true;
+      });
+      if (!queued) throw notRetryable(store.releases.get(id)?.status ?? "gone");
+      state.wakeWorkers();
+      logger.info("release queued again through the API (retry)", { releaseId: id, pipeline: release.pipeline, previous: release.status });
+      return { releaseId: id, status: "queued", retry: true, previous: release.status };
+    },
   };
 
   /**

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { BatchshipError } from "../errors.js";
@@ -84,7 +86,12 @@ const secretList = z
 
 /** Every setting; `minInterval` is the floor of the poll and report-retry intervals, in seconds. */
 const settings = (minInterval: number) => [
-  { key: "host", flag: "--host", env: "BATCHSHIP_HOST", schema: text.default("0.0.0.0") },
+  {
+    key: "host",
+    flag: "--host",
+    env: "BATCHSHIP_HOST",
+    schema: text.refine((h) => isIP(h) !== 0 || /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(h), "must be an IP address or a host name").default("0.0.0.0"),
+  },
   { key: "port", flag: "--port", env: "BATCHSHIP_PORT", schema: int(0, 65535).default(8080) },
   { key: "pipelinesDir", flag: "--pipelines", env: "BATCHSHIP_PIPELINES", schema: text.transform((p) => resolve(p)) },
   {
@@ -152,11 +159,30 @@ export function readServiceConfig(flags: ServeFlags, env: Readonly<Record<string
   return config as unknown as ServiceConfig;
 }
 
-/** Settings that are each valid but do not fit together. */
+/**
+ * Settings that are each valid but do not fit together, or name folders that cannot be: checked
+ * before the service creates anything (data dir, store, mirrors, a listening port).
+ */
 function crossChecks(config: ServiceConfig): string[] {
+  const problems: string[] = [];
   const largest = largestBodyFor(config.bodyBudgetBytes);
-  if (config.maxBodyBytes <= largest) return [];
-  return [`--max-body-bytes / BATCHSHIP_MAX_BODY_BYTES (${config.maxBodyBytes}) is more than --body-budget-bytes / BATCHSHIP_BODY_BUDGET_BYTES admits for one body (${largest}, three quarters of it)`];
+  if (config.maxBodyBytes > largest) {
+    problems.push(`--max-body-bytes / BATCHSHIP_MAX_BODY_BYTES (${config.maxBodyBytes}) is more than --body-budget-bytes / BATCHSHIP_BODY_BUDGET_BYTES admits for one body (${largest}, three quarters of it)`);
+  }
+  const pipelines = kindOf(config.pipelinesDir);
+  if (pipelines !== "directory") {
+    problems.push(`--pipelines / BATCHSHIP_PIPELINES (${config.pipelinesDir}) ${pipelines === "missing" ? "does not exist" : "is not a folder"}`);
+  }
+  if (kindOf(config.dataDir) === "other") problems.push(`--data-dir / BATCHSHIP_DATA_DIR (${config.dataDir}) is not a folder`);
+  return problems;
+}
+
+function kindOf(path: string): "directory" | "missing" | "other" {
+  try {
+    return statSync(path).isDirectory() ? "directory" : "other";
+  } catch {
+    return "missing";
+  }
 }
 
 /** `--config-repository` → `configRepository`, the key commander uses. */

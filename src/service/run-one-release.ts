@@ -39,9 +39,16 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
   const sleep = abortableSleep(signal);
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
+    // An explicit retry (the API's) holds until its new attempt has begun.
+    const retrying = { pending: release.retry };
     for (let attempt = 1; ; attempt++) {
-      const result = await attemptRelease(state, mirrors, release, spec, signal, log, (event) => {
+      const result = await attemptRelease(state, mirrors, release, spec, retrying.pending, signal, log, (event) => {
         if (event.type === "stage-started") stage = event.stage;
+        // The candidate now names the retry's attempt: a resume follows it instead of starting one more.
+        if (event.type === "stage-started" && event.stage === "canary" && retrying.pending) {
+          retrying.pending = false;
+          store.releases.clearRetry(release.id, state.clock());
+        }
         record(event);
       });
       const retry = result.status === "failed" && result.error?.retryable === true && attempt < RELEASE_ATTEMPTS;
@@ -75,6 +82,7 @@ async function attemptRelease(
   mirrors: MirrorCache,
   release: ReleaseRecord,
   spec: PipelineSpec,
+  retry: boolean,
   signal: AbortSignal,
   log: Logger,
   observe: (event: ReleaseEvent) => void,
@@ -92,7 +100,7 @@ async function attemptRelease(
   // A GitOps spec gets its ledger here, so the promotion is a record commit first.
   // The mirror's history: production moves only to the branch's head, and never back.
   const ctx = await engineContextFor(state, spec, { signal, observe, repositoryDir, history: mirrors.history(release.cloneUrl) });
-  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources, ...(release.rebuild ? { rebuild: true } : {}) });
+  return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources, ...(release.rebuild ? { rebuild: true } : {}), ...(retry ? { retry: true } : {}) });
 }
 
 function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
@@ -162,7 +170,7 @@ function failedResult(release: ReleaseRecord, error: unknown): ReleaseResult {
 
 /** The service always waits for the canary; any other engine status would be a bug, kept as failed. */
 function storedStatus(status: string): ReleaseOutcome["status"] {
-  return status === "promoted" || status === "awaiting-promotion" || status === "superseded" ? status : "failed";
+  return status === "promoted" || status === "awaiting-promotion" || status === "superseded" || status === "cancelled" ? status : "failed";
 }
 
 /** The release of the commit that won, named like the queue's own supersessions. */

@@ -30,6 +30,7 @@ export function commitStatusFor(moment: StatusMoment): { state: CommitState; des
         return { state: "success", description: `${canary}, promoted ${moment.jobDefinition}:${result.production?.revision ?? "?"}` };
       }
       if (result.status === "awaiting-promotion") return { state: "pending", description: `${canary}, awaiting promotion` };
+      if (result.status === "cancelled") return { state: "error", description: `cancelled: ${result.error?.message ?? "see the release"}` };
       return { state: "failure", description: `failed: ${result.error?.message ?? "see the release"}` };
     }
   }

@@ -114,6 +114,11 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE releases ADD COLUMN image_reused_from TEXT;
   ALTER TABLE releases ADD COLUMN image_reused_from_commit TEXT;
   `,
+  // A release queued again through the API's retry: its next run builds a failed build again or
+  // gives a failed or cancelled canary a new attempt (cleared once that attempt has begun).
+  `
+  ALTER TABLE releases ADD COLUMN retry INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export function migrate(db: Database): void {

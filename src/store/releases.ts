@@ -32,6 +32,7 @@ interface ReleaseRow {
   production_arn: string | null;
   production_revision: number | null;
   error_json: string | null;
+  retry: number;
 }
 
 export interface Claim {
@@ -78,6 +79,14 @@ export interface ReleaseTable {
   abandonPromotion(id: string, now: number): void;
   /** At start: promotions a stopped process left `promoting` go back to `awaiting-promotion`. */
   abandonPromotions(now: number): number;
+  /**
+   * An explicit retry: a `failed` or `cancelled` release is `queued` again, marked to retry, in
+   * one statement. False when it is in any other state (another retry got there first). It keeps
+   * its place among its pipeline's pushes: a newer commit queued meanwhile still wins.
+   */
+  requeueForRetry(id: string, now: number): boolean;
+  /** The retry's new attempt has begun: a later resume continues it rather than starting another. */
+  clearRetry(id: string, now: number): void;
 }
 
 export function createReleaseTable(db: Database): ReleaseTable {
@@ -118,7 +127,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
       image_reused_from_commit = COALESCE(@imageReusedFromCommit, image_reused_from_commit),
       candidate_arn = COALESCE(@candidateArn, candidate_arn), canary_json = COALESCE(@canaryJson, canary_json),
       production_arn = COALESCE(@productionArn, production_arn), production_revision = COALESCE(@productionRevision, production_revision),
-      error_json = @errorJson
+      error_json = @errorJson, retry = 0
     WHERE id = @id`);
   const builtBy = db.prepare(
     `SELECT commit_sha FROM releases WHERE image_uri = ? AND build_id IS NOT NULL AND image_reused_from IS NULL ORDER BY seq DESC LIMIT 1`,
@@ -127,6 +136,10 @@ export function createReleaseTable(db: Database): ReleaseTable {
   const promoting = db.prepare(`UPDATE releases SET status = 'promoting', updated_at = ? WHERE id = ? AND status = 'awaiting-promotion'`);
   const unpromote = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE id = ? AND status = 'promoting'`);
   const unpromoteAll = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE status = 'promoting'`);
+  const requeue = db.prepare(`
+    UPDATE releases SET status = 'queued', retry = 1, stage = NULL, finished_at = NULL, error_json = NULL, updated_at = ?
+    WHERE id = ? AND status IN ('failed', 'cancelled')`);
+  const unretry = db.prepare(`UPDATE releases SET retry = 0, updated_at = ? WHERE id = ? AND retry = 1`);
 
   const claim = db.transaction((now: number, busy: ReadonlySet<string>): Claim | undefined => {
     const candidates = nextPipelines.all() as Array<{ pipeline: string; newest: number }>;
@@ -194,6 +207,8 @@ export function createReleaseTable(db: Database): ReleaseTable {
     beginPromotion: (id, now) => promoting.run(now, id).changes === 1,
     abandonPromotion: (id, now) => void unpromote.run(now, id),
     abandonPromotions: (now) => unpromoteAll.run(now).changes,
+    requeueForRetry: (id, now) => requeue.run(now, id).changes === 1,
+    clearRetry: (id, now) => void unretry.run(now, id),
   };
 }
 
@@ -224,6 +239,7 @@ function toRecord(row: ReleaseRow): ReleaseRecord {
     canary: row.canary_json === null ? null : JSON.parse(row.canary_json),
     production: row.production_arn && row.production_revision !== null ? { arn: row.production_arn, revision: row.production_revision } : null,
     error: row.error_json === null ? null : JSON.parse(row.error_json),
+    retry: row.retry === 1,
   };
 }
 

@@ -20,10 +20,13 @@ export interface DeliveryRecord {
   contentKey?: string;
 }
 
-/** `promoting`: a promotion through the API is in flight (from `awaiting-promotion`, to `promoted`). */
-export type ReleaseState = "queued" | "running" | "superseded" | "promoted" | "awaiting-promotion" | "promoting" | "failed";
+/**
+ * `promoting`: a promotion through the API is in flight (from `awaiting-promotion`, to `promoted`).
+ * `cancelled`: `batchship cancel` (or the API) stopped its build or canary.
+ */
+export type ReleaseState = "queued" | "running" | "superseded" | "promoted" | "awaiting-promotion" | "promoting" | "failed" | "cancelled";
 
-export const FINAL_STATES: readonly ReleaseState[] = ["superseded", "promoted", "awaiting-promotion", "failed"];
+export const FINAL_STATES: readonly ReleaseState[] = ["superseded", "promoted", "awaiting-promotion", "failed", "cancelled"];
 
 export interface NewRelease {
   /** The engine's release id, `<pipeline>-<sha12>`: one commit of one pipeline is one release. */
@@ -71,11 +74,13 @@ export interface ReleaseRecord extends NewRelease {
   canary: unknown;
   production: { arn: string; revision: number } | null;
   error: { code: string; message: string; hint?: string } | null;
+  /** Queued again by an explicit retry whose new attempt has not begun yet. */
+  retry: boolean;
 }
 
 /** What a finished engine run leaves on the release row. */
 export interface ReleaseOutcome {
-  status: Extract<ReleaseState, "promoted" | "awaiting-promotion" | "superseded" | "failed">;
+  status: Extract<ReleaseState, "promoted" | "awaiting-promotion" | "superseded" | "failed" | "cancelled">;
   /** `superseded`: the release of the commit that won instead, when there is one. */
   supersededBy?: string | null;
   buildId?: string | null;

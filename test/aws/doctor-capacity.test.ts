@@ -1,3 +1,4 @@
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { BatchClient, ComputeEnvironmentDetail, JobQueueDetail } from "@aws-sdk/client-batch";
 import type { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import type { ECRClient } from "@aws-sdk/client-ecr";
@@ -33,6 +34,7 @@ function fakeClients(queue: JobQueueDetail, environments: ComputeEnvironmentDeta
     batchOnce: client as BatchClient,
     ecr: client as ECRClient,
     codebuild: client as CodeBuildClient,
+    logs: client as CloudWatchLogsClient,
     region: async () => "us-east-1",
   };
 }

@@ -11,6 +11,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   "@aws-sdk/client-batch": "batch",
   "@aws-sdk/client-ecr": "ecr",
   "@aws-sdk/client-codebuild": "codebuild",
+  "@aws-sdk/client-cloudwatch-logs": "logs",
 };
 
 /** `new XxxCommand(` in every src/aws file, as `prefix:Xxx` from the package it is imported from. */

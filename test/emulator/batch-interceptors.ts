@@ -1,10 +1,11 @@
+import type { ChildLogs } from "./child-logs.js";
 import type { Interceptor, Interceptors } from "./interceptor.js";
 import type { JobLifecycle } from "./job-scripts.js";
 import { overlayJobDetail, overlayJobSummary } from "./job-overlay.js";
 import { isOk, replyJson, withJsonBody } from "./reply.js";
 
 /** Batch operations whose answers the scripted job lifecycle changes. */
-export function batchInterceptors(lifecycle: JobLifecycle): Interceptors {
+export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs): Interceptors {
   const stop: Interceptor = async ({ call, forward }) => {
     const reply = await forward();
     // moto leaves a job it already ran as SUCCEEDED; the scripted job is the one to stop.
@@ -36,7 +37,10 @@ export function batchInterceptors(lifecycle: JobLifecycle): Interceptors {
           found.job.observe();
         }
       }
-      return withJsonBody(reply, { ...body, jobs: body.jobs.map((job: unknown) => overlayJobDetail(lifecycle, job)) });
+      const jobs = body.jobs.map((job: unknown) => overlayJobDetail(lifecycle, job));
+      // Their output, as the containers would have written it by now.
+      if (childLogs !== undefined) for (const job of jobs) childLogs.observe(job);
+      return withJsonBody(reply, { ...body, jobs });
     },
 
     "batch.ListJobs": async ({ call, forward }) => {

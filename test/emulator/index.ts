@@ -5,6 +5,7 @@
  */
 import { batchInterceptors } from "./batch-interceptors.js";
 import { buildListingInterceptors } from "./build-listing.js";
+import { ChildLogs, logsInterceptors } from "./child-logs.js";
 import { chain } from "./interceptor.js";
 import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
@@ -56,12 +57,14 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   const faults = new FaultPlan();
   const calls: RecordedCall[] = [];
 
+  const childLogs = new ChildLogs(moto.endpoint);
   let layer;
   try {
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)),
+        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs)),
+        ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
         ...ecrInterceptors(moto.endpoint),

@@ -11,12 +11,13 @@ export interface MotoAnswer {
 const TARGET_PREFIX: Record<string, string> = {
   ecr: "AmazonEC2ContainerRegistry_V20150921",
   codebuild: "CodeBuild_20161006",
+  logs: "Logs_20140328",
 };
 
-/** An awsJson1_1 call (ECR, CodeBuild). */
+/** An awsJson1_1 call (ECR, CodeBuild, CloudWatch Logs). */
 export async function motoJsonCall(
   motoEndpoint: string,
-  service: "ecr" | "codebuild",
+  service: "ecr" | "codebuild" | "logs",
   operation: string,
   input: unknown,
 ): Promise<MotoAnswer> {

@@ -1,9 +1,11 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rollbackPipeline } from "../../src/release/rollback.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { pipelineStatus } from "../../src/release/status.js";
 import { TAG } from "../../src/release/tags.js";
+import { runCli } from "../cli/run-cli.js";
 import { startLocalHarness, type LocalHarness } from "./harness.js";
 
 // Real builds, a real registry and real containers: seconds per release, not milliseconds.
@@ -70,6 +72,17 @@ describe("release on the local backend", () => {
     expect(await h.backend.platform.listJobDefinitionRevisions("fail")).toEqual([]);
     const [candidate] = await h.backend.platform.listJobDefinitionRevisions("fail-canary");
     expect(candidate?.tags[TAG.canary]).toBe("failed");
+
+    // `batchship logs --failed` reads the failed child's log file, through the built CLI.
+    await h.repo.commit({ "fail.yml": failPipelineYaml(h.registry.host) });
+    const logs = await runCli(["logs", "-p", join(h.repo.dir, "fail.yml"), "--release", `fail-${commit.slice(0, 12)}`, "--failed", "--json"], {
+      BATCHSHIP_STATE_DIR: h.stateDir,
+    });
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = logs.stdout.trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).toMatchObject({ index: 1, stream: expect.stringMatching(/\/1\.attempt-1\.log$/) });
+    expect(lines.map((line) => line.message).join("\n")).toContain("child 1 fails on purpose");
   });
 
   it("kills a child past timeout.attemptDurationSeconds and counts it failed, without a retry", { timeout: SLOW }, async () => {
@@ -130,3 +143,17 @@ describe("release on the local backend", () => {
     expect(status.production?.rollbackOf).not.toBeNull();
   });
 });
+
+/** The "fail" pipeline as a file, for the CLI: the same names as `h.spec("fail")`. */
+function failPipelineYaml(registryHost: string): string {
+  return [
+    "apiVersion: batchship/v1",
+    "name: fail",
+    "source: { repository: example/hello, branches: [main] }",
+    `image: { repository: "${registryHost}/fail" }`,
+    "build: { backend: local }",
+    "jobDefinition: { name: fail, platform: local, containerProperties: { command: ['Ref::greeting'] }, parameters: { greeting: hello } }",
+    "canary: { jobQueue: local, arraySize: 3 }",
+    "",
+  ].join("\n");
+}

@@ -15,6 +15,7 @@ const actions: ApiActions = {
   rollback: async () => ({ rolledBack: true }),
   cancel: async () => ({ cancelled: true }),
   queueRelease: async () => ({ queued: true, release: RELEASE }),
+  retry: () => ({ queued: true }),
 };
 
 let server: TestServer | undefined;
@@ -57,7 +58,7 @@ describe("reading releases through the API", () => {
 
   it("does not let the read token change production", async () => {
     const url = await serve(API_TOKEN, READ_TOKEN);
-    for (const action of ["promote", "cancel"]) {
+    for (const action of ["promote", "cancel", "retry"]) {
       const refused = await fetch(`${url}/api/releases/${RELEASE.id}/${action}`, { method: "POST", headers: { authorization: `Bearer ${READ_TOKEN}` } });
       expect(refused.status).toBe(401);
     }
