@@ -1,0 +1,39 @@
+import type { ChangeWatch } from "./change-feed.js";
+import type { EngineContext } from "./context.js";
+
+/**
+ * The wait before the next poll of a build or a canary job. Without a change feed: the poll
+ * interval, as always. With one: the long safety-net interval, ended early by a change about the
+ * subject — then a short settle pause, so a burst (every child of an array reporting at once)
+ * becomes one poll. `soon` asks for the plain poll interval: the last poll is not to be trusted
+ * to stay as it is (counts not settled, or a change reported an end the poll did not show yet),
+ * and nothing may announce the catch-up.
+ */
+export async function pauseBeforePoll(ctx: EngineContext, watch: ChangeWatch | undefined, intervalMs: number, soon: boolean): Promise<PauseEnd> {
+  if (watch === undefined || soon) {
+    await ctx.sleep(intervalMs);
+    return { endReported: takeEnd(watch) };
+  }
+  const stop = new AbortController();
+  let woken: boolean;
+  try {
+    woken = await Promise.race([ctx.sleep(ctx.polling.safetyNetIntervalMs, stop.signal).then(() => false), watch.changed(stop.signal)]);
+  } finally {
+    stop.abort();
+  }
+  if (woken) await ctx.sleep(ctx.polling.changeSettleMs);
+  return { endReported: takeEnd(watch) };
+}
+
+export interface PauseEnd {
+  /** A change during the pause reported the subject ended: until a poll shows it, poll soon. */
+  endReported: boolean;
+}
+
+/** Right before the poll, which sees what has arrived so far: later changes wake the next pause. */
+function takeEnd(watch: ChangeWatch | undefined): boolean {
+  if (watch === undefined) return false;
+  const ended = watch.endReported();
+  watch.reset();
+  return ended;
+}
