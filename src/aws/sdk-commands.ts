@@ -25,6 +25,9 @@ export const AWS_IAM_ACTIONS = [
   "ecr:DescribeRegistry",
   "ecr:DescribeRepositories",
   "ecr:PutImage",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:ReceiveMessage",
 ] as const;
 
 /**
