@@ -17,6 +17,8 @@ const codebuildEvent = z.object({
   detail: z.object({ "build-id": z.string().min(1).max(1024), "build-status": z.string().min(1).max(64) }),
 });
 
+const eventEnvelope = z.object({ source: z.string(), "detail-type": z.string() });
+
 const JOB_END = new Set(["SUCCEEDED", "FAILED"]);
 
 export type ParsedEvent =
@@ -38,17 +40,21 @@ export function parseChangeEvent(body: string): ParsedEvent {
   } catch {
     return { kind: "malformed", reason: "the message body is not JSON" };
   }
-  const job = batchJobEvent.safeParse(json);
-  if (job.success) {
+  const envelope = eventEnvelope.safeParse(json);
+  if (!envelope.success) return { kind: "malformed", reason: "the message is not an EventBridge event" };
+  const type = `${envelope.data.source} ${envelope.data["detail-type"]}`;
+  if (type === "aws.batch Batch Job State Change") {
+    const job = batchJobEvent.safeParse(json);
+    if (!job.success) return { kind: "malformed", reason: "a Batch Job State Change event without a valid detail.jobId and detail.status" };
     const [parent = "", child] = job.data.detail.jobId.split(":");
     const ended = child === undefined && JOB_END.has(job.data.detail.status);
     return { kind: "job", change: { subject: { kind: "job", id: parent }, ended } };
   }
-  const build = codebuildEvent.safeParse(json);
-  if (build.success) {
+  if (type === "aws.codebuild CodeBuild Build State Change") {
+    const build = codebuildEvent.safeParse(json);
+    if (!build.success) return { kind: "malformed", reason: "a CodeBuild Build State Change event without a valid detail.build-id and detail.build-status" };
     const id = build.data.detail["build-id"].replace(/^arn:[^:]+:codebuild:[^:]*:[^:]*:build\//, "");
     return { kind: "build", change: { subject: { kind: "build", id }, ended: build.data.detail["build-status"] !== "IN_PROGRESS" } };
   }
-  if (typeof json === "object" && json !== null && "source" in json && "detail-type" in json) return { kind: "ignored" };
-  return { kind: "malformed", reason: "the message is not an EventBridge event" };
+  return { kind: "ignored" };
 }
