@@ -18,6 +18,8 @@ export interface ChangeListenerDeps {
   /** Every message received, by what it turned out to be. */
   onMessage(kind: ParsedEvent["kind"]): void;
   warn(message: string, fields: Record<string, unknown>): void;
+  /** Receiving works (true) or has just failed (false); called on every change between the two. */
+  onHealth?(receiving: boolean): void;
   sleep: Sleep;
 }
 
@@ -74,10 +76,12 @@ export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
           { abortSignal: stopping.signal },
         );
         messages = answer.Messages ?? [];
+        if (failingSince !== undefined) deps.onHealth?.(true);
         failingSince = undefined;
         backoff = FIRST_BACKOFF_MS;
       } catch (error) {
         if (stopping.signal.aborted) break;
+        if (failingSince === undefined) deps.onHealth?.(false);
         failingSince ??= Date.now();
         const failure = toBatchshipError(`receive from the events queue ${deps.queueUrl}`, error);
         deps.warn("receiving events failed; polling carries on, retrying", { error: failure.message, hint: failure.hint ?? null, retryInMs: backoff });

@@ -24,12 +24,19 @@ export interface ChangeFeed {
   watch(subject: ChangeSubject): ChangeWatch;
 }
 
+/** Whether changes can be heard now; while not (the queue cannot be read), the engine polls at the poll intervals. */
+export interface ChangeFeedHealth {
+  live(): boolean;
+}
+
 export interface ChangeWatch {
   /**
    * True as soon as a change arrived since the last `reset` (at once if one already had); false
    * when `signal` aborts first.
    */
   changed(signal: AbortSignal): Promise<boolean>;
+  /** Whether changes can be heard now: while not, the wait is the poll interval. */
+  live(): boolean;
   /** Whether a change since the last `reset` reported the subject itself ended. */
   endReported(): boolean;
   /** Forgets the changes so far: called right before a poll, which sees them. */

@@ -5,6 +5,11 @@ export interface ChangeHub extends ChangeFeed {
   publish(change: Change): void;
   /** Subjects watched now (each release follows at most one job or build at a time). */
   watched(): number;
+  /**
+   * Whether changes can be heard (the queue is read). Going deaf wakes every watch, so no follower
+   * sleeps out a long safety-net wait that nothing will end early.
+   */
+  setLive(live: boolean): void;
 }
 
 /**
@@ -13,6 +18,7 @@ export interface ChangeHub extends ChangeFeed {
  */
 export function createChangeHub(): ChangeHub {
   const watches = new Map<string, Set<HubWatch>>();
+  let live = true;
   const keyOf = (subject: ChangeSubject): string => `${subject.kind}\u0000${subject.id}`;
   return {
     publish(change) {
@@ -22,7 +28,7 @@ export function createChangeHub(): ChangeHub {
       const key = keyOf(subject);
       const set = watches.get(key) ?? new Set<HubWatch>();
       watches.set(key, set);
-      const watch = new HubWatch(() => {
+      const watch = new HubWatch(() => live, () => {
         set.delete(watch);
         if (set.size === 0 && watches.get(key) === set) watches.delete(key);
       });
@@ -30,6 +36,11 @@ export function createChangeHub(): ChangeHub {
       return watch;
     },
     watched: () => watches.size,
+    setLive(now) {
+      const wentDeaf = live && !now;
+      live = now;
+      if (wentDeaf) for (const set of watches.values()) for (const watch of set) watch.note(false);
+    },
   };
 }
 
@@ -38,7 +49,10 @@ class HubWatch implements ChangeWatch {
   private ended = false;
   private readonly waiters = new Set<(changed: boolean) => void>();
 
-  constructor(private readonly onClose: () => void) {}
+  constructor(
+    readonly live: () => boolean,
+    private readonly onClose: () => void,
+  ) {}
 
   note(ended: boolean): void {
     this.pending = true;

@@ -7,10 +7,11 @@ import type { EngineContext } from "./context.js";
  * subject — then a short settle pause, so a burst (every child of an array reporting at once)
  * becomes one poll. `soon` asks for the plain poll interval: the last poll is not to be trusted
  * to stay as it is (counts not settled, or a change reported an end the poll did not show yet),
- * and nothing may announce the catch-up.
+ * and nothing may announce the catch-up. While the feed is deaf (its queue cannot be read) the
+ * wait is the poll interval too: polling works as without a feed.
  */
 export async function pauseBeforePoll(ctx: EngineContext, watch: ChangeWatch | undefined, intervalMs: number, soon: boolean): Promise<PauseEnd> {
-  if (watch === undefined || soon) {
+  if (watch === undefined || soon || !watch.live()) {
     await ctx.sleep(intervalMs);
     return { endReported: takeEnd(watch) };
   }
