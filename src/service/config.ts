@@ -89,11 +89,10 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
  * An SQS queue URL: http(s), then the account id and the queue name, as GetQueueUrl and the
  * template's output give it. Checked here so a typo stops the start before anything is made.
  */
-const queueUrl = z
-  .url({ protocol: /^https?$/, error: "must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)" })
-  .refine((u) => /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(new URL(u).pathname), {
-    error: "must be an SQS queue URL ending in /<12-digit account id>/<queue name> (the stack output EventsQueueUrl)",
-  });
+const queueUrl = z.string().refine(
+  (text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol) && /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(new URL(text).pathname),
+  { error: "must be an SQS queue URL ending in /<12-digit account id>/<queue name>, as the stack output EventsQueueUrl gives it" },
+);
 const secretList = z
   .string({ error: "is required: the service refuses to run without a webhook secret" })
   .transform((s) => s.split(",").map((part) => part.trim()).filter(Boolean))
