@@ -16,7 +16,7 @@ import { randomSha } from "./harness.js";
  * SQS queue in moto, read by the service's listener: the safety-net poll is minutes long, so
  * only the events can bring the verdict within seconds.
  */
-const QUEUES = ["ev-fast", "ev-lost"];
+const QUEUES = ["ev-fast", "ev-lost", "ev-build"];
 const RUN_MS = 1_200;
 
 let emu: Emulator;
@@ -123,4 +123,34 @@ describe("events instead of polls", () => {
     await realSleep(200);
     expect(emu.count("DeleteMessage")).toBe(2);
   }, 30_000);
+
+  it("a build's end, heard of, ends the build stage without waiting for the safety net", async () => {
+    // CodeBuild's events, as the listener would publish them: the layer plays only Batch's.
+    const hub = createChangeHub();
+    const { ctx, events } = engine(hub, 300_000);
+    const open = emu.builds.hold();
+    const spec = makeSpec({ name: "ev-build", image: { repository: "ev-build" }, build: { project: "ev-image" }, jobDefinition: { name: "ev-build" }, canary: { jobQueue: "ev-build", arraySize: 1 } });
+    const running = runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
+    const started = await waitForEvent(events, "build-started");
+    // Past the first, short wait: the follow now waits for a change.
+    await realSleep(300);
+    const before = emu.count("BatchGetBuilds");
+    open();
+    const endedAt = Date.now();
+    hub.publish({ subject: { kind: "build", id: started.type === "build-started" ? started.buildId : "" }, ended: true });
+
+    const result = await running;
+    expect(result.status).toBe("promoted");
+    const buildDone = events.find((e) => e.type === "stage-finished" && e.stage === "build")?.at ?? Number.NaN;
+    expect(buildDone - endedAt).toBeLessThan(2_000);
+    expect(emu.count("BatchGetBuilds") - before).toBeLessThanOrEqual(2);
+  }, 30_000);
 });
+
+async function waitForEvent(events: ReleaseEvent[], type: ReleaseEvent["type"]): Promise<ReleaseEvent> {
+  for (;;) {
+    const found = events.find((e) => e.type === type);
+    if (found) return found;
+    await realSleep(10);
+  }
+}
