@@ -4,51 +4,62 @@ import { realSleep } from "../release/ports.js";
 import type { Logger } from "../server/logger.js";
 import type { EventMetrics } from "./event-metrics.js";
 
-/** The events queue of a service started with BATCHSHIP_EVENTS_QUEUE_URL: checked, not yet read. */
-export interface EventsQueue {
-  url: string;
+/** The events queues of a service started with BATCHSHIP_EVENTS_QUEUE_URL: checked, not yet read. */
+export interface EventsQueues {
   hub: ChangeHub;
-  /** Starts reading the queue into the hub. */
+  /** Starts reading every queue into the hub. */
   listen(logger: Logger, metrics: EventMetrics, clock: () => number): void;
-  /** Since when reading has failed, if it does now. */
+  /** Since when reading some queue has failed, if one does now. */
   failingSince(): number | undefined;
   close(): Promise<void>;
 }
 
 /**
- * Checks at start that the queue exists and may be read (a BatchshipError otherwise: the service
- * does not start, and nothing has been made yet). The client takes the standard AWS
- * configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, …).
+ * Checks at start that every queue exists and may be read (a BatchshipError otherwise: the
+ * service does not start, and nothing has been made yet). The clients take the standard AWS
+ * configuration (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS, …). While any queue cannot be
+ * read the hub is deaf, and the engine polls at the poll interval: a pipeline whose events go
+ * to that queue would otherwise wait out the safety net.
  */
-export async function openEventsQueue(url: string): Promise<EventsQueue> {
-  const client = createSqsClient({}, url);
+export async function openEventsQueues(urls: readonly string[]): Promise<EventsQueues> {
+  const clients = urls.map((url) => ({ url, client: createSqsClient({}, url) }));
+  const destroy = (): void => clients.forEach(({ client }) => client.destroy());
   try {
-    await checkEventsQueue(client, url);
+    for (const { url, client } of clients) await checkEventsQueue(client, url);
   } catch (error) {
-    client.destroy();
+    destroy();
     throw error;
   }
   const hub = createChangeHub();
-  let listener: ChangeListener | undefined;
+  const failing = new Set<string>();
+  let listeners: ChangeListener[] | undefined;
   return {
-    url,
     hub,
     listen(logger, metrics, clock) {
-      listener ??= startChangeListener({
-        client,
-        queueUrl: url,
-        publish: (change) => hub.publish(change),
-        onMessage: (kind) => metrics.received(kind, clock()),
-        warn: (message, fields) => logger.warn(message, fields),
-        onHealth: (receiving) => hub.setLive(receiving),
-        sleep: realSleep,
-      });
-      logger.info("reading build and job state changes from the events queue", { queueUrl: url });
+      listeners ??= clients.map(({ url, client }) =>
+        startChangeListener({
+          client,
+          queueUrl: url,
+          publish: (change) => hub.publish(change),
+          onMessage: (kind) => metrics.received(kind, clock()),
+          warn: (message, fields) => logger.warn(message, { queueUrl: url, ...fields }),
+          onHealth(receiving) {
+            if (receiving) failing.delete(url);
+            else failing.add(url);
+            hub.setLive(failing.size === 0);
+          },
+          sleep: realSleep,
+        }),
+      );
+      logger.info("reading build and job state changes from the events queues", { queueUrls: urls });
     },
-    failingSince: () => listener?.failingSince(),
+    failingSince() {
+      const since = (listeners ?? []).map((l) => l.failingSince()).filter((t): t is number => t !== undefined);
+      return since.length === 0 ? undefined : Math.min(...since);
+    },
     async close() {
-      await listener?.stop();
-      client.destroy();
+      await Promise.all((listeners ?? []).map((l) => l.stop()));
+      destroy();
     },
   };
 }

@@ -30,11 +30,11 @@ export interface ServiceConfig {
   publicUrl: string | undefined;
   pollIntervalMs: number;
   /**
-   * SQS queue the pipelines' EventBridge rules send Batch job and CodeBuild build state changes
-   * to (infra/batchship-pipeline.yml, EventsQueue true). With it, a build's or a canary's end is
-   * learnt of from the queue and polls drop to `eventsSafetyNetMs`.
+   * SQS queues the pipelines' EventBridge rules send Batch job and CodeBuild build state changes
+   * to (infra/batchship-pipeline.yml, EventsQueue true; one per stack). With them, a build's or a
+   * canary's end is learnt of from a queue and polls drop to `eventsSafetyNetMs`. Empty: none.
    */
-  eventsQueueUrl: string | undefined;
+  eventsQueueUrls: string[];
   /** With an events queue: the longest wait between polls of a build or canary when no event comes. */
   eventsSafetyNetMs: number;
   concurrency: number;
@@ -89,10 +89,15 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" })
  * An SQS queue URL: http(s), then the account id and the queue name, as GetQueueUrl and the
  * template's output give it. Checked here so a typo stops the start before anything is made.
  */
-const queueUrl = z.string().refine(
-  (text) => URL.canParse(text) && /^https?:$/.test(new URL(text).protocol) && /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(new URL(text).pathname),
-  { error: "must be an SQS queue URL ending in /<12-digit account id>/<queue name>, as the stack output EventsQueueUrl gives it" },
-);
+const isQueueUrl = (text: string): boolean =>
+  URL.canParse(text) && /^https?:$/.test(new URL(text).protocol) && /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(new URL(text).pathname);
+/** Comma-separated: a service of several pipelines reads the queue of each one's stack. */
+const queueUrls = z
+  .string()
+  .transform((text) => [...new Set(text.split(",").map((part) => part.trim()).filter(Boolean))])
+  .refine((urls) => urls.every(isQueueUrl), {
+    error: "must be SQS queue URLs (comma-separated) ending in /<12-digit account id>/<queue name>, as the stack output EventsQueueUrl gives them",
+  });
 const secretList = z
   .string({ error: "is required: the service refuses to run without a webhook secret" })
   .transform((s) => s.split(",").map((part) => part.trim()).filter(Boolean))
@@ -121,7 +126,7 @@ const settings = (minInterval: number) => [
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
   { key: "publicUrl", flag: "--public-url", env: "BATCHSHIP_PUBLIC_URL", schema: httpUrl.optional() },
   { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
-  { key: "eventsQueueUrl", flag: "--events-queue-url", env: "BATCHSHIP_EVENTS_QUEUE_URL", schema: queueUrl.optional() },
+  { key: "eventsQueueUrls", flag: "--events-queue-url", env: "BATCHSHIP_EVENTS_QUEUE_URL", schema: queueUrls.default([]) },
   // Events are lost now and then (a rule edited, a queue purged): this bounds what a loss costs.
   { key: "eventsSafetyNetMs", flag: "--events-safety-net", env: "BATCHSHIP_EVENTS_SAFETY_NET", schema: seconds(minInterval, MAX_SECONDS).default(300_000) },
   { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },

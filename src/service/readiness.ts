@@ -20,7 +20,7 @@ export function readiness(input: {
   pipelines: PipelineSet;
   accepting: boolean;
   configPull?: { since: number; attempts: number } | undefined;
-  /** Since when reading the events queue has failed (undefined: it works, or there is none). */
+  /** Since when reading an events queue has failed (undefined: they work, or there are none). */
   eventsFailingSince?: number | undefined;
 }): Readiness {
   const { store, pipelines } = input;
@@ -39,7 +39,7 @@ export function readiness(input: {
       : [`pulling the config checkout has failed ${input.configPull.attempts} times since ${new Date(input.configPull.since).toISOString()}; retrying, and serving the pipelines as last loaded`]),
     ...(input.eventsFailingSince === undefined
       ? []
-      : [`reading the events queue has failed since ${new Date(input.eventsFailingSince).toISOString()}; retrying, and polling builds and canaries at the poll interval meanwhile`]),
+      : [`reading an events queue has failed since ${new Date(input.eventsFailingSince).toISOString()}; retrying, and polling builds and canaries at the poll interval meanwhile`]),
   ];
   return { ok: Object.values(checks).every(Boolean), checks, warnings };
 }

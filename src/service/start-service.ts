@@ -18,7 +18,7 @@ import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
-import { openEventsQueue, type EventsQueue } from "./change-events.js";
+import { openEventsQueues, type EventsQueues } from "./change-events.js";
 import { createEventMetrics } from "./event-metrics.js";
 import { createCatchUp } from "./catch-up.js";
 import { createConfigReloads } from "./config-reloads.js";
@@ -61,7 +61,7 @@ export interface ServiceDeps {
  */
 export async function startService(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
   // Before anything is made: a queue that cannot be read stops the start here.
-  const events = config.eventsQueueUrl === undefined ? undefined : await openEventsQueue(config.eventsQueueUrl);
+  const events = config.eventsQueueUrls.length === 0 ? undefined : await openEventsQueues(config.eventsQueueUrls);
   let dataDirLock;
   try {
     dataDirLock = lockDataDir(config.dataDir);
@@ -101,7 +101,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
 }
 
 /** Wires the HTTP server, the workers, the reconciler and the status reporter to the store. */
-async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store, events: EventsQueue | undefined): Promise<RunningService & { busy(): boolean }> {
+async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store, events: EventsQueues | undefined): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
   // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.

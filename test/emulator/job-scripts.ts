@@ -26,6 +26,8 @@ export interface JobScripts {
    * and, once ended, does not carry the reason given to the stop.
    */
   stopSlowly(queue: string, polls: number): void;
+  /** When a job scripted with runForMs ends (epoch ms); undefined for a job that is not. */
+  endOf(jobId: string): number | undefined;
   /** Forgets the queue scripts (jobs already submitted keep theirs, as jobs in flight would). */
   clear(): void;
 }
@@ -65,6 +67,11 @@ export class JobLifecycle implements JobScripts {
 
   stopSlowly(queue: string, polls: number): void {
     this.scriptFor(queue).stopDelayPolls = polls;
+  }
+
+  endOf(jobId: string): number | undefined {
+    const found = this.locate(jobId);
+    return found === undefined || found.job.endsAt() <= found.job.submittedAt ? undefined : found.job.endsAt();
   }
 
   clear(): void {

@@ -32,11 +32,15 @@ afterAll(async () => {
 describe("batchship serve --events-queue-url", () => {
   it("refuses a value that is not a queue URL, naming the flag and the variable", () => {
     const base = { BATCHSHIP_WEBHOOK_SECRET: SECRET, BATCHSHIP_PIPELINES: dirs.pipelines };
-    expect(() => readServiceConfig({}, { ...base, BATCHSHIP_EVENTS_QUEUE_URL: "evsvc-events" })).toThrow(/--events-queue-url \/ BATCHSHIP_EVENTS_QUEUE_URL must be an SQS queue URL ending in/);
+    expect(() => readServiceConfig({}, { ...base, BATCHSHIP_EVENTS_QUEUE_URL: "evsvc-events" })).toThrow(/--events-queue-url \/ BATCHSHIP_EVENTS_QUEUE_URL must be SQS queue URLs \(comma-separated\)/);
     expect(() => readServiceConfig({ eventsQueueUrl: "https://sqs.us-east-1.amazonaws.com/evsvc-events" }, base)).toThrow(/ending in \/<12-digit account id>\/<queue name>/);
     expect(() => readServiceConfig({ eventsSafetyNet: "0" }, base)).toThrow(/--events-safety-net \/ BATCHSHIP_EVENTS_SAFETY_NET must be from 1 to 3600 seconds/);
-    const config = readServiceConfig({}, { ...base, BATCHSHIP_EVENTS_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/etl-events" });
-    expect(config).toMatchObject({ eventsQueueUrl: "https://sqs.eu-west-1.amazonaws.com/123456789012/etl-events", eventsSafetyNetMs: 300_000 });
+    const two = "https://sqs.eu-west-1.amazonaws.com/123456789012/etl-events, https://sqs.eu-west-1.amazonaws.com/123456789012/web-events";
+    expect(readServiceConfig({}, { ...base, BATCHSHIP_EVENTS_QUEUE_URL: two })).toMatchObject({
+      eventsQueueUrls: ["https://sqs.eu-west-1.amazonaws.com/123456789012/etl-events", "https://sqs.eu-west-1.amazonaws.com/123456789012/web-events"],
+      eventsSafetyNetMs: 300_000,
+    });
+    expect(readServiceConfig({}, base).eventsQueueUrls).toEqual([]);
   });
 
   it("does not start on a queue that does not exist, and makes nothing first (exit 3)", async () => {
