@@ -5,20 +5,22 @@ import type { EngineContext } from "./context.js";
  * The wait before the next poll of a build or a canary job. Without a change feed: the poll
  * interval, as always. With one: the long safety-net interval, ended early by a change about the
  * subject — then a short settle pause, so a burst (every child of an array reporting at once)
- * becomes one poll. `soon` asks for the plain poll interval: the last poll is not to be trusted
- * to stay as it is (counts not settled, or a change reported an end the poll did not show yet),
- * and nothing may announce the catch-up. While the feed is deaf (its queue cannot be read) the
- * wait is the poll interval too: polling works as without a feed.
+ * becomes one poll. `soon` caps the wait at the poll interval (a change still ends it earlier):
+ * the last poll is not to be trusted to stay as it is (the first one, made before the watch;
+ * counts not settled; an end reported that the poll did not show yet), and nothing may announce
+ * the catch-up. While the feed is deaf (its queue cannot be read) the wait is the poll interval:
+ * polling works as without a feed.
  */
 export async function pauseBeforePoll(ctx: EngineContext, watch: ChangeWatch | undefined, intervalMs: number, soon: boolean): Promise<PauseEnd> {
-  if (watch === undefined || soon || !watch.live()) {
+  if (watch === undefined || !watch.live()) {
     await ctx.sleep(intervalMs);
     return { endReported: takeEnd(watch) };
   }
+  const waitMs = soon ? Math.min(intervalMs, ctx.polling.safetyNetIntervalMs) : ctx.polling.safetyNetIntervalMs;
   const stop = new AbortController();
   let woken: boolean;
   try {
-    woken = await Promise.race([ctx.sleep(ctx.polling.safetyNetIntervalMs, stop.signal).then(() => false), watch.changed(stop.signal)]);
+    woken = await Promise.race([ctx.sleep(waitMs, stop.signal).then(() => false), watch.changed(stop.signal)]);
   } finally {
     stop.abort();
   }

@@ -61,12 +61,13 @@ function listen(queueUrl: string) {
   return { hub, received, warnings };
 }
 
+/** The canary's poll interval is long too: only a change can end a wait early. */
 function engine(hub: ReturnType<typeof createChangeHub>, safetyNetIntervalMs: number) {
   const events: Array<ReleaseEvent & { at: number }> = [];
   const ctx = createEngineContext(createAwsBackend(testClientConfig(emu)), {
     observe: (event) => events.push({ ...event, at: Date.now() }),
     changes: hub,
-    polling: { buildIntervalMs: 50, canaryIntervalMs: 50, retryDelayMs: 50, safetyNetIntervalMs, changeSettleMs: 50 },
+    polling: { buildIntervalMs: 50, canaryIntervalMs: 20_000, retryDelayMs: 50, safetyNetIntervalMs, changeSettleMs: 50 },
   });
   return { ctx, events };
 }
@@ -90,7 +91,7 @@ describe("events instead of polls", () => {
     const parentEnd = emu.events.delivered().find((e) => !e.jobId.includes(":") && e.status === "SUCCEEDED");
     expect(parentEnd).toBeDefined();
     expect(canaryEnd(events) - (parentEnd?.at ?? 0)).toBeLessThan(3_000);
-    // Polled every 50 ms the canary would take about RUN_MS / 50 DescribeJobs of the parent.
+    // Woken by changes only: a few DescribeJobs of the parent, not one per poll interval.
     expect(emu.count("DescribeJobs")).toBeLessThan(8);
     expect(received.filter((kind) => kind === "job").length).toBeGreaterThanOrEqual(2);
     expect(hub.watched()).toBe(0);
