@@ -29,7 +29,8 @@ export type FollowEnd =
  * running are stuck (no instance can take them, or the compute environment cannot scale).
  *
  * With a change feed the job is watched from here on and the wait between polls is long, ended
- * by a change; the first wait is the poll interval, as a change may have come before the watch.
+ * by a change; the first wait is at most the poll interval, as a change may have come before
+ * the watch.
  */
 export async function followCanary(
   ctx: EngineContext,
