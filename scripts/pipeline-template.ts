@@ -6,7 +6,7 @@ import { SUPPORTED_BUILD_IMAGES } from "../src/aws/build-images.js";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 interface PolicyFile {
-  Policies: Record<"read" | "release" | "promote" | "pass-roles" | "build", Json>;
+  Policies: Record<"read" | "release" | "promote" | "pass-roles" | "events" | "build", Json>;
 }
 
 const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -57,6 +57,12 @@ export function pipelineTemplate(policies: PolicyFile["Policies"]): Record<strin
       PromotionMode: { Type: "String", Default: "auto", AllowedValues: ["auto", "manual"], Description: "promotion.mode" },
       BuildImage: { Type: "String", Default: SUPPORTED_BUILD_IMAGES[0], AllowedValues: [...SUPPORTED_BUILD_IMAGES], Description: "CodeBuild image with Docker and buildx" },
       BuildComputeType: { Type: "String", Default: "BUILD_GENERAL1_MEDIUM", AllowedValues: ["BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"] },
+      EventsQueue: {
+        Type: "String",
+        Default: "false",
+        AllowedValues: ["true", "false"],
+        Description: "true: an SQS queue receives the canary queues' Batch job and the project's CodeBuild build state changes, and `batchship serve --events-queue-url` learns of ends from it within seconds",
+      },
     },
     Conditions: {
       CreateOidcProvider: { "Fn::Equals": [{ Ref: "GitHubOidcProviderArn" }, ""] },
@@ -65,6 +71,8 @@ export function pipelineTemplate(policies: PolicyFile["Policies"]): Record<strin
       ManualPromotion: { "Fn::Equals": [{ Ref: "PromotionMode" }, "manual"] },
       ManualPromotionWithPassedRoles: { "Fn::And": [{ Condition: "ManualPromotion" }, { Condition: "HasPassedRoles" }] },
       AutoPromotion: { "Fn::Equals": [{ Ref: "PromotionMode" }, "auto"] },
+      CreateEventsQueue: { "Fn::Equals": [{ Ref: "EventsQueue" }, "true"] },
+      CreateEventsQueueWithFallback: { "Fn::And": [{ Condition: "CreateEventsQueue" }, { Condition: "HasFallbackJobQueue" }] },
       ArmBuildImage: { "Fn::Equals": [{ Ref: "BuildImage" }, "aws/codebuild/amazonlinux-aarch64-standard:3.0"] },
     },
     Resources: {
@@ -138,6 +146,8 @@ export function pipelineTemplate(policies: PolicyFile["Policies"]): Record<strin
       PromoteRoleReadPolicy: policy("PromoteRole", "read", "ManualPromotion"),
       PromoteRolePromotePolicy: policy("PromoteRole", "promote", "ManualPromotion"),
       PromoteRolePassRolesPolicy: policy("PromoteRole", "pass-roles", "ManualPromotionWithPassedRoles"),
+      ...eventsResources(),
+      ReleaseRoleEventsPolicy: policy("ReleaseRole", "events", "CreateEventsQueue"),
     },
     Outputs: {
       RepositoryUri: { Description: "image.repository", Value: { "Fn::GetAtt": ["Repository", "RepositoryUri"] } },
@@ -148,6 +158,73 @@ export function pipelineTemplate(policies: PolicyFile["Policies"]): Record<strin
         Condition: "ManualPromotion",
         Description: "role-to-assume for promote and rollback",
         Value: { "Fn::GetAtt": ["PromoteRole", "Arn"] },
+      },
+      EventsQueueUrl: {
+        Condition: "CreateEventsQueue",
+        Description: "BATCHSHIP_EVENTS_QUEUE_URL of `batchship serve`",
+        Value: { Ref: "StateChangeQueue" },
+      },
+    },
+  };
+}
+
+/**
+ * EventsQueue true: EventBridge rules send the state changes of jobs on the canary queues and of
+ * the project's builds to a queue only those rules may send to. Events are worth something for
+ * minutes, so the queue keeps them an hour; the service's safety-net polls cover anything lost.
+ */
+function eventsResources(): Record<string, Json> {
+  const queueArn = { "Fn::GetAtt": ["StateChangeQueue", "Arn"] };
+  const jobQueueArn = (parameter: string): Json => ({ "Fn::Sub": `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-queue/\${${parameter}}` });
+  const target = [{ Id: "batchship-events", Arn: queueArn }];
+  return {
+    StateChangeQueue: {
+      Type: "AWS::SQS::Queue",
+      Condition: "CreateEventsQueue",
+      Properties: { MessageRetentionPeriod: 3600, SqsManagedSseEnabled: true },
+    },
+    StateChangeQueuePolicy: {
+      Type: "AWS::SQS::QueuePolicy",
+      Condition: "CreateEventsQueue",
+      Properties: {
+        Queues: [{ Ref: "StateChangeQueue" }],
+        PolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "OnlyThePipelinesRules",
+              Effect: "Allow",
+              Principal: { Service: "events.amazonaws.com" },
+              Action: "sqs:SendMessage",
+              Resource: queueArn,
+              Condition: { ArnEquals: { "aws:SourceArn": [{ "Fn::GetAtt": ["BatchEventsRule", "Arn"] }, { "Fn::GetAtt": ["BuildEventsRule", "Arn"] }] } },
+            },
+          ],
+        },
+      },
+    },
+    BatchEventsRule: {
+      Type: "AWS::Events::Rule",
+      Condition: "CreateEventsQueue",
+      Properties: {
+        Description: "batchship: state changes of jobs on the canary job queues",
+        EventPattern: {
+          source: ["aws.batch"],
+          "detail-type": ["Batch Job State Change"],
+          detail: {
+            jobQueue: [jobQueueArn("CanaryJobQueue"), { "Fn::If": ["CreateEventsQueueWithFallback", jobQueueArn("FallbackJobQueue"), NO_VALUE] }],
+          },
+        },
+        Targets: target,
+      },
+    },
+    BuildEventsRule: {
+      Type: "AWS::Events::Rule",
+      Condition: "CreateEventsQueue",
+      Properties: {
+        Description: "batchship: state changes of the project's builds",
+        EventPattern: { source: ["aws.codebuild"], "detail-type": ["CodeBuild Build State Change"], detail: { "project-name": [{ Ref: "ProjectName" }] } },
+        Targets: target,
       },
     },
   };

@@ -26,6 +26,9 @@ export const AWS_IAM_ACTIONS = [
   "ecr:DescribeRepositories",
   "ecr:PutImage",
   "logs:GetLogEvents",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:ReceiveMessage",
 ] as const;
 
 /**

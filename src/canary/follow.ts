@@ -2,6 +2,8 @@ import { BatchshipError } from "../errors.js";
 import type { CanarySpec } from "../spec/schema.js";
 import type { EngineContext } from "../release/context.js";
 import type { JobState, StatusCounts } from "../release/ports.js";
+import type { ChangeWatch } from "../release/change-feed.js";
+import { pauseBeforePoll } from "../release/pause-between-polls.js";
 import { cannotPass } from "./verdict.js";
 import { isTerminal, sameCounts, settledCounts, } from "./counts.js";
 
@@ -25,6 +27,10 @@ export type FollowEnd =
  * Batch never times out RUNNABLE. Children waiting there while others run are queueing for
  * capacity and the overall deadline covers them; children waiting with *nothing* starting or
  * running are stuck (no instance can take them, or the compute environment cannot scale).
+ *
+ * With a change feed the job is watched from here on and the wait between polls is long, ended
+ * by a change; the first wait is at most the poll interval, as a change may have come before
+ * the watch.
  */
 export async function followCanary(
   ctx: EngineContext,
@@ -32,11 +38,28 @@ export async function followCanary(
   canary: CanarySpec,
   deadline: number,
 ): Promise<FollowEnd> {
+  const watch = ctx.changes?.watch({ kind: "job", id: first.jobId });
+  try {
+    return await follow(ctx, first, canary, deadline, watch);
+  } finally {
+    watch?.close();
+  }
+}
+
+async function follow(
+  ctx: EngineContext,
+  first: JobState,
+  canary: CanarySpec,
+  deadline: number,
+  watch: ChangeWatch | undefined,
+): Promise<FollowEnd> {
   const runnableLimitMs = canary.runnableTimeoutMinutes * 60_000;
   let job = first;
   let reported: StatusCounts | undefined;
   let reportedAt = 0;
   let waitingSince: number | undefined;
+  let soon = true;
+  let endAwaited = false;
   for (;;) {
     const now = ctx.clock.now();
     // Unsettled counts are not judged, and do not move the RUNNABLE clock either way.
@@ -67,9 +90,19 @@ export async function followCanary(
     }
     if (now >= deadline) return { kind: "deadline", job };
 
-    await ctx.sleep(ctx.polling.canaryIntervalMs);
+    // The deadline and the RUNNABLE limit are not announced by any change: never sleep past them.
+    const paused = await pauseBeforePoll(ctx, watch, ctx.polling.canaryIntervalMs, soon || nearLimit(ctx, now, deadline, waitingSince, runnableLimitMs));
+    endAwaited ||= paused.endReported;
     job = await poll(ctx, job);
+    // Unsettled counts settle without a change to say so; a reported end the poll does not show yet is a read that lags.
+    soon = settledCounts(job) === undefined || (endAwaited && !isTerminal(job));
   }
+}
+
+/** Whether the safety-net wait would pass the deadline or the RUNNABLE limit. */
+function nearLimit(ctx: EngineContext, now: number, deadline: number, waitingSince: number | undefined, runnableLimitMs: number): boolean {
+  const wakeAt = now + ctx.polling.safetyNetIntervalMs;
+  return wakeAt > deadline || (waitingSince !== undefined && wakeAt > waitingSince + runnableLimitMs);
 }
 
 /** A poll that fails transiently is a missed poll: keep the last state, the deadline still runs. */

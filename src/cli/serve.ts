@@ -24,6 +24,8 @@ export function addServeCommand(program: Command, io: CliIo, setExit: (code: num
     .option("--github-api-url <url>", "GitHub API (default https://api.github.com) [BATCHSHIP_GITHUB_API_URL]")
     .option("--github-url <url>", "GitHub web URL for clone URLs (default https://github.com) [BATCHSHIP_GITHUB_URL]")
     .option("--poll-interval <seconds>", "seconds between build and canary polls, 1–3600 (default 15) [BATCHSHIP_POLL_INTERVAL]")
+    .option("--events-queue-url <urls>", "SQS queues (comma-separated) of Batch and CodeBuild state change events: ends are learnt of within seconds [BATCHSHIP_EVENTS_QUEUE_URL]")
+    .option("--events-safety-net <seconds>", "with an events queue, seconds between polls when no event comes, 1–3600 (default 300) [BATCHSHIP_EVENTS_SAFETY_NET]")
     .option("--concurrency <n>", "releases at once, across pipelines (default 8) [BATCHSHIP_CONCURRENCY]")
     .option("--max-body-bytes <n>", "largest webhook body accepted (default 25 MiB) [BATCHSHIP_MAX_BODY_BYTES]")
     .option("--body-budget-bytes <n>", "request body bytes held at once across connections (default 64 MiB) [BATCHSHIP_BODY_BUDGET_BYTES]")

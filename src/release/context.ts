@@ -3,6 +3,7 @@ import { realSleep, systemClock } from "./ports.js";
 import type { ReleaseObserver } from "./events.js";
 import { withRetries } from "./retrying-backend.js";
 import type { ReleaseLedger } from "./gitops/ledger.js";
+import type { ChangeFeed } from "./change-feed.js";
 
 /** Everything the engine needs from outside, passed in: no globals, so tests run fast and exact. */
 export interface EngineContext {
@@ -21,6 +22,12 @@ export interface EngineContext {
    * never a commit production already contains, and a manual one says when it goes back.
    */
   history?: SourceHistory;
+  /**
+   * Changes of builds and jobs heard of between polls: with it, the wait between polls is
+   * `polling.safetyNetIntervalMs`, ended early by a change. Absent: the engine polls at the
+   * poll intervals.
+   */
+  changes?: ChangeFeed;
 }
 
 export interface PollingOptions {
@@ -30,6 +37,10 @@ export interface PollingOptions {
   retryDelayMs: number;
   /** Attempts of a port call (or a find-then-create step) before a retryable error is final. */
   retryAttempts: number;
+  /** With a change feed: the longest wait between polls when no change arrives (lost events). */
+  safetyNetIntervalMs: number;
+  /** With a change feed: the pause after a change before polling, so a burst of changes is one poll. */
+  changeSettleMs: number;
 }
 
 export const DEFAULT_POLLING: PollingOptions = {
@@ -37,6 +48,8 @@ export const DEFAULT_POLLING: PollingOptions = {
   canaryIntervalMs: 15_000,
   retryDelayMs: 2_000,
   retryAttempts: 5,
+  safetyNetIntervalMs: 300_000,
+  changeSettleMs: 1_000,
 };
 
 export function createEngineContext(
@@ -54,5 +67,6 @@ export function createEngineContext(
     polling,
     ...(overrides.ledger === undefined ? {} : { ledger: overrides.ledger }),
     ...(overrides.history === undefined ? {} : { history: overrides.history }),
+    ...(overrides.changes === undefined ? {} : { changes: overrides.changes }),
   };
 }

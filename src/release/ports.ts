@@ -306,7 +306,11 @@ export interface Clock {
   now(): number;
 }
 
-export type Sleep = (ms: number) => Promise<void>;
+/**
+ * Waits `ms`. When `signal` aborts first, the wait ends early and resolves: the engine races a
+ * pause against a change notification and must not leave the loser's timer behind.
+ */
+export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
 
 /**
  * What a port call or `sleep` throws when the caller stops the release on purpose (the service
@@ -318,4 +322,16 @@ export class ReleaseInterrupted extends Error {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export const realSleep: Sleep = (ms, signal) =>
+  new Promise((resolve) => {
+    if (signal?.aborted === true) return resolve();
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });

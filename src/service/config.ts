@@ -31,6 +31,14 @@ export interface ServiceConfig {
   /** Base of the links in commit statuses. */
   publicUrl: string | undefined;
   pollIntervalMs: number;
+  /**
+   * SQS queues the pipelines' EventBridge rules send Batch job and CodeBuild build state changes
+   * to (infra/batchship-pipeline.yml, EventsQueue true; one per stack). With them, a build's or a
+   * canary's end is learnt of from a queue and polls drop to `eventsSafetyNetMs`. Empty: none.
+   */
+  eventsQueueUrls: string[];
+  /** With an events queue: the longest wait between polls of a build or canary when no event comes. */
+  eventsSafetyNetMs: number;
   concurrency: number;
   maxBodyBytes: number;
   /** Request body bytes held at once across every connection (body-budget.ts). */
@@ -79,6 +87,19 @@ const MIN_INTERVAL_SECONDS = 1;
 const TEST_MIN_INTERVAL_SECONDS = 0.01;
 const MAX_SECONDS = 3600;
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).transform((u) => u.replace(/\/+$/, ""));
+/**
+ * An SQS queue URL: http(s), then the account id and the queue name, as GetQueueUrl and the
+ * template's output give it. Checked here so a typo stops the start before anything is made.
+ */
+const isQueueUrl = (text: string): boolean =>
+  URL.canParse(text) && /^https?:$/.test(new URL(text).protocol) && /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(new URL(text).pathname);
+/** Comma-separated: a service of several pipelines reads the queue of each one's stack. */
+const queueUrls = z
+  .string()
+  .transform((text) => [...new Set(text.split(",").map((part) => part.trim()).filter(Boolean))])
+  .refine((urls) => urls.every(isQueueUrl), {
+    error: "must be SQS queue URLs (comma-separated) ending in /<12-digit account id>/<queue name>, as the stack output EventsQueueUrl gives them",
+  });
 const secretList = z
   .string({ error: "is required: the service refuses to run without a webhook secret" })
   .transform((s) => s.split(",").map((part) => part.trim()).filter(Boolean))
@@ -112,6 +133,9 @@ const settings = (minInterval: number) => [
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
   { key: "publicUrl", flag: "--public-url", env: "BATCHSHIP_PUBLIC_URL", schema: httpUrl.optional() },
   { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
+  { key: "eventsQueueUrls", flag: "--events-queue-url", env: "BATCHSHIP_EVENTS_QUEUE_URL", schema: queueUrls.default([]) },
+  // Events are lost now and then (a rule edited, a queue purged): this bounds what a loss costs.
+  { key: "eventsSafetyNetMs", flag: "--events-safety-net", env: "BATCHSHIP_EVENTS_SAFETY_NET", schema: seconds(minInterval, MAX_SECONDS).default(300_000) },
   { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
   { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },

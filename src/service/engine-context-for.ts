@@ -8,7 +8,8 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 
 /**
  * The one way the service builds an engine context: the shared backend (stopped between calls
- * on shutdown when a signal is given), the configured polls, and for a GitOps spec its ledger —
+ * on shutdown when a signal is given), the configured polls (with an events queue: its changes,
+ * and the safety-net interval between polls), and for a GitOps spec its ledger —
  * without which the engine refuses to promote, roll back or reconcile it. A release passes the
  * mirror its commit is in: a backend that builds on this machine builds from there.
  */
@@ -24,7 +25,14 @@ export async function engineContextFor(
   return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
     ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),
-    polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
+    polling: {
+      buildIntervalMs: poll,
+      canaryIntervalMs: poll,
+      retryDelayMs: Math.min(2_000, poll),
+      safetyNetIntervalMs: state.config.eventsSafetyNetMs,
+      changeSettleMs: Math.min(1_000, poll),
+    },
+    ...(state.changes === undefined ? {} : { changes: state.changes }),
     ...(ledger === undefined ? {} : { ledger }),
     ...(options.history === undefined ? {} : { history: options.history }),
   });

@@ -20,6 +20,8 @@ export function readiness(input: {
   pipelines: PipelineSet;
   accepting: boolean;
   configPull?: { since: number; attempts: number } | undefined;
+  /** Since when reading an events queue has failed (undefined: they work, or there are none). */
+  eventsFailingSince?: number | undefined;
 }): Readiness {
   const { store, pipelines } = input;
   const checks = {
@@ -35,6 +37,9 @@ export function readiness(input: {
     ...(input.configPull === undefined
       ? []
       : [`pulling the config checkout has failed ${input.configPull.attempts} times since ${new Date(input.configPull.since).toISOString()}; retrying, and serving the pipelines as last loaded`]),
+    ...(input.eventsFailingSince === undefined
+      ? []
+      : [`reading an events queue has failed since ${new Date(input.eventsFailingSince).toISOString()}; retrying, and polling builds and canaries at the poll interval meanwhile`]),
   ];
   return { ok: Object.values(checks).every(Boolean), checks, warnings };
 }

@@ -1,5 +1,6 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
 import type { ReleaseLedger } from "../release/gitops/ledger.js";
+import type { ChangeFeed } from "../release/change-feed.js";
 import type { Backend } from "../release/ports.js";
 import type { ServiceMetrics } from "../server/metrics.js";
 import type { Logger } from "../server/logger.js";
@@ -22,6 +23,8 @@ export interface ServiceState {
   locks: PipelineLocks;
   /** Bare mirrors of the app repositories: commits to build, branch heads and ancestry to order promotions. */
   mirrors: MirrorCache;
+  /** Build and job state changes from the events queue (BATCHSHIP_EVENTS_QUEUE_URL); absent without one. */
+  changes?: ChangeFeed;
   /** The pipelines as last loaded. */
   pipelines(): PipelineSet;
   /** One backend per kind for the service's lifetime (SDK clients keep their connections). */

@@ -30,19 +30,30 @@ export function guardBackend(backend: Backend, signal: AbortSignal): Backend {
   return { ...backend, builder: guard(backend.builder), registry: guard(backend.registry), platform: guard(backend.platform) };
 }
 
-/** The engine's pauses between polls end at once on shutdown. */
+/** The engine's pauses between polls end at once on shutdown; a pause the engine cut short (`cut`) just ends. */
 export function abortableSleep(signal: AbortSignal): Sleep {
-  return (ms) =>
+  return (ms, cut) =>
     new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(new ShutdownError());
-      const onAbort = (): void => {
+      if (cut?.aborted === true) return resolve();
+      const done = (): void => {
         clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        cut?.removeEventListener("abort", onCut);
+      };
+      const onAbort = (): void => {
+        done();
         reject(new ShutdownError());
       };
+      const onCut = (): void => {
+        done();
+        resolve();
+      };
       const timer = setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
+        done();
         resolve();
       }, ms);
       signal.addEventListener("abort", onAbort, { once: true });
+      cut?.addEventListener("abort", onCut, { once: true });
     });
 }

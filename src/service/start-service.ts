@@ -18,6 +18,8 @@ import { webhookRoute } from "../server/webhook-route.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
+import { openEventsQueues, type EventsQueues } from "./change-events.js";
+import { createEventMetrics } from "./event-metrics.js";
 import { createCatchUp } from "./catch-up.js";
 import { createConfigReloads } from "./config-reloads.js";
 import type { ServiceConfig } from "./config.js";
@@ -58,7 +60,15 @@ export interface ServiceDeps {
  * an ENVIRONMENT error, exit 3), then wires the rest. The data dir is let go once stopped.
  */
 export async function startService(config: ServiceConfig, deps: ServiceDeps): Promise<RunningService> {
-  const dataDirLock = lockDataDir(config.dataDir);
+  // Before anything is made: a queue that cannot be read stops the start here.
+  const events = config.eventsQueueUrls.length === 0 ? undefined : await openEventsQueues(config.eventsQueueUrls);
+  let dataDirLock;
+  try {
+    dataDirLock = lockDataDir(config.dataDir);
+  } catch (error) {
+    await events?.close();
+    throw error;
+  }
   let store: Store | undefined;
   let service: RunningService & { busy(): boolean };
   try {
@@ -70,9 +80,10 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
       },
       onCheckpointerFailure: (error) => deps.logger.error("the store's checkpoint thread stopped; the writer checkpoints past 100 MB of WAL by itself", errorFields(error)),
     });
-    service = await startOnLockedDataDir(config, deps, store);
+    service = await startOnLockedDataDir(config, deps, store, events);
   } catch (error) {
     // Nothing half-started is left: the store's writer thread would keep the process alive.
+    await events?.close();
     await store?.close();
     dataDirLock.release();
     throw error;
@@ -90,7 +101,7 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
 }
 
 /** Wires the HTTP server, the workers, the reconciler and the status reporter to the store. */
-async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store): Promise<RunningService & { busy(): boolean }> {
+async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store, events: EventsQueues | undefined): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
   // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.
@@ -139,6 +150,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       targetUrl: (id) => (config.publicUrl === undefined ? "" : links(id)),
     }),
     mirrors,
+    ...(events === undefined ? {} : { changes: events.hub }),
     pipelines: () => pipelines,
     backendFor(spec) {
       let backend = backends.get(spec.build.backend);
@@ -191,7 +203,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing() }),
+      ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing(), eventsFailingSince: events?.failingSince() }),
     }),
     ...apiRoutes(createApiActions(state, links), config.apiToken, config.readToken),
   ];
@@ -201,6 +213,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
   logger.info("service listening", { host: config.host, port, pipelines: [...pipelines.specs.keys()], apiEnabled: config.apiToken !== undefined, configOrigin: configOrigin ?? null });
 
+  events?.listen(logger, createEventMetrics(metrics.registry), clock);
   workers.start();
   reconciler.start();
   catchUp.start();
@@ -219,6 +232,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await Promise.all([workers.stop(config.shutdownGraceMs), reconciler.stop(config.shutdownGraceMs), catchUp.stop()]);
+        // After the releases: until they stop, an event may still spare one a poll.
+        await events?.close();
         await reports?.stop();
         await reloads.stop();
         retention.stop();

@@ -12,6 +12,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   "@aws-sdk/client-ecr": "ecr",
   "@aws-sdk/client-codebuild": "codebuild",
   "@aws-sdk/client-cloudwatch-logs": "logs",
+  "@aws-sdk/client-sqs": "sqs",
 };
 
 /** `new XxxCommand(` in every src/aws file, as `prefix:Xxx` from the package it is imported from. */
@@ -46,11 +47,11 @@ interface Statement {
 interface Policy {
   Statement: Statement[];
 }
-type Duty = "read" | "release" | "promote" | "pass-roles" | "build";
+type Duty = "read" | "release" | "promote" | "pass-roles" | "events" | "build";
 
 const policies = (JSON.parse(readFileSync(join(root, "docs", "iam-policy.json"), "utf8")) as { Policies: Record<Duty, Policy> }).Policies;
 /** What batchship itself runs with: every duty but the CodeBuild service role's. */
-const BATCHSHIP_DUTIES: Duty[] = ["read", "release", "promote", "pass-roles"];
+const BATCHSHIP_DUTIES: Duty[] = ["read", "release", "promote", "pass-roles", "events"];
 
 function statements(duties: Duty[]): Statement[] {
   return duties.flatMap((duty) => policies[duty].Statement);
@@ -72,6 +73,7 @@ const PARAMETERS: Record<string, string> = {
   FallbackJobQueue: "etl-ondemand",
   JobRoleArn: "arn:aws:iam::123456789012:role/etl-job",
   ExecutionRoleArn: "arn:aws:iam::123456789012:role/etl-execution",
+  "StateChangeQueue.Arn": "arn:aws:sqs:us-east-1:123456789012:batchship-etl-events",
 };
 const arn = (rest: string) => `arn:aws:${rest}`;
 

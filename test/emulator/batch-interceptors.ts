@@ -1,11 +1,12 @@
 import type { ChildLogs } from "./child-logs.js";
 import type { Interceptor, Interceptors } from "./interceptor.js";
+import type { EventBridgeStandIn } from "./event-bridge.js";
 import type { JobLifecycle } from "./job-scripts.js";
 import { overlayJobDetail, overlayJobSummary } from "./job-overlay.js";
 import { isOk, replyJson, withJsonBody } from "./reply.js";
 
 /** Batch operations whose answers the scripted job lifecycle changes. */
-export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs): Interceptors {
+export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs, events?: EventBridgeStandIn): Interceptors {
   const stop: Interceptor = async ({ call, forward }) => {
     const reply = await forward();
     // moto leaves a job it already ran as SUCCEEDED; the scripted job is the one to stop.
@@ -19,7 +20,8 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
       const reply = await forward();
       const body = replyJson(reply);
       if (isOk(reply) && body?.jobId) {
-        lifecycle.submitted(String(call.input.jobQueue), body.jobId, call.input.arrayProperties?.size);
+        const job = lifecycle.submitted(String(call.input.jobQueue), body.jobId, call.input.arrayProperties?.size);
+        events?.jobSubmitted(job, { jobName: String(call.input.jobName), jobQueue: String(call.input.jobQueue) });
       }
       return reply;
     },

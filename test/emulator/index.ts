@@ -11,6 +11,7 @@ import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { ecrInterceptors } from "./ecr-interceptors.js";
+import { EventBridgeStandIn, type EventBridge } from "./event-bridge.js";
 import { FaultPlan, type Faults } from "./faults.js";
 import { JobLifecycle, type JobScripts } from "./job-scripts.js";
 import { startLayer, type RecordedCall } from "./layer.js";
@@ -23,6 +24,7 @@ export type { RecordedCall } from "./layer.js";
 export type { JobScripts } from "./job-scripts.js";
 export type { BuildScripts, BuildFailure } from "./build-scripts.js";
 export type { Faults } from "./faults.js";
+export type { EventBridge, DeliveredEvent } from "./event-bridge.js";
 export type { FaultKind } from "./aws-errors.js";
 export { STUCK_RUNNABLE_REASON, CONTAINER_EXITED_REASON } from "./scripted-job.js";
 
@@ -40,6 +42,8 @@ export interface Emulator {
   jobs: JobScripts;
   builds: BuildScripts;
   faults: Faults;
+  /** Plays EventBridge: state changes of scripted jobs, sent to an SQS queue of moto. */
+  events: EventBridge;
   /** Clears scripts, faults and recorded calls (moto's state stays). */
   reset(): void;
   /** Stops the layer and moto. */
@@ -56,6 +60,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   const builds = new BuildLifecycle();
   const faults = new FaultPlan();
   const calls: RecordedCall[] = [];
+  const events = new EventBridgeStandIn(moto.endpoint, EMULATOR_REGION, EMULATOR_ACCOUNT_ID);
 
   const childLogs = new ChildLogs(moto.endpoint);
   let layer;
@@ -63,7 +68,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs)),
+        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events)),
         ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
@@ -88,14 +93,17 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     jobs,
     builds,
     faults,
+    events,
     reset() {
       jobs.clear();
+      events.clear();
       builds.clear();
       faults.clear();
       // Emptied in place: tests may hold a reference to the array.
       calls.length = 0;
     },
     async close() {
+      events.clear();
       await closeLayer();
       await moto.stop();
     },

@@ -7,6 +7,8 @@ export interface JobScripts {
   holdRunnable(queue: string): void;
   /** Jobs submitted to the queue from now on: children show RUNNING for the parent's first `polls` DescribeJobs, then end. */
   runFor(queue: string, polls: number): void;
+  /** Jobs submitted to the queue from now on: children show RUNNING for `ms` after submission, polled or not, then end. */
+  runForMs(queue: string, ms: number): void;
   /**
    * Jobs submitted to the queue from now on: the parent's statusSummary lags `polls` DescribeJobs
    * behind its children, with the statusSummaryLastUpdatedAt of then — so a parent that has ended
@@ -24,6 +26,8 @@ export interface JobScripts {
    * and, once ended, does not carry the reason given to the stop.
    */
   stopSlowly(queue: string, polls: number): void;
+  /** When a job scripted with runForMs ends (epoch ms); undefined for a job that is not. */
+  endOf(jobId: string): number | undefined;
   /** Forgets the queue scripts (jobs already submitted keep theirs, as jobs in flight would). */
   clear(): void;
 }
@@ -49,6 +53,10 @@ export class JobLifecycle implements JobScripts {
     this.scriptFor(queue).runPolls = polls;
   }
 
+  runForMs(queue: string, ms: number): void {
+    this.scriptFor(queue).runMs = ms;
+  }
+
   lagSummary(queue: string, polls: number): void {
     this.scriptFor(queue).summaryLagPolls = polls;
   }
@@ -61,17 +69,24 @@ export class JobLifecycle implements JobScripts {
     this.scriptFor(queue).stopDelayPolls = polls;
   }
 
+  endOf(jobId: string): number | undefined {
+    const found = this.locate(jobId);
+    return found === undefined || found.job.endsAt() <= found.job.submittedAt ? undefined : found.job.endsAt();
+  }
+
   clear(): void {
     this.scripts.clear();
   }
 
-  /** Called for each accepted SubmitJob; the job is scripted if its queue has a script. */
-  submitted(queue: string, jobId: string, arraySize: number | undefined): void {
+  /** Called for each accepted SubmitJob; the job is scripted (and returned) if its queue has a script. */
+  submitted(queue: string, jobId: string, arraySize: number | undefined): ScriptedJob | undefined {
     const script = this.scripts.get(queueName(queue));
-    if (!script) return;
+    if (!script) return undefined;
     // A copy: later script changes are for later jobs.
     const snapshot: JobScript = { ...script, failures: new Map(script.failures) };
-    this.jobs.set(jobId, new ScriptedJob(jobId, arraySize, snapshot));
+    const job = new ScriptedJob(jobId, arraySize, snapshot);
+    this.jobs.set(jobId, job);
+    return job;
   }
 
   /** The scripted job a job id (parent `<id>` or child `<id>:<n>`) belongs to, with the child index. */
@@ -91,6 +106,7 @@ export class JobLifecycle implements JobScripts {
         failures: new Map(),
         holdRunnable: false,
         runPolls: 0,
+        runMs: 0,
         summaryLagPolls: 0,
         summaryUndercountPolls: 0,
         stopDelayPolls: 0,

@@ -19,6 +19,8 @@ export interface JobScript {
   holdRunnable: boolean;
   /** DescribeJobs polls of the parent during which children show RUNNING. */
   runPolls: number;
+  /** Milliseconds after submission during which children show RUNNING, polled or not. */
+  runMs: number;
   /** The parent's statusSummary shows the children as they were this many polls earlier. */
   summaryLagPolls: number;
   /** For this many polls after the parent ended, its statusSummary misses one ended child. */
@@ -64,6 +66,7 @@ export class ScriptedJob {
   private endedAt: number | undefined;
   private endedAtPoll: number | undefined;
   private lastTick = 0;
+  readonly submittedAt = Date.now();
 
   constructor(
     readonly jobId: string,
@@ -119,8 +122,14 @@ export class ScriptedJob {
     if (failure?.early === true) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     // `polls` already counts the DescribeJobs being answered: polls 1..runPolls show RUNNING.
     if (this.script.runPolls > 0 && this.polls <= this.script.runPolls) return { status: "RUNNING", started: true };
+    if (Date.now() < this.endsAt()) return { status: "RUNNING", started: true };
     if (failure) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     return { status: "SUCCEEDED", reason: CONTAINER_EXITED_REASON, exitCode: 0, started: true };
+  }
+
+  /** When a job scripted to run for a time ends (the submission itself for any other). */
+  endsAt(): number {
+    return this.submittedAt + this.script.runMs;
   }
 
   statusSummary(): Record<JobStatus, number> {

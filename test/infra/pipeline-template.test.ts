@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { SUPPORTED_BUILD_IMAGES } from "../../src/aws/build-images.js";
 import { createAwsBackend } from "../../src/aws/index.js";
+import { checkEventsQueue, createSqsClient } from "../../src/aws/sqs-change-listener.js";
 import { createEngineContext } from "../../src/release/context.js";
 import { promoteRelease } from "../../src/release/promote-release.js";
 import { runRelease } from "../../src/release/run-release.js";
@@ -67,6 +68,7 @@ describe("a stack deployed into moto's CloudFormation", () => {
       // moto's CloudFormation has no AWS::IAM::OIDCProvider either: name an existing one.
       GitHubOidcProviderArn: `arn:aws:iam::${emulator.accountId}:oidc-provider/token.actions.githubusercontent.com`,
       PromotionMode: "manual",
+      EventsQueue: "true",
     });
     // The project moto cannot make, made from the template's properties and the stack's role.
     const environment = template.Resources.BuildProject.Properties.Environment;
@@ -96,8 +98,23 @@ describe("a stack deployed into moto's CloudFormation", () => {
       const answer = await motoQueryCall(emulator.motoEndpoint, "iam", { Action: "ListRolePolicies", Version: "2010-05-08", RoleName: roleArn?.split("/").pop() ?? "" });
       return [...answer.text.matchAll(/<member>([^<]+)<\/member>/g)].map((m) => m[1]).sort();
     };
-    expect(await policiesOf(outputs["ReleaseRoleArn"])).toEqual(["batchship-read", "batchship-release"]);
+    expect(await policiesOf(outputs["ReleaseRoleArn"])).toEqual(["batchship-events", "batchship-read", "batchship-release"]);
     expect(await policiesOf(outputs["PromoteRoleArn"])).toEqual(["batchship-promote", "batchship-read"]);
+  });
+
+  it("with EventsQueue true, makes the queue the service reads events from, and rules sending the pipeline's changes to it", async () => {
+    const queueUrl = outputs["EventsQueueUrl"] ?? "";
+    expect(queueUrl).toMatch(/\/\d{12}\/[A-Za-z0-9_-]+$/);
+    const sqs = createSqsClient(testClientConfig(emulator), queueUrl);
+    await expect(checkEventsQueue(sqs, queueUrl)).resolves.toBeUndefined();
+    sqs.destroy();
+    const rules = template.Resources;
+    expect(rules.BatchEventsRule.Properties.EventPattern.detail.jobQueue[0]).toEqual({
+      "Fn::Sub": "arn:${AWS::Partition}:batch:${AWS::Region}:${AWS::AccountId}:job-queue/${CanaryJobQueue}",
+    });
+    expect(rules.BuildEventsRule.Properties.EventPattern.detail["project-name"]).toEqual([{ Ref: "ProjectName" }]);
+    const listed = await motoQueryCall(emulator.motoEndpoint, "sqs", { Action: "ListQueues", Version: "2012-11-05" });
+    expect(listed.text).toContain(queueUrl.split("/").pop());
   });
 
   it("makes the repository with immutable tags", async () => {

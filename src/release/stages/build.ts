@@ -1,6 +1,8 @@
 import { BatchshipError } from "../../errors.js";
 import type { PipelineSpec } from "../../spec/schema.js";
+import type { ChangeWatch } from "../change-feed.js";
 import type { EngineContext } from "../context.js";
+import { pauseBeforePoll } from "../pause-between-polls.js";
 import { contentKey, keyTag, keyTags, KEY_GENERATIONS, type BuildSources } from "../content-key.js";
 import { BUILD_STOPPED, type BuildRequest, type BuildState, type ImageRepository, type Registry } from "../ports.js";
 
@@ -155,10 +157,22 @@ function link(build: BuildState): { logUrl?: string } {
   return build.logUrl === undefined ? {} : { logUrl: build.logUrl };
 }
 
+/** With a change feed the build is watched from here on; see followCanary for how polls and changes meet. */
 async function followBuild(ctx: EngineContext, start: BuildState, timeoutMinutes: number): Promise<BuildState> {
+  const watch = ctx.changes?.watch({ kind: "build", id: start.id });
+  try {
+    return await followWatched(ctx, start, timeoutMinutes, watch);
+  } finally {
+    watch?.close();
+  }
+}
+
+async function followWatched(ctx: EngineContext, start: BuildState, timeoutMinutes: number, watch: ChangeWatch | undefined): Promise<BuildState> {
   // The provider enforces timeoutMinutes itself; the margin covers queueing and finalising.
   const deadline = ctx.clock.now() + (timeoutMinutes + 15) * 60_000;
   let build = start;
+  let soon = true;
+  let endAwaited = false;
   let phase: string | undefined;
   for (;;) {
     if (build.currentPhase !== undefined && build.currentPhase !== phase) {
@@ -171,8 +185,12 @@ async function followBuild(ctx: EngineContext, start: BuildState, timeoutMinutes
         hint: "raise build.timeoutMinutes or look at the build's log",
       });
     }
-    await ctx.sleep(ctx.polling.buildIntervalMs);
+    const nearDeadline = ctx.clock.now() + ctx.polling.safetyNetIntervalMs > deadline;
+    const paused = await pauseBeforePoll(ctx, watch, ctx.polling.buildIntervalMs, soon || nearDeadline);
+    endAwaited ||= paused.endReported;
     build = await readBuild(ctx, build);
+    // A reported end the read does not show yet is a read that lags: poll again soon.
+    soon = endAwaited && build.status === "in-progress";
   }
 }
 

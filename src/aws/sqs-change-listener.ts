@@ -1,0 +1,116 @@
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import type { Change } from "../release/change-feed.js";
+import type { Sleep } from "../release/ports.js";
+import type { AwsClientOptions } from "./clients.js";
+import { awsCall, toBatchshipError } from "./errors.js";
+import { parseChangeEvent, type ParsedEvent } from "./change-events.js";
+
+/** The longest ReceiveMessage wait SQS allows: one call per 20 s while nothing happens. */
+const WAIT_SECONDS = 20;
+const BATCH = 10;
+const FIRST_BACKOFF_MS = 1_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export interface ChangeListenerDeps {
+  client: SQSClient;
+  queueUrl: string;
+  publish(change: Change): void;
+  /** Every message received, by what it turned out to be. */
+  onMessage(kind: ParsedEvent["kind"]): void;
+  warn(message: string, fields: Record<string, unknown>): void;
+  /** Receiving works (true) or has just failed (false); called on every change between the two. */
+  onHealth?(receiving: boolean): void;
+  sleep: Sleep;
+}
+
+export interface ChangeListener {
+  /** Since when receiving has failed without a success in between (undefined: it works). */
+  failingSince(): number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * An SQS client for the events queue: the standard AWS configuration, and the queue's own region
+ * when its URL names one (the queue may live in another region than AWS_REGION says).
+ */
+export function createSqsClient(options: AwsClientOptions, queueUrl: string): SQSClient {
+  const region = options.region ?? regionOfQueueUrl(queueUrl);
+  return new SQSClient({
+    ...(region === undefined ? {} : { region }),
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+    ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
+  });
+}
+
+/** `https://sqs.<region>.amazonaws.com/…` and the legacy `https://<region>.queue.amazonaws.com/…`. */
+export function regionOfQueueUrl(queueUrl: string): string | undefined {
+  const host = URL.canParse(queueUrl) ? new URL(queueUrl).hostname : "";
+  return /^sqs\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/.exec(host)?.[1] ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com(\.cn)?$/.exec(host)?.[1];
+}
+
+/** At start: the queue exists and this identity may read it. Throws a BatchshipError naming the queue. */
+export async function checkEventsQueue(client: SQSClient, queueUrl: string): Promise<void> {
+  await awsCall(`read the events queue ${queueUrl} (BATCHSHIP_EVENTS_QUEUE_URL)`, () =>
+    client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] })),
+  );
+}
+
+/**
+ * Long-polls the queue until stopped. Each message is parsed, published, and deleted — garbage
+ * too (logged first): a message that can never be understood must not come back forever. A
+ * failed receive is retried with a growing pause; meanwhile the engine's safety-net polls carry
+ * on, so events only ever make things faster. At most one batch of messages is held at a time.
+ */
+export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
+  const stopping = new AbortController();
+  let failingSince: number | undefined;
+  const loop = (async () => {
+    let backoff = FIRST_BACKOFF_MS;
+    while (!stopping.signal.aborted) {
+      let messages: Message[];
+      try {
+        const answer = await deps.client.send(
+          new ReceiveMessageCommand({ QueueUrl: deps.queueUrl, MaxNumberOfMessages: BATCH, WaitTimeSeconds: WAIT_SECONDS }),
+          { abortSignal: stopping.signal },
+        );
+        messages = answer.Messages ?? [];
+        if (failingSince !== undefined) deps.onHealth?.(true);
+        failingSince = undefined;
+        backoff = FIRST_BACKOFF_MS;
+      } catch (error) {
+        if (stopping.signal.aborted) break;
+        if (failingSince === undefined) deps.onHealth?.(false);
+        failingSince ??= Date.now();
+        const failure = toBatchshipError(`receive from the events queue ${deps.queueUrl}`, error);
+        deps.warn("receiving events failed; polling carries on, retrying", { error: failure.message, hint: failure.hint ?? null, retryInMs: backoff });
+        await deps.sleep(backoff, stopping.signal);
+        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      for (const message of messages) await handle(deps, message, stopping.signal);
+    }
+  })();
+  return {
+    failingSince: () => failingSince,
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+  };
+}
+
+async function handle(deps: ChangeListenerDeps, message: Message, signal: AbortSignal): Promise<void> {
+  const parsed = parseChangeEvent(message.Body ?? "");
+  deps.onMessage(parsed.kind);
+  if (parsed.kind === "job" || parsed.kind === "build") deps.publish(parsed.change);
+  else if (parsed.kind === "malformed") deps.warn("dropped a message of the events queue that is not an event", { reason: parsed.reason, messageId: message.MessageId ?? null });
+  if (message.ReceiptHandle === undefined) return;
+  try {
+    await deps.client.send(new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }), { abortSignal: signal });
+  } catch (error) {
+    // It comes back after the visibility timeout: one more poll, nothing worse.
+    if (!signal.aborted) deps.warn("deleting a message of the events queue failed; it will be received again", { error: toBatchshipError("delete an events queue message", error).message });
+  }
+}
