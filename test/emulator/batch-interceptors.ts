@@ -18,7 +18,7 @@ export function batchInterceptors(lifecycle: JobLifecycle): Interceptors {
       const reply = await forward();
       const body = replyJson(reply);
       if (isOk(reply) && body?.jobId) {
-        lifecycle.submitted(String(call.input.jobQueue), body.jobId, call.input.arrayProperties?.size);
+        lifecycle.submitted(String(call.input.jobQueue), body.jobId, String(call.input.jobName), call.input.arrayProperties?.size);
       }
       return reply;
     },

@@ -64,6 +64,8 @@ export class ScriptedJob {
   private endedAt: number | undefined;
   private endedAtPoll: number | undefined;
   private lastTick = 0;
+  /** The last poll that shows the children RUNNING (`runFor`), once a test ended the run early. */
+  private runEndsAtPoll: number | undefined;
 
   constructor(
     readonly jobId: string,
@@ -118,9 +120,14 @@ export class ScriptedJob {
     const failure = this.script.failures.get(index);
     if (failure?.early === true) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     // `polls` already counts the DescribeJobs being answered: polls 1..runPolls show RUNNING.
-    if (this.script.runPolls > 0 && this.polls <= this.script.runPolls) return { status: "RUNNING", started: true };
+    if (this.script.runPolls > 0 && this.polls <= (this.runEndsAtPoll ?? this.script.runPolls)) return { status: "RUNNING", started: true };
     if (failure) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     return { status: "SUCCEEDED", reason: CONTAINER_EXITED_REASON, exitCode: 0, started: true };
+  }
+
+  /** Children still RUNNING end at the next poll of the parent. */
+  finishRunning(): void {
+    this.runEndsAtPoll = Math.min(this.polls, this.script.runPolls);
   }
 
   statusSummary(): Record<JobStatus, number> {
