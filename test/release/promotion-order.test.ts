@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutHistory } from "../../src/git/source-history.js";
 import type { EngineContext } from "../../src/release/context.js";
 import { promoteRelease } from "../../src/release/promote-release.js";
+import { rollbackPipeline } from "../../src/release/rollback.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { TAG } from "../../src/release/tags.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
@@ -138,6 +139,13 @@ describe("promoting an older commit", () => {
     const again = await promoteRelease(engine(), spec, older, { allowOlder: true });
     expect(again).toMatchObject({ alreadyPromoted: true, production: { revision: back.production.revision } });
     expect(await production("flag-again")).toHaveLength(3);
+
+    // Rolled back from the older one to the newer: promoting the older again is going back, not
+    // rolling forward, and needs the flag like any other.
+    await rollbackPipeline(engine(), spec);
+    await expect(promoteRelease(engine(), spec, older)).rejects.toMatchObject({ code: "NOT_PROMOTABLE", hint: expect.stringContaining("--allow-older") });
+    expect((await production("flag-again")).map((r) => r.tags[TAG.commit])).toEqual([newer, older, newer, older]);
+    expect(await promoteRelease(engine(), spec, older, { allowOlder: true })).toMatchObject({ alreadyPromoted: false, production: { revision: 5 } });
   });
 });
 
