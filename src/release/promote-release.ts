@@ -10,7 +10,7 @@ import { promoteToProduction } from "./stages/promote-to-production.js";
 import { rollForward, wasRolledBack } from "./stages/roll-forward.js";
 import type { CandidatePromotion } from "./stages/promote.js";
 import type { JobDefinitionRevision } from "./ports.js";
-import type { Supersession } from "./stages/promotion-order.js";
+import { olderThanProduction, type Supersession } from "./stages/promotion-order.js";
 
 export interface PromoteResult {
   releaseId: string;
@@ -56,9 +56,14 @@ export async function promoteRelease(
 
   // A person's promotion: with GitOps it is recorded under their name and lifts a hold. Without
   // GitOps, a release production was rolled back from is rolled forward to again: a person's
-  // explicit choice to undo the rollback, so production's order rules do not stand in its way.
+  // explicit choice to undo the rollback, so the settling of racing promoters does not apply.
+  // Going back to a commit production's commit contains is not forward: that needs --allow-older.
   const production = ledgerOf(ctx, spec) === undefined ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
-  const forward = production[0] !== undefined && production[0].tags[TAG.release] !== releaseId && wasRolledBack(production, releaseId);
+  const forward =
+    production[0] !== undefined &&
+    production[0].tags[TAG.release] !== releaseId &&
+    wasRolledBack(production, releaseId) &&
+    (options.allowOlder === true || (await olderThanProduction(ctx, production[0], commit)) === null);
   const outcome: CandidatePromotion = forward
     ? { ...(await rollForward(ctx, spec.jobDefinition.name, candidate)), replaced: replacedBy(production[0]) }
     : await promoteToProduction(ctx, spec, candidate, {

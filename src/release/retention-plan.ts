@@ -3,7 +3,7 @@ import { runsRecord } from "./gitops/apply-record.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { previousLiveRevision } from "./rollback.js";
 import { promotionOf } from "./stages/promote.js";
-import { TAG } from "./tags.js";
+import { CANARY_RETRYING, TAG } from "./tags.js";
 
 /** Why a revision outside the newest N/M stays ACTIVE. */
 export type KeepReason =
@@ -70,7 +70,8 @@ export function planProduction(
 /**
  * Candidate revisions to keep: the newest `keep`, the one production was promoted from, and
  * every candidate newer than that one whose release is not over — canary passed and awaiting
- * promotion, or no verdict yet (a release that may be running right now).
+ * promotion, or no verdict yet (a release that may be running right now, a first attempt or an
+ * explicit retry's).
  */
 export function planCandidates(
   candidates: readonly JobDefinitionRevision[],
@@ -90,7 +91,7 @@ export function planCandidates(
     const verdict = candidate.tags[TAG.canary];
     const release = candidate.tags[TAG.release];
     const promoted = release !== undefined && promotionOf(production, release) !== undefined;
-    if (verdict === undefined) mark(candidate.arn, "in-flight");
+    if (verdict === undefined || verdict === CANARY_RETRYING) mark(candidate.arn, "in-flight");
     else if (verdict === "passed" && !promoted) mark(candidate.arn, "awaiting-promotion");
   }
   return planFrom(newestFirst, reasons);

@@ -20,7 +20,7 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
       const reply = await forward();
       const body = replyJson(reply);
       if (isOk(reply) && body?.jobId) {
-        const job = lifecycle.submitted(String(call.input.jobQueue), body.jobId, call.input.arrayProperties?.size);
+        const job = lifecycle.submitted(String(call.input.jobQueue), body.jobId, String(call.input.jobName), call.input.arrayProperties?.size);
         events?.jobSubmitted(job, { jobName: String(call.input.jobName), jobQueue: String(call.input.jobQueue) });
       }
       return reply;

@@ -119,6 +119,27 @@ describe("Batch job lifecycle", () => {
     expect(done.arrayProperties?.statusSummary).toMatchObject({ RUNNING: 0, SUCCEEDED: 3 });
   });
 
+  it("tells which jobs were submitted under a script: those keep it after clear(), a job submitted after does not", async () => {
+    emulator.jobs.runFor(CANARY, 2);
+    const held = await submit(CANARY, 2);
+    expect(emulator.jobs.scripted(held.jobName)).toBe(true);
+    emulator.jobs.clear();
+    const free = await submit(CANARY, 2);
+    expect(emulator.jobs.scripted(free.jobName)).toBe(false);
+    expect((await describeJob(held.jobId)).status).toBe("PENDING");
+    expect((await describeJob(free.jobId)).status).toBe("SUCCEEDED");
+  });
+
+  it("ends a job held RUNNING at its next poll once the test says so", async () => {
+    emulator.jobs.runFor(CANARY, 100_000);
+    const { jobId, jobName } = await submit(CANARY, 2);
+    expect((await describeJob(jobId)).arrayProperties?.statusSummary).toMatchObject({ RUNNING: 2 });
+    expect((await describeJob(jobId)).status).toBe("PENDING");
+    emulator.jobs.finishRunning(jobName);
+    expect(await describeJob(jobId)).toMatchObject({ status: "SUCCEEDED", arrayProperties: { statusSummary: { RUNNING: 0, SUCCEEDED: 2 } } });
+    expect(() => emulator.jobs.finishRunning("never-submitted")).toThrow(/no scripted job/);
+  });
+
   it("holds children RUNNABLE until the job is cancelled", async () => {
     emulator.jobs.holdRunnable(CANARY);
     const { jobId } = await submit(CANARY, 2);

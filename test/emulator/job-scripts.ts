@@ -30,12 +30,24 @@ export interface JobScripts {
   endOf(jobId: string): number | undefined;
   /** Forgets the queue scripts (jobs already submitted keep theirs, as jobs in flight would). */
   clear(): void;
+  /**
+   * Whether a job of this name was submitted while a script applied to its queue. A release
+   * reports its canary stage before its SubmitJob reaches Batch: a test that clears the scripts
+   * once the job runs waits for this first, or the job may be submitted unscripted.
+   */
+  scripted(jobName: string): boolean;
+  /**
+   * The job of this name, shown RUNNING by `runFor`, ends at its parent's next DescribeJobs: a
+   * test holds a canary with a large `runFor` and lets it end once what it waits for happened.
+   */
+  finishRunning(jobName: string): void;
 }
 
 /** Queue scripts, and the jobs that were submitted while one applied. */
 export class JobLifecycle implements JobScripts {
   private readonly scripts = new Map<string, JobScript>();
   private readonly jobs = new Map<string, ScriptedJob>();
+  private readonly byName = new Map<string, ScriptedJob>();
 
   failChildren(queue: string, indexes: number[], options: { exitCode?: number; reason?: string; early?: boolean } = {}): void {
     const script = this.scriptFor(queue);
@@ -78,14 +90,25 @@ export class JobLifecycle implements JobScripts {
     this.scripts.clear();
   }
 
+  scripted(jobName: string): boolean {
+    return this.byName.has(jobName);
+  }
+
+  finishRunning(jobName: string): void {
+    const job = this.byName.get(jobName);
+    if (!job) throw new Error(`no scripted job named ${jobName}: wait for scripted() first`);
+    job.finishRunning();
+  }
+
   /** Called for each accepted SubmitJob; the job is scripted (and returned) if its queue has a script. */
-  submitted(queue: string, jobId: string, arraySize: number | undefined): ScriptedJob | undefined {
+  submitted(queue: string, jobId: string, jobName: string, arraySize: number | undefined): ScriptedJob | undefined {
     const script = this.scripts.get(queueName(queue));
     if (!script) return undefined;
     // A copy: later script changes are for later jobs.
     const snapshot: JobScript = { ...script, failures: new Map(script.failures) };
     const job = new ScriptedJob(jobId, arraySize, snapshot);
     this.jobs.set(jobId, job);
+    this.byName.set(jobName, job);
     return job;
   }
 

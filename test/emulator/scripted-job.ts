@@ -67,6 +67,8 @@ export class ScriptedJob {
   private endedAtPoll: number | undefined;
   private lastTick = 0;
   readonly submittedAt = Date.now();
+  /** The last poll that shows the children RUNNING (`runFor`), once a test ended the run early. */
+  private runEndsAtPoll: number | undefined;
 
   constructor(
     readonly jobId: string,
@@ -121,7 +123,7 @@ export class ScriptedJob {
     const failure = this.script.failures.get(index);
     if (failure?.early === true) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     // `polls` already counts the DescribeJobs being answered: polls 1..runPolls show RUNNING.
-    if (this.script.runPolls > 0 && this.polls <= this.script.runPolls) return { status: "RUNNING", started: true };
+    if (this.script.runPolls > 0 && this.polls <= (this.runEndsAtPoll ?? this.script.runPolls)) return { status: "RUNNING", started: true };
     if (Date.now() < this.endsAt()) return { status: "RUNNING", started: true };
     if (failure) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
     return { status: "SUCCEEDED", reason: CONTAINER_EXITED_REASON, exitCode: 0, started: true };
@@ -130,6 +132,11 @@ export class ScriptedJob {
   /** When a job scripted to run for a time ends (the submission itself for any other). */
   endsAt(): number {
     return this.submittedAt + this.script.runMs;
+  }
+
+  /** Children still RUNNING end at the next poll of the parent. */
+  finishRunning(): void {
+    this.runEndsAtPoll = Math.min(this.polls, this.script.runPolls);
   }
 
   statusSummary(): Record<JobStatus, number> {

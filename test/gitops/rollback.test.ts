@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isBatchshipRecordCommit } from "../../src/git/record-commit-marker.js";
+import { checkoutHistory } from "../../src/git/source-history.js";
 import { unholdPipeline } from "../../src/release/gitops/hold.js";
 import { reconcilePipeline } from "../../src/release/gitops/reconcile.js";
 import { promoteRelease } from "../../src/release/promote-release.js";
@@ -7,18 +8,21 @@ import { rollbackPipeline } from "../../src/release/rollback.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { pipelineStatus } from "../../src/release/status.js";
 import { TAG } from "../../src/release/tags.js";
+import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "../release/harness.js";
 import { createBareRemote, RELEASES, type BareRemote } from "./git-remote.js";
 import { gitopsEngine, gitopsPipeline } from "./gitops-harness.js";
 
 let h: EngineHarness;
 let remote: BareRemote;
+let app: TestRepo;
 beforeAll(async () => {
-  [h, remote] = await Promise.all([startEngineHarness(["g-revert", "g-hold"]), createBareRemote()]);
+  [h, remote, app] = await Promise.all([startEngineHarness(["g-revert", "g-hold", "g-pruned"]), createBareRemote(), createTestRepo()]);
 });
 afterAll(async () => {
   await h?.close();
   await remote?.remove();
+  await app?.remove();
 });
 
 describe("GitOps rollback", () => {
@@ -56,6 +60,33 @@ describe("GitOps rollback", () => {
     // The held pipeline does not roll forward by itself.
     const c = await runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
     expect(c).toMatchObject({ status: "awaiting-promotion", production: null, hold: { by: "the service" } });
+  });
+
+  it("a record going back to a release whose revisions retention deregistered is still a rollback, and holds", async () => {
+    const spec = { ...gitopsPipeline("g-pruned", remote.url), retention: { candidates: 1, production: 2 } };
+    const { ctx: bare } = gitopsEngine(h, await remote.ledger());
+    const ctx = { ...bare, history: checkoutHistory(app.dir) };
+    const released = [];
+    for (const label of ["a", "b", "c"]) {
+      const commit = await app.commit({ "g-pruned.txt": label });
+      released.push(await runRelease(ctx, { spec, commit, branch: "main" }));
+    }
+    const [a, b, c] = released;
+    expect(released.map((r) => r.status)).toEqual(["promoted", "promoted", "promoted"]);
+    // Retention after C kept production's two newest revisions: A's promotion is gone.
+    expect((await ctx.backend.platform.listJobDefinitionRevisions("g-pruned")).map((r) => r.tags[TAG.release])).toEqual([c?.releaseId, b?.releaseId]);
+
+    // A pull request takes the record back to A: both promotions after it are reverted.
+    const [promotionOfC, promotionOfB] = await remote.log("releases/g-pruned.json");
+    const person = await remote.personClone();
+    await person.git.raw(["revert", "--no-edit", promotionOfC?.sha ?? "", promotionOfB?.sha ?? ""]);
+    await person.git.push("origin", RELEASES);
+
+    const reconciled = await reconcilePipeline(ctx, spec, "the service");
+    expect(reconciled).toMatchObject({ action: "registered", kind: "rollback", record: { releaseId: a?.releaseId }, hold: { by: "the service" } });
+    const [newest] = await ctx.backend.platform.listJobDefinitionRevisions("g-pruned");
+    // Held, the next passing canary waits for a person instead of undoing the pull request.
+    expect(newest?.tags).toMatchObject({ [TAG.release]: a?.releaseId, [TAG.rollbackOf]: c?.production?.arn });
   });
 
   it("`batchship rollback` is a commit with a hold; the next auto-promotion waits until unhold", async () => {

@@ -2,13 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkoutHistory } from "../../src/git/source-history.js";
 import type { EngineContext } from "../../src/release/context.js";
 import { promoteRelease } from "../../src/release/promote-release.js";
+import { rollbackPipeline } from "../../src/release/rollback.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { TAG } from "../../src/release/tags.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { makeSpec } from "../support/spec.js";
 import { startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["newer-last", "older-last", "flag", "head"];
+const QUEUES = ["newer-last", "older-last", "flag", "head", "flag-again", "rerun"];
 
 let h: EngineHarness;
 let repo: TestRepo;
@@ -18,8 +19,8 @@ beforeAll(async () => {
 });
 afterAll(async () => Promise.all([h?.close(), repo?.remove()]));
 
-function pipeline(name: string, mode: "auto" | "manual" = "manual") {
-  return makeSpec({ name, image: { repository: name }, jobDefinition: { name }, canary: { jobQueue: name }, promotion: { mode } });
+function pipeline(name: string, mode: "auto" | "manual" = "manual", retention?: { candidates: number; production: number }) {
+  return makeSpec({ name, image: { repository: name }, jobDefinition: { name }, canary: { jobQueue: name }, promotion: { mode }, ...(retention ? { retention } : {}) });
 }
 
 /** An engine that knows the test repository's history, like the CLI in a checkout. */
@@ -121,6 +122,31 @@ describe("promoting an older commit", () => {
     expect(back.replaced).toMatchObject({ revision: first.production.revision, releaseId: `flag-${newer.slice(0, 12)}`, commit: newer });
     expect((await production("flag"))[0]?.tags[TAG.commit]).toBe(older);
   });
+
+  it("one that production ran before is refused the same way; with the flag production goes back to it, once", async () => {
+    const { older, newer } = await twoReleases("flag-again");
+    const spec = pipeline("flag-again");
+    await promoteRelease(engine(), spec, older);
+    const live = await promoteRelease(engine(), spec, newer);
+
+    // Its first promotion is still ACTIVE: that is not production, and not a reason to skip the rule.
+    await expect(promoteRelease(engine(), spec, older)).rejects.toMatchObject({ code: "NOT_PROMOTABLE", hint: expect.stringContaining("--allow-older") });
+    expect((await production("flag-again")).map((r) => r.tags[TAG.commit])).toEqual([newer, older]);
+
+    const back = await promoteRelease(engine(), spec, older, { allowOlder: true });
+    expect(back).toMatchObject({ alreadyPromoted: false, replaced: { revision: live.production.revision, commit: newer } });
+    expect((await production("flag-again")).map((r) => r.tags[TAG.commit])).toEqual([older, newer, older]);
+    const again = await promoteRelease(engine(), spec, older, { allowOlder: true });
+    expect(again).toMatchObject({ alreadyPromoted: true, production: { revision: back.production.revision } });
+    expect(await production("flag-again")).toHaveLength(3);
+
+    // Rolled back from the older one to the newer: promoting the older again is going back, not
+    // rolling forward, and needs the flag like any other.
+    await rollbackPipeline(engine(), spec);
+    await expect(promoteRelease(engine(), spec, older)).rejects.toMatchObject({ code: "NOT_PROMOTABLE", hint: expect.stringContaining("--allow-older") });
+    expect((await production("flag-again")).map((r) => r.tags[TAG.commit])).toEqual([newer, older, newer, older]);
+    expect(await promoteRelease(engine(), spec, older, { allowOlder: true })).toMatchObject({ alreadyPromoted: false, production: { revision: 5 } });
+  });
 });
 
 describe("automatic promotion", () => {
@@ -132,5 +158,30 @@ describe("automatic promotion", () => {
     const late = await runRelease(engine(), { spec, commit: older, branch: "main" });
     expect(late).toMatchObject({ status: "superseded", supersededBy: { commit: newer }, production: null, canary: { result: "passed" } });
     expect((await production("head")).map((r) => r.tags[TAG.commit])).toEqual([newer]);
+  });
+
+  it("a release run again after newer ones were promoted ends superseded, whether or not retention removed its revisions", async () => {
+    const spec = pipeline("rerun", "auto", { candidates: 1, production: 3 });
+    const commits: string[] = [];
+    for (const label of ["one", "two", "three", "four"]) {
+      const commit = await repo.commit({ "rerun.txt": label });
+      commits.push(commit);
+      expect((await runRelease(engine(), { spec, commit, branch: "main" })).status).toBe("promoted");
+    }
+    const [one = "", two = "", three = "", four = ""] = commits;
+    // Retention after the last release kept production's three newest revisions and deregistered
+    // one's, production and candidate; two's promotion is still ACTIVE.
+    expect((await production("rerun")).map((r) => r.tags[TAG.commit])).toEqual([four, three, two]);
+
+    for (const commit of [two, one]) {
+      const again = await runRelease(engine(), { spec, commit, branch: "main" });
+      expect(again, commit === two ? "its promotion still ACTIVE" : "its revisions deregistered").toMatchObject({
+        status: "superseded",
+        supersededBy: { commit: four, reason: expect.stringContaining(`which already contains ${commit.slice(0, 12)}`) },
+        production: null,
+        canary: { result: "passed" },
+      });
+    }
+    expect((await production("rerun")).map((r) => r.tags[TAG.commit])).toEqual([four, three, two]);
   });
 });

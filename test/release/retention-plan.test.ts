@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import type { ReleaseRecord } from "../../src/release/gitops/record.js";
 import type { JobDefinitionRevision } from "../../src/release/ports.js";
-import { planProduction } from "../../src/release/retention-plan.js";
+import { planCandidates, planProduction } from "../../src/release/retention-plan.js";
 import { previousLiveRevision } from "../../src/release/rollback.js";
-import { TAG } from "../../src/release/tags.js";
+import { CANARY_RETRYING, TAG } from "../../src/release/tags.js";
 
 /** Production history as promotions and rollbacks write it, newest first. */
 class Production {
@@ -94,5 +94,26 @@ describe("production retention", () => {
         pruned = kept([added, ...pruned], keep);
       }
     }
+  });
+});
+
+describe("candidate retention", () => {
+  const candidate = (revision: number, tags: Record<string, string>): JobDefinitionRevision => ({
+    name: "etl-canary",
+    arn: `arn:aws:batch:us-east-1:123456789012:job-definition/etl-canary:${revision}`,
+    revision,
+    body: { type: "container", platformCapabilities: ["EC2"], containerProperties: { image: `img-${revision}` } },
+    tags: { [TAG.release]: `r${revision}`, ...tags },
+  });
+
+  it("keeps a candidate whose canary an explicit retry is running again, as one with no verdict yet", () => {
+    const live = candidate(1, { [TAG.canary]: "passed" });
+    const retrying = candidate(2, { [TAG.canary]: CANARY_RETRYING, [TAG.canaryAttempt]: "2" });
+    const newest = candidate(3, { [TAG.canary]: "failed" });
+    const production: JobDefinitionRevision = { ...live, name: "etl", arn: "arn:aws:batch:us-east-1:123456789012:job-definition/etl:1", tags: { ...live.tags, [TAG.candidate]: live.arn } };
+
+    const plan = planCandidates([newest, retrying, live], [production], 1);
+    expect(plan.keep.find((k) => k.arn === retrying.arn)?.reasons).toEqual(["in-flight"]);
+    expect(plan.deregister).toEqual([]);
   });
 });

@@ -42,6 +42,17 @@ export function classifyRecord(revisions: readonly JobDefinitionRevision[], reco
 }
 
 /**
+ * `classifyRecord`, and where Batch has no earlier promotion of the record's release (retention
+ * deregistered it), git: a commit production's commit already contains is going back.
+ */
+async function recordKind(ctx: EngineContext, revisions: readonly JobDefinitionRevision[], record: ReleaseRecord): Promise<RecordKind> {
+  const kind = classifyRecord(revisions, record);
+  const running = revisions[0]?.tags[TAG.commit];
+  if (kind !== "promotion" || running === undefined || running === record.commit) return kind;
+  return (await ctx.history?.contains(running, record.commit)) === true ? "rollback" : kind;
+}
+
+/**
  * Makes production run a release record: registers the record's body under the production name
  * unless the newest revision already runs it. Idempotent by content, so it is safe to call after
  * every ledger write, on every push to the releases branch, and after a lost response.
@@ -60,7 +71,7 @@ export async function applyRecord(
   const name = spec.jobDefinition.name;
   const { platform } = ctx.backend;
   const revisions = await platform.listJobDefinitionRevisions(name);
-  const kind = classifyRecord(revisions, record);
+  const kind = await recordKind(ctx, revisions, record);
   const body = recordBody(record);
   const current = revisions[0];
   const tags: Record<string, string> = {

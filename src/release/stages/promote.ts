@@ -53,7 +53,10 @@ export async function promoteCandidate(
     ctx,
     async () => {
       listed = await platform.listJobDefinitionRevisions(productionName);
-      return promotionOf(listed, releaseId);
+      const earlier = promotionOf(listed, releaseId);
+      // A person taking production back to a release it ran before: done once it runs it again.
+      if (order === "allow-older" && earlier !== undefined && productionOf(listed)?.tags[TAG.release] !== releaseId) return undefined;
+      return earlier;
     },
     async (): Promise<JobDefinitionRevision | undefined> => {
       const current = productionOf(listed);
@@ -75,6 +78,16 @@ export async function promoteCandidate(
   // A person who chose an older commit on purpose is not overruled by a concurrent newer one.
   const settled = order === "allow-older" ? null : await settleConcurrentPromotions(ctx, productionName, mine);
   if (settled !== null) return { revision: settled.restored, reused: !created, replaced, superseded: settled.over };
+  // Promoted before, and production moved on since: that earlier promotion is history, and a
+  // release production's commit already contains is older whether or not retention kept it.
+  const current = productionOf(listed);
+  if (!created && current !== undefined && current.arn !== mine.arn && order !== "allow-older") {
+    const older = await olderThanProduction(ctx, current, commit);
+    if (older !== null) {
+      if (order === "refuse-older") throw olderError(productionName, releaseId, older);
+      return { revision: current, reused: false, replaced: null, superseded: older };
+    }
+  }
   return { revision: mine, reused: !created, replaced };
 }
 

@@ -69,8 +69,11 @@ export async function settleConcurrentPromotions(
   if (ctx.history === undefined || myCommit === undefined || !Number.isInteger(replaced)) return null;
   const revisions = await platform.listJobDefinitionRevisions(productionName);
   const top = productionOf(revisions);
-  // Run again after settling: the restored revision names this one as what it replaced.
-  if (top !== undefined && top.arn !== mine.arn && top.tags[TAG.replaces] === String(mine.revision) && top.tags[TAG.commit] !== undefined) {
+  // Run again after settling: the restored revision names this one as what it replaced, and is a
+  // release registered inside this one's window (a promotion judged against this one is not).
+  const inWindow = (release: string | undefined) =>
+    release !== undefined && revisions.some((r) => r.revision > replaced && r.revision < mine.revision && r.tags[TAG.release] === release);
+  if (top !== undefined && top.arn !== mine.arn && top.tags[TAG.replaces] === String(mine.revision) && top.tags[TAG.commit] !== undefined && inWindow(top.tags[TAG.release])) {
     const commit = top.tags[TAG.commit] ?? "";
     return { restored: top, over: { commit, releaseId: top.tags[TAG.release] ?? null, reason: `${short(commit)} was promoted at the same time and contains ${short(myCommit)}` } };
   }
