@@ -6,7 +6,6 @@ import type { Logger } from "../server/logger.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { Store } from "../store/index.js";
 import type { ServiceConfig } from "./config.js";
-import type { PipelineLocks } from "./pipeline-locks.js";
 import type { PipelineSet } from "./pipeline-set.js";
 import type { StatusOutbox } from "./status-outbox.js";
 
@@ -18,8 +17,6 @@ export interface ServiceState {
   metrics: ServiceMetrics;
   statuses: StatusOutbox;
   clock: () => number;
-  /** One thing at a time per pipeline: a release, a reconcile, or a promotion or rollback through the API. */
-  locks: PipelineLocks;
   /** Bare mirrors of the app repositories: commits to build, branch heads and ancestry to order promotions. */
   mirrors: MirrorCache;
   /** The pipelines as last loaded. */

@@ -23,7 +23,6 @@ import { createConfigReloads } from "./config-reloads.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
-import { createPipelineLocks } from "./pipeline-locks.js";
 import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { readiness } from "./readiness.js";
@@ -128,11 +127,6 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     logger,
     metrics,
     clock,
-    // A pipeline let go may have queued releases or reconciles that skipped it.
-    locks: createPipelineLocks(() => {
-      workers.wake();
-      reconciler.wake();
-    }),
     // Without --public-url the service knows itself only as localhost: such a status links nowhere.
     statuses: createStatusOutbox(store, {
       enabled: config.githubToken !== undefined,
@@ -210,7 +204,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   let stopping: Promise<void> | undefined;
   return {
     port,
-    busy: () => workers.inFlight() > 0 || state.locks.held().size > 0,
+    busy: () => workers.inFlight() > 0 || reconciler.busy() || store.holds.heldForApi() > 0,
     reload: () => state.reloadPipelines("SIGHUP"),
     shutdown() {
       stopping ??= (async () => {

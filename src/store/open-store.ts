@@ -7,6 +7,7 @@ import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
 import { startIngestWriter } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
+import { createPipelineHolds, type PipelineHolds } from "./pipeline-holds.js";
 import { createPrune, type Pruned } from "./prune.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
@@ -24,6 +25,8 @@ export interface Store {
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
   reconciles: ReconcileTable;
+  /** Who holds each pipeline: the rule that keeps releases, reconciles and the API's promotions apart. */
+  holds: PipelineHolds;
   /** What the catch-up controller last saw of each pipeline's branches. */
   branchHeads: BranchHeadTable;
   /** Records a verified delivery and what it queues; resolves once committed (and, with sync full, fsynced). */
@@ -79,12 +82,14 @@ export function openStore(
   const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure);
   let writable = true;
   let probedAt = -Infinity;
+  const holds = createPipelineHolds(db);
   return {
     deliveries: createDeliveryTable(db),
-    releases: createReleaseTable(db),
+    releases: createReleaseTable(db, holds),
     stageEvents: createStageEventTable(db),
     statusReports: createStatusReportTable(db),
-    reconciles: createReconcileTable(db),
+    reconciles: createReconcileTable(db, holds),
+    holds,
     branchHeads: createBranchHeadTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { PipelineHolds } from "./pipeline-holds.js";
 import type { NewRelease, ReleaseOutcome, ReleaseRecord, ReleaseState } from "./types.js";
 
 interface ReleaseRow {
@@ -45,11 +46,11 @@ export interface ReleaseTable {
    */
   enqueue(release: NewRelease, now: number): boolean;
   /**
-   * The newest queued release of the pipeline that has waited longest, among pipelines with
-   * nothing running — no release and no reconcile — and not in `busy`; it becomes `running` and
-   * the older queued releases of its pipeline `superseded`, in one transaction.
+   * The newest queued release of the pipeline that has waited longest, among pipelines nothing
+   * holds (pipeline-holds.ts); it becomes `running` and the older queued releases of its
+   * pipeline `superseded`, in one transaction.
    */
-  claimNext(now: number, busy?: ReadonlySet<string>): Claim | undefined;
+  claimNext(now: number): Claim | undefined;
   listRunning(): ReleaseRecord[];
   /** A running release picked up again after a restart: one more attempt. */
   resume(id: string, now: number): ReleaseRecord | undefined;
@@ -70,7 +71,7 @@ export interface ReleaseTable {
   abandonPromotions(now: number): number;
 }
 
-export function createReleaseTable(db: Database): ReleaseTable {
+export function createReleaseTable(db: Database, holds: PipelineHolds): ReleaseTable {
   const insert = db.prepare(`
     INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, status, created_at, updated_at)
     VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, 'queued', @now, @now)
@@ -80,14 +81,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
       status = 'queued', seq = excluded.seq, superseded_by = NULL, finished_at = NULL, delivery_id = excluded.delivery_id,
       branch = excluded.branch, spec_json = excluded.spec_json, updated_at = excluded.updated_at
     WHERE releases.status IN ('superseded', 'queued')`);
-  // A reconcile and a release of one pipeline could register the same record twice: neither
-  // starts while the other runs (the reconciler skips pipelines with a release running).
-  const nextPipelines = db.prepare(`
-    SELECT pipeline, MAX(seq) AS newest FROM releases
-    WHERE status = 'queued'
-      AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
-      AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
-    GROUP BY pipeline ORDER BY MIN(seq)`);
+  const nextPipelines = db.prepare(`SELECT pipeline, MAX(seq) AS newest FROM releases WHERE status = 'queued' GROUP BY pipeline ORDER BY MIN(seq)`);
   const bySeq = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND seq = ?`);
   const olderQueued = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND status = 'queued' AND seq < ? ORDER BY seq`);
   const supersede = db.prepare(
@@ -111,9 +105,10 @@ export function createReleaseTable(db: Database): ReleaseTable {
   const unpromote = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE id = ? AND status = 'promoting'`);
   const unpromoteAll = db.prepare(`UPDATE releases SET status = 'awaiting-promotion', updated_at = ? WHERE status = 'promoting'`);
 
-  const claim = db.transaction((now: number, busy: ReadonlySet<string>): Claim | undefined => {
+  const claim = db.transaction((now: number): Claim | undefined => {
     const candidates = nextPipelines.all() as Array<{ pipeline: string; newest: number }>;
-    const next = candidates.find((c) => !busy.has(c.pipeline));
+    const held = holds.blocking("release");
+    const next = candidates.find((c) => !held.has(c.pipeline));
     if (next === undefined) return undefined;
     const row = bySeq.get(next.pipeline, next.newest) as ReleaseRow;
     const older = (olderQueued.all(next.pipeline, next.newest) as ReleaseRow[]).map(toRecord);
@@ -125,7 +120,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
 
   return {
     enqueue: (release, now) => insert.run({ ...release, now }).changes > 0,
-    claimNext: (now, busy = new Set()) => claim.immediate(now, busy),
+    claimNext: (now) => claim.immediate(now),
     listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
     resume(id, now) {
       start.run(now, now, id);

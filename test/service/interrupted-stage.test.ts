@@ -10,7 +10,6 @@ import { createMetrics } from "../../src/server/metrics.js";
 import { readServiceConfig } from "../../src/service/config.js";
 import { releaseDetailView } from "../../src/service/release-view.js";
 import { runOneRelease } from "../../src/service/run-one-release.js";
-import { createPipelineLocks } from "../../src/service/pipeline-locks.js";
 import type { ServiceState } from "../../src/service/service-state.js";
 import { createStatusOutbox } from "../../src/service/status-outbox.js";
 import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
@@ -89,7 +88,6 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     wakeWorkers: () => {},
     wakeReconciler: () => {},
     reloadPipelines: () => {},
-    locks: createPipelineLocks(),
     mirrors,
   };
 
