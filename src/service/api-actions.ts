@@ -16,7 +16,7 @@ import type { ServiceState } from "./service-state.js";
  * store's pipeline-holds.ts says what may run together) answers 409 PIPELINE_BUSY at once (a
  * double click, a proxy's retry).
  */
-export function createApiActions(state: ServiceState, links: (id: string) => string): ApiActions {
+export function createApiActions(state: ServiceState & { wakeWorkers(): void; wakeReconciler(): void }, links: (id: string) => string): ApiActions {
   const { store, logger } = state;
   // GitOps specs get their ledger: promote and rollback are record commits first.
   const engineFor = (spec: PipelineSpec) => engineContextFor(state, spec);
@@ -53,7 +53,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       return exclusively(found.pipeline, `release ${id} is being promoted through the API`, () => promoteHeld(id, options.allowOlder));
     },
     async rollback(name) {
-      const spec = state.pipelines().specs.get(name);
+      const spec = state.pipelines.current().specs.get(name);
       if (spec === undefined) throw new HttpError(404, "PIPELINE_NOT_FOUND", `No pipeline ${name}`);
       return exclusively(name, "a rollback through the API is in flight", async () => {
         try {

@@ -22,7 +22,10 @@ export interface CatchUp {
  * A head whose release the queue superseded before it ever started is queued again: something
  * newer by arrival (but not the head) took its place.
  */
-export function createCatchUp(state: ServiceState, options: { intervalMs: number }): CatchUp {
+export function createCatchUp(
+  state: Pick<ServiceState, "config" | "clock" | "logger" | "metrics" | "store" | "statuses" | "mirrors" | "pipelines">,
+  options: { intervalMs: number; wakeWorkers: () => void },
+): CatchUp {
   const { store, logger, mirrors } = state;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
@@ -66,7 +69,7 @@ export function createCatchUp(state: ServiceState, options: { intervalMs: number
   };
 
   const runRound = async (): Promise<void> => {
-    for (const spec of state.pipelines().specs.values()) {
+    for (const spec of state.pipelines.current().specs.values()) {
       if (stopped) return;
       try {
         const { queued, baselines } = await catchUpPipeline(spec);
@@ -74,7 +77,7 @@ export function createCatchUp(state: ServiceState, options: { intervalMs: number
         if (queued.length === 0) continue;
         state.metrics.deliveries.inc({ outcome: "caught-up" });
         logger.info("branch moved without a delivery; release queued", { pipeline: spec.name, releases: queued });
-        state.wakeWorkers();
+        options.wakeWorkers();
       } catch (error) {
         // The next round tries again; the webhook path is unaffected.
         logger.warn("could not compare the branch heads of a pipeline", { pipeline: spec.name, ...errorFields(error) });

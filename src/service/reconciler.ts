@@ -29,7 +29,10 @@ const BY = "batchship serve (push to the releases branch)";
  * back-off (the engine has already retried each AWS call); a spec or usage problem is not,
  * since it would fail the same way.
  */
-export function createReconciler(state: ServiceState, options: { retryMs: number; tickMs: number }): Reconciler {
+export function createReconciler(
+  state: Pick<ServiceState, "config" | "clock" | "logger" | "store" | "backends" | "ledgerFor">,
+  options: { retryMs: number; tickMs: number; wakeWorkers: () => void },
+): Reconciler {
   const { store, logger } = state;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -45,7 +48,7 @@ export function createReconciler(state: ServiceState, options: { retryMs: number
         await runJob(job);
       } finally {
         // Its pipeline is free again: a release may have been skipped while the job ran.
-        state.wakeWorkers();
+        options.wakeWorkers();
       }
     }
   };

@@ -15,7 +15,7 @@ const MAX_BACKOFF_STEPS = 6;
  * after a failure. It runs beside the workers and never waits on them nor they on it: a GitHub
  * outage delays statuses, never releases.
  */
-export function createReportLoop(state: ServiceState, post: PostCommitStatus, options: { retryMs: number; tickMs: number }): ReportLoop {
+export function createReportLoop(state: Pick<ServiceState, "store" | "logger" | "metrics" | "clock">, post: PostCommitStatus, options: { retryMs: number; tickMs: number }): ReportLoop {
   const { store, logger, metrics } = state;
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();

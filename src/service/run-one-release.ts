@@ -10,6 +10,9 @@ import { errorFields, type Logger } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import type { ReleaseOutcome, ReleaseRecord } from "../store/index.js";
 import type { ServiceState } from "./service-state.js";
+
+/** What running a release takes of the service. */
+export type ReleaseRunnerParts = Pick<ServiceState, "config" | "clock" | "logger" | "metrics" | "store" | "statuses" | "backends" | "ledgerFor">;
 import { recordEvents } from "./record-events.js";
 import { engineContextFor } from "./engine-context-for.js";
 import { abortableSleep, ShutdownError } from "./shutdown-guard.js";
@@ -28,7 +31,7 @@ const RELEASE_ATTEMPTS = 3;
  * The same function starts a release and resumes one after a restart; the engine finds what
  * an earlier run did in AWS. On shutdown the release is left `running`, to resume.
  */
-export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal): Promise<void> {
+export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal): Promise<void> {
   const log = state.logger.child({ releaseId: release.id, pipeline: release.pipeline });
   const { store, statuses } = state;
   log.info(release.attempts > 1 ? "release resumed" : "release started", { commit: release.commit, branch: release.branch, attempt: release.attempts });
@@ -71,7 +74,7 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
 
 /** One run of the release; a failure the engine reports, or a failed fetch, is a failed result. */
 async function attemptRelease(
-  state: ServiceState,
+  state: ReleaseRunnerParts,
   mirrors: MirrorCache,
   release: ReleaseRecord,
   spec: PipelineSpec,
@@ -95,13 +98,13 @@ async function attemptRelease(
   return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources });
 }
 
-function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
+function newerCommitQueued(state: ReleaseRunnerParts, release: ReleaseRecord): boolean {
   const [newest] = state.store.releases.list({ pipeline: release.pipeline, limit: 1 });
   return newest !== undefined && newest.seq > release.seq && newest.status === "queued";
 }
 
 /** The mirror holding the release's commit. */
-async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
+async function fetchCommit(state: ReleaseRunnerParts, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
   const sleep = abortableSleep(signal);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -114,7 +117,7 @@ async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: R
   }
 }
 
-function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
+function finish(state: ReleaseRunnerParts, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
   const now = state.clock();
   state.store.transaction(() => {
     state.store.releases.finish(

@@ -1,8 +1,7 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
 import { errorFields } from "../server/logger.js";
 import type { Claim, ReleaseRecord } from "../store/index.js";
-import { runOneRelease } from "./run-one-release.js";
-import type { ServiceState } from "./service-state.js";
+import { runOneRelease, type ReleaseRunnerParts } from "./run-one-release.js";
 
 /** Resuming a release whose bookkeeping failed waits a poll interval, doubling up to 64×. */
 const MAX_RESUME_BACKOFF_STEPS = 6;
@@ -23,7 +22,7 @@ export interface Workers {
  * pipeline something holds (the store's pipeline-holds.ts: a release, a reconcile, a promotion
  * or rollback through the API), and a running release holds its own until it ends.
  */
-export function createWorkers(state: ServiceState, mirrors: MirrorCache, options: { concurrency: number }): Workers {
+export function createWorkers(state: ReleaseRunnerParts, mirrors: MirrorCache, options: { concurrency: number }): Workers {
   const { store, logger, metrics, statuses } = state;
   const controller = new AbortController();
   const running = new Map<string, Promise<void>>();

@@ -7,6 +7,7 @@ import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
 import { createLogger } from "../../src/server/logger.js";
 import { createMetrics } from "../../src/server/metrics.js";
+import { createBackends } from "../../src/service/backends.js";
 import { readServiceConfig } from "../../src/service/config.js";
 import { releaseDetailView } from "../../src/service/release-view.js";
 import { runOneRelease } from "../../src/service/run-one-release.js";
@@ -81,13 +82,9 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     metrics,
     statuses: createStatusOutbox(store, { enabled: false, targetUrl: (id) => `https://batchship.example.com/api/releases/${id}` }),
     clock: () => Date.now(),
-    pipelines: unexpected,
-    backendFor: () => backend,
+    pipelines: { current: unexpected, configOrigin: () => undefined, reload: unexpected },
+    backends: createBackends(() => backend),
     ledgerFor: async () => undefined,
-    configOrigin: () => undefined,
-    wakeWorkers: () => {},
-    wakeReconciler: () => {},
-    reloadPipelines: () => {},
     mirrors,
   };
 
