@@ -181,7 +181,11 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     ...apiRoutes(createApiActions({ ...state, ...wakeups }, links), config.apiToken, config.readToken),
   ];
   const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
-  await listen(server, config);
+  // A port already taken: the pull asked for above is the one thing started so far.
+  await listen(server, config).catch(async (error: unknown) => {
+    await reloads.stop();
+    throw error;
+  });
   const port = (server.address() as AddressInfo).port;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
   logger.info("service listening", {

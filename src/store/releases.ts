@@ -37,7 +37,7 @@ export interface Claim {
   superseded: ReleaseRecord[];
 }
 
-/** The release table. Every method is one statement or one transaction; callers compose them. */
+/** The release table. Every write is one statement or one transaction; callers compose them. */
 export interface ReleaseTable {
   /**
    * Queues a release. A commit pushed again while its release waits in the queue, or after it
