@@ -6,6 +6,8 @@ export interface Backends {
   for(spec: PipelineSpec): Backend;
   /** SDK clients hold sockets open; a stopping service closes them so the process can exit. */
   destroy(): void;
+  /** Deletes the local backend's logs of builds and jobs that ended before `cutoff`; counts per kind (none without a local backend). */
+  pruneLogs(cutoff: number): Record<string, number>;
 }
 
 export function createBackends(create: (spec: PipelineSpec) => Backend): Backends {
@@ -21,6 +23,14 @@ export function createBackends(create: (spec: PipelineSpec) => Backend): Backend
     },
     destroy() {
       for (const backend of byKind.values()) destroyClients(backend);
+    },
+    pruneLogs(cutoff) {
+      const pruned: Record<string, number> = {};
+      for (const backend of byKind.values()) {
+        const prune = (backend as { pruneLogs?: (cutoff: number) => Record<string, number> }).pruneLogs;
+        for (const [kind, n] of Object.entries(prune?.(cutoff) ?? {})) pruned[kind] = (pruned[kind] ?? 0) + n;
+      }
+      return pruned;
     },
   };
 }

@@ -2,6 +2,7 @@ import { releaseIdFor } from "../release/release-id.js";
 import { errorFields } from "../server/logger.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { branchMatches } from "../spec/templates.js";
+import { sourceUrlOf } from "./pipeline-set.js";
 import type { ServiceState } from "./service-state.js";
 
 export interface CatchUp {
@@ -32,7 +33,7 @@ export function createCatchUp(
   let stopped = false;
 
   const catchUpPipeline = async (spec: PipelineSpec): Promise<{ queued: string[]; baselines: string[] }> => {
-    const cloneUrl = spec.source.url ?? `${state.config.githubUrl}/${spec.source.repository}.git`;
+    const cloneUrl = sourceUrlOf(spec, state.config.githubUrl);
     const heads = await mirrors.remoteHeads(cloneUrl);
     const queued: string[] = [];
     const baselines: string[] = [];

@@ -52,6 +52,8 @@ export interface ReleaseTable {
    */
   claimNext(now: number): Claim | undefined;
   listRunning(): ReleaseRecord[];
+  /** The clone URLs of releases not over yet (queued, running, awaiting or in promotion): their mirrors are in use. */
+  openCloneUrls(): string[];
   /** A running release picked up again after a restart: one more attempt. */
   resume(id: string, now: number): ReleaseRecord | undefined;
   get(id: string): ReleaseRecord | undefined;
@@ -89,6 +91,7 @@ export function createReleaseTable(db: Database, holds: PipelineHolds): ReleaseT
   );
   const start = db.prepare(`UPDATE releases SET status = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + 1, updated_at = ? WHERE id = ?`);
   const running = db.prepare(`SELECT * FROM releases WHERE status = 'running' ORDER BY seq`);
+  const openUrls = db.prepare(`SELECT DISTINCT clone_url FROM releases WHERE status IN ('queued', 'running', 'awaiting-promotion', 'promoting')`).pluck();
   const one = db.prepare(`SELECT * FROM releases WHERE id = ?`);
   const recent = db.prepare(`SELECT * FROM releases ORDER BY seq DESC LIMIT ?`);
   const recentOf = db.prepare(`SELECT * FROM releases WHERE pipeline = ? ORDER BY seq DESC LIMIT ?`);
@@ -122,6 +125,7 @@ export function createReleaseTable(db: Database, holds: PipelineHolds): ReleaseT
     enqueue: (release, now) => insert.run({ ...release, now }).changes > 0,
     claimNext: (now) => claim.immediate(now),
     listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
+    openCloneUrls: () => openUrls.all() as string[],
     resume(id, now) {
       start.run(now, now, id);
       const row = one.get(id) as ReleaseRow | undefined;

@@ -74,6 +74,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
   // No history: the head and order rules cannot judge, and stay out of this test's way.
   const mirrors: MirrorCache = { fetchCommit: async () => (repo as TestRepo).dir, history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
     remoteHeads: async () => new Map(),
+    prune: async () => 0,
   };
   const state: ServiceState = {
     config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" }),
