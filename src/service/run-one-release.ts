@@ -40,6 +40,7 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
   let stage = release.stage;
   const record = recordEvents(state, release.id, log);
   const sleep = abortableSleep(signal);
+  let ended: { result: ReleaseResult; jobDefinition: string; internal: boolean };
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
     for (let attempt = 1; ; attempt++) {
@@ -56,8 +57,8 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
       }
       // The newest commit is what the pipeline runs next: running this one again would only delay it.
       if (retry) log.info("not running the release again: a newer commit of the pipeline is queued", { stage });
-      finish(state, release, result, spec.jobDefinition.name, log);
-      return;
+      ended = { result, jobDefinition: spec.jobDefinition.name, internal: false };
+      break;
     }
   } catch (error) {
     // Not a failure: the engine recorded the stage as `interrupted`, and nothing is counted in
@@ -66,10 +67,12 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
       log.info("release paused for shutdown; it resumes on the next start", { stage });
       return;
     }
-    const failed = failedResult(release, error);
     if (!isBatchshipError(error)) log.error("release crashed", errorFields(error));
-    finish(state, release, failed, "", log, !isBatchshipError(error));
+    ended = { result: failedResult(release, error), jobDefinition: "", internal: !isBatchshipError(error) };
   }
+  // Outside the try: a store that fails here (busy past its timeout) is the release's own
+  // bookkeeping failing, not the release. It stays `running`, and the worker resumes it.
+  finish(state, release, ended.result, ended.jobDefinition, log, ended.internal);
 }
 
 /** One run of the release; a failure the engine reports, or a failed fetch, is a failed result. */
