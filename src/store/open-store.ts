@@ -5,7 +5,7 @@ import { BatchshipError } from "../errors.js";
 import { createBranchHeadTable, type BranchHeadTable } from "./branch-heads.js";
 import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
-import { startIngestWriter } from "./ingest-writer.js";
+import { startIngestWriter, type StartThread } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
 import { createPipelineHolds, type PipelineHolds } from "./pipeline-holds.js";
 import { createPrune, type Pruned } from "./prune.js";
@@ -62,7 +62,13 @@ const PROBE_EVERY_MS = 1_000;
  */
 export function openStore(
   path: string,
-  options: { sync?: StoreSync; onWriterFailure?: (error: BatchshipError) => void; onCheckpointerFailure?: (error: BatchshipError) => void } = {},
+  options: {
+    sync?: StoreSync;
+    onWriterFailure?: (error: BatchshipError) => void;
+    onCheckpointerFailure?: (error: BatchshipError) => void;
+    /** How the store's threads are started (default: its own worker files). */
+    startThread?: StartThread;
+  } = {},
 ): Store {
   const sync = options.sync ?? "full";
   let db: Database;
@@ -79,7 +85,7 @@ export function openStore(
     });
   }
   // Started after the migrations, so the writer finds the schema it prepares statements for.
-  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure);
+  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure, options.startThread);
   let writable = true;
   let probedAt = -Infinity;
   const holds = createPipelineHolds(db);
