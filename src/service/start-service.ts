@@ -164,6 +164,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     logger.warn("BATCHSHIP_GITHUB_TOKEN is not set: commit statuses are not reported");
   }
   const wakeups = { wakeWorkers: workers.wake, wakeReconciler: reconciler.wake };
+  const receiver = { ...state, ...wakeups, reloadPipelines: reloads.request };
 
   let accepting = true;
   const routes = [
@@ -171,7 +172,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       verify: createSignatureVerifier(config.webhookSecrets),
       maxBodyBytes: config.maxBodyBytes,
       budget: createBodyBudget(config.bodyBudgetBytes),
-      receive: (delivery) => receiveDelivery({ ...state, ...wakeups, reloadPipelines: reloads.request }, delivery),
+      receive: (delivery) => receiveDelivery(receiver, delivery),
       onRejected: (status) => metrics.deliveries.inc({ outcome: status === 401 ? "unauthorized" : "rejected" }),
     }),
     ...healthRoutes({
