@@ -110,6 +110,16 @@ describe("the release queue", () => {
     expect(releases.get(a1?.id ?? "")).toMatchObject({ status: "awaiting-promotion", seq: 1, finishedAt: 5 });
   });
 
+  it("names the clone URLs of releases not over yet, whose mirrors retention keeps", () => {
+    const at = (release: NewRelease, host: string): NewRelease => ({ ...release, cloneUrl: `https://${host}/acme/${release.pipeline}.git` });
+    const [, a2, b1, c1] = queue(1, at(push("api", "a1"), "superseded.example"), at(push("api", "a2"), "running.example"), at(push("batch", "b1"), "awaiting.example"), at(push("etl", "c1"), "done.example"));
+    expect(new Set(releases.openCloneUrls()).size).toBe(4);
+    expect(claimAll(2)).toEqual([a2?.id, b1?.id, c1?.id]);
+    releases.finish(c1?.id ?? "", { status: "promoted" }, 3);
+    releases.finish(b1?.id ?? "", { status: "awaiting-promotion" }, 3);
+    expect(new Set(releases.openCloneUrls())).toEqual(new Set(["https://running.example/acme/api.git", "https://awaiting.example/acme/batch.git"]));
+  });
+
   it("a superseded commit pushed again is queued again, as the newest release of its pipeline", () => {
     const [a1, a2] = queue(1, push("api", "a1"), push("api", "a2"));
     releases.claimNext(2);
