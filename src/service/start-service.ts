@@ -101,14 +101,15 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   const clock = deps.clock ?? Date.now;
   // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.
   const upToDate = config.configRepository === undefined ? true : await pullAtStart(config.pipelinesDir, logger);
+  const firstSet = await loadPipelineSet(config.pipelinesDir, clock());
+  logPipelines(logger, firstSet);
   const origin = await readConfigOrigin(config.pipelinesDir);
   if (origin.hadCredentials && config.gitToken === undefined) {
     logger.warn("the pipelines checkout's origin URL holds credentials, which batchship does not use: set BATCHSHIP_GIT_TOKEN (or use SSH) for GitOps record commits", {
       configOrigin: origin.url,
     });
   }
-  const pipelines = createLoadedPipelines(config.pipelinesDir, clock, { set: await loadPipelineSet(config.pipelinesDir, clock()), configOrigin: origin.url });
-  logPipelines(logger, pipelines.current());
+  const pipelines = createLoadedPipelines(config.pipelinesDir, clock, { set: firstSet, configOrigin: origin.url });
 
   // Without --public-url the service knows itself only as localhost (its port is known once it listens).
   let publicUrl = config.publicUrl ?? "";
