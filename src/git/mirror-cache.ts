@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir, rm, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit, type SimpleGit } from "simple-git";
 import { BatchshipError } from "../errors.js";
@@ -20,6 +20,12 @@ export interface MirrorCache {
   history(url: string): SourceHistory;
   /** Every branch of `url` and the commit it points at now. */
   remoteHeads(url: string): Promise<Map<string, string>>;
+  /**
+   * Deletes the mirrors last used before `cutoff` (epoch ms), except those of the URLs in
+   * `inUse` and those with a fetch under way; resolves to how many it deleted. Using a mirror
+   * marks it used (its folder's mtime). A mirror deleted is fetched again when next needed.
+   */
+  prune(cutoff: number, inUse: Iterable<string>): Promise<number>;
 }
 
 const SHA = /^[0-9a-f]{40}$/;
@@ -83,8 +89,8 @@ export function createMirrorCache(options: {
   };
 
   // One fetch per mirror at a time: two git processes writing one bare repository race on its refs.
-  const oneAtATime = async <T>(url: string, step: () => Promise<T>): Promise<T> => {
-    const key = mirrorName(url);
+  const oneAtATime = <T>(url: string, step: () => Promise<T>): Promise<T> => oneAtATimeKey(mirrorName(url), step);
+  const oneAtATimeKey = async <T>(key: string, step: () => Promise<T>): Promise<T> => {
     const previous = locks.get(key) ?? Promise.resolve();
     const current = previous.catch(() => undefined).then(step);
     locks.set(key, current);
@@ -95,7 +101,30 @@ export function createMirrorCache(options: {
     }
   };
 
+  const prune = async (cutoff: number, inUse: Iterable<string>): Promise<number> => {
+    const kept = new Set([...inUse].map((url) => `${mirrorName(url)}.git`));
+    const names = await readdir(options.dir).catch(() => [] as string[]);
+    let deleted = 0;
+    for (const name of names) {
+      // Only folders named as mirrorName names them: nothing else in the folder is ours to delete.
+      if (!/-[0-9a-f]{10}\.git$/.test(name) || kept.has(name)) continue;
+      const key = name.slice(0, -".git".length);
+      // Behind the mirror's own queue: a fetch asked for meanwhile waits, then starts afresh.
+      if (locks.has(key)) continue;
+      const path = join(options.dir, name);
+      const gone = await oneAtATimeKey(key, async () => {
+        const info = await stat(path).catch(() => undefined);
+        if (info === undefined || info.mtimeMs >= cutoff) return false;
+        await rm(path, { recursive: true, force: true });
+        return true;
+      });
+      if (gone) deleted++;
+    }
+    return deleted;
+  };
+
   return {
+    prune,
     fetchCommit: (request) => oneAtATime(request.url, () => fetchCommit(request)),
     async remoteHeads(url) {
       const git = await openMirror(join(options.dir, `${mirrorName(url)}.git`), gitEnv);
@@ -130,6 +159,9 @@ async function openMirror(path: string, environment: GitProcessEnvironment): Pro
   }).env(environment.env);
   const isRepo = await git.revparse(["--is-bare-repository"]).then((out) => out.trim() === "true", () => false);
   if (!isRepo) await git.init(true);
+  // Last used now: retention deletes mirrors by this (prune).
+  const now = new Date();
+  await utimes(path, now, now);
   return git;
 }
 

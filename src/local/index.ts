@@ -14,12 +14,15 @@ import { createLocalPlatform, type PlatformDeps } from "./local-platform.js";
 import { createOciRegistry } from "./oci-registry.js";
 import type { LocalOptions } from "./options.js";
 import { createSemaphore } from "./semaphore.js";
+import { createLogPrune, type PrunedLogs } from "./prune-logs.js";
 import { openStateStore } from "./state-store.js";
 
 export { readLocalOptions, type LocalOptions } from "./options.js";
 
 export interface LocalBackend extends Backend {
   close(): void;
+  /** Deletes the logs of builds and jobs that ended before `cutoff` (epoch ms): see prune-logs.ts. */
+  pruneLogs(cutoff: number): PrunedLogs;
   /**
    * The same backend (store, slots for children, registry) building from another repository:
    * the service's mirror of the repository a release comes from.
@@ -97,6 +100,7 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
     logs: createFileLogReader(childLogsDir),
     doctor: (spec) => checkLocalEnvironment(spec, { tool, registry, stateDir: options.stateDir }),
     close: () => db.close(),
+    pruneLogs: createLogPrune(db, options.stateDir),
     atRepository: (repositoryDir) => ({ ...backend, builder: builderAt(repositoryDir) }),
   };
   return backend;

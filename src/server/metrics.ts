@@ -37,7 +37,7 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
   });
   const statusReports = new Counter({
     name: "batchship_status_reports_total",
-    help: "Commit status posts to GitHub by result (sent, failed, abandoned)",
+    help: "Commit status posts to GitHub by result (sent, failed: retried, abandoned: after every retry, refused: a 4xx that a retry cannot help)",
     labelNames: ["result"] as const,
     registers: [registry],
   });

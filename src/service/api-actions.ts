@@ -8,37 +8,34 @@ import { errorFields } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import { engineContextFor } from "./engine-context-for.js";
 import { queueRelease } from "./queue-release.js";
-import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
 import { releaseDetailView, releaseSummaryView } from "./release-view.js";
 import type { ServiceState } from "./service-state.js";
 
 /**
  * The JSON API over the store and the engine. Promote and rollback run in the request: a few AWS
- * calls, holding the pipeline's lock. They never wait for it: a pipeline with a release that
- * promotes automatically, a reconcile, or another promotion or rollback in flight answers 409
- * PIPELINE_BUSY at once (a double click, a proxy's retry), since two at once could both find
- * nothing and both register.
+ * calls, holding the pipeline. They never wait for it: a pipeline something else holds (the
+ * store's pipeline-holds.ts says what may run together) answers 409 PIPELINE_BUSY at once (a
+ * double click, a proxy's retry).
  */
-export function createApiActions(state: ServiceState, links: (id: string) => string): ApiActions {
-  const { store, logger, locks } = state;
+export function createApiActions(state: ServiceState & { wakeWorkers(): void; wakeReconciler(): void }, links: (id: string) => string): ApiActions {
+  const { store, logger } = state;
   // GitOps specs get their ledger: promote and rollback are record commits first.
   const engineFor = (spec: PipelineSpec) => engineContextFor(state, spec);
 
   /** Runs `action` holding `pipeline`, or refuses with 409 when something else holds it. */
   const exclusively = async <T>(pipeline: string, holder: string, action: () => Promise<T>): Promise<T> => {
-    const lease = locks.tryAcquire(pipeline, holder);
-    // The store too: a release it shows running is one the workers hold (or are about to resume).
-    const running = store.releases.listRunning().find((r) => r.pipeline === pipeline && releaseHoldsPipeline(r));
-    if (lease === undefined || running !== undefined) {
-      lease?.release();
-      const what = locks.holderOf(pipeline) ?? `release ${running?.id ?? "?"} is running`;
-      logger.info("API action refused: pipeline busy", { pipeline, holder: what, wanted: holder });
-      throw new HttpError(409, "PIPELINE_BUSY", `Pipeline ${pipeline} is busy: ${what}; try again when it has finished`);
+    const hold = store.holds.tryHoldForApi(pipeline, holder);
+    if ("heldBy" in hold) {
+      logger.info("API action refused: pipeline busy", { pipeline, holder: hold.heldBy, wanted: holder });
+      throw new HttpError(409, "PIPELINE_BUSY", `Pipeline ${pipeline} is busy: ${hold.heldBy}; try again when it has finished`);
     }
     try {
       return await action();
     } finally {
-      lease.release();
+      hold.lease.release();
+      // Releases and reconciles skipped the pipeline while it was held.
+      state.wakeWorkers();
+      state.wakeReconciler();
     }
   };
 
@@ -57,7 +54,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       return exclusively(found.pipeline, `release ${id} is being promoted through the API`, () => promoteHeld(id, options.allowOlder));
     },
     async rollback(name) {
-      const spec = state.pipelines().specs.get(name);
+      const spec = state.pipelines.current().specs.get(name);
       if (spec === undefined) throw new HttpError(404, "PIPELINE_NOT_FOUND", `No pipeline ${name}`);
       return exclusively(name, "a rollback through the API is in flight", async () => {
         try {
@@ -71,7 +68,7 @@ export function createApiActions(state: ServiceState, links: (id: string) => str
       });
     },
     /**
-     * Without the pipeline's lock: the release's own worker holds it, and the cancel is what
+     * Without holding the pipeline: the release's own worker holds it, and the cancel is what
      * makes that worker's run end (`cancelled`, reported as its commit status).
      */
     async cancel(id) {

@@ -2,6 +2,7 @@ import { releaseIdFor } from "../release/release-id.js";
 import { errorFields } from "../server/logger.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { branchMatches } from "../spec/templates.js";
+import { sourceUrlOf } from "./pipeline-set.js";
 import type { ServiceState } from "./service-state.js";
 
 export interface CatchUp {
@@ -22,14 +23,17 @@ export interface CatchUp {
  * A head whose release the queue superseded before it ever started is queued again: something
  * newer by arrival (but not the head) took its place.
  */
-export function createCatchUp(state: ServiceState, options: { intervalMs: number }): CatchUp {
+export function createCatchUp(
+  state: Pick<ServiceState, "config" | "clock" | "logger" | "metrics" | "store" | "statuses" | "mirrors" | "pipelines">,
+  options: { intervalMs: number; wakeWorkers: () => void },
+): CatchUp {
   const { store, logger, mirrors } = state;
   let timer: NodeJS.Timeout | undefined;
   let round: Promise<void> = Promise.resolve();
   let stopped = false;
 
   const catchUpPipeline = async (spec: PipelineSpec): Promise<{ queued: string[]; baselines: string[] }> => {
-    const cloneUrl = spec.source.url ?? `${state.config.githubUrl}/${spec.source.repository}.git`;
+    const cloneUrl = sourceUrlOf(spec, state.config.githubUrl);
     const heads = await mirrors.remoteHeads(cloneUrl);
     const queued: string[] = [];
     const baselines: string[] = [];
@@ -66,7 +70,7 @@ export function createCatchUp(state: ServiceState, options: { intervalMs: number
   };
 
   const runRound = async (): Promise<void> => {
-    for (const spec of state.pipelines().specs.values()) {
+    for (const spec of state.pipelines.current().specs.values()) {
       if (stopped) return;
       try {
         const { queued, baselines } = await catchUpPipeline(spec);
@@ -74,7 +78,7 @@ export function createCatchUp(state: ServiceState, options: { intervalMs: number
         if (queued.length === 0) continue;
         state.metrics.deliveries.inc({ outcome: "caught-up" });
         logger.info("branch moved without a delivery; release queued", { pipeline: spec.name, releases: queued });
-        state.wakeWorkers();
+        options.wakeWorkers();
       } catch (error) {
         // The next round tries again; the webhook path is unaffected.
         logger.warn("could not compare the branch heads of a pipeline", { pipeline: spec.name, ...errorFields(error) });

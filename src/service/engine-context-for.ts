@@ -14,13 +14,13 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
  * mirror its commit is in: a backend that builds on this machine builds from there.
  */
 export async function engineContextFor(
-  state: ServiceState,
+  state: Pick<ServiceState, "config" | "backends" | "ledgerFor" | "changes">,
   spec: PipelineSpec,
   options: { signal?: AbortSignal; observe?: ReleaseObserver; repositoryDir?: string; history?: SourceHistory } = {},
 ): Promise<EngineContext> {
   const poll = state.config.pollIntervalMs;
   const ledger = await state.ledgerFor(spec);
-  const shared = state.backendFor(spec);
+  const shared = state.backends.for(spec);
   const backend = options.repositoryDir === undefined ? shared : backendAtRepository(shared, options.repositoryDir);
   return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
     ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),

@@ -92,3 +92,8 @@ export function pipelinesForRepository(set: PipelineSet, repository: string): Pi
 export function pipelinesForPush(set: PipelineSet, repository: string, branch: string): PipelineSpec[] {
   return pipelinesForRepository(set, repository).filter((spec) => branchMatches(spec.source.branches, branch));
 }
+
+/** Where the service fetches a pipeline's commits from: `source.url`, else the repository on the GitHub host. */
+export function sourceUrlOf(spec: PipelineSpec, githubUrl: string): string {
+  return spec.source.url ?? `${githubUrl}/${spec.source.repository}.git`;
+}

@@ -13,8 +13,8 @@ import type { ServiceState } from "./service-state.js";
  * it was asked for the same way. A started release cannot be rebuilt: its image carries the
  * commit's tag, and tags never move (docs/reuse.md).
  */
-export async function queueRelease(state: ServiceState, name: string, request: ReleaseRequest): Promise<{ queued: boolean; release: ReleaseRecord }> {
-  const spec = state.pipelines().specs.get(name);
+export async function queueRelease(state: ServiceState & { wakeWorkers(): void }, name: string, request: ReleaseRequest): Promise<{ queued: boolean; release: ReleaseRecord }> {
+  const spec = state.pipelines.current().specs.get(name);
   if (spec === undefined) throw new HttpError(404, "PIPELINE_NOT_FOUND", `No pipeline ${name}`);
   const tracked = spec.source.branches.join(", ");
   if (request.branch !== undefined && !branchMatches(spec.source.branches, request.branch)) {

@@ -27,11 +27,13 @@ export function readiness(input: {
   const checks = {
     storeWriter: store.writer,
     storeWritable: store.writable,
+    // Without it the writer checkpoints only past 100 MB of WAL, on the thread that answers deliveries.
+    storeCheckpointer: store.checkpointer,
     pipelinesLoaded: pipelines.loadedAt > 0,
     accepting: input.accepting,
   };
   const warnings = [
-    ...(store.checkpointer ? [] : ["the store's checkpoint thread died: WAL checkpoints wait for 100 MB of WAL; restart the service"]),
+    ...(store.checkpointer ? [] : ["the store's checkpoint thread died: WAL checkpoints wait for 100 MB of WAL, on the delivery writer's thread; restart the service"]),
     ...(pipelines.specs.size === 0 ? ["no pipelines are loaded: the pipelines folder has no valid pipeline file, so every push is ignored"] : []),
     ...pipelines.kept.map((k) => `${basename(k.file)} has problems; pipeline ${k.pipeline} runs its last good copy`),
     ...(input.configPull === undefined

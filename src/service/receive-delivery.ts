@@ -3,22 +3,30 @@ import type { VerifiedDelivery } from "../server/webhook-route.js";
 import { planDelivery } from "./plan-delivery.js";
 import type { ServiceState } from "./service-state.js";
 
+/** What receiving a delivery takes of the service, and whom it wakes. */
+export type DeliveryReceiverParts = Pick<ServiceState, "config" | "clock" | "logger" | "metrics" | "store" | "statuses" | "pipelines"> & {
+  wakeWorkers(): void;
+  wakeReconciler(): void;
+  /** Reloads in the background; reloads never overlap. */
+  reloadPipelines(reason: string, options?: { pull?: boolean }): void;
+};
+
 /**
  * Records a verified delivery and what it queues in one transaction, committed before the
  * answer goes out; the releases run later. A delivery id seen before is answered as it was
  * the first time and queues nothing (GitHub's "Redeliver" button, or a retry after a timeout);
  * so is a copy of a push under another id (see `contentKey` in plan-delivery.ts).
  */
-export async function receiveDelivery(state: ServiceState, delivery: VerifiedDelivery): Promise<Reply> {
+export async function receiveDelivery(state: DeliveryReceiverParts, delivery: VerifiedDelivery): Promise<Reply> {
   const { store, logger, metrics, statuses } = state;
   // No read before the write: the insert itself tells a redelivery apart, inside the commit, and
   // a duplicate is answered only once the first copy's commit is durable.
-  const pipelines = state.pipelines();
+  const pipelines = state.pipelines.current();
   const plan = planDelivery(delivery.event, delivery.payload, {
     pipelines,
     configRepository: state.config.configRepository,
     githubUrl: state.config.githubUrl,
-    configOrigin: state.configOrigin(),
+    configOrigin: state.pipelines.configOrigin(),
   });
   const written = await store.recordDelivery({
     delivery: {
@@ -61,7 +69,7 @@ export async function receiveDelivery(state: ServiceState, delivery: VerifiedDel
   return { status: 202, body: { delivery: delivery.id, releases: written.queued, ...(plan.reconciles.length > 0 ? { reconciles: plan.reconciles.map((r) => r.pipeline) } : {}) } };
 }
 
-function duplicate(state: ServiceState, delivery: VerifiedDelivery, httpStatus: number): Reply {
+function duplicate(state: Pick<ServiceState, "metrics" | "logger">, delivery: VerifiedDelivery, httpStatus: number): Reply {
   state.metrics.deliveries.inc({ outcome: "duplicate" });
   state.logger.info("delivery duplicate", { deliveryId: delivery.id, event: delivery.event });
   if (httpStatus === 204) return { status: 204 };

@@ -11,6 +11,8 @@ export interface Reconciler {
   /** Runs again the jobs a stopped process left running, then the queued ones. */
   start(): void;
   wake(): void;
+  /** Whether a job is in flight. */
+  busy(): boolean;
   /** Stops between AWS calls and waits for the job in flight (at most `graceMs`); it runs again on the next start. */
   stop(graceMs: number): Promise<void>;
 }
@@ -20,16 +22,18 @@ const MAX_BACKOFF_STEPS = 6;
 const BY = "batchship serve (push to the releases branch)";
 
 /**
- * Runs the store's reconcile jobs one at a time, beside the workers. A pipeline with a release
- * running waits: that release registers from the record itself when it ends, and a reconcile
- * racing it could register the same record twice. The store's claims keep releases and
- * reconciles of one pipeline apart; the pipeline's lock, held while the job runs, also keeps
- * out a promotion or rollback through the API (and a pipeline the API holds is skipped until
- * it is let go). Failures are retried with back-off (the engine has already retried each AWS
- * call); a spec or usage problem is not, since it would fail the same way.
+ * Runs the store's reconcile jobs one at a time, beside the workers. The claim skips a pipeline
+ * something holds (the store's pipeline-holds.ts): a running release registers from the record
+ * itself when it ends, and a reconcile racing it could register the same record twice. A running
+ * job holds its pipeline in turn, against releases and the API. Failures are retried with
+ * back-off (the engine has already retried each AWS call); a spec or usage problem is not,
+ * since it would fail the same way.
  */
-export function createReconciler(state: ServiceState, options: { retryMs: number; tickMs: number }): Reconciler {
-  const { store, logger, locks } = state;
+export function createReconciler(
+  state: Pick<ServiceState, "config" | "clock" | "logger" | "store" | "backends" | "ledgerFor">,
+  options: { retryMs: number; tickMs: number; wakeWorkers: () => void },
+): Reconciler {
+  const { store, logger } = state;
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
@@ -38,20 +42,13 @@ export function createReconciler(state: ServiceState, options: { retryMs: number
 
   const runDue = async (): Promise<void> => {
     while (!stopped) {
-      const busy = locks.held();
-      for (const release of store.releases.listRunning()) busy.add(release.pipeline);
-      const job = store.reconciles.claimNext(state.clock(), busy);
+      const job = store.reconciles.claimNext(state.clock());
       if (job === undefined) return;
-      // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
-      const lease = locks.tryAcquire(job.pipeline, "a reconcile is running");
-      if (lease === undefined) {
-        store.reconciles.retryLater(job.id, "its pipeline was busy", state.clock() + options.retryMs);
-        continue;
-      }
       try {
         await runJob(job);
       } finally {
-        lease.release();
+        // Its pipeline is free again: a release may have been skipped while the job ran.
+        options.wakeWorkers();
       }
     }
   };
@@ -104,6 +101,7 @@ export function createReconciler(state: ServiceState, options: { retryMs: number
     wake: () => {
       if (!running) setImmediate(tick);
     },
+    busy: () => running,
     async stop(graceMs) {
       stopped = true;
       clearTimeout(timer);

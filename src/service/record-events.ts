@@ -7,7 +7,7 @@ import type { ServiceState } from "./service-state.js";
  * canary progress, which only updates the summary), its outcome facts on the release row for
  * the API, stage durations in the metrics, and one log line each.
  */
-export function recordEvents(state: ServiceState, releaseId: string, log: Logger): ReleaseObserver {
+export function recordEvents(state: Pick<ServiceState, "store" | "metrics" | "clock">, releaseId: string, log: Logger): ReleaseObserver {
   const { store, metrics } = state;
   return (event: ReleaseEvent) => {
     const now = state.clock();

@@ -10,6 +10,9 @@ import { errorFields, type Logger } from "../server/logger.js";
 import { PipelineSpec } from "../spec/schema.js";
 import type { ReleaseImage, ReleaseOutcome, ReleaseRecord } from "../store/index.js";
 import type { ServiceState } from "./service-state.js";
+
+/** What running a release takes of the service. */
+export type ReleaseRunnerParts = Pick<ServiceState, "config" | "clock" | "logger" | "metrics" | "store" | "statuses" | "backends" | "ledgerFor" | "changes">;
 import { recordEvents } from "./record-events.js";
 import { engineContextFor } from "./engine-context-for.js";
 import { abortableSleep, ShutdownError } from "./shutdown-guard.js";
@@ -28,7 +31,7 @@ const RELEASE_ATTEMPTS = 3;
  * The same function starts a release and resumes one after a restart; the engine finds what
  * an earlier run did in AWS. On shutdown the release is left `running`, to resume.
  */
-export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal): Promise<void> {
+export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal): Promise<void> {
   const log = state.logger.child({ releaseId: release.id, pipeline: release.pipeline });
   const { store, statuses } = state;
   log.info(release.attempts > 1 ? "release resumed" : "release started", { commit: release.commit, branch: release.branch, attempt: release.attempts });
@@ -37,6 +40,7 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
   let stage = release.stage;
   const record = recordEvents(state, release.id, log);
   const sleep = abortableSleep(signal);
+  let ended: { result: ReleaseResult; jobDefinition: string; internal: boolean };
   try {
     const spec = PipelineSpec.parse(JSON.parse(release.specJson));
     // An explicit retry (the API's) holds until its new attempt has begun.
@@ -60,8 +64,8 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
       }
       // The newest commit is what the pipeline runs next: running this one again would only delay it.
       if (retry) log.info("not running the release again: a newer commit of the pipeline is queued", { stage });
-      finish(state, release, result, spec.jobDefinition.name, log);
-      return;
+      ended = { result, jobDefinition: spec.jobDefinition.name, internal: false };
+      break;
     }
   } catch (error) {
     // Not a failure: the engine recorded the stage as `interrupted`, and nothing is counted in
@@ -70,15 +74,17 @@ export async function runOneRelease(state: ServiceState, mirrors: MirrorCache, r
       log.info("release paused for shutdown; it resumes on the next start", { stage });
       return;
     }
-    const failed = failedResult(release, error);
     if (!isBatchshipError(error)) log.error("release crashed", errorFields(error));
-    finish(state, release, failed, "", log, !isBatchshipError(error));
+    ended = { result: failedResult(release, error), jobDefinition: "", internal: !isBatchshipError(error) };
   }
+  // Outside the try: a store that fails here (busy past its timeout) is the release's own
+  // bookkeeping failing, not the release. It stays `running`, and the worker resumes it.
+  finish(state, release, ended.result, ended.jobDefinition, log, ended.internal);
 }
 
 /** One run of the release; a failure the engine reports, or a failed fetch, is a failed result. */
 async function attemptRelease(
-  state: ServiceState,
+  state: ReleaseRunnerParts,
   mirrors: MirrorCache,
   release: ReleaseRecord,
   spec: PipelineSpec,
@@ -103,13 +109,13 @@ async function attemptRelease(
   return runRelease(ctx, { spec, commit: release.commit, branch: release.branch, sources, ...(release.rebuild ? { rebuild: true } : {}), ...(retry ? { retry: true } : {}) });
 }
 
-function newerCommitQueued(state: ServiceState, release: ReleaseRecord): boolean {
+function newerCommitQueued(state: ReleaseRunnerParts, release: ReleaseRecord): boolean {
   const [newest] = state.store.releases.list({ pipeline: release.pipeline, limit: 1 });
   return newest !== undefined && newest.seq > release.seq && newest.status === "queued";
 }
 
 /** The mirror holding the release's commit. */
-async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
+async function fetchCommit(state: ReleaseRunnerParts, mirrors: MirrorCache, release: ReleaseRecord, signal: AbortSignal, log: Logger): Promise<string> {
   const sleep = abortableSleep(signal);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -122,7 +128,7 @@ async function fetchCommit(state: ServiceState, mirrors: MirrorCache, release: R
   }
 }
 
-function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
+function finish(state: ReleaseRunnerParts, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
   const now = state.clock();
   state.store.transaction(() => {
     const image = imageOutcome(state, result.image);
@@ -156,7 +162,7 @@ function finish(state: ServiceState, release: ReleaseRecord, result: ReleaseResu
 }
 
 /** A reused image names the commit that built it, when this service ran that commit's release. */
-function imageOutcome(state: ServiceState, image: ReleaseResult["image"]): ReleaseImage | null {
+function imageOutcome(state: Pick<ServiceState, "store">, image: ReleaseResult["image"]): ReleaseImage | null {
   if (image === null || image.reusedFrom === undefined) return image;
   const commit = state.store.releases.commitThatBuilt(image.uri);
   return commit === undefined ? image : { ...image, reusedFromCommit: commit };

@@ -1,41 +1,34 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
-import type { ReleaseLedger } from "../release/gitops/ledger.js";
 import type { ChangeFeed } from "../release/change-feed.js";
-import type { Backend } from "../release/ports.js";
 import type { ServiceMetrics } from "../server/metrics.js";
 import type { Logger } from "../server/logger.js";
-import type { PipelineSpec } from "../spec/schema.js";
 import type { Store } from "../store/index.js";
+import type { Backends } from "./backends.js";
 import type { ServiceConfig } from "./config.js";
-import type { PipelineLocks } from "./pipeline-locks.js";
-import type { PipelineSet } from "./pipeline-set.js";
+import type { LoadedPipelines } from "./loaded-pipelines.js";
+import type { LedgerFor } from "./ledgers.js";
 import type { StatusOutbox } from "./status-outbox.js";
 
-/** What the service's parts share, built once in startService and passed down. */
+/**
+ * The parts the service's components share. startService builds each of them, in order,
+ * before the first component that uses them, and never replaces one; each component takes the
+ * `Pick` of them it needs. What a component needs of one built after it (waking the workers,
+ * say) it is passed as a function of its own, once that one exists.
+ */
 export interface ServiceState {
   config: ServiceConfig;
-  store: Store;
+  clock: () => number;
   logger: Logger;
   metrics: ServiceMetrics;
+  /** Releases, reconciles, deliveries, the status outbox's rows, and who holds each pipeline. */
+  store: Store;
   statuses: StatusOutbox;
-  clock: () => number;
-  /** One thing at a time per pipeline: a release, a reconcile, or a promotion or rollback through the API. */
-  locks: PipelineLocks;
   /** Bare mirrors of the app repositories: commits to build, branch heads and ancestry to order promotions. */
   mirrors: MirrorCache;
   /** Build and job state changes from the events queue (BATCHSHIP_EVENTS_QUEUE_URL); absent without one. */
   changes?: ChangeFeed;
-  /** The pipelines as last loaded. */
-  pipelines(): PipelineSet;
-  /** One backend per kind for the service's lifetime (SDK clients keep their connections). */
-  backendFor(spec: PipelineSpec): Backend;
+  pipelines: LoadedPipelines;
+  backends: Backends;
   /** The release ledger of a GitOps spec (undefined without `promotion.gitops`), shared per records location. */
-  ledgerFor(spec: PipelineSpec): Promise<ReleaseLedger | undefined>;
-  /** The config checkout's origin URL, as of the last (re)load: default records repository. */
-  configOrigin(): string | undefined;
-  wakeWorkers(): void;
-  /** A reconcile was queued: run it when due. */
-  wakeReconciler(): void;
-  /** Reloads in the background; reloads never overlap. */
-  reloadPipelines(reason: string, options?: { pull?: boolean }): void;
+  ledgerFor: LedgerFor;
 }

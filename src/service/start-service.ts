@@ -20,13 +20,14 @@ import { openStore, type Store } from "../store/index.js";
 import { createApiActions } from "./api-actions.js";
 import { openEventsQueues, type EventsQueues } from "./change-events.js";
 import { createEventMetrics } from "./event-metrics.js";
+import { createBackends } from "./backends.js";
 import { createCatchUp } from "./catch-up.js";
 import { createConfigReloads } from "./config-reloads.js";
 import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
-import { configOriginOf, createLedgers, readConfigOrigin } from "./ledgers.js";
-import { createPipelineLocks } from "./pipeline-locks.js";
-import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
+import { createLedgers, readConfigOrigin } from "./ledgers.js";
+import { createLoadedPipelines } from "./loaded-pipelines.js";
+import { loadPipelineSet, sourceUrlOf, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { readiness } from "./readiness.js";
 import { startRetentionLoop } from "./retention-loop.js";
@@ -100,90 +101,74 @@ export async function startService(config: ServiceConfig, deps: ServiceDeps): Pr
   };
 }
 
-/** Wires the HTTP server, the workers, the reconciler and the status reporter to the store. */
+/**
+ * Builds the service's parts in order, each from the ones before it: the pipelines, the shared
+ * parts every component takes a `Pick` of (service-state.ts), then the components — config
+ * reloads, workers, reconciler, catch-up, status reports — and last the HTTP routes, which wake
+ * the components. Nothing is assigned after it is built.
+ */
 async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, store: Store, events: EventsQueues | undefined): Promise<RunningService & { busy(): boolean }> {
   const { logger } = deps;
   const clock = deps.clock ?? Date.now;
   // A config push answered just before the last stop (a kill -9, a pull that failed) is applied now.
   const upToDate = config.configRepository === undefined ? true : await pullAtStart(config.pipelinesDir, logger);
-  let pipelines: PipelineSet = await loadPipelineSet(config.pipelinesDir, clock());
-  logPipelines(logger, pipelines);
+  const firstSet = await loadPipelineSet(config.pipelinesDir, clock());
+  logPipelines(logger, firstSet);
   const origin = await readConfigOrigin(config.pipelinesDir);
-  let configOrigin = origin.url;
   if (origin.hadCredentials && config.gitToken === undefined) {
     logger.warn("the pipelines checkout's origin URL holds credentials, which batchship does not use: set BATCHSHIP_GIT_TOKEN (or use SSH) for GitOps record commits", {
       configOrigin: origin.url,
     });
   }
-  const ledgerFor = createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: () => configOrigin });
+  const pipelines = createLoadedPipelines(config.pipelinesDir, clock, { set: firstSet, configOrigin: origin.url });
 
+  // Without --public-url the service knows itself only as localhost (its port is known once it listens).
   let publicUrl = config.publicUrl ?? "";
   const links = (id: string): string => `${publicUrl}/api/releases/${encodeURIComponent(id)}`;
-  const backends = new Map<string, Backend>();
-  const metrics = createMetrics({
-    queueDepth: () => store.releases.countByStatus().queued ?? 0,
-    running: () => store.releases.countByStatus().running ?? 0,
-    pendingReports: () => store.statusReports.pendingCount(),
-  });
-
-  const mirrors = createMirrorCache({
-    dir: join(config.dataDir, "mirrors"),
-    ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
-    tokenScope: `${config.githubUrl}/`,
-    allowFileSources: config.allowFileSources,
-    ambientEnv: deps.env ?? process.env,
-  });
   const state: ServiceState = {
     config,
-    store,
-    logger,
-    metrics,
     clock,
-    // A pipeline let go may have queued releases or reconciles that skipped it.
-    locks: createPipelineLocks(() => {
-      workers.wake();
-      reconciler.wake();
+    logger,
+    metrics: createMetrics({
+      queueDepth: () => store.releases.countByStatus().queued ?? 0,
+      running: () => store.releases.countByStatus().running ?? 0,
+      pendingReports: () => store.statusReports.pendingCount(),
     }),
-    // Without --public-url the service knows itself only as localhost: such a status links nowhere.
+    store,
+    // Without --public-url a commit status would link to localhost: it links nowhere instead.
     statuses: createStatusOutbox(store, {
       enabled: config.githubToken !== undefined,
       targetUrl: (id) => (config.publicUrl === undefined ? "" : links(id)),
     }),
-    mirrors,
+    mirrors: createMirrorCache({
+      dir: join(config.dataDir, "mirrors"),
+      ...(config.githubToken === undefined ? {} : { token: config.githubToken }),
+      tokenScope: `${config.githubUrl}/`,
+      allowFileSources: config.allowFileSources,
+      ambientEnv: deps.env ?? process.env,
+    }),
+    pipelines,
     ...(events === undefined ? {} : { changes: events.hub }),
-    pipelines: () => pipelines,
-    backendFor(spec) {
-      let backend = backends.get(spec.build.backend);
-      if (backend === undefined) {
-        backend = (deps.createBackend ?? createBackendFor)(spec);
-        backends.set(spec.build.backend, backend);
-      }
-      return backend;
-    },
-    ledgerFor,
-    configOrigin: () => configOrigin,
-    wakeWorkers: () => workers.wake(),
-    wakeReconciler: () => reconciler.wake(),
-    reloadPipelines: (reason, options) => reloads.request(reason, options),
+    backends: createBackends(deps.createBackend ?? createBackendFor),
+    ledgerFor: createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: pipelines.configOrigin }),
   };
+  const { metrics } = state;
+
   const reloads = createConfigReloads({
     logger,
     clock,
     retryMs: config.pollIntervalMs,
     async reload(pull, reason) {
-      if (pull) await updateCheckout(config.pipelinesDir);
-      pipelines = await loadPipelineSet(config.pipelinesDir, clock(), pipelines);
-      configOrigin = await configOriginOf(config.pipelinesDir);
-      logger.info("pipelines reloaded", { reason, pipelines: [...pipelines.specs.keys()], problems: pipelines.problems.length, kept: keptFields(pipelines) });
-      logPipelines(logger, pipelines, false);
+      const set = await pipelines.reload(pull);
+      logger.info("pipelines reloaded", { reason, pipelines: [...set.specs.keys()], problems: set.problems.length, kept: keptFields(set) });
+      logPipelines(logger, set, false);
     },
   });
-
   if (!upToDate) reloads.request("start: the pipelines checkout is not up to date", { pull: true });
 
-  const workers = createWorkers(state, mirrors, { concurrency: config.concurrency });
-  const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs) });
-  const catchUp = createCatchUp(state, { intervalMs: config.catchUpIntervalMs });
+  const workers = createWorkers(state, state.mirrors, { concurrency: config.concurrency });
+  const reconciler = createReconciler(state, { retryMs: config.pollIntervalMs, tickMs: Math.min(1_000, config.pollIntervalMs), wakeWorkers: workers.wake });
+  const catchUp = createCatchUp(state, { intervalMs: config.catchUpIntervalMs, wakeWorkers: workers.wake });
   let reports: ReportLoop | undefined;
   if (config.githubToken !== undefined) {
     const post = createCommitStatusClient({ token: config.githubToken, baseUrl: config.githubApiUrl, timeoutMs: 10_000, userAgent: "batchship" });
@@ -191,6 +176,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   } else {
     logger.warn("BATCHSHIP_GITHUB_TOKEN is not set: commit statuses are not reported");
   }
+  const wakeups = { wakeWorkers: workers.wake, wakeReconciler: reconciler.wake };
+  const receiver = { ...state, ...wakeups, reloadPipelines: reloads.request };
 
   let accepting = true;
   const routes = [
@@ -198,33 +185,54 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       verify: createSignatureVerifier(config.webhookSecrets),
       maxBodyBytes: config.maxBodyBytes,
       budget: createBodyBudget(config.bodyBudgetBytes),
-      receive: (delivery) => receiveDelivery(state, delivery),
+      receive: (delivery) => receiveDelivery(receiver, delivery),
       onRejected: (status) => metrics.deliveries.inc({ outcome: status === 401 ? "unauthorized" : "rejected" }),
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => readiness({ store: store.health(), pipelines, accepting, configPull: reloads.failing(), eventsFailingSince: events?.failingSince() }),
+      ready: () => readiness({ store: store.health(), pipelines: pipelines.current(), accepting, configPull: reloads.failing(), eventsFailingSince: events?.failingSince() }),
     }),
-    ...apiRoutes(createApiActions(state, links), config.apiToken, config.readToken),
+    ...apiRoutes(createApiActions({ ...state, ...wakeups }, links), config.apiToken, config.readToken),
   ];
   const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
-  await listen(server, config);
+  // A port already taken: the pull asked for above is the one thing started so far.
+  await listen(server, config).catch(async (error: unknown) => {
+    await reloads.stop();
+    throw error;
+  });
   const port = (server.address() as AddressInfo).port;
   if (publicUrl === "") publicUrl = `http://localhost:${port}`;
-  logger.info("service listening", { host: config.host, port, pipelines: [...pipelines.specs.keys()], apiEnabled: config.apiToken !== undefined, configOrigin: configOrigin ?? null });
+  logger.info("service listening", {
+    host: config.host,
+    port,
+    pipelines: [...pipelines.current().specs.keys()],
+    apiEnabled: config.apiToken !== undefined,
+    configOrigin: pipelines.configOrigin() ?? null,
+  });
 
   events?.listen(logger, createEventMetrics(metrics.registry), clock);
   workers.start();
   reconciler.start();
   catchUp.start();
   reports?.start();
-  const retention = startRetentionLoop({ store, logger, clock, days: config.retentionDays });
+  const retention = startRetentionLoop({
+    store,
+    logger,
+    clock,
+    days: config.retentionDays,
+    async files(cutoff) {
+      // In use: every loaded pipeline's source, and every release's not over yet (resumed, promoted later).
+      const sources = [...pipelines.current().specs.values()].map((spec) => sourceUrlOf(spec, config.githubUrl));
+      const mirrors = await state.mirrors.prune(cutoff, [...sources, ...store.releases.openCloneUrls()]);
+      return { mirrors, ...state.backends.pruneLogs(cutoff) };
+    },
+  });
 
   let stopping: Promise<void> | undefined;
   return {
     port,
-    busy: () => workers.inFlight() > 0 || state.locks.held().size > 0,
-    reload: () => state.reloadPipelines("SIGHUP"),
+    busy: () => workers.inFlight() > 0 || reconciler.busy() || store.holds.heldForApi() > 0,
+    reload: () => reloads.request("SIGHUP"),
     shutdown() {
       stopping ??= (async () => {
         accepting = false;
@@ -239,7 +247,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         retention.stop();
         server.closeAllConnections();
         await closed;
-        for (const backend of backends.values()) destroyClients(backend);
+        state.backends.destroy();
         await store.close();
         logger.info("service stopped");
       })();
@@ -280,12 +288,4 @@ function logPipelines(logger: Logger, set: PipelineSet, summary = true): void {
 
 function keptFields(set: PipelineSet): { file: string; pipeline: string; since: string }[] {
   return set.kept.map((k) => ({ file: k.file, pipeline: k.pipeline, since: new Date(k.since).toISOString() }));
-}
-
-/** SDK clients hold sockets open; a stopping service closes them so the process can exit. */
-function destroyClients(backend: Backend): void {
-  const clients = (backend as { clients?: Record<string, unknown> }).clients;
-  for (const client of Object.values(clients ?? {})) {
-    if (typeof client === "object" && client !== null && "destroy" in client && typeof client.destroy === "function") client.destroy();
-  }
 }

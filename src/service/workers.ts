@@ -1,10 +1,7 @@
 import type { MirrorCache } from "../git/mirror-cache.js";
 import { errorFields } from "../server/logger.js";
 import type { Claim, ReleaseRecord } from "../store/index.js";
-import type { PipelineLease } from "./pipeline-locks.js";
-import { releaseHoldsPipeline } from "./release-holds-pipeline.js";
-import { runOneRelease } from "./run-one-release.js";
-import type { ServiceState } from "./service-state.js";
+import { runOneRelease, type ReleaseRunnerParts } from "./run-one-release.js";
 
 /** Resuming a release whose bookkeeping failed waits a poll interval, doubling up to 64×. */
 const MAX_RESUME_BACKOFF_STEPS = 6;
@@ -20,21 +17,19 @@ export interface Workers {
 }
 
 /**
- * At most `concurrency` releases at once, and at most one per pipeline (the store's claim
- * guarantees it). Claiming the newest queued release of a pipeline supersedes its older queued
- * ones; a running release is never interrupted. A release that promotes automatically holds
- * its pipeline's lock while it runs (see release-holds-pipeline.ts); a pipeline held by
- * something else (a reconcile, a promotion or rollback through the API) is skipped, and its
- * releases wait until it is let go.
+ * At most `concurrency` releases at once. Claiming the newest queued release of a pipeline
+ * supersedes its older queued ones; a running release is never interrupted. The claim skips a
+ * pipeline something holds (the store's pipeline-holds.ts: a release, a reconcile, a promotion
+ * or rollback through the API), and a running release holds its own until it ends.
  */
-export function createWorkers(state: ServiceState, mirrors: MirrorCache, options: { concurrency: number }): Workers {
-  const { store, logger, metrics, statuses, locks } = state;
+export function createWorkers(state: ReleaseRunnerParts, mirrors: MirrorCache, options: { concurrency: number }): Workers {
+  const { store, logger, metrics, statuses } = state;
   const controller = new AbortController();
   const running = new Map<string, Promise<void>>();
   let stopping = false;
   let scheduled = false;
 
-  const launch = (release: ReleaseRecord, lease: PipelineLease | undefined, bookkeepingFailures = 0): void => {
+  const launch = (release: ReleaseRecord, bookkeepingFailures = 0): void => {
     let failed = false;
     const run = runOneRelease(state, mirrors, release, controller.signal)
       .catch((error: unknown) => {
@@ -46,7 +41,6 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       })
       .finally(() => {
         running.delete(release.id);
-        lease?.release();
         if (failed) resumeLater(release.id, bookkeepingFailures + 1);
         wake();
       });
@@ -58,7 +52,7 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
     setTimeout(() => {
       if (stopping || running.has(id)) return;
       try {
-        if (!resume(id, failures)) resumeLater(id, failures);
+        resume(id, failures);
       } catch (error) {
         logger.error("could not resume the release; trying again", { releaseId: id, ...errorFields(error) });
         resumeLater(id, failures + 1);
@@ -66,17 +60,12 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
     }, delay).unref();
   };
 
-  /** Picks a `running` release up again: false when its pipeline is held now (try later). */
-  const resume = (id: string, bookkeepingFailures = 0): boolean => {
+  /** Picks a `running` release up again; it still holds its pipeline (its row is `running`). */
+  const resume = (id: string, bookkeepingFailures = 0): void => {
     const release = store.releases.get(id);
-    if (release === undefined || release.status !== "running") return true;
-    const holds = releaseHoldsPipeline(release);
-    const lease = holds ? locks.tryAcquire(release.pipeline, `release ${release.id} is running`) : undefined;
-    if (holds && lease === undefined) return false;
+    if (release === undefined || release.status !== "running") return;
     const resumed = store.releases.resume(release.id, state.clock());
-    if (resumed) launch(resumed, lease, bookkeepingFailures);
-    else lease?.release();
-    return true;
+    if (resumed) launch(resumed, bookkeepingFailures);
   };
 
   const pump = (): void => {
@@ -86,7 +75,7 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       let claim: Claim | undefined;
       try {
         claim = store.transaction(() => {
-          const claimed = store.releases.claimNext(now, locks.held());
+          const claimed = store.releases.claimNext(now);
           for (const old of claimed?.superseded ?? []) {
             statuses.queue(old, { kind: "superseded", by: claimed?.release.commit.slice(0, 12) ?? "?" }, now);
           }
@@ -99,16 +88,11 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
         return;
       }
       if (claim === undefined) return;
-      // Cannot fail: the claim skipped the pipelines held a moment ago, in this same synchronous step.
-      const lease = releaseHoldsPipeline(claim.release) ? locks.tryAcquire(claim.release.pipeline, `release ${claim.release.id} is running`) : undefined;
-      if (lease === undefined && releaseHoldsPipeline(claim.release)) {
-        throw new Error(`pipeline ${claim.release.pipeline} was claimed while held: ${locks.holderOf(claim.release.pipeline) ?? "?"}`);
-      }
       for (const old of claim.superseded) {
         metrics.releases.inc({ status: "superseded" });
         logger.info("release superseded", { releaseId: old.id, pipeline: old.pipeline, commit: old.commit, supersededBy: claim.release.id });
       }
-      launch(claim.release, lease);
+      launch(claim.release);
     }
   };
 
@@ -123,12 +107,7 @@ export function createWorkers(state: ServiceState, mirrors: MirrorCache, options
       // Only this process uses the data dir (the data-dir lock): a promotion left `promoting` died with the last one.
       const abandoned = store.releases.abandonPromotions(state.clock());
       if (abandoned > 0) logger.warn("promotions interrupted by the last stop are awaiting promotion again", { count: abandoned });
-      for (const release of store.releases.listRunning()) {
-        if (!resume(release.id)) {
-          // Not expected: nothing else runs before the workers start. It resumes on the next start.
-          logger.error("release not resumed: its pipeline is held", { releaseId: release.id, pipeline: release.pipeline, holder: locks.holderOf(release.pipeline) });
-        }
-      }
+      for (const release of store.releases.listRunning()) resume(release.id);
       wake();
     },
     wake,

@@ -3,7 +3,8 @@ import type { Database } from "better-sqlite3";
 /**
  * Durable writes at the rate of the network, not of the disk: classic group commit. Units that
  * arrive while a commit is being made durable wait, and are then committed together, in one
- * transaction and one fsync; every caller hears back only after its commit is on disk. One
+ * transaction and one fsync; every caller hears back only after its commit is made (and, with
+ * `synchronous=FULL`, on disk). One
  * failing unit does not undo the others. A unit may run twice (the first run rolled back), so
  * it must only touch the database.
  *

@@ -8,6 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable } from "./deliveries.js";
 import { createGroupCommit } from "./group-commit.js";
+import { createPipelineHolds } from "./pipeline-holds.js";
 import { createReconcileTable } from "./reconciles.js";
 import { recordDelivery, type DeliveryToRecord } from "./record-delivery.js";
 import { createReleaseTable } from "./releases.js";
@@ -26,11 +27,13 @@ const port = parentPort;
 if (port === null) throw new Error("ingest-worker.js runs as a worker thread of the service");
 const { path, sync } = workerData as IngestWorkerData;
 const db = openConnection(path, sync, "writer");
+// This thread only queues: it claims nothing, so nothing here takes a hold.
+const holds = createPipelineHolds(db);
 const tables = {
   deliveries: createDeliveryTable(db),
-  releases: createReleaseTable(db),
+  releases: createReleaseTable(db, holds),
   statusReports: createStatusReportTable(db),
-  reconciles: createReconcileTable(db),
+  reconciles: createReconcileTable(db, holds),
 };
 const group = createGroupCommit(db);
 

@@ -39,11 +39,12 @@ export function startIngestWriter(
   options: IngestWorkerData,
   onFailure: (error: BatchshipError) => void = () => {},
   onCheckpointerFailure: (error: BatchshipError) => void = () => {},
+  startThread: StartThread = startWorker,
 ): IngestWriter {
-  const worker = startWorker("ingest-worker", options);
+  const worker = startThread("ingest-worker", options);
   // Should it die, the writer checkpoints a WAL grown past its limit itself (connection.ts), so
   // the service goes on; `onCheckpointerFailure` says so, and `health()` reports it.
-  const checkpointer = startWorker("checkpoint-worker", options);
+  const checkpointer = startThread("checkpoint-worker", options);
   let checkpointerFailure: string | undefined;
   const checkpointerFailed = (cause: unknown): void => {
     if (checkpointerFailure !== undefined) return;
@@ -138,8 +139,11 @@ export function startIngestWriter(
   };
 }
 
+/** Starts one of the store's threads; tests pass their own to see how the store takes a thread's death. */
+export type StartThread = (name: "ingest-worker" | "checkpoint-worker", workerData: IngestWorkerData) => Worker;
+
 /** The built service runs the compiled worker; from source (the tests) it is loaded through tsx, like the tests themselves. */
-function startWorker(name: string, workerData: IngestWorkerData): Worker {
+export function startWorker(name: string, workerData: IngestWorkerData): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(new URL(`./${name}.js`, import.meta.url), { workerData });
   const entry = JSON.stringify(new URL(`./${name}.ts`, import.meta.url).href);
   return new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData });

@@ -5,8 +5,9 @@ import { BatchshipError } from "../errors.js";
 import { createBranchHeadTable, type BranchHeadTable } from "./branch-heads.js";
 import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
-import { startIngestWriter } from "./ingest-writer.js";
+import { startIngestWriter, type StartThread } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
+import { createPipelineHolds, type PipelineHolds } from "./pipeline-holds.js";
 import { createPrune, type Pruned } from "./prune.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
@@ -24,6 +25,8 @@ export interface Store {
   stageEvents: StageEventTable;
   statusReports: StatusReportTable;
   reconciles: ReconcileTable;
+  /** Who holds each pipeline: the rule that keeps releases, reconciles and the API's promotions apart. */
+  holds: PipelineHolds;
   /** What the catch-up controller last saw of each pipeline's branches. */
   branchHeads: BranchHeadTable;
   /** Records a verified delivery and what it queues; resolves once committed (and, with sync full, fsynced). */
@@ -59,7 +62,13 @@ const PROBE_EVERY_MS = 1_000;
  */
 export function openStore(
   path: string,
-  options: { sync?: StoreSync; onWriterFailure?: (error: BatchshipError) => void; onCheckpointerFailure?: (error: BatchshipError) => void } = {},
+  options: {
+    sync?: StoreSync;
+    onWriterFailure?: (error: BatchshipError) => void;
+    onCheckpointerFailure?: (error: BatchshipError) => void;
+    /** How the store's threads are started (default: its own worker files). */
+    startThread?: StartThread;
+  } = {},
 ): Store {
   const sync = options.sync ?? "full";
   let db: Database;
@@ -76,15 +85,17 @@ export function openStore(
     });
   }
   // Started after the migrations, so the writer finds the schema it prepares statements for.
-  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure);
+  const writer = startIngestWriter({ path: resolve(path), sync }, options.onWriterFailure, options.onCheckpointerFailure, options.startThread);
   let writable = true;
   let probedAt = -Infinity;
+  const holds = createPipelineHolds(db);
   return {
     deliveries: createDeliveryTable(db),
-    releases: createReleaseTable(db),
+    releases: createReleaseTable(db, holds),
     stageEvents: createStageEventTable(db),
     statusReports: createStatusReportTable(db),
-    reconciles: createReconcileTable(db),
+    reconciles: createReconcileTable(db, holds),
+    holds,
     branchHeads: createBranchHeadTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),

@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { PipelineHolds } from "./pipeline-holds.js";
 import type { NewReconcile, ReconcileJob } from "./types.js";
 
 interface ReconcileRow {
@@ -20,12 +21,8 @@ interface ReconcileRow {
 export interface ReconcileTable {
   /** Queues a reconcile, or makes the pipeline's queued one due now with its attempts counted afresh. Returns its id. */
   enqueue(job: NewReconcile, now: number): number;
-  /**
-   * Claims the oldest due job (marks it running, counts the attempt), skipping pipelines in
-   * `busy`, pipelines with a reconcile already running and pipelines with a release running (the
-   * release table's claim skips pipelines with a reconcile running, in turn).
-   */
-  claimNext(now: number, busy: ReadonlySet<string>): ReconcileJob | undefined;
+  /** Claims the oldest due job of a pipeline nothing holds (pipeline-holds.ts): marks it running, counts the attempt. */
+  claimNext(now: number): ReconcileJob | undefined;
   markDone(id: number, resultJson: string, now: number): void;
   retryLater(id: number, error: string, nextAttemptAt: number): void;
   markFailed(id: number, error: string, now: number): void;
@@ -34,18 +31,14 @@ export interface ReconcileTable {
   pendingCount(): number;
 }
 
-export function createReconcileTable(db: Database): ReconcileTable {
+export function createReconcileTable(db: Database, holds: PipelineHolds): ReconcileTable {
   const queuedFor = db.prepare(`SELECT id FROM reconciles WHERE pipeline = ? AND status = 'queued' ORDER BY id LIMIT 1`);
   // A new push is a new request: it gets its own attempts, not what is left of the old one's.
   const refresh = db.prepare(`UPDATE reconciles SET spec_json = ?, delivery_id = ?, next_attempt_at = MIN(next_attempt_at, ?), attempts = 0 WHERE id = ?`);
   const insert = db.prepare(`
     INSERT INTO reconciles (pipeline, spec_json, delivery_id, status, created_at, next_attempt_at)
     VALUES (@pipeline, @specJson, @deliveryId, 'queued', @now, @now)`);
-  const due = db.prepare(`
-    SELECT * FROM reconciles WHERE status = 'queued' AND next_attempt_at <= ?
-      AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
-      AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
-    ORDER BY next_attempt_at, id`);
+  const due = db.prepare(`SELECT * FROM reconciles WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id`);
   const start = db.prepare(`UPDATE reconciles SET status = 'running', attempts = attempts + 1 WHERE id = ?`);
   const done = db.prepare(`UPDATE reconciles SET status = 'done', finished_at = ?, result_json = ?, last_error = NULL WHERE id = ?`);
   const later = db.prepare(`UPDATE reconciles SET status = 'queued', last_error = ?, next_attempt_at = ? WHERE id = ?`);
@@ -53,8 +46,9 @@ export function createReconcileTable(db: Database): ReconcileTable {
   const requeue = db.prepare(`UPDATE reconciles SET status = 'queued', next_attempt_at = ? WHERE status = 'running'`);
   const pending = db.prepare(`SELECT COUNT(*) AS n FROM reconciles WHERE status IN ('queued', 'running')`);
 
-  const claim = db.transaction((now: number, busy: ReadonlySet<string>) => {
-    const row = (due.all(now) as ReconcileRow[]).find((r) => !busy.has(r.pipeline));
+  const claim = db.transaction((now: number) => {
+    const held = holds.blocking("reconcile");
+    const row = (due.all(now) as ReconcileRow[]).find((r) => !held.has(r.pipeline));
     if (row === undefined) return undefined;
     start.run(row.id);
     return { ...row, status: "running" as const, attempts: row.attempts + 1 };
@@ -69,8 +63,8 @@ export function createReconcileTable(db: Database): ReconcileTable {
       }
       return Number(insert.run({ ...job, now }).lastInsertRowid);
     },
-    claimNext(now, busy) {
-      const row = claim.immediate(now, busy);
+    claimNext(now) {
+      const row = claim.immediate(now);
       return row === undefined
         ? undefined
         : {

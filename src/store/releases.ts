@@ -1,4 +1,5 @@
 import type { Database } from "better-sqlite3";
+import type { PipelineHolds } from "./pipeline-holds.js";
 import type { NewRelease, ReleaseImage, ReleaseOutcome, ReleaseRecord, ReleaseState } from "./types.js";
 
 interface ReleaseRow {
@@ -41,7 +42,7 @@ export interface Claim {
   superseded: ReleaseRecord[];
 }
 
-/** The release table. Every method is one statement or one transaction; callers compose them. */
+/** The release table. Every write is one statement or one transaction; callers compose them. */
 export interface ReleaseTable {
   /**
    * Queues a release. A commit pushed again while its release waits in the queue, or after it
@@ -50,12 +51,14 @@ export interface ReleaseTable {
    */
   enqueue(release: NewRelease, now: number): boolean;
   /**
-   * The newest queued release of the pipeline that has waited longest, among pipelines with
-   * nothing running — no release and no reconcile — and not in `busy`; it becomes `running` and
-   * the older queued releases of its pipeline `superseded`, in one transaction.
+   * The newest queued release of the pipeline that has waited longest, among pipelines nothing
+   * holds (pipeline-holds.ts); it becomes `running` and the older queued releases of its
+   * pipeline `superseded`, in one transaction.
    */
-  claimNext(now: number, busy?: ReadonlySet<string>): Claim | undefined;
+  claimNext(now: number): Claim | undefined;
   listRunning(): ReleaseRecord[];
+  /** The clone URLs of releases not over yet (queued, running, awaiting or in promotion): their mirrors are in use. */
+  openCloneUrls(): string[];
   /** A running release picked up again after a restart: one more attempt. */
   resume(id: string, now: number): ReleaseRecord | undefined;
   get(id: string): ReleaseRecord | undefined;
@@ -89,7 +92,7 @@ export interface ReleaseTable {
   clearRetry(id: string, now: number): void;
 }
 
-export function createReleaseTable(db: Database): ReleaseTable {
+export function createReleaseTable(db: Database, holds: PipelineHolds): ReleaseTable {
   const insert = db.prepare(`
     INSERT INTO releases (id, seq, pipeline, repository, commit_sha, branch, clone_url, spec_json, delivery_id, rebuild, status, created_at, updated_at)
     VALUES (@id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM releases), @pipeline, @repository, @commit, @branch, @cloneUrl, @specJson, @deliveryId, @rebuild, 'queued', @now, @now)
@@ -101,14 +104,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
       -- A rebuild asked for stays asked for when the same commit is pushed again.
       rebuild = MAX(releases.rebuild, excluded.rebuild)
     WHERE releases.status IN ('superseded', 'queued')`);
-  // A reconcile and a release of one pipeline could register the same record twice: neither
-  // starts while the other runs (the reconciler skips pipelines with a release running).
-  const nextPipelines = db.prepare(`
-    SELECT pipeline, MAX(seq) AS newest FROM releases
-    WHERE status = 'queued'
-      AND pipeline NOT IN (SELECT pipeline FROM releases WHERE status = 'running')
-      AND pipeline NOT IN (SELECT pipeline FROM reconciles WHERE status = 'running')
-    GROUP BY pipeline ORDER BY MIN(seq)`);
+  const nextPipelines = db.prepare(`SELECT pipeline, MAX(seq) AS newest FROM releases WHERE status = 'queued' GROUP BY pipeline ORDER BY MIN(seq)`);
   const bySeq = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND seq = ?`);
   const olderQueued = db.prepare(`SELECT * FROM releases WHERE pipeline = ? AND status = 'queued' AND seq < ? ORDER BY seq`);
   const supersede = db.prepare(
@@ -116,6 +112,7 @@ export function createReleaseTable(db: Database): ReleaseTable {
   );
   const start = db.prepare(`UPDATE releases SET status = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + 1, updated_at = ? WHERE id = ?`);
   const running = db.prepare(`SELECT * FROM releases WHERE status = 'running' ORDER BY seq`);
+  const openUrls = db.prepare(`SELECT DISTINCT clone_url FROM releases WHERE status IN ('queued', 'running', 'awaiting-promotion', 'promoting')`).pluck();
   const one = db.prepare(`SELECT * FROM releases WHERE id = ?`);
   const recent = db.prepare(`SELECT * FROM releases ORDER BY seq DESC LIMIT ?`);
   const recentOf = db.prepare(`SELECT * FROM releases WHERE pipeline = ? ORDER BY seq DESC LIMIT ?`);
@@ -141,9 +138,10 @@ export function createReleaseTable(db: Database): ReleaseTable {
     WHERE id = ? AND status IN ('failed', 'cancelled')`);
   const unretry = db.prepare(`UPDATE releases SET retry = 0, updated_at = ? WHERE id = ? AND retry = 1`);
 
-  const claim = db.transaction((now: number, busy: ReadonlySet<string>): Claim | undefined => {
+  const claim = db.transaction((now: number): Claim | undefined => {
     const candidates = nextPipelines.all() as Array<{ pipeline: string; newest: number }>;
-    const next = candidates.find((c) => !busy.has(c.pipeline));
+    const held = holds.blocking("release");
+    const next = candidates.find((c) => !held.has(c.pipeline));
     if (next === undefined) return undefined;
     const row = bySeq.get(next.pipeline, next.newest) as ReleaseRow;
     const older = (olderQueued.all(next.pipeline, next.newest) as ReleaseRow[]).map(toRecord);
@@ -155,8 +153,9 @@ export function createReleaseTable(db: Database): ReleaseTable {
 
   return {
     enqueue: (release, now) => insert.run({ ...release, rebuild: release.rebuild === true ? 1 : 0, now }).changes > 0,
-    claimNext: (now, busy = new Set()) => claim.immediate(now, busy),
+    claimNext: (now) => claim.immediate(now),
     listRunning: () => (running.all() as ReleaseRow[]).map(toRecord),
+    openCloneUrls: () => openUrls.all() as string[],
     resume(id, now) {
       start.run(now, now, id);
       const row = one.get(id) as ReleaseRow | undefined;

@@ -15,8 +15,8 @@ interface ReportRow {
 
 /**
  * The outbox of commit statuses. A status is written here in the same transaction as the
- * change it reports, and sent later, so a GitHub outage or a crash never loses one and never
- * holds up a release.
+ * change it reports, and sent later, so a crash does not lose one and a GitHub outage never
+ * holds up a release. One GitHub keeps refusing is given up on (report-loop.ts).
  */
 export interface StatusReportTable {
   enqueue(report: NewStatusReport, now: number): void;

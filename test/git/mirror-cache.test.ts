@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, readFile, rm, utimes, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,6 +43,30 @@ describe("the mirror cache", () => {
     expect((await simpleGit(mirror).raw(["cat-file", "-t", sha])).trim()).toBe("commit");
     await repo.remove();
     await expect(cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha })).resolves.toBe(mirror);
+  });
+
+  it("retention deletes mirrors unused since the cutoff, never one in use or used since, and a deleted one is fetched again", async () => {
+    const [kept, old, recent] = await Promise.all([appRepo(), appRepo(), appRepo()]);
+    const shas = await Promise.all([kept, old, recent].map((repo) => repo.commit({ "app.py": "print(1)\n" })));
+    const dir = await cacheDir();
+    const cache = createMirrorCache({ dir, allowFileSources: true });
+    const urls = [kept, old, recent].map((repo) => `file://${repo.dir}`);
+    const mirrors = await Promise.all(urls.map((url, i) => cache.fetchCommit({ url, branch: "main", commit: shas[i] ?? "" })));
+    await writeFile(join(dir, "notes.txt"), "not a mirror\n");
+    const day = 24 * 60 * 60 * 1000;
+    const longAgo = new Date(Date.now() - 10 * day);
+    for (const mirror of mirrors.slice(0, 2)) await utimes(mirror, longAgo, longAgo);
+    await utimes(join(dir, "notes.txt"), longAgo, longAgo);
+
+    expect(await cache.prune(Date.now() - 7 * day, [urls[0] ?? ""])).toBe(1);
+    expect((await readdir(dir)).sort()).toEqual([...mirrors.filter((m) => m !== mirrors[1]).map((m) => m.slice(dir.length + 1)), "notes.txt"].sort());
+    // Using a mirror marks it used: a catch-up round's ls-remote keeps an unlisted one.
+    await utimes(mirrors[0] ?? "", longAgo, longAgo);
+    await cache.remoteHeads(urls[0] ?? "");
+    expect(await cache.prune(Date.now() - 7 * day, [])).toBe(0);
+
+    await expect(cache.fetchCommit({ url: urls[1] ?? "", branch: "main", commit: shas[1] ?? "" })).resolves.toBe(mirrors[1]);
+    expect((await simpleGit(mirrors[1] ?? "").raw(["cat-file", "-t", shas[1] ?? ""])).trim()).toBe("commit");
   });
 
   it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {

@@ -7,10 +7,10 @@ import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
 import { createLogger } from "../../src/server/logger.js";
 import { createMetrics } from "../../src/server/metrics.js";
+import { createBackends } from "../../src/service/backends.js";
 import { readServiceConfig } from "../../src/service/config.js";
 import { releaseDetailView } from "../../src/service/release-view.js";
 import { runOneRelease } from "../../src/service/run-one-release.js";
-import { createPipelineLocks } from "../../src/service/pipeline-locks.js";
 import type { ServiceState } from "../../src/service/service-state.js";
 import { createStatusOutbox } from "../../src/service/status-outbox.js";
 import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
@@ -74,6 +74,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
   // No history: the head and order rules cannot judge, and stay out of this test's way.
   const mirrors: MirrorCache = { fetchCommit: async () => (repo as TestRepo).dir, history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
     remoteHeads: async () => new Map(),
+    prune: async () => 0,
   };
   const state: ServiceState = {
     config: readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" }),
@@ -82,14 +83,9 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     metrics,
     statuses: createStatusOutbox(store, { enabled: false, targetUrl: (id) => `https://batchship.example.com/api/releases/${id}` }),
     clock: () => Date.now(),
-    pipelines: unexpected,
-    backendFor: () => backend,
+    pipelines: { current: unexpected, configOrigin: () => undefined, reload: unexpected },
+    backends: createBackends(() => backend),
     ledgerFor: async () => undefined,
-    configOrigin: () => undefined,
-    wakeWorkers: () => {},
-    wakeReconciler: () => {},
-    reloadPipelines: () => {},
-    locks: createPipelineLocks(),
     mirrors,
   };
 

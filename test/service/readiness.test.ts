@@ -24,7 +24,7 @@ describe("batchship serve with no valid pipeline file", () => {
     const response = await fetch(`${service.url}/readyz`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as { checks: Record<string, boolean>; warnings: string[] };
-    expect(body.checks).toEqual({ storeWriter: true, storeWritable: true, pipelinesLoaded: true, accepting: true });
+    expect(body.checks).toEqual({ storeWriter: true, storeWritable: true, storeCheckpointer: true, pipelinesLoaded: true, accepting: true });
     expect(body.warnings).toEqual([expect.stringContaining("no pipelines are loaded")]);
     expect(JSON.stringify(body)).not.toContain(dirs.root);
   });

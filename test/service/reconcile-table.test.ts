@@ -20,28 +20,30 @@ describe("the store's reconcile jobs", () => {
     expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 11)).toBe(first);
     reconciles.enqueue({ pipeline: "api", specJson: "{}", deliveryId: "d3" }, 12);
 
-    expect(reconciles.claimNext(20, new Set(["etl"]))).toMatchObject({ pipeline: "api", attempts: 1 });
-    const etl = reconciles.claimNext(20, new Set());
+    const promotion = store.holds.tryHoldForApi("etl", "release etl-1 is being promoted through the API");
+    expect(reconciles.claimNext(20)).toMatchObject({ pipeline: "api", attempts: 1 });
+    if ("lease" in promotion) promotion.lease.release();
+    const etl = reconciles.claimNext(20);
     expect(etl).toMatchObject({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2", status: "running" });
     // A push while it runs queues another: the running one may have read an older tip.
     expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":3}", deliveryId: "d4" }, 21)).not.toBe(first);
-    expect(reconciles.claimNext(22, new Set())).toBeUndefined();
+    expect(reconciles.claimNext(22)).toBeUndefined();
 
     expect(reconciles.requeueRunning(30)).toBe(2);
     expect(reconciles.pendingCount()).toBe(3);
-    const again = reconciles.claimNext(30, new Set());
+    const again = reconciles.claimNext(30);
     expect(again?.pipeline).toBe("etl");
     // One reconcile per pipeline at a time.
-    const other = reconciles.claimNext(30, new Set());
+    const other = reconciles.claimNext(30);
     expect(other?.pipeline).toBe("api");
     reconciles.markDone(other?.id ?? 0, "{}", 31);
     reconciles.retryLater(again?.id ?? 0, "AWS throttled", 100);
-    const last = reconciles.claimNext(40, new Set());
+    const last = reconciles.claimNext(40);
     expect(last).toMatchObject({ pipeline: "etl" });
     expect(last?.id).not.toBe(again?.id);
     reconciles.markFailed(last?.id ?? 0, "spec", 41);
-    expect(reconciles.claimNext(99, new Set())).toBeUndefined();
-    expect(reconciles.claimNext(100, new Set())).toMatchObject({ id: again?.id, attempts: 2 });
+    expect(reconciles.claimNext(99)).toBeUndefined();
+    expect(reconciles.claimNext(100)).toMatchObject({ id: again?.id, attempts: 2 });
   });
 
   it("counts a queued job's attempts afresh when a new push refreshes it", () => {
@@ -50,11 +52,11 @@ describe("the store's reconcile jobs", () => {
     const { reconciles } = store;
     const id = reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "d1" }, 10);
     for (let attempt = 1; attempt <= 3; attempt++) {
-      expect(reconciles.claimNext(10 + attempt * 100, new Set())).toMatchObject({ id, attempts: attempt });
+      expect(reconciles.claimNext(10 + attempt * 100)).toMatchObject({ id, attempts: attempt });
       reconciles.retryLater(id, "AWS throttled", 10 + (attempt + 1) * 100);
     }
     // The new push's reconcile is due now and starts at its first attempt, not its fourth.
     expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 350)).toBe(id);
-    expect(reconciles.claimNext(350, new Set())).toMatchObject({ id, attempts: 1, deliveryId: "d2" });
+    expect(reconciles.claimNext(350)).toMatchObject({ id, attempts: 1, deliveryId: "d2" });
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { openStore, type NewRelease, type Store } from "../../src/store/index.js";
+import { openStore, type NewRelease, type PipelineLease, type Store } from "../../src/store/index.js";
 import { newRelease } from "../support/new-release.js";
 
 let dir: string;
@@ -18,11 +18,15 @@ afterEach(async () => {
 });
 
 const release = (pipeline: string, n: number): NewRelease => newRelease(pipeline, String(n));
+const leaseOf = (hold: { lease: PipelineLease } | { heldBy: string }): PipelineLease => {
+  if (!("lease" in hold)) throw new Error(`held: ${hold.heldBy}`);
+  return hold.lease;
+};
 
 describe("releases and reconciles of one pipeline never run at once", () => {
   it("a release is not claimed while its pipeline's reconcile runs, and is once it ends", () => {
     store.reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "r1" }, 1);
-    const reconcile = store.reconciles.claimNext(2, new Set());
+    const reconcile = store.reconciles.claimNext(2);
     expect(reconcile).toMatchObject({ pipeline: "etl", status: "running" });
     store.releases.enqueue(release("etl", 1), 3);
     store.releases.enqueue(release("api", 2), 4);
@@ -34,21 +38,57 @@ describe("releases and reconciles of one pipeline never run at once", () => {
     expect(store.releases.claimNext(7)?.release).toMatchObject({ pipeline: "etl", status: "running" });
   });
 
-  it("a reconcile is not claimed while a release of its pipeline runs, whatever the caller passes as busy", () => {
+  it("a reconcile is not claimed while a release of its pipeline runs", () => {
     store.releases.enqueue(release("etl", 1), 1);
     const claimed = store.releases.claimNext(2);
     store.reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "r1" }, 3);
-    expect(store.reconciles.claimNext(4, new Set())).toBeUndefined();
+    expect(store.reconciles.claimNext(4)).toBeUndefined();
     store.releases.finish(claimed?.release.id ?? "", { status: "promoted" }, 5);
-    expect(store.reconciles.claimNext(6, new Set())).toMatchObject({ pipeline: "etl", status: "running" });
+    expect(store.reconciles.claimNext(6)).toMatchObject({ pipeline: "etl", status: "running" });
   });
 
-  it("a claim skips the pipelines the caller holds (a promotion or rollback through the API)", () => {
+  it("a claim skips the pipelines held through the API (a promotion or rollback), until they are let go", () => {
     store.releases.enqueue(release("etl", 1), 1);
     store.releases.enqueue(release("api", 2), 2);
-    expect(store.releases.claimNext(3, new Set(["etl", "api"]))).toBeUndefined();
-    expect(store.releases.claimNext(3, new Set(["etl"]))?.release.pipeline).toBe("api");
-    expect(store.releases.claimNext(3, new Set())?.release.pipeline).toBe("etl");
+    const etl = leaseOf(store.holds.tryHoldForApi("etl", "a rollback through the API is in flight"));
+    const api = leaseOf(store.holds.tryHoldForApi("api", "a rollback through the API is in flight"));
+    expect(store.releases.claimNext(3)).toBeUndefined();
+    api.release();
+    expect(store.releases.claimNext(3)?.release.pipeline).toBe("api");
+    etl.release();
+    expect(store.releases.claimNext(3)?.release.pipeline).toBe("etl");
+  });
+});
+
+describe("who holds a pipeline against a promotion or rollback through the API", () => {
+  it("a release that promotes by itself and a reconcile do, each named; a release that leaves promotion to a person does not; one API holder at a time", () => {
+    const manual = { ...release("etl", 1), specJson: JSON.stringify({ name: "etl", promotion: { mode: "manual" } }) };
+    store.releases.enqueue(manual, 1);
+    store.releases.enqueue(release("api", 2), 2);
+    store.reconciles.enqueue({ pipeline: "batch", specJson: "{}", deliveryId: "r1" }, 3);
+    const etl = store.releases.claimNext(4)?.release.id;
+    const api = store.releases.claimNext(4)?.release.id;
+    expect(store.reconciles.claimNext(4)).toMatchObject({ pipeline: "batch" });
+
+    expect(store.holds.tryHoldForApi("api", "x")).toEqual({ heldBy: `release ${api} is running` });
+    expect(store.holds.tryHoldForApi("batch", "x")).toEqual({ heldBy: "a reconcile is running" });
+    const promotion = leaseOf(store.holds.tryHoldForApi("etl", `release ${etl} is being promoted through the API`));
+    expect(store.holds.tryHoldForApi("etl", "a rollback through the API is in flight")).toEqual({ heldBy: `release ${etl} is being promoted through the API` });
+    expect(store.holds.heldForApi()).toBe(1);
+
+    // The manual release still holds its pipeline against the next release and a reconcile.
+    store.releases.enqueue(release("etl", 3), 5);
+    store.reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "r2" }, 5);
+    expect(store.releases.claimNext(6)).toBeUndefined();
+    expect(store.reconciles.claimNext(6)).toBeUndefined();
+
+    // A lease let go twice never frees the next holder's.
+    promotion.release();
+    const rollback = leaseOf(store.holds.tryHoldForApi("etl", "a rollback through the API is in flight"));
+    promotion.release();
+    expect(store.holds.tryHoldForApi("etl", "x")).toEqual({ heldBy: "a rollback through the API is in flight" });
+    rollback.release();
+    expect(store.holds.heldForApi()).toBe(0);
   });
 });
 

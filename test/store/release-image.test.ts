@@ -4,6 +4,7 @@ import { join } from "node:path";
 import DatabaseConstructor, { type Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../../src/store/migrations.js";
+import { createPipelineHolds } from "../../src/store/pipeline-holds.js";
 import { createReleaseTable, type ReleaseTable } from "../../src/store/releases.js";
 import { newRelease } from "../support/new-release.js";
 
@@ -14,7 +15,7 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "batchship-release-image-"));
   db = new DatabaseConstructor(join(dir, "store.db"));
   migrate(db);
-  releases = createReleaseTable(db);
+  releases = createReleaseTable(db, createPipelineHolds(db));
 });
 afterEach(() => {
   db.close();

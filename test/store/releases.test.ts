@@ -4,6 +4,7 @@ import { join } from "node:path";
 import DatabaseConstructor, { type Database } from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrate } from "../../src/store/migrations.js";
+import { createPipelineHolds, type PipelineHolds } from "../../src/store/pipeline-holds.js";
 import { createReleaseTable, type ReleaseTable } from "../../src/store/releases.js";
 import type { NewRelease } from "../../src/store/types.js";
 import { newRelease } from "../support/new-release.js";
@@ -12,6 +13,7 @@ let dir: string;
 let file: string;
 let db: Database;
 let releases: ReleaseTable;
+let holds: PipelineHolds;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "batchship-releases-"));
@@ -19,7 +21,8 @@ beforeEach(() => {
   db = new DatabaseConstructor(file);
   db.pragma("journal_mode = WAL");
   migrate(db);
-  releases = createReleaseTable(db);
+  holds = createPipelineHolds(db);
+  releases = createReleaseTable(db, holds);
 });
 afterEach(() => {
   db.close();
@@ -94,7 +97,9 @@ describe("the release queue", () => {
     const [a1, b1, b2] = queue(1, push("api", "a1"), push("batch", "b1"), push("batch", "b2"));
     expect(releases.enqueue(push("batch", "b1", "force-back"), 2)).toBe(true);
     expect(releases.get(b1?.id ?? "")).toMatchObject({ status: "queued", seq: 4, deliveryId: "force-back", updatedAt: 2 });
-    expect(releases.claimNext(2, new Set(["api"]))).toMatchObject({ release: { id: b1?.id }, superseded: [{ id: b2?.id, supersededBy: b1?.id }] });
+    const rollback = holds.tryHoldForApi("api", "a rollback through the API is in flight");
+    expect(releases.claimNext(2)).toMatchObject({ release: { id: b1?.id }, superseded: [{ id: b2?.id, supersededBy: b1?.id }] });
+    if ("lease" in rollback) rollback.lease.release();
 
     releases.claimNext(3);
     expect(releases.enqueue(push("api", "a1", "redelivery-2"), 4)).toBe(false);
@@ -103,6 +108,16 @@ describe("the release queue", () => {
     releases.finish(a1?.id ?? "", { status: "awaiting-promotion" }, 5);
     expect(releases.enqueue(push("api", "a1", "redelivery-3"), 6)).toBe(false);
     expect(releases.get(a1?.id ?? "")).toMatchObject({ status: "awaiting-promotion", seq: 1, finishedAt: 5 });
+  });
+
+  it("names the clone URLs of releases not over yet, whose mirrors retention keeps", () => {
+    const at = (release: NewRelease, host: string): NewRelease => ({ ...release, cloneUrl: `https://${host}/acme/${release.pipeline}.git` });
+    const [, a2, b1, c1] = queue(1, at(push("api", "a1"), "superseded.example"), at(push("api", "a2"), "running.example"), at(push("batch", "b1"), "awaiting.example"), at(push("etl", "c1"), "done.example"));
+    expect(new Set(releases.openCloneUrls()).size).toBe(4);
+    expect(claimAll(2)).toEqual([a2?.id, b1?.id, c1?.id]);
+    releases.finish(c1?.id ?? "", { status: "promoted" }, 3);
+    releases.finish(b1?.id ?? "", { status: "awaiting-promotion" }, 3);
+    expect(new Set(releases.openCloneUrls())).toEqual(new Set(["https://running.example/acme/api.git", "https://awaiting.example/acme/batch.git"]));
   });
 
   it("a superseded commit pushed again is queued again, as the newest release of its pipeline", () => {

@@ -1,7 +1,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Worker } from "node:worker_threads";
 import DatabaseConstructor from "better-sqlite3";
+import { Registry } from "prom-client";
+import { healthRoutes } from "../../src/server/health-routes.js";
+import { readiness } from "../../src/service/readiness.js";
+import type { PipelineSet } from "../../src/service/pipeline-set.js";
+import { startWorker } from "../../src/store/ingest-writer.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../../src/store/index.js";
 
@@ -48,5 +54,28 @@ describe("the store's health", () => {
       other.close();
     }
     await until("the store to be reported writable again", () => s.health().writable);
+  });
+
+  it("a dead checkpoint thread is told once, with its cause, and fails /readyz naming it; the store goes on recording", async () => {
+    dir = mkdtempSync(join(tmpdir(), "batchship-health-"));
+    const told: Error[] = [];
+    store = openStore(join(dir, "batchship.sqlite"), {
+      onCheckpointerFailure: (error) => told.push(error),
+      // A real thread that dies as it starts (as on running out of memory); the delivery writer is the store's own.
+      startThread: (name, data) => (name === "checkpoint-worker" ? new Worker("throw new Error('out of memory')", { eval: true }) : startWorker(name, data)),
+    });
+    const s = store;
+    await until("the checkpoint thread's death to be told", () => told.length > 0);
+    expect(told.map((e) => e.message)).toEqual(["WAL checkpoints stopped: the store's checkpoint thread died (out of memory)"]);
+    expect(s.health()).toMatchObject({ writer: true, checkpointer: false });
+
+    const pipelines: PipelineSet = { specs: new Map([["etl", {} as never]]), problems: [], kept: [], files: new Map(), loadedAt: 1 };
+    const [, readyz] = healthRoutes({ registry: new Registry(), ready: () => readiness({ store: s.health(), pipelines, accepting: true }) });
+    const answer = await readyz?.handler({} as never);
+    expect(answer).toMatchObject({
+      status: 503,
+      body: { status: "not ready", checks: { storeWriter: true, storeCheckpointer: false }, warnings: [expect.stringContaining("the store's checkpoint thread died")] },
+    });
+    await expect(s.recordDelivery({ delivery: { id: "d1", event: "ping", receivedAt: 1, outcome: "ping", httpStatus: 200 }, releases: [], reconciles: [] })).resolves.toEqual({ queued: [] });
   });
 });
