@@ -7,6 +7,7 @@ import { batchInterceptors } from "./batch-interceptors.js";
 import { buildListingInterceptors } from "./build-listing.js";
 import { chain } from "./interceptor.js";
 import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
+import { jobDefinitionListingInterceptors } from "./job-definition-listing.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { ecrInterceptors } from "./ecr-interceptors.js";
@@ -61,7 +62,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs)),
+        ...chain(jobDefinitionListingInterceptors(), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs))),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
         ...ecrInterceptors(moto.endpoint),
