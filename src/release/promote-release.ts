@@ -57,7 +57,9 @@ export async function promoteRelease(
   // A person's promotion: with GitOps it is recorded under their name and lifts a hold. Without
   // GitOps, a release production was rolled back from is rolled forward to again: a person's
   // explicit choice to undo the rollback, so production's order rules do not stand in its way.
-  const production = ledgerOf(ctx, spec) === undefined ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
+  // Told from the newest production revisions: a release rolled back further back than those is
+  // promoted like any older one (`allowOlder`).
+  const production = ledgerOf(ctx, spec) === undefined ? (await ctx.backend.platform.newestJobDefinitionRevisions(spec.jobDefinition.name)).revisions : [];
   const forward = production[0] !== undefined && production[0].tags[TAG.release] !== releaseId && wasRolledBack(production, releaseId);
   const outcome: CandidatePromotion = forward
     ? { ...(await rollForward(ctx, spec.jobDefinition.name, candidate)), replaced: replacedBy(production[0]) }
