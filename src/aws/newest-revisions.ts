@@ -14,20 +14,23 @@ const BRACKET = DESCRIBE_PAGE - NEWEST_WINDOW;
 
 /**
  * The ACTIVE revisions among the newest NEWEST_WINDOW revision numbers of a name, in a number
- * of DescribeJobDefinitions calls that does not grow with the name's history:
+ * of DescribeJobDefinitions calls that does not grow with the name's history. It never lists the
+ * name (Batch documents no order for that listing, so only the last page could be trusted to hold
+ * the newest): every call describes up to 100 `name:rev` at once, in any status (a deregistered
+ * revision stays describable).
  *
- * 1. one page of the name's ACTIVE revisions. Without a next page that is all of them.
- * 2. Otherwise the newest revision number is searched for by describing up to 100 `name:rev`
- *    at once (any status: a deregistered revision stays describable): from the newest ACTIVE
- *    revision on that page, numbers growing geometrically up to the 32-bit limit, then numbers
- *    spread evenly across the bracket the newest is in (each call narrows it a hundredfold).
- * 3. one call for the 100 numbers that end at the bracket's top: the newest revision and at least
- *    NEWEST_WINDOW - 1 below it.
+ * 1. numbers growing geometrically from 1 to the 32-bit limit: the newest revision lies between
+ *    the highest that exists and the next;
+ * 2. numbers spread evenly across that bracket, each call narrowing it a hundredfold, until it is
+ *    at most DESCRIBE_PAGE - NEWEST_WINDOW wide;
+ * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
- * A name of 10,000 revisions takes five calls, of a million six. Batch deletes a revision 180
- * days after it was deregistered; the search assumes no deleted revision is newer than the
- * newest ACTIVE one the first page shows, and when the newest it finds is not ACTIVE it pages
- * the whole ACTIVE history instead of guessing.
+ * A name with a few revisions takes one call, with hundreds three, with 10,000 four; a name
+ * never registered two (the second, a listing, proves it empty).
+ * Batch deletes a revision 180 days after it is deregistered, so numbers of long-deregistered
+ * revisions read as never registered: the search assumes those all lie below a number the first
+ * call finds. When the newest revision it finds is not ACTIVE (batchship keeps a name's newest
+ * revision ACTIVE) it pages the whole ACTIVE history rather than guess.
  */
 export async function newestRevisions(
   batch: AwsClients["batch"],
@@ -37,26 +40,32 @@ export async function newestRevisions(
   const operation = `look up the newest job definition revisions of ${name}`;
   const describe = async (input: DescribeJobDefinitionsCommandInput) =>
     (await awsCall(operation, () => batch.send(new DescribeJobDefinitionsCommand(input)))) as { jobDefinitions?: JobDefinition[]; nextToken?: string };
-  const first = await describe({ jobDefinitionName: name, status: "ACTIVE", maxResults: DESCRIBE_PAGE });
-  const firstPage = (first.jobDefinitions ?? []).map(toJobDefinitionRevision).filter((r) => r.name === name);
-  if (!first.nextToken) return { revisions: newestFirst(firstPage), complete: true };
-
-  const existing = async (numbers: number[]) =>
-    numbers.length === 0
-      ? []
-      : (await describe({ jobDefinitions: numbers.map((n) => `${name}:${n}`) })).jobDefinitions ?? [];
+  // Every number described so far, and what it was: a window already described is not asked for again.
+  const probed = new Map<number, JobDefinition | undefined>();
+  const existing = async (numbers: number[]) => {
+    const asked = numbers.filter((n) => !probed.has(n));
+    if (asked.length > 0) {
+      const found = (await describe({ jobDefinitions: asked.map((n) => `${name}:${n}`) })).jobDefinitions ?? [];
+      for (const n of asked) probed.set(n, undefined);
+      for (const d of found) if (d.jobDefinitionName === name && d.revision !== undefined) probed.set(d.revision, d);
+    }
+    return numbers.flatMap((n) => probed.get(n) ?? []);
+  };
   // lo exists (or is 0), hi is the lowest number known not to exist.
-  let lo = Math.max(0, ...firstPage.map((r) => r.revision));
+  let lo = 0;
   let hi: number | undefined;
   while (hi === undefined || hi - lo > BRACKET) {
     const probes = hi === undefined ? gallop(lo) : spread(lo, hi);
-    const found = new Set((await existing(probes)).filter((d) => d.jobDefinitionName === name).map((d) => d.revision));
+    const found = new Set((await existing(probes)).map((d) => d.revision));
     const above = probes.filter((n) => found.has(n));
     lo = Math.max(lo, ...above);
     hi = probes.find((n) => n > lo && !found.has(n)) ?? hi ?? HIGHEST_REVISION + 1;
   }
+  // No revision found: a name never registered, which one listing call shows, or one whose
+  // revisions all fell between the numbers asked, which only the listing finds.
+  if (lo === 0) return { revisions: await listAll(), complete: true };
   const window = range(Math.max(1, hi - DESCRIBE_PAGE), hi - 1);
-  const described = (await existing(window)).filter((d) => d.jobDefinitionName === name);
+  const described = await existing(window);
   const newest = described.reduce<JobDefinition | undefined>((n, d) => (n === undefined || (d.revision ?? 0) > (n.revision ?? 0) ? d : n), undefined);
   // The newest revision of a name batchship keeps is ACTIVE; anything else is not understood here.
   if (newest?.status !== "ACTIVE") return { revisions: await listAll(), complete: true };

@@ -1,4 +1,6 @@
 import type { JobDefinitionRevision, JobPlatform, NewestRevisions } from "./ports.js";
+import { previousLiveRevision } from "./rollback.js";
+import { TAG } from "./tags.js";
 
 /**
  * The release path's lookups of job definition revisions: they read the newest revisions of a
@@ -37,4 +39,20 @@ export async function newestRevision(platform: JobPlatform, name: string): Promi
   if (newest.revisions.length > 0 || newest.complete) return newest.revisions[0];
   // Every revision in the window was deregistered: only the whole history can say.
   return (await platform.listJobDefinitionRevisions(name))[0];
+}
+
+/**
+ * The production revisions the rollback target is judged on: the newest, and the whole ACTIVE
+ * history only when the newest do not settle it — no target among them, or a rollback among them
+ * naming a revision older than they reach (the release it undid must be known as rolled back).
+ */
+export async function rollbackHistory(platform: JobPlatform, name: string): Promise<JobDefinitionRevision[]> {
+  const newest = await platform.newestJobDefinitionRevisions(name);
+  const { revisions } = newest;
+  const current = revisions[0];
+  if (newest.complete || current === undefined) return newest.complete ? revisions : platform.listJobDefinitionRevisions(name);
+  const arns = new Set(revisions.map((r) => r.arn));
+  const unresolved = revisions.some((r) => r.tags[TAG.rollbackOf] !== undefined && !arns.has(r.tags[TAG.rollbackOf] ?? ""));
+  if (!unresolved && previousLiveRevision(revisions, current) !== undefined) return revisions;
+  return platform.listJobDefinitionRevisions(name);
 }

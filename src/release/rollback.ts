@@ -6,7 +6,7 @@ import { ledgerOf } from "./gitops/hold.js";
 import { rollbackViaLedger } from "./gitops/rollback-via-ledger.js";
 import { imageOf } from "./job-definition.js";
 import type { JobDefinitionRevision } from "./ports.js";
-import { newestRevision } from "./revision-lookup.js";
+import { newestRevision, rollbackHistory } from "./revision-lookup.js";
 import { TAG } from "./tags.js";
 
 export interface RollbackResult {
@@ -26,7 +26,7 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec, o
   if (ledger !== undefined) return rollbackViaLedger(ctx, ledger, spec, options.by ?? "batchship rollback");
   const name = spec.jobDefinition.name;
   const { platform } = ctx.backend;
-  const revisions = await productionHistory(ctx, name);
+  const revisions = await rollbackHistory(platform, name);
   const current = revisions[0];
   if (current === undefined) {
     throw new BatchshipError("NOTHING_TO_ROLL_BACK", `Cannot roll back ${name}: it has no ACTIVE revision`);
@@ -60,23 +60,6 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec, o
     from: { arn: current.arn, revision: current.revision, image: imageOf(current), releaseId: current.tags[TAG.release] ?? null },
     to: { arn: value.arn, revision: value.revision, image: imageOf(value), releaseId: target.tags[TAG.release] ?? "" },
   };
-}
-
-/**
- * The production revisions the rollback target is judged on: the newest, and the whole ACTIVE
- * history only when the newest do not settle it — no target among them, or a rollback among them
- * naming a revision older than they reach (the release it undid must be known as rolled back).
- */
-async function productionHistory(ctx: EngineContext, name: string): Promise<JobDefinitionRevision[]> {
-  const { platform } = ctx.backend;
-  const newest = await platform.newestJobDefinitionRevisions(name);
-  const { revisions } = newest;
-  const current = revisions[0];
-  if (newest.complete || current === undefined) return newest.complete ? revisions : platform.listJobDefinitionRevisions(name);
-  const arns = new Set(revisions.map((r) => r.arn));
-  const unresolved = revisions.some((r) => r.tags[TAG.rollbackOf] !== undefined && !arns.has(r.tags[TAG.rollbackOf] ?? ""));
-  if (!unresolved && previousLiveRevision(revisions, current) !== undefined) return revisions;
-  return platform.listJobDefinitionRevisions(name);
 }
 
 /**
