@@ -1,12 +1,13 @@
 /**
  * A long history of job definition revisions, registered straight in moto so that set-up never
  * shows up among the recorded calls: `count` revisions of `name`, all but the newest `active`
- * deregistered (as retention leaves a name). Batch numbers them 1..count.
+ * deregistered (as retention leaves a name), each with the tags `tags` gives its number. Batch
+ * numbers them 1..count.
  */
 export async function seedJobDefinitionHistory(
   motoEndpoint: string,
   name: string,
-  options: { count: number; active: number; tags?: Record<string, string> },
+  options: { count: number; active: number; tags?: (revision: number) => Record<string, string> },
 ): Promise<void> {
   const send = async (path: string, body: unknown) => {
     const response = await fetch(`${motoEndpoint}${path}`, {
@@ -29,7 +30,7 @@ export async function seedJobDefinitionHistory(
       type: "container",
       platformCapabilities: ["EC2"],
       containerProperties: { image: `history/${name}:${n}`, command: ["true"], resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }] },
-      ...(options.tags === undefined ? {} : { tags: options.tags }),
+      ...(options.tags === undefined ? {} : { tags: options.tags(n) }),
     });
     arns.push(String(registered.jobDefinitionArn));
   }
