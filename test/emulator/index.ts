@@ -62,7 +62,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionListingInterceptors(), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs))),
+        ...chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs))),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
         ...ecrInterceptors(moto.endpoint),

@@ -2,7 +2,7 @@
  * A long history of job definition revisions, registered straight in moto so that set-up never
  * shows up among the recorded calls: `count` revisions of `name`, all but the newest `active`
  * deregistered (as retention leaves a name), each with the tags `tags` gives its number. Batch
- * numbers them 1..count.
+ * numbers them 1..count. moto fails registrations that run concurrently: seed one name at a time.
  */
 export async function seedJobDefinitionHistory(
   motoEndpoint: string,

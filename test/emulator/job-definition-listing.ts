@@ -17,7 +17,8 @@ type Definition = Record<string, unknown>;
  * - `jobDefinitions`: up to 100 `name:revision` or ARNs, any status, alone (no other member).
  *   moto does not resolve `name:revision` at all.
  */
-export function jobDefinitionListingInterceptors(): Interceptors {
+export function jobDefinitionListingInterceptors(region: string, accountId: string): Interceptors {
+  const arnOf = (entry: { name: string; revision: number }) => `arn:aws:batch:${region}:${accountId}:job-definition/${entry.name}:${entry.revision}`;
   return {
     "batch.DescribeJobDefinitions": async (exchange) => {
       const input = (exchange.call.input ?? {}) as Record<string, unknown>;
@@ -27,7 +28,9 @@ export function jobDefinitionListingInterceptors(): Interceptors {
         const others = Object.keys(input).filter((key) => key !== "jobDefinitions");
         if (others.length > 0) return client(`jobDefinitions can't be used with other parameters (${others.join(", ")})`);
         if (entries.length > PAGE_SIZE) return client(`jobDefinitions takes at most ${PAGE_SIZE} entries, got ${entries.length}`);
-        return byRevision(exchange, entries.map(String));
+        // moto resolves ARNs (not name:revision), one by one.
+        const parsed = entries.map((entry) => parseEntry(String(entry)));
+        return exchange.forward({ jobDefinitions: parsed.flatMap((entry) => (entry === undefined ? [] : [arnOf(entry)])) });
       }
       const name = input["jobDefinitionName"];
       if (typeof name !== "string") return exchange.forward();
@@ -57,22 +60,6 @@ export function jobDefinitionListingInterceptors(): Interceptors {
 function parseEntry(entry: string): { name: string; revision: number } | undefined {
   const match = /(?:^|:job-definition\/)([A-Za-z0-9_-]{1,128}):(\d+)$/.exec(entry);
   return match === null ? undefined : { name: match[1] as string, revision: Number(match[2]) };
-}
-
-async function byRevision(exchange: Exchange, entries: string[]): Promise<Reply> {
-  const wanted = entries.map(parseEntry);
-  const names = [...new Set(wanted.flatMap((entry) => (entry === undefined ? [] : [entry.name])))];
-  let last: Reply | undefined;
-  const found: Definition[] = [];
-  for (const name of names) {
-    last = await exchange.forward({ jobDefinitionName: name });
-    const definitions = definitionsOf(last);
-    if (definitions === undefined) return last;
-    const revisions = new Set(wanted.filter((entry) => entry?.name === name).map((entry) => entry?.revision));
-    found.push(...oldestFirst(definitions).filter((definition) => revisions.has(Number(definition["revision"]))));
-  }
-  if (last === undefined) return exchange.forward({ jobDefinitions: [] });
-  return withJsonBody(last, { jobDefinitions: found });
 }
 
 function definitionsOf(reply: Reply): Definition[] | undefined {

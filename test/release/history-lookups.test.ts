@@ -14,7 +14,8 @@ beforeAll(async () => {
   h = await startEngineHarness(["short", "long"]);
   const seed = (name: string, count: number) =>
     seedJobDefinitionHistory(h.emulator.motoEndpoint, name, { count, active: count, tags: (n) => ({ [TAG.release]: `${name}-${n}`, [TAG.canary]: "passed" }) });
-  await Promise.all([seed("short-canary", 3), seed("short", 3), seed("long-canary", LONG), seed("long", LONG)]);
+  // One at a time: moto fails registrations that run concurrently.
+  for (const [name, count] of [["short-canary", 3], ["short", 3], ["long-canary", LONG], ["long", LONG]] as const) await seed(name, count);
 }, 120_000);
 afterAll(async () => {
   await h?.close();
