@@ -18,6 +18,7 @@ import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJob
 import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
 import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
+import { newestRevisions } from "./newest-revisions.js";
 
 // DescribeJobs takes at most 100 ids per call.
 const DESCRIBE_LIMIT = 100;
@@ -61,7 +62,7 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     return details;
   }
 
-  return {
+  const platform: JobPlatform = {
     async listJobDefinitionRevisions(name) {
       const operation = `list job definition revisions of ${name}`;
       const revisions = [];
@@ -80,6 +81,10 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
         nextToken = page.nextToken;
       } while (nextToken);
       return revisions.filter((revision) => revision.name === name).sort((a, b) => b.revision - a.revision);
+    },
+
+    newestJobDefinitionRevisions(name) {
+      return newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name));
     },
 
     async registerJobDefinition(name, body, tags) {
@@ -178,4 +183,5 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       await awsCall(`stop job ${jobId}`, () => batch.send(new TerminateJobCommand({ jobId, reason })));
     },
   };
+  return platform;
 }

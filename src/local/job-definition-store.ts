@@ -1,5 +1,5 @@
 import { BatchshipError } from "../errors.js";
-import type { Clock, JobDefinitionBody, JobDefinitionRevision, JobPlatform } from "../release/ports.js";
+import { NEWEST_WINDOW, type Clock, type JobDefinitionBody, type JobDefinitionRevision, type JobPlatform } from "../release/ports.js";
 import { writeTransaction, type StateDb } from "./state-store.js";
 
 interface DefinitionRow {
@@ -12,7 +12,7 @@ interface DefinitionRow {
 
 export type JobDefinitionStore = Pick<
   JobPlatform,
-  "listJobDefinitionRevisions" | "registerJobDefinition" | "tagJobDefinition" | "deregisterJobDefinition"
+  "listJobDefinitionRevisions" | "newestJobDefinitionRevisions" | "registerJobDefinition" | "tagJobDefinition" | "deregisterJobDefinition"
 > & {
   /** The revision an ARN names, for the runner. */
   byArn(arn: string): JobDefinitionRevision | undefined;
@@ -31,6 +31,15 @@ export function localJobDefinitionArn(name: string, revision: number): string {
 export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefinitionStore {
   const list = db.prepare<[string], DefinitionRow>(
     "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? AND status = 'ACTIVE' ORDER BY revision DESC",
+  );
+  // The newest NEWEST_WINDOW numbers of the name, by the primary key: as cheap with 10,000 revisions as with 3.
+  const newest = db.prepare<[string, string, number], DefinitionRow>(
+    `SELECT name, revision, arn, body, tags FROM job_definitions
+     WHERE name = ? AND status = 'ACTIVE' AND revision > (SELECT COALESCE(MAX(revision), 0) FROM job_definitions WHERE name = ?) - ?
+     ORDER BY revision DESC`,
+  );
+  const oldestActive = db.prepare<[string], { revision: number | null }>(
+    "SELECT MIN(revision) AS revision FROM job_definitions WHERE name = ? AND status = 'ACTIVE'",
   );
   const byArn = db.prepare<[string], DefinitionRow>("SELECT name, revision, arn, body, tags FROM job_definitions WHERE arn = ?");
   const nextRevision = db.prepare<[string], { next: number }>(
@@ -59,6 +68,11 @@ export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefiniti
   return {
     async listJobDefinitionRevisions(name) {
       return list.all(name).map(toRevision);
+    },
+    async newestJobDefinitionRevisions(name) {
+      const revisions = newest.all(name, name, NEWEST_WINDOW).map(toRevision);
+      const oldest = oldestActive.get(name)?.revision ?? null;
+      return { revisions, complete: oldest === null || revisions.some((r) => r.revision === oldest) };
     },
     async registerJobDefinition(name, body, tags) {
       return register(name, body, tags);

@@ -102,6 +102,7 @@ export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
 
   return {
     listJobDefinitionRevisions: (name) => definitions.listJobDefinitionRevisions(name),
+    newestJobDefinitionRevisions: (name) => definitions.newestJobDefinitionRevisions(name),
     registerJobDefinition: (name, body, tags) => definitions.registerJobDefinition(name, body, tags),
     tagJobDefinition: (arn, tags) => definitions.tagJobDefinition(arn, tags),
     deregisterJobDefinition: (arn) => definitions.deregisterJobDefinition(arn),

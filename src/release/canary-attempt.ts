@@ -1,5 +1,6 @@
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
+import { findRevision } from "./revision-lookup.js";
 import { CANARY_RETRYING, TAG } from "./tags.js";
 
 /** The canary attempt a candidate's tags speak of: 1 until an explicit retry. */
@@ -31,6 +32,6 @@ export async function beginCanaryRetry(ctx: EngineContext, candidate: JobDefinit
 
 /** The candidate's tags as they are now: `batchship cancel` may have marked it while its canary ran. */
 export async function currentCandidate(ctx: EngineContext, candidate: JobDefinitionRevision): Promise<JobDefinitionRevision> {
-  const revisions = await ctx.backend.platform.listJobDefinitionRevisions(candidate.name);
-  return revisions.find((revision) => revision.arn === candidate.arn) ?? candidate;
+  const { found } = await findRevision(ctx.backend.platform, candidate.name, (revision) => revision.arn === candidate.arn, true);
+  return found ?? candidate;
 }

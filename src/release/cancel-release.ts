@@ -7,6 +7,7 @@ import type { EngineContext } from "./context.js";
 import { candidateName } from "./job-definition.js";
 import type { JobDefinitionRevision, JobState } from "./ports.js";
 import { canaryJobName, releaseIdFor } from "./release-id.js";
+import { findRevision } from "./revision-lookup.js";
 import { CANARY_RETRYING, TAG } from "./tags.js";
 
 export interface CancelResult {
@@ -30,8 +31,7 @@ export interface CancelResult {
 export async function cancelRelease(ctx: EngineContext, spec: PipelineSpec, commit: string): Promise<CancelResult> {
   const releaseId = releaseIdFor(spec.name, commit);
   const result: CancelResult = { releaseId, pipeline: spec.name, commit, build: null, canary: null };
-  const candidates = await ctx.backend.platform.listJobDefinitionRevisions(candidateName(spec));
-  const candidate = candidates.find((revision) => revision.tags[TAG.release] === releaseId);
+  const { found: candidate } = await findRevision(ctx.backend.platform, candidateName(spec), (revision) => revision.tags[TAG.release] === releaseId, true);
 
   if (candidate !== undefined) {
     const verdict = candidate.tags[TAG.canary];

@@ -146,6 +146,19 @@ export interface JobDefinitionRevision {
   tags: Record<string, string>;
 }
 
+/**
+ * How many of the newest revision numbers of a name `newestJobDefinitionRevisions` covers at
+ * least. Retention's limits stay within it, so what retention keeps as newest is in view.
+ */
+export const NEWEST_WINDOW = 90;
+
+export interface NewestRevisions {
+  /** The ACTIVE revisions among (at least) the newest NEWEST_WINDOW revision numbers, newest first. */
+  revisions: JobDefinitionRevision[];
+  /** True when `revisions` are every ACTIVE revision of the name. */
+  complete: boolean;
+}
+
 export const JOB_STATUSES = [
   "SUBMITTED",
   "PENDING",
@@ -205,8 +218,17 @@ export interface SubmitJobRequest {
 }
 
 export interface JobPlatform {
-  /** ACTIVE revisions of a job definition name, newest first. */
+  /**
+   * Every ACTIVE revision of a job definition name, newest first. Its cost grows with the name's
+   * history (AWS: one call per 100 revisions): for retention and views of the whole history.
+   */
   listJobDefinitionRevisions(name: string): Promise<JobDefinitionRevision[]>;
+  /**
+   * The ACTIVE revisions among the newest revision numbers of a name (NEWEST_WINDOW at least),
+   * newest first, in a number of calls that does not grow with the name's history: what a
+   * release looks things up in (src/release/revision-lookup.ts).
+   */
+  newestJobDefinitionRevisions(name: string): Promise<NewestRevisions>;
   registerJobDefinition(
     name: string,
     body: JobDefinitionBody,

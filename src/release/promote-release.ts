@@ -58,7 +58,9 @@ export async function promoteRelease(
   // GitOps, a release production was rolled back from is rolled forward to again: a person's
   // explicit choice to undo the rollback, so the settling of racing promoters does not apply.
   // Going back to a commit production's commit contains is not forward: that needs --allow-older.
-  const production = ledgerOf(ctx, spec) === undefined ? await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name) : [];
+  // Told from the newest production revisions: a release rolled back further back than those is
+  // promoted like any older one.
+  const production = ledgerOf(ctx, spec) === undefined ? (await ctx.backend.platform.newestJobDefinitionRevisions(spec.jobDefinition.name)).revisions : [];
   const forward =
     production[0] !== undefined &&
     production[0].tags[TAG.release] !== releaseId &&

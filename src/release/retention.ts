@@ -4,6 +4,7 @@ import { ledgerOf } from "./gitops/hold.js";
 import { candidateName } from "./job-definition.js";
 import { ReleaseInterrupted, type JobDefinitionRevision } from "./ports.js";
 import { planCandidates, planProduction, type KeptRevision, type RetentionPlan } from "./retention-plan.js";
+import { rollbackHistory } from "./revision-lookup.js";
 
 export interface RetainedName {
   name: string;
@@ -31,15 +32,20 @@ export interface RetentionResult {
 export async function applyRetention(
   ctx: EngineContext,
   spec: PipelineSpec,
-  options: { dryRun?: boolean } = {},
+  /**
+   * `newest`: plan on the newest revisions only (after a release: its cost does not grow with the
+   * history; what lies further back stays as it is until `batchship prune`). Default: everything.
+   */
+  options: { dryRun?: boolean; scope?: "newest" | "all" } = {},
 ): Promise<RetentionResult> {
   const { platform } = ctx.backend;
   const productionName = spec.jobDefinition.name;
   const canaryName = candidateName(spec);
   const ledger = ledgerOf(ctx, spec);
+  const newestOnly = options.scope === "newest";
   const [production, candidates, ledgerState] = await Promise.all([
-    platform.listJobDefinitionRevisions(productionName),
-    platform.listJobDefinitionRevisions(canaryName),
+    newestOnly ? rollbackHistory(platform, productionName) : platform.listJobDefinitionRevisions(productionName),
+    newestOnly ? platform.newestJobDefinitionRevisions(canaryName).then((n) => n.revisions) : platform.listJobDefinitionRevisions(canaryName),
     ledger === undefined ? undefined : ledger.read(spec.name),
   ]);
   const productionPlan = planProduction(production, spec.retention.production, ledgerState?.record ?? null);
@@ -64,7 +70,7 @@ export async function applyRetention(
  */
 export async function retainAfterRelease(ctx: EngineContext, spec: PipelineSpec): Promise<void> {
   try {
-    await applyRetention(ctx, spec);
+    await applyRetention(ctx, spec, { scope: "newest" });
   } catch (error) {
     if (error instanceof ReleaseInterrupted) throw error;
     const message = error instanceof Error ? error.message : String(error);

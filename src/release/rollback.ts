@@ -6,6 +6,7 @@ import { ledgerOf } from "./gitops/hold.js";
 import { rollbackViaLedger } from "./gitops/rollback-via-ledger.js";
 import { imageOf } from "./job-definition.js";
 import type { JobDefinitionRevision } from "./ports.js";
+import { newestRevision, rollbackHistory } from "./revision-lookup.js";
 import { TAG } from "./tags.js";
 
 export interface RollbackResult {
@@ -25,7 +26,7 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec, o
   if (ledger !== undefined) return rollbackViaLedger(ctx, ledger, spec, options.by ?? "batchship rollback");
   const name = spec.jobDefinition.name;
   const { platform } = ctx.backend;
-  const revisions = await platform.listJobDefinitionRevisions(name);
+  const revisions = await rollbackHistory(platform, name);
   const current = revisions[0];
   if (current === undefined) {
     throw new BatchshipError("NOTHING_TO_ROLL_BACK", `Cannot roll back ${name}: it has no ACTIVE revision`);
@@ -38,12 +39,12 @@ export async function rollbackPipeline(ctx: EngineContext, spec: PipelineSpec, o
     );
   }
   const tags = { ...target.tags, [TAG.rollbackOf]: current.arn };
-  let listed: readonly JobDefinitionRevision[] | undefined = revisions;
+  let listed: JobDefinitionRevision | undefined = current;
   const { value } = await findOrCreate(
     ctx,
     // A retry after a lost response: the newest revision is already this rollback.
     async () => {
-      const newest = (listed ?? (await platform.listJobDefinitionRevisions(name)))[0];
+      const newest = listed ?? (await newestRevision(platform, name));
       listed = undefined;
       return newest?.tags[TAG.rollbackOf] === current.arn ? newest : undefined;
     },

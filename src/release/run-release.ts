@@ -93,8 +93,12 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
     };
     ctx.observe({ type: "image-resolved", uri: image.uri, digest: image.digest });
 
+    // A candidate registered by this run belongs to a release that was never promoted.
+    let candidateIsNew = false;
     const candidate = await timed(ctx, stages, "candidate", async () => {
-      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest });
+      const imageIsNew = image.build !== null || image.reusedFrom !== undefined;
+      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew });
+      candidateIsNew = !reused;
       ctx.observe({ type: "candidate-registered", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
     });
@@ -154,6 +158,7 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
         person: false,
         canary: { jobId: canary.jobId, summary: canary.summary },
         order: "newer-only",
+        neverPromoted: candidateIsNew,
       });
       const { revision, reused } = outcome;
       if (outcome.superseded === undefined) ctx.observe({ type: "promoted", arn: revision.arn, revision: revision.revision, reused });

@@ -3,6 +3,7 @@ import { parseSourceUrl } from "./source-url.js";
 import { CanarySubmission } from "./canary-submission.js";
 import { JobDefinitionSpec } from "./job-definition/job-definition-spec.js";
 import { whenFieldsValid } from "./when-fields-valid.js";
+import { NEWEST_WINDOW } from "../release/ports.js";
 
 export { JobDefinitionSpec } from "./job-definition/job-definition-spec.js";
 
@@ -239,9 +240,9 @@ export const PromotionSpec = z
 
 /** Defaults of `retention`: about a day of candidates at 20 commits a day, ten promotions back. */
 export const DEFAULT_RETENTION = { candidates: 20, production: 10 } as const;
-// DescribeJobDefinitions returns 100 revisions a page: at most this many kept by count leaves room
-// for those kept because a release needs them, so a lookup stays one page.
-const RETENTION_MAX = 90;
+// A release looks things up among the newest NEWEST_WINDOW revision numbers: what retention keeps
+// as newest stays within them.
+const RETENTION_MAX = NEWEST_WINDOW;
 
 export const RetentionSpec = z
   .strictObject({

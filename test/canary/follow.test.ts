@@ -18,6 +18,7 @@ function scriptedBackend(states: JobState[]): Backend {
     registry: { ensureRepository: unused, findDigest: unused },
     platform: {
       listJobDefinitionRevisions: unused,
+      newestJobDefinitionRevisions: unused,
       registerJobDefinition: unused,
       tagJobDefinition: unused,
       deregisterJobDefinition: unused,

@@ -8,6 +8,7 @@ import { buildListingInterceptors } from "./build-listing.js";
 import { ChildLogs, logsInterceptors } from "./child-logs.js";
 import { chain } from "./interceptor.js";
 import { jobDefinitionKindInterceptors } from "./job-definition-kinds.js";
+import { jobDefinitionListingInterceptors } from "./job-definition-listing.js";
 import { BuildLifecycle, type BuildScripts } from "./build-scripts.js";
 import { codebuildInterceptors } from "./codebuild-interceptors.js";
 import { ecrInterceptors } from "./ecr-interceptors.js";
@@ -68,7 +69,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events)),
+        ...chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events))),
         ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),

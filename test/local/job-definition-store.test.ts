@@ -110,3 +110,19 @@ describe("deregistering", () => {
     );
   });
 });
+
+describe("the newest revisions of a name", () => {
+  it("are the ACTIVE ones among the newest 90 numbers, and say whether that is every ACTIVE one", async () => {
+    const store = createJobDefinitionStore(db, clock);
+    const registered = [];
+    for (let n = 1; n <= 120; n++) registered.push(await store.registerJobDefinition("long", body, {}));
+    await store.deregisterJobDefinition(registered[119 - 1]?.arn ?? "");
+    await store.registerJobDefinition("short", body, {});
+
+    const long = await store.newestJobDefinitionRevisions("long");
+    expect(long.complete).toBe(false);
+    expect(long.revisions.map((r) => r.revision)).toEqual([120, ...Array.from({ length: 88 }, (_, i) => 118 - i)]);
+    expect(await store.newestJobDefinitionRevisions("short")).toMatchObject({ complete: true, revisions: [{ revision: 1 }] });
+    expect(await store.newestJobDefinitionRevisions("never")).toEqual({ revisions: [], complete: true });
+  });
+});

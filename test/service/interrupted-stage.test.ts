@@ -61,6 +61,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     registry: { ensureRepository: async () => repository, findDigest: async () => undefined },
     platform: {
       listJobDefinitionRevisions: unexpected,
+      newestJobDefinitionRevisions: unexpected,
       registerJobDefinition: unexpected,
       tagJobDefinition: unexpected,
       deregisterJobDefinition: unexpected,

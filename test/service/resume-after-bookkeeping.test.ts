@@ -74,6 +74,7 @@ describe("a release whose own bookkeeping fails", () => {
       registry: { ensureRepository: async () => repository, findDigest: async () => undefined },
       platform: {
         listJobDefinitionRevisions: unexpected,
+        newestJobDefinitionRevisions: unexpected,
         registerJobDefinition: unexpected,
         tagJobDefinition: unexpected,
         deregisterJobDefinition: unexpected,

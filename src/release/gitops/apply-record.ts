@@ -6,6 +6,7 @@ import { imageOf, specHash } from "../job-definition.js";
 import type { JobDefinitionRevision } from "../ports.js";
 import { promotionOf } from "../stages/promote.js";
 import { TAG } from "../tags.js";
+import { newestRevision } from "../revision-lookup.js";
 import { recordBody, type ReleaseRecord } from "./record.js";
 
 /**
@@ -89,7 +90,7 @@ export async function applyRecord(
   const { value, created } = await findOrCreate(
     ctx,
     async () => {
-      const [newest] = await platform.listJobDefinitionRevisions(name);
+      const newest = await newestRevision(platform, name);
       return runsRecord(newest, record) ? newest : undefined;
     },
     async (): Promise<JobDefinitionRevision> => ({ name, ...(await platform.registerJobDefinition(name, body, tags)), body, tags }),

@@ -3,7 +3,8 @@ import type { PipelineSpec } from "../../spec/schema.js";
 import type { EngineContext } from "../context.js";
 import { imageOf, specHash } from "../job-definition.js";
 import type { JobDefinitionRevision } from "../ports.js";
-import { assertPromotable, promotionOf } from "../stages/promote.js";
+import { assertPromotable, isPromotionOf } from "../stages/promote.js";
+import { findRevision } from "../revision-lookup.js";
 import { TAG } from "../tags.js";
 import { applyRecord } from "./apply-record.js";
 import { heldError } from "./hold.js";
@@ -18,6 +19,11 @@ export interface PromotionRequest {
   person: boolean;
   /** The canary's final counts, when the caller has them (else they are read from the job). */
   canary?: { jobId: string; summary: Readonly<Record<string, number>> };
+  /**
+   * The candidate was registered by this very run, so its release was never promoted: whether
+   * it was is answered from the newest production revisions alone.
+   */
+  neverPromoted?: boolean;
 }
 
 export interface LedgerPromotion {
@@ -43,8 +49,7 @@ export async function promoteViaLedger(
 ): Promise<LedgerPromotion> {
   assertPromotable(candidate);
   const releaseId = candidate.tags[TAG.release] ?? "";
-  const production = await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name);
-  const earlier = promotionOf(production, releaseId);
+  const { found: earlier } = await findRevision(ctx.backend.platform, spec.jobDefinition.name, isPromotionOf(releaseId), request.neverPromoted !== true);
   const record = await recordFor(ctx, spec, candidate, request);
 
   const { state, commit } = await ledger.update(spec.name, async (tip, view): Promise<LedgerChange | null> => {

@@ -8,6 +8,7 @@ import { holdFor } from "./hold.js";
 import type { LedgerEntry, ReleaseLedger } from "./ledger.js";
 import { observeCommit } from "./observe-commit.js";
 import type { ReleaseRecord } from "./record.js";
+import { newestRevision } from "../revision-lookup.js";
 import type { RollbackResult } from "../rollback.js";
 
 /** Versions of the record read to find the previous release. */
@@ -25,7 +26,7 @@ export async function rollbackViaLedger(
   by: string,
 ): Promise<RollbackResult> {
   const name = spec.jobDefinition.name;
-  const [before] = await ctx.backend.platform.listJobDefinitionRevisions(name);
+  const before = await newestRevision(ctx.backend.platform, name);
   if (before === undefined) {
     // Nothing runs here to roll back: most likely the wrong account or region. A record written
     // now would make production here follow a rollback nobody meant for it.

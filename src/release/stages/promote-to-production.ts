@@ -5,7 +5,8 @@ import { promoteViaLedger, type PromotionRequest } from "../gitops/promote-via-l
 import type { JobDefinitionRevision } from "../ports.js";
 import { TAG } from "../tags.js";
 import { olderError, promoteCandidate, type CandidatePromotion, type PromotionOrder } from "./promote.js";
-import { olderThanProduction, productionOf } from "./promotion-order.js";
+import { olderThanProduction } from "./promotion-order.js";
+import { newestRevision } from "../revision-lookup.js";
 
 export type { PromotionRequest } from "../gitops/promote-via-ledger.js";
 
@@ -20,11 +21,13 @@ export async function promoteToProduction(
   request: PromotionRequest & { order: PromotionOrder },
 ): Promise<CandidatePromotion> {
   const ledger = ledgerOf(ctx, spec);
-  if (ledger === undefined) return promoteCandidate(ctx, spec.jobDefinition.name, candidate, request.order);
+  if (ledger === undefined) {
+    return promoteCandidate(ctx, spec.jobDefinition.name, candidate, request.order, request.neverPromoted === true ? { neverPromoted: true } : {});
+  }
   // GitOps: concurrent record commits are ordered by git itself (the ledger rebases); the order
   // rule is judged against what Batch runs now.
   if (request.order !== "allow-older") {
-    const production = productionOf(await ctx.backend.platform.listJobDefinitionRevisions(spec.jobDefinition.name));
+    const production = await newestRevision(ctx.backend.platform, spec.jobDefinition.name);
     const older = production?.tags[TAG.release] === candidate.tags[TAG.release] ? null : await olderThanProduction(ctx, production, candidate.tags[TAG.commit] ?? "");
     if (older !== null && production !== undefined) {
       if (request.order === "refuse-older") throw olderError(spec.jobDefinition.name, candidate.tags[TAG.release] ?? "", older);

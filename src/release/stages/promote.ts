@@ -2,15 +2,21 @@ import { BatchshipError } from "../../errors.js";
 import type { EngineContext } from "../context.js";
 import { findOrCreate } from "../find-or-create.js";
 import type { JobDefinitionRevision } from "../ports.js";
+import { findRevision, newestRevision } from "../revision-lookup.js";
 import { TAG } from "../tags.js";
-import { olderThanProduction, productionOf, settleConcurrentPromotions, type Supersession } from "./promotion-order.js";
+import { olderThanProduction, settleConcurrentPromotions, type Supersession } from "./promotion-order.js";
 
 /** The production revision a release was promoted to, if it ever was. Rollbacks don't count. */
 export function promotionOf(
   revisions: readonly JobDefinitionRevision[],
   releaseId: string,
 ): JobDefinitionRevision | undefined {
-  return revisions.find((r) => r.tags[TAG.release] === releaseId && r.tags[TAG.rollbackOf] === undefined);
+  return revisions.find(isPromotionOf(releaseId));
+}
+
+/** A production revision that promoted this release (a rollback to it does not count). */
+export function isPromotionOf(releaseId: string): (revision: JobDefinitionRevision) => boolean {
+  return (r) => r.tags[TAG.release] === releaseId && r.tags[TAG.rollbackOf] === undefined;
 }
 
 /**
@@ -35,31 +41,34 @@ export interface CandidatePromotion {
  * newest ACTIVE revision), so it happens only for a candidate whose canary passed, and at most
  * once per release. The order rules (promotion-order.ts) are judged on the same listing the
  * registration is tagged with, so a promotion racing this one is always in the settled window.
+ * Both are read from the newest production revisions; whether the release was promoted before
+ * is looked for further back only when it may have been (`neverPromoted` unset).
  */
 export async function promoteCandidate(
   ctx: EngineContext,
   productionName: string,
   candidate: JobDefinitionRevision,
   order: PromotionOrder = "newer-only",
+  options: { neverPromoted?: boolean } = {},
 ): Promise<CandidatePromotion> {
   assertPromotable(candidate);
   const releaseId = candidate.tags[TAG.release] ?? "";
   const commit = candidate.tags[TAG.commit] ?? "";
   const { platform } = ctx.backend;
-  let listed: JobDefinitionRevision[] = [];
+  // Production as the find step saw it: the judgement and the `replaces` tag go by it.
+  let current: JobDefinitionRevision | undefined;
   // Filled in by the create step, when it runs.
   const seen: { replaced: CandidatePromotion["replaced"]; refused?: { production: JobDefinitionRevision; superseded: Supersession } } = { replaced: null };
   const { value, created } = await findOrCreate(
     ctx,
     async () => {
-      listed = await platform.listJobDefinitionRevisions(productionName);
-      const earlier = promotionOf(listed, releaseId);
+      const { found, newest } = await findRevision(platform, productionName, isPromotionOf(releaseId), options.neverPromoted !== true);
+      current = newest.revisions[0] ?? (newest.complete ? undefined : await newestRevision(platform, productionName));
       // A person taking production back to a release it ran before: done once it runs it again.
-      if (order === "allow-older" && earlier !== undefined && productionOf(listed)?.tags[TAG.release] !== releaseId) return undefined;
-      return earlier;
+      if (order === "allow-older" && found !== undefined && current?.tags[TAG.release] !== releaseId) return undefined;
+      return found;
     },
     async (): Promise<JobDefinitionRevision | undefined> => {
-      const current = productionOf(listed);
       const older = order === "allow-older" ? null : await olderThanProduction(ctx, current, commit);
       if (older !== null && current !== undefined) {
         if (order === "refuse-older") throw olderError(productionName, releaseId, older);
@@ -80,7 +89,6 @@ export async function promoteCandidate(
   if (settled !== null) return { revision: settled.restored, reused: !created, replaced, superseded: settled.over };
   // Promoted before, and production moved on since: that earlier promotion is history, and a
   // release production's commit already contains is older whether or not retention kept it.
-  const current = productionOf(listed);
   if (!created && current !== undefined && current.arn !== mine.arn && order !== "allow-older") {
     const older = await olderThanProduction(ctx, current, commit);
     if (older !== null) {

@@ -1,6 +1,7 @@
 import type { EngineContext } from "../context.js";
 import { findOrCreate } from "../find-or-create.js";
 import type { JobDefinitionRevision } from "../ports.js";
+import { newestRevision } from "../revision-lookup.js";
 import { TAG } from "../tags.js";
 
 /** Why a release did not become production, and what did instead (when known). */
@@ -56,7 +57,8 @@ export async function olderThanProduction(
  * release, and it registers that release's body again. The one on top is always the one to act,
  * and it acts on a fixed window, so two promoters never undo each other and a promoter that
  * crashed here settles when its release is run again (its revision still names the window).
- * Without history nothing can be judged and nothing is restored.
+ * Without history nothing can be judged and nothing is restored. The window is read from the
+ * newest production revisions: promotions racing this one are among them.
  */
 export async function settleConcurrentPromotions(
   ctx: EngineContext,
@@ -67,7 +69,7 @@ export async function settleConcurrentPromotions(
   const myCommit = mine.tags[TAG.commit];
   const replaced = Number(mine.tags[TAG.replaces]);
   if (ctx.history === undefined || myCommit === undefined || !Number.isInteger(replaced)) return null;
-  const revisions = await platform.listJobDefinitionRevisions(productionName);
+  const { revisions } = await platform.newestJobDefinitionRevisions(productionName);
   const top = productionOf(revisions);
   // Run again after settling: the restored revision names this one as what it replaced, and is a
   // release registered inside this one's window (a promotion judged against this one is not).
@@ -88,7 +90,7 @@ export async function settleConcurrentPromotions(
     const { value } = await findOrCreate(
       ctx,
       async () => {
-        const top = productionOf(await platform.listJobDefinitionRevisions(productionName));
+        const top = await newestRevision(platform, productionName);
         return top?.tags[TAG.release] === newer.tags[TAG.release] && top?.tags[TAG.replaces] === String(mine.revision) ? top : undefined;
       },
       async (): Promise<JobDefinitionRevision> => ({ name: productionName, ...(await platform.registerJobDefinition(productionName, newer.body, tags)), body: newer.body, tags }),

@@ -1,6 +1,7 @@
 import type { EngineContext } from "../context.js";
 import { findOrCreate } from "../find-or-create.js";
 import type { JobDefinitionRevision } from "../ports.js";
+import { newestRevision } from "../revision-lookup.js";
 import { TAG } from "../tags.js";
 import { assertPromotable } from "./promote.js";
 
@@ -27,7 +28,7 @@ export async function rollForward(
   const { value, created } = await findOrCreate(
     ctx,
     async () => {
-      const [newest] = await platform.listJobDefinitionRevisions(productionName);
+      const newest = await newestRevision(platform, productionName);
       return newest?.tags[TAG.release] === releaseId ? newest : undefined;
     },
     async (): Promise<JobDefinitionRevision> => ({

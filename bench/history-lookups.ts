@@ -1,0 +1,72 @@
+/**
+ * AWS calls of one release (build to promotion, retention included) on a pipeline whose job
+ * definition names have 3 revisions of history, beside one whose names have 10,000 (or
+ * BENCH_HISTORY), in one run against the emulator (moto behind the test layer, which pages
+ * DescribeJobDefinitions 100 at a time, oldest first). Also what reading a name's whole ACTIVE
+ * history costs, which is what every lookup of a release cost before.
+ * Run with `npm run bench:history`.
+ */
+import { createAwsBackend } from "../src/aws/index.js";
+import { createEngineContext } from "../src/release/context.js";
+import { runRelease } from "../src/release/run-release.js";
+import { TAG } from "../src/release/tags.js";
+import { createFixtures, startEmulator, testClientConfig, type Emulator } from "../test/emulator/index.js";
+import { seedJobDefinitionHistory } from "../test/emulator/job-definition-history.js";
+import { randomSha } from "../test/release/harness.js";
+import { makeSpec } from "../test/support/spec.js";
+import { virtualTime } from "../test/support/virtual-time.js";
+import { byOperation } from "./batch-calls.js";
+
+const LONG = Number(process.env["BENCH_HISTORY"] ?? 10_000);
+const SHORT = 3;
+
+async function seed(emulator: Emulator, name: string, count: number): Promise<void> {
+  // Every revision a release of its own, all ACTIVE: a name as it grows without retention.
+  const tags = (n: number) => ({ [TAG.release]: `${name}-${n}`, [TAG.canary]: "passed" });
+  // One at a time: moto fails registrations that run concurrently.
+  await seedJobDefinitionHistory(emulator.motoEndpoint, `${name}-canary`, { count, active: count, tags });
+  await seedJobDefinitionHistory(emulator.motoEndpoint, name, { count, active: count, tags });
+}
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator();
+  try {
+    await createFixtures(emulator, { jobQueues: ["short", "long"], codebuildProject: "etl-image" });
+    const seeding = performance.now();
+    await seed(emulator, "short", SHORT);
+    await seed(emulator, "long", LONG);
+    console.log(`seeded ${SHORT} and ${LONG} revisions per name in ${((performance.now() - seeding) / 1000).toFixed(0)} s`);
+
+    const backend = createAwsBackend(testClientConfig(emulator));
+    const release = async (name: string) => {
+      const time = virtualTime();
+      const ctx = createEngineContext(backend, { clock: time.clock, sleep: time.sleep, polling: { buildIntervalMs: 10_000, canaryIntervalMs: 15_000, retryDelayMs: 1_000 } });
+      const spec = makeSpec({ name, image: { repository: name }, jobDefinition: { name }, canary: { jobQueue: name }, retention: { candidates: 90, production: 90 } });
+      const start = emulator.calls.length;
+      const result = await runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
+      if (result.status !== "promoted") throw new Error(`the release on ${name} ended ${result.status}: ${result.error?.message ?? ""}`);
+      return byOperation(emulator.calls.slice(start).filter((c) => c.forwarded && c.service === "batch"));
+    };
+    const listing = async (name: string) => {
+      const start = emulator.calls.length;
+      await backend.platform.listJobDefinitionRevisions(name);
+      return emulator.calls.slice(start).filter((c) => c.forwarded).length;
+    };
+
+    const short = await release("short");
+    const long = await release("long");
+    const operations = [...new Set([...Object.keys(short), ...Object.keys(long)])].sort();
+    const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+    const row = (label: string, a: number | string, b: number | string) => `  ${label.padEnd(26)}${String(a).padStart(14)}${String(b).padStart(16)}`;
+    console.log("\nBatch calls of one release (build, candidate, canary, promotion, retention)");
+    console.log(row("", `${SHORT} revisions`, `${LONG} revisions`));
+    for (const operation of operations) console.log(row(operation, short[operation] ?? 0, long[operation] ?? 0));
+    console.log(row("total", total(short), total(long)));
+    console.log("\nReading a name's whole ACTIVE history (every lookup, before), DescribeJobDefinitions calls");
+    console.log(row("<name>-canary", await listing("short-canary"), await listing("long-canary")));
+  } finally {
+    await emulator.close();
+  }
+}
+
+await main();
