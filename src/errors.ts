@@ -40,6 +40,8 @@ export interface BatchshipErrorOptions {
   cause?: unknown;
   /** The AWS error name (e.g. AccessDeniedException), when the cause is an AWS error. */
   awsErrorName?: string;
+  /** The service refused the call for its rate (throttling, HTTP 429): retryable, and worth waiting out. */
+  throttled?: boolean;
 }
 
 export class BatchshipError extends Error {
@@ -48,6 +50,7 @@ export class BatchshipError extends Error {
   readonly retryable: boolean;
   readonly hint: string | undefined;
   readonly awsErrorName: string | undefined;
+  readonly throttled: boolean;
 
   /** `message` names the failed operation first: "Could not start the CodeBuild build: …". */
   constructor(code: ErrorCode, message: string, options: BatchshipErrorOptions = {}) {
@@ -56,6 +59,7 @@ export class BatchshipError extends Error {
     this.retryable = options.retryable ?? false;
     this.hint = options.hint;
     this.awsErrorName = options.awsErrorName;
+    this.throttled = options.throttled ?? false;
   }
 
   get exitCode(): ExitCode {

@@ -105,7 +105,8 @@ const settings = (minInterval: number) => [
   { key: "githubUrl", flag: "--github-url", env: "BATCHSHIP_GITHUB_URL", schema: httpUrl.default("https://github.com") },
   { key: "publicUrl", flag: "--public-url", env: "BATCHSHIP_PUBLIC_URL", schema: httpUrl.optional() },
   { key: "pollIntervalMs", flag: "--poll-interval", env: "BATCHSHIP_POLL_INTERVAL", schema: seconds(minInterval, MAX_SECONDS).default(15_000) },
-  { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
+  // A release in flight mostly waits: 1,000 at once is measured in docs/benchmarks.md ("Service scale").
+  { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 2048).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
   { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },
   { key: "maxConnections", flag: "--max-connections", env: "BATCHSHIP_MAX_CONNECTIONS", schema: int(16, 65_535).default(512) },

@@ -143,7 +143,9 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     backendFor(spec) {
       let backend = backends.get(spec.build.backend);
       if (backend === undefined) {
-        backend = (deps.createBackend ?? createBackendFor)(spec);
+        // One backend per kind for the whole service: its DescribeJobs and BatchGetBuilds serve
+        // every release in flight, and its clients' rate limit is shared by all of them.
+        backend = deps.createBackend?.(spec) ?? createBackendFor(spec, {}, process.env, { batchWindowMs: batchWindowFor(config.pollIntervalMs) });
         backends.set(spec.build.backend, backend);
       }
       return backend;
@@ -231,6 +233,14 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       return stopping;
     },
   };
+}
+
+/**
+ * A tenth of the poll interval: a follower that started at another moment than the others waits
+ * at most that long to share their call, and from then on polls with them (they wake together).
+ */
+function batchWindowFor(pollIntervalMs: number): number {
+  return Math.round(pollIntervalMs / 10);
 }
 
 async function pullAtStart(dir: string, logger: Logger): Promise<boolean> {
