@@ -8,6 +8,11 @@ export interface JobScripts {
   /** Jobs submitted to the queue from now on: children show RUNNING for the parent's first `polls` DescribeJobs, then end. */
   runFor(queue: string, polls: number): void;
   /**
+   * Jobs submitted to the queue from now on: children show RUNNING until the returned function
+   * is called, then end as scripted (SUCCEEDED unless `failChildren` says otherwise).
+   */
+  holdRunning(queue: string): () => void;
+  /**
    * Jobs submitted to the queue from now on: the parent's statusSummary lags `polls` DescribeJobs
    * behind its children, with the statusSummaryLastUpdatedAt of then — so a parent that has ended
    * shows counts older than its stoppedAt, as AWS's can.
@@ -47,6 +52,14 @@ export class JobLifecycle implements JobScripts {
 
   runFor(queue: string, polls: number): void {
     this.scriptFor(queue).runPolls = polls;
+  }
+
+  holdRunning(queue: string): () => void {
+    const gate = { open: false };
+    this.scriptFor(queue).runGate = gate;
+    return () => {
+      gate.open = true;
+    };
   }
 
   lagSummary(queue: string, polls: number): void {
