@@ -15,7 +15,7 @@ export interface AwsBackendOptions {
   /**
    * How long a DescribeJobs or BatchGetBuilds waits for more ids from other releases before it is
    * sent (it goes at once with 100). 0, the default, merges only what is asked in the same turn
-   * of the event loop; the service waits a tenth of its poll interval.
+   * of the event loop; the service waits a little (start-service.ts).
    */
   batchWindowMs?: number;
 }

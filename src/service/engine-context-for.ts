@@ -4,6 +4,7 @@ import type { ReleaseObserver } from "../release/events.js";
 import type { SourceHistory } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { ServiceState } from "./service-state.js";
+import { onPollBeat } from "./poll-beat.js";
 import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 
 /**
@@ -22,7 +23,7 @@ export async function engineContextFor(
   const shared = state.backendFor(spec);
   const backend = options.repositoryDir === undefined ? shared : backendAtRepository(shared, options.repositoryDir);
   return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
-    ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),
+    ...(options.signal === undefined ? {} : { sleep: onPollBeat(abortableSleep(options.signal), state.clock) }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     polling: { buildIntervalMs: poll, canaryIntervalMs: poll, retryDelayMs: Math.min(2_000, poll) },
     ...(ledger === undefined ? {} : { ledger }),

@@ -236,11 +236,12 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
 }
 
 /**
- * A tenth of the poll interval: a follower that started at another moment than the others waits
- * at most that long to share their call, and from then on polls with them (they wake together).
+ * Releases wake on a shared poll beat (poll-beat.ts), so their describes arrive together; the
+ * window only gathers those a busy event loop let through a little later: a tenth of the poll
+ * interval, at most a quarter of a second.
  */
 function batchWindowFor(pollIntervalMs: number): number {
-  return Math.round(pollIntervalMs / 10);
+  return Math.min(Math.round(pollIntervalMs / 10), 250);
 }
 
 async function pullAtStart(dir: string, logger: Logger): Promise<boolean> {
