@@ -58,10 +58,11 @@ async function main(): Promise<void> {
     service = await startService(emu, dirs);
     const sampler = startSampler(service);
     const held = await heldRelease(emu, app, service);
+    // Printed at once: on a slow machine the runs after it take long.
+    printHeld(held, await sampler.stop());
     const calm = await timedRelease(emu, app, service, "calm");
     const storm = await timedRelease(emu, app, service, "storm");
-    const samples = await sampler.stop();
-    printReport(held, calm, storm, samples);
+    printTimed(calm, storm);
   } finally {
     service?.child.kill("SIGTERM");
     if (service && service.child.exitCode === null) await new Promise((resolve) => service?.child.once("exit", resolve));
@@ -309,7 +310,7 @@ async function api(service: Service, path: string): Promise<any> {
 
 // ------------------------------------------------------------------------------- reporting
 
-function printReport(held: Held, calm: Timed, storm: Timed, samples: Samples): void {
+function printHeld(held: Held, samples: Samples): void {
   const lag = [...samples.lagP99Ms].sort((a, b) => a - b);
   const delays = [...held.verdictDelayMs].sort((a, b) => a - b);
   console.log(`# batchship serve at scale: ${N} pipelines, ${N} releases in flight, poll interval ${POLL_S} s`);
@@ -326,6 +327,9 @@ function printReport(held: Held, calm: Timed, storm: Timed, samples: Samples): v
   console.log(`| releases not promoted (held run) | ${held.failed} | 0 |`);
   console.log(`| push to all ${N} builds running | ${seconds(held.setupToAllBuildsMs)} s | |`);
   console.log("");
+}
+
+function printTimed(calm: Timed, storm: Timed): void {
   console.log(`Next commit, every pipeline, side by side (storm: ${Math.round(STORM_SHARE * 100)} % of every AWS call refused as the service throttles, from the push to the last verdict):`);
   console.log("");
   console.log("| run | promoted | failed | calls refused | push to all verdicts |");
