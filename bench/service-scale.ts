@@ -302,7 +302,15 @@ async function endedReleases(service: Service): Promise<number> {
   return total;
 }
 
-async function api(service: Service, path: string): Promise<any> {
+async function api(service: Service, path: string, attempt = 1): Promise<any> {
+  if (attempt < 5) {
+    try {
+      return await api(service, path, 5);
+    } catch {
+      await sleep(1000);
+      return api(service, path, attempt + 1);
+    }
+  }
   const response = await fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
   if (!response.ok) throw new Error(`GET ${path}: HTTP ${response.status} ${await response.text()}`);
   return response.json();
@@ -361,7 +369,8 @@ function sleep(ms: number): Promise<void> {
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  // A check that fails (a connection reset by a busy service) is asked again.
+  while (!(await Promise.resolve().then(check).catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(everyMs);
   }
