@@ -289,10 +289,14 @@ interface ReleaseSummary {
 /** Waits for the service to count N more ended releases (its batchship_releases_total), then reads each of this commit's. */
 async function allDone(service: Service, commit: string, endedBefore: number): Promise<ReleaseSummary[]> {
   await until(`${N} releases of ${commit.slice(0, 12)} to end`, async () => (await endedReleases(service)) - endedBefore >= N, 60 * 60_000, 1_000);
+  // The counter is only a cheap first sign: each of this commit's releases must have ended.
   const ids = Array.from({ length: N }, (_, i) => `${name(i)}-${commit.slice(0, 12)}`);
-  const found: ReleaseSummary[] = [];
-  for (let i = 0; i < ids.length; i += 50) found.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => api(service, `/api/releases/${id}`)))));
-  return found;
+  for (;;) {
+    const found: ReleaseSummary[] = [];
+    for (let i = 0; i < ids.length; i += 50) found.push(...(await Promise.all(ids.slice(i, i + 50).map((id) => api(service, `/api/releases/${id}`)))));
+    if (found.every((r) => !["queued", "running"].includes(r.status))) return found;
+    await sleep(1_000);
+  }
 }
 
 async function endedReleases(service: Service): Promise<number> {
