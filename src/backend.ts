@@ -1,4 +1,4 @@
-import { createAwsBackend } from "./aws/index.js";
+import { createAwsBackend, type AwsBackendOptions } from "./aws/index.js";
 import { createLocalBackend, readLocalOptions, type LocalBackend } from "./local/index.js";
 import type { Backend } from "./release/ports.js";
 import type { PipelineSpec } from "./spec/schema.js";
@@ -14,10 +14,15 @@ export interface BackendSite {
  * AWS one is configured by the SDK's standard environment (AWS_REGION, AWS_PROFILE, …), the
  * local one by BATCHSHIP_STATE_DIR and friends (src/local/options.ts).
  */
-export function createBackendFor(spec: PipelineSpec, site: BackendSite = {}, env: NodeJS.ProcessEnv = process.env): Backend {
+export function createBackendFor(
+  spec: PipelineSpec,
+  site: BackendSite = {},
+  env: NodeJS.ProcessEnv = process.env,
+  aws: AwsBackendOptions = {},
+): Backend {
   switch (spec.build.backend) {
     case "codebuild":
-      return createAwsBackend();
+      return createAwsBackend({}, aws);
     case "local":
       return createLocalBackend({
         ...readLocalOptions(env),

@@ -42,6 +42,8 @@ export interface BatchshipErrorOptions {
   cause?: unknown;
   /** The AWS error name (e.g. AccessDeniedException), when the cause is an AWS error. */
   awsErrorName?: string;
+  /** The service refused the call for its rate (throttling, HTTP 429): retryable, and worth waiting out. */
+  throttled?: boolean;
 }
 
 export class BatchshipError extends Error {
@@ -50,6 +52,7 @@ export class BatchshipError extends Error {
   readonly retryable: boolean;
   readonly hint: string | undefined;
   readonly awsErrorName: string | undefined;
+  readonly throttled: boolean;
 
   /** `message` names the failed operation first: "Could not start the CodeBuild build: …". */
   constructor(code: ErrorCode, message: string, options: BatchshipErrorOptions = {}) {
@@ -58,6 +61,7 @@ export class BatchshipError extends Error {
     this.retryable = options.retryable ?? false;
     this.hint = options.hint;
     this.awsErrorName = options.awsErrorName;
+    this.throttled = options.throttled ?? false;
   }
 
   get exitCode(): ExitCode {

@@ -19,6 +19,7 @@ import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
 import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
 import { newestRevisions } from "./newest-revisions.js";
+import { createBatchLoader } from "./batch-loader.js";
 
 // DescribeJobs takes at most 100 ids per call.
 const DESCRIBE_LIMIT = 100;
@@ -28,7 +29,12 @@ const LIST_PAGE_LIMIT = 1000;
 // explain a failing canary first.
 const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNABLE", "PENDING", "SUBMITTED", "SUCCEEDED"];
 
-export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">): JobPlatform {
+export interface BatchPlatformOptions {
+  /** How long a DescribeJobs waits for more jobs to describe (see batch-loader.ts); default 0. */
+  batchWindowMs?: number;
+}
+
+export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">, options: BatchPlatformOptions = {}): JobPlatform {
   const { batch, batchOnce } = clients;
 
   async function listJobs(input: ListJobsCommandInput, operation: string, limit = Infinity): Promise<JobSummary[]> {
@@ -61,6 +67,18 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     }
     return details;
   }
+
+  // Every describeJob of this platform — one per poll of each canary followed — shares DescribeJobs calls.
+  const describeOne = createBatchLoader<JobDetail>({
+    maxBatch: DESCRIBE_LIMIT,
+    windowMs: options.batchWindowMs ?? 0,
+    async load(ids) {
+      const operation = ids.length === 1 ? `describe job ${ids[0]}` : `describe ${ids.length} jobs (${ids[0]}, …)`;
+      const details = await describeJobs(ids, operation);
+      // DescribeJobs takes ids or ARNs: answer under both.
+      return new Map(details.flatMap((job) => [job.jobId, job.jobArn].flatMap((key) => (key === undefined ? [] : [[key, job] as const]))));
+    },
+  });
 
   const platform: JobPlatform = {
     async listJobDefinitionRevisions(name) {
@@ -154,7 +172,7 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
 
     async describeJob(jobId) {
-      const [job] = await describeJobs([jobId], `describe job ${jobId}`);
+      const job = await describeOne(jobId);
       return job === undefined ? undefined : toJobState(job);
     },
 

@@ -11,6 +11,8 @@ export interface AwsClientOptions {
   maxAttempts?: number;
   /** A smithy retry strategy (e.g. ConfiguredRetryStrategy with a tiny delay in tests). */
   retryStrategy?: BatchClientConfig["retryStrategy"];
+  /** The SDK's retry mode; default `adaptive` unless AWS_RETRY_MODE says otherwise or a retryStrategy is given. */
+  retryMode?: "standard" | "adaptive" | "legacy";
 }
 
 export interface AwsClients {
@@ -31,20 +33,28 @@ export const MISSING_REGION_MESSAGE =
 /**
  * Only the options actually given reach the SDK, so that with none it resolves region,
  * profile, endpoints (AWS_ENDPOINT_URL[_BATCH|_ECR|_CODEBUILD|_CLOUDWATCH_LOGS]) and AWS_MAX_ATTEMPTS itself.
+ *
+ * The retry mode is `adaptive` unless AWS_RETRY_MODE is set: each client keeps a token bucket
+ * that, once AWS throttles any of its calls, slows every call the client sends and speeds up
+ * again as calls succeed. The service makes one backend, so one client per AWS API, for all its
+ * releases: a storm slows them all evenly instead of failing them one by one.
  */
-export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
+export function createAwsClients(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const base = {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
   };
+  const retryMode = options.retryStrategy !== undefined ? undefined : (options.retryMode ?? (env.AWS_RETRY_MODE ? undefined : "adaptive"));
+  const mode = retryMode === undefined ? {} : { retryMode };
   const retries = {
     ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
     ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
+    ...mode,
   };
   const batch = new BatchClient({ ...base, ...retries });
   // A retry strategy would override maxAttempts, so batchOnce gets none.
-  const batchOnce = new BatchClient({ ...base, maxAttempts: 1 });
+  const batchOnce = new BatchClient({ ...base, maxAttempts: 1, ...mode });
   let resolved: Promise<string> | undefined;
   return {
     batch,

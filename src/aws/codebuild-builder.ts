@@ -12,11 +12,30 @@ import type { BuildPhase, BuildRequest, BuildState, Builder } from "../release/p
 import { BUILDSPEC } from "./buildspec.js";
 import { codebuildDefinition } from "./codebuild-definition.js";
 import { awsCall } from "./errors.js";
+import { createBatchLoader } from "./batch-loader.js";
 
 /** Marks a build as started by batchship for one release, so a resume can find it again. */
 export const RELEASE_ID_VARIABLE = "BATCHSHIP_RELEASE_ID";
 
-export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
+// BatchGetBuilds takes at most 100 ids per call.
+const GET_BUILDS_LIMIT = 100;
+
+export interface CodeBuildBuilderOptions {
+  /** How long a BatchGetBuilds waits for more builds to read (see batch-loader.ts); default 0. */
+  batchWindowMs?: number;
+}
+
+export function createCodeBuildBuilder(codebuild: CodeBuildClient, options: CodeBuildBuilderOptions = {}): Builder {
+  // Every getBuild of this builder — one per poll of each build followed — shares BatchGetBuilds calls.
+  const getOne = createBatchLoader<Build>({
+    maxBatch: GET_BUILDS_LIMIT,
+    windowMs: options.batchWindowMs ?? 0,
+    async load(ids) {
+      const operation = ids.length === 1 ? `read CodeBuild build ${ids[0]}` : `read ${ids.length} CodeBuild builds (${ids[0]}, …)`;
+      const builds = await getBuilds(codebuild, ids, operation);
+      return new Map(builds.flatMap((build) => [build.id, build.arn].flatMap((key) => (key === undefined ? [] : [[key, build] as const]))));
+    },
+  });
   return {
     definition: (project) => codebuildDefinition(codebuild, project),
 
@@ -58,7 +77,7 @@ export function createCodeBuildBuilder(codebuild: CodeBuildClient): Builder {
     },
 
     async getBuild(buildId) {
-      const [build] = await getBuilds(codebuild, [buildId], `read CodeBuild build ${buildId}`);
+      const build = await getOne(buildId);
       if (!build) {
         throw new BatchshipError("ENVIRONMENT", `Could not read CodeBuild build ${buildId}: it does not exist`);
       }

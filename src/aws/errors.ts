@@ -64,6 +64,7 @@ export const HINTS = {
 interface Classified {
   code: ErrorCode;
   retryable: boolean;
+  throttled?: boolean;
   hint?: string;
 }
 
@@ -81,10 +82,11 @@ export function toBatchshipError(operation: string, error: unknown): BatchshipEr
       hint: `batchship needed it to ${operation}`,
     });
   }
-  const { code, retryable, hint } = classify(error, name, message);
+  const { code, retryable, throttled, hint } = classify(error, name, message);
   return new BatchshipError(code, `Could not ${operation}: ${message || name || "unknown error"}`, {
     cause: error,
     retryable,
+    ...(throttled === true ? { throttled } : {}),
     ...(hint === undefined ? {} : { hint }),
     ...(name === undefined ? {} : { awsErrorName: name }),
   });
@@ -128,13 +130,15 @@ function classify(error: unknown, name: string | undefined, message: string): Cl
   const missing = missingResourceHint(error, name, message);
   if (missing !== undefined) return { code: "ENVIRONMENT", retryable: false, hint: missing };
 
+  // Batch says "Too Many Requests" with HTTP 429 and a ClientException; others name the error.
+  const throttled = status === 429 || (name !== undefined && THROTTLING_NAMES.has(name));
   const retryable =
+    throttled ||
     Boolean(fields.$retryable) ||
-    status === 429 ||
     (status !== undefined && status >= 500) ||
-    (name !== undefined && (THROTTLING_NAMES.has(name) || TRANSIENT_NAMES.has(name))) ||
+    (name !== undefined && TRANSIENT_NAMES.has(name)) ||
     (networkCode !== undefined && NETWORK_CODES.has(networkCode));
-  return { code: "AWS", retryable };
+  return { code: "AWS", retryable, throttled };
 }
 
 function missingResourceHint(error: unknown, name: string | undefined, message: string): string | undefined {

@@ -12,13 +12,23 @@ export { checkAwsEnvironment } from "./doctor.js";
 export { toBatchshipError } from "./errors.js";
 export { AWS_IAM_ACTIONS } from "./sdk-commands.js";
 
-/** The AWS implementation of the engine's ports, over clients built from `options`. */
-export function createAwsBackend(options: AwsClientOptions = {}): Backend & { clients: AwsClients } {
-  const clients = createAwsClients(options);
-  return createAwsBackendFromClients(clients);
+export interface AwsBackendOptions {
+  /**
+   * How long a DescribeJobs or BatchGetBuilds waits for more ids from other releases before it is
+   * sent (it goes at once with 100). 0, the default, merges only what is asked in the same turn
+   * of the event loop; the service waits a little (start-service.ts).
+   */
+  batchWindowMs?: number;
 }
 
-export function createAwsBackendFromClients(clients: AwsClients): Backend & { clients: AwsClients } {
+/** The AWS implementation of the engine's ports, over clients built from `options`. */
+export function createAwsBackend(options: AwsClientOptions = {}, backendOptions: AwsBackendOptions = {}): Backend & { clients: AwsClients } {
+  const clients = createAwsClients(options);
+  return createAwsBackendFromClients(clients, backendOptions);
+}
+
+export function createAwsBackendFromClients(clients: AwsClients, options: AwsBackendOptions = {}): Backend & { clients: AwsClients } {
+  const batching = options.batchWindowMs === undefined ? {} : { batchWindowMs: options.batchWindowMs };
   let region: string | undefined;
   // Links are synchronous: remember the region once resolved. Resolving reads only env and
   // config files; a failure is left for the first real call to report.
@@ -26,9 +36,9 @@ export function createAwsBackendFromClients(clients: AwsClients): Backend & { cl
   trackRegion().catch(() => undefined);
   return {
     clients: { ...clients, region: trackRegion },
-    builder: createCodeBuildBuilder(clients.codebuild),
+    builder: createCodeBuildBuilder(clients.codebuild, batching),
     registry: createEcrRegistry(clients.ecr, trackRegion),
-    platform: createBatchPlatform(clients),
+    platform: createBatchPlatform(clients, batching),
     logs: createCloudWatchLogReader(clients.logs),
     links: createAwsLinks(() => region),
     doctor: (spec) => checkAwsEnvironment(clients, spec),

@@ -1,6 +1,7 @@
 import { isBatchshipError } from "../errors.js";
 import type { Backend, Builder, JobPlatform, Registry, Sleep } from "./ports.js";
 import type { ReleaseObserver } from "./events.js";
+import { isThrottled, THROTTLE_BUDGET_MS, waitOutThrottling, type ThrottleWait } from "./throttle-wait.js";
 
 export interface RetryPolicy {
   attempts: number;
@@ -12,8 +13,10 @@ export interface RetryPolicy {
 /**
  * The SDK retries each call a few times; a throttling storm can outlast that. Every port call
  * that is safe to repeat — reads, tagging, stopping, and StartBuild with its idempotency token —
- * is retried again here, with a growing pause. RegisterJobDefinition and SubmitJob are not safe
- * to repeat and are left to `findOrCreate`, which looks before it creates again.
+ * is retried again here, with a growing pause. Throttling is waited out apart from that, for up
+ * to THROTTLE_BUDGET_MS: it slows the release, it does not fail it. RegisterJobDefinition and
+ * SubmitJob are not safe to repeat and are left to `findOrCreate`, which looks before it creates
+ * again.
  */
 export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
   const retry = <A extends unknown[], R>(what: string, call: (...args: A) => Promise<R>) =>
@@ -58,13 +61,24 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
 }
 
 async function retrying<T>(policy: RetryPolicy, what: string, call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  const throttling: ThrottleWait = { rounds: 0, waitedMs: 0 };
+  for (let attempt = 1; ; ) {
     try {
       return await call();
     } catch (error) {
-      if (!(isBatchshipError(error) && error.retryable) || attempt >= policy.attempts) throw error;
+      if (!(isBatchshipError(error) && error.retryable)) throw error;
+      if (isThrottled(error)) {
+        // One line per call, not per pause: a storm over many releases would flood the log.
+        if (throttling.rounds === 0) {
+          policy.observe({ type: "warning", message: `${what} was throttled; waiting it out (at most ${THROTTLE_BUDGET_MS / 60_000} minutes): ${error.message}` });
+        }
+        if (await waitOutThrottling(throttling, policy.delayMs, policy.sleep)) continue;
+        throw error;
+      }
+      if (attempt >= policy.attempts) throw error;
       policy.observe({ type: "warning", message: `${what} failed (attempt ${attempt}), retrying: ${error.message}` });
       await policy.sleep(policy.delayMs * attempt);
+      attempt++;
     }
   }
 }

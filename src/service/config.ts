@@ -136,7 +136,8 @@ const settings = (minInterval: number) => [
   { key: "eventsQueueUrls", flag: "--events-queue-url", env: "BATCHSHIP_EVENTS_QUEUE_URL", schema: queueUrls.default([]) },
   // Events are lost now and then (a rule edited, a queue purged): this bounds what a loss costs.
   { key: "eventsSafetyNetMs", flag: "--events-safety-net", env: "BATCHSHIP_EVENTS_SAFETY_NET", schema: seconds(minInterval, MAX_SECONDS).default(300_000) },
-  { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 256).default(8) },
+  // A release in flight mostly waits: 1,000 at once is measured in docs/benchmarks.md ("Service scale").
+  { key: "concurrency", flag: "--concurrency", env: "BATCHSHIP_CONCURRENCY", schema: int(1, 2048).default(8) },
   { key: "maxBodyBytes", flag: "--max-body-bytes", env: "BATCHSHIP_MAX_BODY_BYTES", schema: int(1024, 100 * 1024 * 1024).default(25 * 1024 * 1024) },
   { key: "bodyBudgetBytes", flag: "--body-budget-bytes", env: "BATCHSHIP_BODY_BUDGET_BYTES", schema: int(4 * 1024 * 1024, 4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024) },
   { key: "maxConnections", flag: "--max-connections", env: "BATCHSHIP_MAX_CONNECTIONS", schema: int(16, 65_535).default(512) },

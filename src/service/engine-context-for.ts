@@ -4,6 +4,7 @@ import type { ReleaseObserver } from "../release/events.js";
 import type { SourceHistory } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import type { ServiceState } from "./service-state.js";
+import { onPollBeat } from "./poll-beat.js";
 import { abortableSleep, guardBackend } from "./shutdown-guard.js";
 
 /**
@@ -14,7 +15,7 @@ import { abortableSleep, guardBackend } from "./shutdown-guard.js";
  * mirror its commit is in: a backend that builds on this machine builds from there.
  */
 export async function engineContextFor(
-  state: Pick<ServiceState, "config" | "backends" | "ledgerFor" | "changes">,
+  state: Pick<ServiceState, "config" | "clock" | "backends" | "ledgerFor" | "changes">,
   spec: PipelineSpec,
   options: { signal?: AbortSignal; observe?: ReleaseObserver; repositoryDir?: string; history?: SourceHistory } = {},
 ): Promise<EngineContext> {
@@ -23,7 +24,7 @@ export async function engineContextFor(
   const shared = state.backends.for(spec);
   const backend = options.repositoryDir === undefined ? shared : backendAtRepository(shared, options.repositoryDir);
   return createEngineContext(options.signal === undefined ? backend : guardBackend(backend, options.signal), {
-    ...(options.signal === undefined ? {} : { sleep: abortableSleep(options.signal) }),
+    ...(options.signal === undefined ? {} : { sleep: onPollBeat(abortableSleep(options.signal), state.clock) }),
     ...(options.observe === undefined ? {} : { observe: options.observe }),
     polling: {
       buildIntervalMs: poll,

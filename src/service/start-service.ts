@@ -149,7 +149,9 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     pipelines,
     ...(events === undefined ? {} : { changes: events.hub }),
-    backends: createBackends(deps.createBackend ?? createBackendFor),
+    // One backend per kind for the whole service: its DescribeJobs and BatchGetBuilds serve every
+    // release in flight, and its clients' rate limit is shared by all of them.
+    backends: createBackends(deps.createBackend ?? ((spec) => createBackendFor(spec, {}, process.env, { batchWindowMs: batchWindowFor(config.pollIntervalMs) }))),
     ledgerFor: createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: pipelines.configOrigin }),
   };
   const { metrics } = state;
@@ -254,6 +256,15 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       return stopping;
     },
   };
+}
+
+/**
+ * Releases wake on a shared poll beat (poll-beat.ts), so their describes arrive together; the
+ * window only gathers those a busy event loop let through a little later: a tenth of the poll
+ * interval, at most a quarter of a second.
+ */
+function batchWindowFor(pollIntervalMs: number): number {
+  return Math.min(Math.round(pollIntervalMs / 10), 250);
 }
 
 async function pullAtStart(dir: string, logger: Logger): Promise<boolean> {

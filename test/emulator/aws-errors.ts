@@ -1,7 +1,12 @@
 import type { Protocol } from "./identify-call.js";
 import type { Reply } from "./reply.js";
 
-export type FaultKind = "throttling" | "429" | "500";
+/**
+ * `throttling`: a ThrottlingException (HTTP 400) in any protocol; `rate`: what the service itself
+ * answers when the account's rate is exceeded — Batch HTTP 429 TooManyRequestsException
+ * ("Too Many Requests"), the JSON services ThrottlingException "Rate exceeded".
+ */
+export type FaultKind = "throttling" | "rate" | "429" | "500";
 
 /**
  * An error reply shaped the way the service's protocol would send it, so the SDK classifies it
@@ -13,8 +18,11 @@ export function faultReply(protocol: Protocol, kind: FaultKind): Reply {
     // A bare 429, as a load balancer in front of the service might answer.
     return { status: 429, headers: { ...requestId, "content-type": "text/plain" }, body: "Too Many Requests" };
   }
+  if (kind === "rate" && protocol === "restJson1") {
+    return errorReply(protocol, 429, "TooManyRequestsException", "Too Many Requests", requestId);
+  }
   const [status, type, message] =
-    kind === "throttling"
+    kind === "throttling" || kind === "rate"
       ? [400, "ThrottlingException", "Rate exceeded"]
       : [500, "InternalServerError", "We encountered an internal error. Please try again."];
   return errorReply(protocol, status, type, message, requestId);

@@ -4,6 +4,10 @@ import type { EventBridgeStandIn } from "./event-bridge.js";
 import type { JobLifecycle } from "./job-scripts.js";
 import { overlayJobDetail, overlayJobSummary } from "./job-overlay.js";
 import { isOk, replyJson, withJsonBody } from "./reply.js";
+import { errorReply } from "./aws-errors.js";
+
+/** DescribeJobs and BatchGetBuilds take at most this many ids (moto takes any number). */
+export const MAX_IDS_PER_CALL = 100;
 
 /** Batch operations whose answers the scripted job lifecycle changes. */
 export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs, events?: EventBridgeStandIn): Interceptors {
@@ -26,7 +30,11 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
       return reply;
     },
 
-    "batch.DescribeJobs": async ({ forward }) => {
+    "batch.DescribeJobs": async ({ call, forward }) => {
+      const ids: unknown[] = Array.isArray(call.input.jobs) ? call.input.jobs : [];
+      if (ids.length > MAX_IDS_PER_CALL) {
+        return errorReply(call.protocol, 400, "ClientException", `1 validation error detected: Value at 'jobs' failed to satisfy constraint: Member must have length less than or equal to ${MAX_IDS_PER_CALL}`);
+      }
       const reply = await forward();
       const body = replyJson(reply);
       if (!isOk(reply) || !Array.isArray(body?.jobs)) return reply;

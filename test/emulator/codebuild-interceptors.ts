@@ -4,6 +4,8 @@ import { isoToEpochSeconds } from "./epoch-seconds.js";
 import { runBuild } from "./build-run.js";
 import type { Interceptors } from "./interceptor.js";
 import { motoJsonCall } from "./moto-client.js";
+import { errorReply } from "./aws-errors.js";
+import { MAX_IDS_PER_CALL } from "./batch-interceptors.js";
 import { isOk, jsonReply, replyJson, withJsonBody, type Reply } from "./reply.js";
 
 /** CodeBuild as the pipeline sees it: builds that do what their buildspec says (build-run.ts), fail or take time when scripted. */
@@ -24,6 +26,10 @@ export function codebuildInterceptors(builds: BuildLifecycle, motoEndpoint: stri
     },
 
     "codebuild.BatchGetBuilds": async ({ call, forward }) => {
+      const ids: unknown[] = Array.isArray(call.input.ids) ? call.input.ids : [];
+      if (ids.length > MAX_IDS_PER_CALL) {
+        return errorReply(call.protocol, 400, "InvalidInputException", `1 validation error detected: Value at 'ids' failed to satisfy constraint: Member must have length less than or equal to ${MAX_IDS_PER_CALL}`);
+      }
       const reply = await forward();
       if (!isOk(reply)) return reply;
       const body = isoToEpochSeconds(replyJson(reply));

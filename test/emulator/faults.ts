@@ -5,6 +5,12 @@ export interface Faults {
   throttle(operation: string, times: number, kind?: FaultKind): void;
   /** The next `times` calls of `operation` reach moto (the side effect happens), then the client gets a 500: a lost response. */
   failAfterForwarding(operation: string, times: number): void;
+  /**
+   * A throttling storm: for `forMs` from now, or for the next `calls` calls of `operation` ("*"
+   * for any), a `share` (0 to 1) of them, spread evenly, is refused the way the service throttles
+   * (`rate`: Batch HTTP 429, CodeBuild ThrottlingException), without reaching moto.
+   */
+  storm(operation: string, options: { share: number; forMs?: number; calls?: number }): void;
   /** Delays every reply by `ms`. */
   latency(ms: number): void;
   clear(): void;
@@ -16,10 +22,19 @@ interface Rule {
   kind: FaultKind;
 }
 
+interface Storm {
+  operation: string;
+  share: number;
+  until: number;
+  callsLeft: number;
+  seen: number;
+}
+
 /** Fault rules, consumed in the order they were added. */
 export class FaultPlan implements Faults {
   private before: Rule[] = [];
   private after: Rule[] = [];
+  private storms: Storm[] = [];
   delayMs = 0;
 
   throttle(operation: string, times: number, kind: FaultKind = "throttling"): void {
@@ -30,6 +45,18 @@ export class FaultPlan implements Faults {
     this.after.push({ operation, remaining: times, kind: "500" });
   }
 
+  storm(operation: string, options: { share: number; forMs?: number; calls?: number }): void {
+    if (!(options.share >= 0 && options.share <= 1)) throw new RangeError("share must be between 0 and 1");
+    if (options.forMs === undefined && options.calls === undefined) throw new Error("a storm needs forMs or calls");
+    this.storms.push({
+      operation,
+      share: options.share,
+      until: options.forMs === undefined ? Infinity : Date.now() + options.forMs,
+      callsLeft: options.calls ?? Infinity,
+      seen: 0,
+    });
+  }
+
   latency(ms: number): void {
     this.delayMs = ms;
   }
@@ -37,12 +64,25 @@ export class FaultPlan implements Faults {
   clear(): void {
     this.before = [];
     this.after = [];
+    this.storms = [];
     this.delayMs = 0;
   }
 
   /** The fault to answer with instead of forwarding, if one is due (and uses it up). */
   takeBeforeForwarding(operation: string): FaultKind | undefined {
-    return take(this.before, operation);
+    return take(this.before, operation) ?? this.stormFault(operation);
+  }
+
+  private stormFault(operation: string): FaultKind | undefined {
+    const now = Date.now();
+    this.storms = this.storms.filter((s) => s.until > now && s.callsLeft > 0);
+    const storm = this.storms.find((s) => s.operation === operation || s.operation === "*");
+    if (!storm) return undefined;
+    storm.callsLeft--;
+    // Evenly spread: the call is refused when it carries the running share over a whole number.
+    const refused = Math.floor((storm.seen + 1) * storm.share) > Math.floor(storm.seen * storm.share);
+    storm.seen++;
+    return refused ? "rate" : undefined;
   }
 
   /** Whether this forwarded call's reply is to be lost (and uses the rule up). */

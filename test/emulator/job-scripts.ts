@@ -10,6 +10,11 @@ export interface JobScripts {
   /** Jobs submitted to the queue from now on: children show RUNNING for `ms` after submission, polled or not, then end. */
   runForMs(queue: string, ms: number): void;
   /**
+   * Jobs submitted to the queue from now on: children show RUNNING until the returned function
+   * is called, then end as scripted (SUCCEEDED unless `failChildren` says otherwise).
+   */
+  holdRunning(queue: string): () => void;
+  /**
    * Jobs submitted to the queue from now on: the parent's statusSummary lags `polls` DescribeJobs
    * behind its children, with the statusSummaryLastUpdatedAt of then — so a parent that has ended
    * shows counts older than its stoppedAt, as AWS's can.
@@ -67,6 +72,14 @@ export class JobLifecycle implements JobScripts {
 
   runForMs(queue: string, ms: number): void {
     this.scriptFor(queue).runMs = ms;
+  }
+
+  holdRunning(queue: string): () => void {
+    const gate = { open: false };
+    this.scriptFor(queue).runGate = gate;
+    return () => {
+      gate.open = true;
+    };
   }
 
   lagSummary(queue: string, polls: number): void {

@@ -21,6 +21,8 @@ export interface JobScript {
   runPolls: number;
   /** Milliseconds after submission during which children show RUNNING, polled or not. */
   runMs: number;
+  /** Set by `holdRunning`: children show RUNNING while the gate is closed. */
+  runGate?: { open: boolean };
   /** The parent's statusSummary shows the children as they were this many polls earlier. */
   summaryLagPolls: number;
   /** For this many polls after the parent ended, its statusSummary misses one ended child. */
@@ -122,6 +124,7 @@ export class ScriptedJob {
     if (this.script.holdRunnable) return { status: "RUNNABLE", reason: STUCK_RUNNABLE_REASON, started: false };
     const failure = this.script.failures.get(index);
     if (failure?.early === true) return { status: "FAILED", reason: failure.reason, exitCode: failure.exitCode, started: true };
+    if (this.script.runGate !== undefined && !this.script.runGate.open) return { status: "RUNNING", started: true };
     // `polls` already counts the DescribeJobs being answered: polls 1..runPolls show RUNNING.
     if (this.script.runPolls > 0 && this.polls <= (this.runEndsAtPoll ?? this.script.runPolls)) return { status: "RUNNING", started: true };
     if (Date.now() < this.endsAt()) return { status: "RUNNING", started: true };

@@ -125,8 +125,9 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
   it("a release that failed for a reason that may pass runs again from where it stopped, without a second build or canary", async () => {
     const sha = await repoOf("retry-throttled").commit({ "retry.txt": "retry" });
     const id = `retry-throttled-${sha.slice(0, 12)}`;
-    // Throttled far past the engine's own retries: the first run of the release fails there.
-    emu.faults.throttle("SubmitJob", 10_000);
+    // AWS failing (5xx) far past the engine's own retries: the first run of the release fails
+    // there. (Throttling is waited out instead, for up to 15 minutes.)
+    emu.faults.throttle("SubmitJob", 10_000, "500");
     const service = await startServiceProcess(setup.args, setup.env);
     expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-throttled", sha)))).status).toBe(202);
     const retrying = await service.waitForLog((l) => l.msg === "release failed for a reason that may pass; running it again" && l.releaseId === id);
@@ -147,7 +148,7 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
   it("a failed release is not run again when a newer commit of its pipeline is queued: that one runs instead", async () => {
     const older = await repoOf("retry-newer").commit({ "newer.txt": "1" });
     const olderId = `retry-newer-${older.slice(0, 12)}`;
-    emu.faults.throttle("SubmitJob", 10_000);
+    emu.faults.throttle("SubmitJob", 10_000, "500");
     const service = await startServiceProcess(setup.args, setup.env);
     expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", older)))).status).toBe(202);
     await service.waitForLog((l) => l.msg === "release failed for a reason that may pass; running it again" && l.releaseId === olderId);
