@@ -1,4 +1,4 @@
-import { copyFile, mkdir } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -64,12 +64,22 @@ describe("build once per content (local backend)", () => {
     expect(Date.now() - started).toBeLessThan(60_000);
   });
 
-  it("builds when a file in the context changes, with build.reuse: false, and with the rebuild flag", { timeout: SLOW }, async () => {
+  it("builds when a file in the context, a build argument or the Dockerfile changes, with build.reuse: false, and with the rebuild flag", { timeout: SLOW }, async () => {
     const spec = pipeline("change");
     const first = await release(spec, await h.repo.commit({ "README.md": "# change 1\n" }));
     const changed = await release(spec, await h.repo.commit({ "app/app.sh": `${(await h.appFiles())["app.sh"]}# changed\n` }));
     expect(changed.builds).toBe(1);
     expect(changed.result.image?.key).not.toBe(first.result.image?.key);
+
+    // Outside the context's files, but read by the build all the same.
+    const withArg = { ...spec, image: { ...spec.image, buildArgs: { GREETING: "hello" } } };
+    const argChanged = await release(withArg, await h.repo.commit({ "README.md": "# change arg\n" }));
+    expect(argChanged.builds).toBe(1);
+    expect(argChanged.result.image?.key).not.toBe(changed.result.image?.key);
+    const dockerfile = (await readFile(join(h.repo.dir, "app", "Dockerfile"), "utf8")) + "LABEL batchship.test=dockerfile-changed\n";
+    const dockerfileChanged = await release(withArg, await h.repo.commit({ "app/Dockerfile": dockerfile }));
+    expect(dockerfileChanged.builds).toBe(1);
+    expect(dockerfileChanged.result.image?.key).not.toBe(argChanged.result.image?.key);
 
     const noReuse = await release(pipeline("change", { reuse: false }), await h.repo.commit({ "README.md": "# change 2\n" }));
     expect(noReuse.builds).toBe(1);
