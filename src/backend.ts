@@ -7,6 +7,11 @@ import type { PipelineSpec } from "./spec/schema.js";
 export interface BackendSite {
   /** A directory inside the git repository being released. */
   repositoryDir?: string;
+  /**
+   * The caller will not wait for the jobs it submits (`release --no-wait`): a backend that runs
+   * jobs on this machine hands each to a detached batchship started with this command line.
+   */
+  detachJobsWith?: readonly string[];
 }
 
 /**
@@ -24,10 +29,13 @@ export function createBackendFor(
     case "codebuild":
       return createAwsBackend({}, aws);
     case "local":
-      return createLocalBackend({
-        ...readLocalOptions(env),
-        ...(site.repositoryDir === undefined ? {} : { repositoryDir: site.repositoryDir }),
-      });
+      return createLocalBackend(
+        {
+          ...readLocalOptions(env),
+          ...(site.repositoryDir === undefined ? {} : { repositoryDir: site.repositoryDir }),
+        },
+        site.detachJobsWith === undefined ? {} : { detachJobsWith: site.detachJobsWith },
+      );
   }
 }
 

@@ -27,6 +27,7 @@ export async function releaseCommand(
     json,
     pipelineFile: o.pipeline,
     ...(o.pollInterval ? { pollSeconds: o.pollInterval } : {}),
+    ...(o.wait === false ? { detachJobs: true } : {}),
   });
   if (await hasUncommittedChanges(o.pipeline)) {
     env.io.stderr(`warning: ${o.pipeline} has uncommitted changes; the release uses the file as committed at ${loaded.commit.slice(0, 12)}`);

@@ -1,4 +1,4 @@
-import { dirname, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { BatchshipError, describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
@@ -16,6 +16,7 @@ import { reconcileCommand, unholdCommand } from "./gitops-commands.js";
 import { processIo, type CliIo } from "./io.js";
 import { pruneCommand } from "./prune-command.js";
 import { progressLine } from "./progress.js";
+import { addRunLocalJobCommand } from "./run-local-job.js";
 import { addServeCommand } from "./serve.js";
 import { validateCommand } from "./validate.js";
 
@@ -26,6 +27,11 @@ export interface CliDeps {
   clock?: Clock;
   sleep?: Sleep;
   polling?: Partial<PollingOptions>;
+  /**
+   * How to start this batchship again (node, its flags, the script): a local job that the caller
+   * will not wait for runs in such a process. Defaults to how this process was started.
+   */
+  selfCommand?: readonly string[];
   /** The environment, read once here: git credentials and cache dir for GitOps, the actor. */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -34,7 +40,15 @@ export interface CommandEnv {
   io: CliIo;
   /** Who runs the command, for release records: BATCHSHIP_ACTOR, GITHUB_ACTOR or the OS user. */
   actor: string;
-  engine(spec: PipelineSpec, options: { json: boolean; pollSeconds?: number; pipelineFile?: string }): Promise<EngineContext>;
+  engine(spec: PipelineSpec, options: EngineOptions): Promise<EngineContext>;
+}
+
+export interface EngineOptions {
+  json: boolean;
+  pollSeconds?: number;
+  pipelineFile?: string;
+  /** The command returns before the jobs it submits end (`release --no-wait`). */
+  detachJobs?: boolean;
 }
 
 const VERSION = "0.1.0";
@@ -43,17 +57,22 @@ export async function main(argv: readonly string[], deps: Partial<CliDeps> = {})
   const io = deps.io ?? processIo;
   const createBackend = deps.createBackend ?? createBackendFor;
   const environment = deps.env ?? process.env;
+  const script = argv[1];
+  const selfCommand = deps.selfCommand ?? (script !== undefined && isAbsolute(script) ? [process.execPath, ...process.execArgv, script] : undefined);
   const env: CommandEnv = {
     io,
     actor: actorOf(environment),
-    async engine(spec, { json, pollSeconds, pipelineFile }) {
+    async engine(spec, { json, pollSeconds, pipelineFile, detachJobs }) {
       const polling = { ...(spec.build.backend === "local" ? LOCAL_POLLING : {}), ...deps.polling };
       if (pollSeconds !== undefined) {
         polling.buildIntervalMs = pollSeconds * 1000;
         polling.canaryIntervalMs = pollSeconds * 1000;
       }
       // A local build exports the commit from the repository that holds the pipeline file.
-      const site = pipelineFile === undefined ? {} : { repositoryDir: dirname(resolve(pipelineFile)) };
+      const site: BackendSite = {
+        ...(pipelineFile === undefined ? {} : { repositoryDir: dirname(resolve(pipelineFile)) }),
+        ...(detachJobs === true && selfCommand !== undefined ? { detachJobsWith: selfCommand } : {}),
+      };
       return createEngineContext(await createBackend(spec, site), {
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(deps.sleep ? { sleep: deps.sleep } : {}),
@@ -196,6 +215,7 @@ function buildProgram(env: CommandEnv, setExit: (code: number) => void): Command
     .action(async (o) => setExit(await doctorCommand(env, o)));
 
   addServeCommand(program, env.io, setExit);
+  addRunLocalJobCommand(program, env.io, setExit);
 
   return program;
 }

@@ -39,6 +39,8 @@ export function createArrayRunner(deps: RunnerDeps) {
   const { jobs } = deps;
   /** Stops for the jobs this process runs. */
   const controllers = new Map<string, AbortController>();
+  /** Ends when every child of the job this process runs has finished. */
+  const runs = new Map<string, Promise<void>>();
 
   async function drive(job: JobRow, controller: AbortController, orphans: Adoption["orphans"]): Promise<void> {
     if (orphans.length > 0) {
@@ -173,19 +175,26 @@ export function createArrayRunner(deps: RunnerDeps) {
   return {
     /**
      * Runs the job's RUNNABLE children in the background; the store says when they are done. An
-     * adopted job's orphans (what its previous owner left running) are ended first.
+     * adopted job's orphans (what its previous owner left running) are ended first. The promise
+     * ends when the run does: a detached runner process exits then.
      */
-    start(job: JobRow, orphans: Adoption["orphans"] = []): void {
-      if (controllers.has(job.job_id)) return;
+    start(job: JobRow, orphans: Adoption["orphans"] = []): Promise<void> {
+      const running = runs.get(job.job_id);
+      if (running !== undefined) return running;
       const controller = new AbortController();
       controllers.set(job.job_id, controller);
-      void drive(job, controller, orphans)
+      const run = drive(job, controller, orphans)
         .catch((error: unknown) => {
           for (const child of jobs.children(job.job_id).filter((c) => c.status === "RUNNABLE" || c.status === "RUNNING")) {
             finish(job, child.array_index, `batchship local runner: ${error instanceof Error ? error.message : String(error)}`);
           }
         })
-        .finally(() => controllers.delete(job.job_id));
+        .finally(() => {
+          controllers.delete(job.job_id);
+          runs.delete(job.job_id);
+        });
+      runs.set(job.job_id, run);
+      return run;
     },
     /** Kills this process's running containers of the job. */
     stop(jobId: string): void {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import type { Backend, Clock } from "../release/ports.js";
-import { systemClock } from "../release/ports.js";
+import type { Backend, Clock, Sleep } from "../release/ports.js";
+import { realSleep, systemClock } from "../release/ports.js";
 import { createArrayRunner } from "./array-runner.js";
 import type { ContainerTool } from "./container-tool.js";
 import { detectContainerTool } from "./detect-container-tool.js";
@@ -8,9 +8,10 @@ import { createFileLogReader } from "./file-log-reader.js";
 import { checkLocalEnvironment } from "./doctor.js";
 import { parseImageReference } from "./image-reference.js";
 import { createJobDefinitionStore } from "./job-definition-store.js";
-import { createJobStore } from "./job-store.js";
+import { createJobStore, type Owner } from "./job-store.js";
+import { runHandedOverJob, spawnJobRunner } from "./detached-runner.js";
 import { createLocalBuilder } from "./local-builder.js";
-import { createLocalPlatform, type PlatformDeps } from "./local-platform.js";
+import { createLocalPlatform, THIS_PROCESS, type PlatformDeps } from "./local-platform.js";
 import { createOciRegistry } from "./oci-registry.js";
 import type { LocalOptions } from "./options.js";
 import { createSemaphore } from "./semaphore.js";
@@ -28,6 +29,8 @@ export interface LocalBackend extends Backend {
    * the service's mirror of the repository a release comes from.
    */
   atRepository(repositoryDir: string): Backend;
+  /** In a detached runner process: runs the job handed to `owner` to its end (detached-runner.ts). */
+  runHandedOverJob(jobId: string): Promise<boolean>;
 }
 
 export interface LocalBackendExtras {
@@ -35,6 +38,14 @@ export interface LocalBackendExtras {
   /** A fixed tool instead of detecting one (tests). */
   tool?: ContainerTool;
   isAlive?: PlatformDeps["isAlive"];
+  sleep?: Sleep;
+  /** This process as a job owner; a detached runner is the owner its submitter named. */
+  owner?: Owner;
+  /**
+   * The caller will not wait for the jobs it submits: each runs in a detached `batchship`
+   * started with this command line (node, its flags, the script), which outlives the caller.
+   */
+  detachJobsWith?: readonly string[];
 }
 
 /**
@@ -88,6 +99,8 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
       insecureRegistries: options.insecureRegistries,
       now: () => clock.now(),
     });
+  const owner = extras.owner ?? THIS_PROCESS;
+  const detachWith = extras.detachJobsWith;
   const backend: LocalBackend = {
     builder: builderAt(options.repositoryDir),
     registry,
@@ -95,13 +108,16 @@ export function createLocalBackend(options: LocalOptions, extras: LocalBackendEx
       jobs,
       definitions,
       runner,
+      owner,
       ...(extras.isAlive === undefined ? {} : { isAlive: extras.isAlive }),
+      ...(detachWith === undefined ? {} : { detach: (jobId: string) => spawnJobRunner(detachWith, options.stateDir, options.toolEnv, jobId) }),
     }),
     logs: createFileLogReader(childLogsDir),
     doctor: (spec) => checkLocalEnvironment(spec, { tool, registry, stateDir: options.stateDir }),
     close: () => db.close(),
     pruneLogs: createLogPrune(db, options.stateDir),
     atRepository: (repositoryDir) => ({ ...backend, builder: builderAt(repositoryDir) }),
+    runHandedOverJob: (jobId) => runHandedOverJob({ jobs, runner, owner, sleep: extras.sleep ?? realSleep }, jobId),
   };
   return backend;
 }

@@ -157,6 +157,23 @@ export function createJobStore(db: StateDb, clock: Clock) {
       finishIfDone(jobId);
     }),
     /**
+     * Gives a job from its owner to another process (a detached runner) in one write; false when
+     * `from` no longer owns it. The job always has exactly one owner, so the adoption rule judges
+     * the new owner from the moment the old one lets go.
+     */
+    handOver(jobId: string, from: Owner, to: Owner): boolean {
+      const taken = setOwner.run({
+        pid: to.pid,
+        host: to.host,
+        token: to.token,
+        jobId,
+        oldPid: from.pid,
+        oldHost: from.host,
+        oldToken: from.token,
+      });
+      return taken.changes === 1;
+    },
+    /**
      * Takes over a job whose owner is gone; undefined when another process took it first. The
      * children that were running go back to RUNNABLE, or fail if the job was stopped meanwhile
      * (nobody would start them again). Either way the runs the old owner left are returned: the

@@ -13,7 +13,7 @@ const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNA
 const DEFAULT_CHILD_LIMIT = 100;
 
 /** This process, as the owner of the jobs it submits or adopts. */
-const THIS_PROCESS: Owner = { token: randomUUID(), pid: process.pid, host: hostname() };
+export const THIS_PROCESS: Owner = { token: randomUUID(), pid: process.pid, host: hostname() };
 
 export interface PlatformDeps {
   jobs: JobStore;
@@ -22,15 +22,22 @@ export interface PlatformDeps {
   owner?: Owner;
   /** Whether a process is alive; injected so tests can declare an owner dead. */
   isAlive?: (pid: number) => boolean;
+  /**
+   * Set when the caller will not wait for the jobs it submits (`release --no-wait`): starts a
+   * process that runs the job's children and outlives this one, and returns it as the job's
+   * next owner; undefined when none could be started (this process then runs them itself).
+   */
+  detach?: (jobId: string) => Owner | undefined;
 }
 
 /**
  * The JobPlatform port on this machine. Jobs run inside the batchship process that submitted
- * them. When that process ends before its children do (Ctrl-C, a crash, `release --no-wait`
- * followed by an exit), the next process that looks the job up (a release of the same commit
- * finds it by name) adopts it: what the old owner left running is ended, then children that
- * were running are run again from the start, in a new container, as the same attempt (or fail,
- * if the job was stopped); finished children keep their result.
+ * them, or, when the caller will not wait, in a detached runner process it hands them to. When
+ * the process running a job ends before its children do (Ctrl-C, a crash), the next process
+ * that looks the job up (a release of the same commit finds it by name) adopts it: what the old
+ * owner left running is ended, then children that were running are run again from the start,
+ * in a new container, as the same attempt (or fail, if the job was stopped); finished children
+ * keep their result.
  */
 export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
   const { jobs, definitions, runner } = deps;
@@ -59,7 +66,7 @@ export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
     const reason = `re-run: the batchship process running it (pid ${job.owner_pid}) exited`;
     const adoption = jobs.adopt(job, owner, reason);
     if (adoption !== undefined) {
-      runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
+      void runner.start({ ...job, owner_pid: owner.pid, owner_host: owner.host, owner_token: owner.token }, adoption.orphans);
     }
   }
 
@@ -124,7 +131,11 @@ export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
       const jobId = randomUUID();
       jobs.insert(jobId, request, definition.arn, owner);
       const job = jobs.job(jobId);
-      if (job !== undefined) runner.start(job);
+      if (job === undefined) return { jobId };
+      const next = deps.detach?.(jobId);
+      // The hand-over happens while this process still owns the job and lives: no adopter can
+      // come between. A runner that dies later leaves the job to the adoption rule.
+      if (next === undefined || !jobs.handOver(jobId, owner, next)) void runner.start(job);
       return { jobId };
     },
 
