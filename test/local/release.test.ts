@@ -81,8 +81,15 @@ describe("release on the local backend", () => {
     expect(logs.code, logs.stderr).toBe(0);
     const lines = logs.stdout.trim().split("\n").map((line) => JSON.parse(line));
     expect(lines.length).toBeGreaterThan(0);
-    for (const line of lines) expect(line).toMatchObject({ index: 1, stream: expect.stringMatching(/\/1\.attempt-1\.log$/) });
-    expect(lines.map((line) => line.message).join("\n")).toContain("child 1 fails on purpose");
+    // The canary is stopped once it cannot pass: a child still running then fails too, and is shown.
+    const failed = (await h.backend.platform.listChildren(result.canary?.jobId ?? "", { status: "FAILED" })).map((c) => Number(c.jobId.split(":").pop()));
+    expect(failed).toContain(1);
+    for (const line of lines) {
+      expect(failed).toContain(line.index);
+      expect(line.stream).toMatch(new RegExp(`/${line.index}\\.attempt-1\\.log$`));
+    }
+    const childOne = lines.filter((line) => line.index === 1).map((line) => line.message);
+    expect(childOne.join("\n")).toContain("child 1 fails on purpose");
   });
 
   it("kills a child past timeout.attemptDurationSeconds and counts it failed, without a retry", { timeout: SLOW }, async () => {
