@@ -15,6 +15,7 @@ import type { ServiceState } from "../../src/service/service-state.js";
 import { createStatusOutbox } from "../../src/service/status-outbox.js";
 import { openStore, type ReleaseRecord, type Store } from "../../src/store/index.js";
 import { makeSpec } from "../support/spec.js";
+import { unreachablePlatform } from "../support/unreachable-platform.js";
 
 let repo: TestRepo | undefined;
 
@@ -45,9 +46,6 @@ async function stopDuringBuild(polled: BuildState["status"]) {
 
   const repository: ImageRepository = { name: "etl", uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/etl" };
   const build = (status: BuildState["status"]): BuildState => ({ id: "etl-image:1", status, phases: [], ...(status === "failed" ? { detail: "FAILED" } : {}) });
-  const unexpected = (): never => {
-    throw new Error("the release should not get this far");
-  };
   const backend: Backend = {
     builder: {
       findBuild: async () => undefined,
@@ -59,18 +57,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
       },
     },
     registry: { ensureRepository: async () => repository, findDigest: async () => undefined },
-    platform: {
-      listJobDefinitionRevisions: unexpected,
-      newestJobDefinitionRevisions: unexpected,
-      registerJobDefinition: unexpected,
-      tagJobDefinition: unexpected,
-      deregisterJobDefinition: unexpected,
-      findJobs: unexpected,
-      submitJob: unexpected,
-      describeJob: unexpected,
-      listChildren: unexpected,
-      stopJob: unexpected,
-    },
+    platform: unreachablePlatform("the release should not get this far"),
   };
   // No history: the head and order rules cannot judge, and stay out of this test's way.
   const mirrors: MirrorCache = { fetchCommit: async () => (repo as TestRepo).dir, history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
@@ -84,7 +71,15 @@ async function stopDuringBuild(polled: BuildState["status"]) {
     metrics,
     statuses: createStatusOutbox(store, { enabled: false, targetUrl: (id) => `https://batchship.example.com/api/releases/${id}` }),
     clock: () => Date.now(),
-    pipelines: { current: unexpected, configOrigin: () => undefined, reload: unexpected },
+    pipelines: {
+      current: () => {
+        throw new Error("the release should not read the pipelines");
+      },
+      configOrigin: () => undefined,
+      reload: () => {
+        throw new Error("the release should not reload the pipelines");
+      },
+    },
     backends: createBackends(() => backend),
     ledgerFor: async () => undefined,
     mirrors,

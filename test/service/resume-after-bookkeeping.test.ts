@@ -13,6 +13,7 @@ import { createWorkers, type Workers } from "../../src/service/workers.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { makeSpec } from "../support/spec.js";
+import { unreachablePlatform } from "../support/unreachable-platform.js";
 
 let repo: TestRepo | undefined;
 let store: Store | undefined;
@@ -61,9 +62,6 @@ describe("a release whose own bookkeeping fails", () => {
     const repository: ImageRepository = { name: "etl", uri: "123456789012.dkr.ecr.us-east-1.amazonaws.com/etl" };
     let started: BuildState | undefined;
     const failed = (): BuildState => ({ id: "etl-image:1", status: "failed", phases: [], detail: "FAILED" });
-    const unexpected = (): never => {
-      throw new Error("a failed build goes no further");
-    };
     const backend: Backend = {
       builder: {
         // As CodeBuild: the build of this release is found again by a resumed run.
@@ -72,18 +70,7 @@ describe("a release whose own bookkeeping fails", () => {
         getBuild: async () => failed(),
       },
       registry: { ensureRepository: async () => repository, findDigest: async () => undefined },
-      platform: {
-        listJobDefinitionRevisions: unexpected,
-        newestJobDefinitionRevisions: unexpected,
-        registerJobDefinition: unexpected,
-        tagJobDefinition: unexpected,
-        deregisterJobDefinition: unexpected,
-        findJobs: unexpected,
-        submitJob: unexpected,
-        describeJob: unexpected,
-        listChildren: unexpected,
-        stopJob: unexpected,
-      },
+      platform: unreachablePlatform("a failed build goes no further"),
     };
     let builds = 0;
     const counting: Backend = { ...backend, builder: { ...backend.builder, startBuild: async (request) => (builds++, backend.builder.startBuild(request)) } };
