@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-batch";
 import { BatchshipError } from "../errors.js";
 import type { JobPlatform, JobStatus } from "../release/ports.js";
+import { ANCHOR_REVISION, TAG } from "../release/tags.js";
 import type { AwsClients } from "./clients.js";
 import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
 import { toRegisterJobDefinitionMembers } from "./register-job-definition.js";
@@ -32,6 +33,8 @@ const CHILD_STATUS_ORDER: JobStatus[] = ["FAILED", "RUNNING", "STARTING", "RUNNA
 export interface BatchPlatformOptions {
   /** How long a DescribeJobs waits for more jobs to describe (see batch-loader.ts); default 0. */
   batchWindowMs?: number;
+  /** Where the platform says why something cost more calls than it could have; default: nowhere. */
+  debug?: (message: string) => void;
 }
 
 export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">, options: BatchPlatformOptions = {}): JobPlatform {
@@ -80,6 +83,28 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
   });
 
+  // The newest revision number this process has seen of each name (found by a lookup, or
+  // registered): the next lookup's hint, so that it costs one call. Another process may have
+  // registered since; the search copes with a stale hint (newest-revisions.ts).
+  const newestSeen = new Map<string, number>();
+  const saw = (name: string, revision: number) => {
+    if (revision > (newestSeen.get(name) ?? 0)) newestSeen.set(name, revision);
+  };
+
+  /**
+   * Best effort: the newest revision number, as a tag on the name's anchor revision, for the
+   * first lookup of a process that has not seen the name. Failing only costs that lookup calls.
+   */
+  async function writeAnchor(name: string, arn: string, revision: number): Promise<void> {
+    if (revision <= ANCHOR_REVISION) return;
+    const anchorArn = arn.replace(/:\d+$/, `:${ANCHOR_REVISION}`);
+    try {
+      await batch.send(new TagResourceCommand({ resourceArn: anchorArn, tags: { [TAG.newestRevision]: String(revision) } }));
+    } catch (error) {
+      options.debug?.(`could not tag ${anchorArn} with ${TAG.newestRevision}=${revision} (${error instanceof Error ? error.message : String(error)}): lookups of ${name} in a new process take more calls`);
+    }
+  }
+
   const platform: JobPlatform = {
     async listJobDefinitionRevisions(name) {
       const operation = `list job definition revisions of ${name}`;
@@ -101,12 +126,21 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       return revisions.filter((revision) => revision.name === name).sort((a, b) => b.revision - a.revision);
     },
 
-    newestJobDefinitionRevisions(name) {
-      return newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name));
+    async newestJobDefinitionRevisions(name) {
+      const hint = newestSeen.get(name);
+      const { newestNumber, ...found } = await newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name), {
+        ...(hint === undefined ? {} : { hint }),
+        ...(options.debug === undefined ? {} : { debug: options.debug }),
+      });
+      saw(name, newestNumber);
+      return found;
     },
 
-    async registerJobDefinition(name, body, tags) {
+    async registerJobDefinition(name, body, given) {
       const normalized = normalizeJobDefinitionBody(body);
+      // Only the anchor revision's own tag is a hint; copied onto another revision (a promotion
+      // copies its candidate's tags) it would only mislead.
+      const { [TAG.newestRevision]: _anchor, ...tags } = given;
       // batchOnce: RegisterJobDefinition has no idempotency token; a retried lost response
       // would register a second revision. The engine looks for the revision by tags instead.
       const output = await awsCall(`register job definition ${name}`, () =>
@@ -121,6 +155,8 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       if (!output.jobDefinitionArn || output.revision === undefined) {
         throw new BatchshipError("AWS", `Could not register job definition ${name}: Batch returned no ARN`);
       }
+      saw(name, output.revision);
+      await writeAnchor(name, output.jobDefinitionArn, output.revision);
       return { arn: output.jobDefinitionArn, revision: output.revision };
     },
 

@@ -19,6 +19,8 @@ export interface AwsBackendOptions {
    * of the event loop; the service waits a little (start-service.ts).
    */
   batchWindowMs?: number;
+  /** Where the backend says why something cost more calls than it could have; default: nowhere. */
+  debug?: (message: string) => void;
 }
 
 /** The AWS implementation of the engine's ports, over clients built from `options`. */
@@ -38,7 +40,7 @@ export function createAwsBackendFromClients(clients: AwsClients, options: AwsBac
     clients: { ...clients, region: trackRegion },
     builder: createCodeBuildBuilder(clients.codebuild, batching),
     registry: createEcrRegistry(clients.ecr, trackRegion),
-    platform: createBatchPlatform(clients, batching),
+    platform: createBatchPlatform(clients, { ...batching, ...(options.debug === undefined ? {} : { debug: options.debug }) }),
     logs: createCloudWatchLogReader(clients.logs),
     links: createAwsLinks(() => region),
     doctor: (spec) => checkAwsEnvironment(clients, spec),

@@ -1,5 +1,6 @@
 import { DescribeJobDefinitionsCommand, type DescribeJobDefinitionsCommandInput, type JobDefinition } from "@aws-sdk/client-batch";
 import { NEWEST_WINDOW, type JobDefinitionRevision, type NewestRevisions } from "../release/ports.js";
+import { ANCHOR_REVISION, TAG } from "../release/tags.js";
 import type { AwsClients } from "./clients.js";
 import { toJobDefinitionRevision } from "./batch-mapping.js";
 import { awsCall } from "./errors.js";
@@ -12,6 +13,18 @@ const HIGHEST_REVISION = 2 ** 31 - 1;
 // bracket this narrow leaves at least NEWEST_WINDOW of the newest numbers in the window.
 const BRACKET = DESCRIBE_PAGE - NEWEST_WINDOW;
 
+export interface NewestSearch {
+  /** A recent revision number of the name (what this process last saw of it), if any. */
+  hint?: number;
+  /** Why a search took more calls than it could have (no usable hint on the anchor revision). */
+  debug?: (message: string) => void;
+}
+
+export interface NewestFound extends NewestRevisions {
+  /** The newest revision number found, in any status; 0 when none. The next search's hint. */
+  newestNumber: number;
+}
+
 /**
  * The ACTIVE revisions among the newest NEWEST_WINDOW revision numbers of a name, in a number
  * of DescribeJobDefinitions calls that does not grow with the name's history. It never lists the
@@ -19,28 +32,38 @@ const BRACKET = DESCRIBE_PAGE - NEWEST_WINDOW;
  * the newest): every call describes up to 100 `name:rev` at once, in any status (a deregistered
  * revision stays describable).
  *
+ * With a hint h of the newest number, one call describes the 100 numbers from h-89 to h+10: the
+ * newest is the highest found when that is below h+10, and the newest 90 are in the same call.
+ * When h+10 exists too (the hint is stale), the next 100 numbers follow, then the search below.
+ * The hint comes from the caller's memory, or else from the tag TAG.newestRevision on revision
+ * ANCHOR_REVISION, which the search's first call describes anyway. Without a usable hint:
+ *
  * 1. numbers growing geometrically from 1 to the 32-bit limit: the newest revision lies between
  *    the highest that exists and the next;
  * 2. numbers spread evenly across that bracket, each call narrowing it a hundredfold, until it is
  *    at most DESCRIBE_PAGE - NEWEST_WINDOW wide;
  * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
- * A name with a few revisions takes one call, with hundreds three, with 10,000 four; a name
- * never registered two (the second, a listing, proves it empty).
+ * A hint never decides the answer, only which numbers are asked: a wrong one costs calls. With a
+ * hint within 10 of the newest a search takes one call; with the anchor's, two (one for a name
+ * with up to 99 revisions); with none, one for a few revisions, three for hundreds, four for
+ * 10,000; a name never registered two (the second, a listing, proves it empty).
  * Batch deletes a revision 180 days after it is deregistered, so numbers of long-deregistered
- * revisions read as never registered: the search assumes those all lie below a number the first
- * call finds. When the newest revision it finds is not ACTIVE (batchship keeps a name's newest
- * revision ACTIVE) it pages the whole ACTIVE history rather than guess.
+ * revisions read as never registered: the search assumes those all lie below a number it finds,
+ * and a hint's call that finds nothing is ignored. When the newest revision it finds is not
+ * ACTIVE (batchship keeps a name's newest revision ACTIVE) it pages the whole ACTIVE history
+ * rather than guess.
  */
 export async function newestRevisions(
   batch: AwsClients["batch"],
   name: string,
   listAll: () => Promise<JobDefinitionRevision[]>,
-): Promise<NewestRevisions> {
+  search: NewestSearch = {},
+): Promise<NewestFound> {
   const operation = `look up the newest job definition revisions of ${name}`;
   const describe = async (input: DescribeJobDefinitionsCommandInput) =>
     (await awsCall(operation, () => batch.send(new DescribeJobDefinitionsCommand(input)))) as { jobDefinitions?: JobDefinition[]; nextToken?: string };
-  // Every number described so far, and what it was: a window already described is not asked for again.
+  // Every number described so far, and what it was: a number already described is not asked for again.
   const probed = new Map<number, JobDefinition | undefined>();
   const existing = async (numbers: number[]) => {
     const asked = numbers.filter((n) => !probed.has(n));
@@ -54,23 +77,52 @@ export async function newestRevisions(
   // lo exists (or is 0), hi is the lowest number known not to exist.
   let lo = 0;
   let hi: number | undefined;
-  while (hi === undefined || hi - lo > BRACKET) {
-    const probes = hi === undefined ? gallop(lo) : spread(lo, hi);
-    const found = new Set((await existing(probes)).map((d) => d.revision));
-    const above = probes.filter((n) => found.has(n));
-    lo = Math.max(lo, ...above);
-    hi = probes.find((n) => n > lo && !found.has(n)) ?? hi ?? HIGHEST_REVISION + 1;
+  const settled = () => hi !== undefined && hi - lo <= BRACKET;
+  const learn = async (numbers: number[]) => {
+    const found = new Set((await existing(numbers)).map((d) => d.revision as number));
+    lo = Math.max(lo, ...found);
+    const missing = numbers.find((n) => n > lo && !found.has(n));
+    if (missing !== undefined) hi = Math.min(hi ?? missing, missing);
+    return found.size;
+  };
+  const around = async (hint: number) => {
+    const window = range(Math.max(1, hint - NEWEST_WINDOW + 1), Math.max(1, hint - NEWEST_WINDOW + 1) + DESCRIBE_PAGE - 1);
+    // Numbers that all read as never registered say nothing sure (deleted ones look the same).
+    const before = { lo, hi };
+    if ((await learn(window)) === 0) ({ lo, hi } = before);
+    else if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, lo + DESCRIBE_PAGE).filter((n) => n < (hi ?? Infinity)));
+  };
+
+  if (search.hint !== undefined && search.hint >= 1) await around(Math.min(search.hint, HIGHEST_REVISION));
+  let anchorRead = false;
+  while (!settled()) {
+    await learn(hi === undefined ? gallop(lo) : spread(lo, hi));
+    if (!anchorRead && probed.has(ANCHOR_REVISION)) {
+      anchorRead = true;
+      if (settled()) break;
+      const anchor = anchorHint(probed.get(ANCHOR_REVISION));
+      if (anchor === undefined) search.debug?.(`${name}:${ANCHOR_REVISION} carries no ${TAG.newestRevision} tag (${probed.get(ANCHOR_REVISION) === undefined ? "it does not exist" : "not written yet, or refused"}): the newest revision is searched for without a hint`);
+      else await around(anchor);
+    }
   }
   // No revision found: a name never registered, which one listing call shows, or one whose
   // revisions all fell between the numbers asked, which only the listing finds.
-  if (lo === 0) return { revisions: await listAll(), complete: true };
-  const window = range(Math.max(1, hi - DESCRIBE_PAGE), hi - 1);
+  if (lo === 0) return { revisions: await listAll(), complete: true, newestNumber: 0 };
+  const top = hi === lo + 1 ? lo : (hi as number) - 1;
+  const window = range(Math.max(1, top - (hi === lo + 1 ? NEWEST_WINDOW : DESCRIBE_PAGE) + 1), top);
   const described = await existing(window);
   const newest = described.reduce<JobDefinition | undefined>((n, d) => (n === undefined || (d.revision ?? 0) > (n.revision ?? 0) ? d : n), undefined);
   // The newest revision of a name batchship keeps is ACTIVE; anything else is not understood here.
-  if (newest?.status !== "ACTIVE") return { revisions: await listAll(), complete: true };
+  if (newest?.status !== "ACTIVE") return { revisions: await listAll(), complete: true, newestNumber: newest?.revision ?? lo };
   const revisions = newestFirst(described.filter((d) => d.status === "ACTIVE").map(toJobDefinitionRevision));
-  return { revisions, complete: window[0] === 1 };
+  return { revisions, complete: window[0] === 1, newestNumber: newest.revision ?? lo };
+}
+
+/** The revision number TAG.newestRevision holds on the anchor revision, when it is one. */
+function anchorHint(anchor: JobDefinition | undefined): number | undefined {
+  const value = anchor?.tags?.[TAG.newestRevision];
+  const hint = value === undefined || !/^[1-9][0-9]{0,9}$/.test(value) ? undefined : Number(value);
+  return hint !== undefined && hint <= HIGHEST_REVISION ? hint : undefined;
 }
 
 function newestFirst(revisions: JobDefinitionRevision[]): JobDefinitionRevision[] {

@@ -3,7 +3,7 @@ import { runsRecord } from "./gitops/apply-record.js";
 import type { JobDefinitionRevision } from "./ports.js";
 import { previousLiveRevision } from "./rollback.js";
 import { promotionOf } from "./stages/promote.js";
-import { CANARY_RETRYING, TAG } from "./tags.js";
+import { ANCHOR_REVISION, CANARY_RETRYING, TAG } from "./tags.js";
 
 /** Why a revision outside the newest N/M stays ACTIVE. */
 export type KeepReason =
@@ -15,7 +15,9 @@ export type KeepReason =
   | "gitops-record"
   | "production-candidate"
   | "awaiting-promotion"
-  | "in-flight";
+  | "in-flight"
+  /** Revision ANCHOR_REVISION: the AWS backend keeps a hint of the newest revision there. */
+  | "anchor";
 
 export interface KeptRevision {
   arn: string;
@@ -97,7 +99,11 @@ export function planCandidates(
   return planFrom(newestFirst, reasons);
 }
 
-function planFrom(newestFirst: readonly JobDefinitionRevision[], reasons: ReadonlyMap<string, Set<KeepReason>>): RetentionPlan {
+function planFrom(newestFirst: readonly JobDefinitionRevision[], reasons: Map<string, Set<KeepReason>>): RetentionPlan {
+  // Every name keeps its anchor revision, whatever else the plan decides: deregistered, it would
+  // be deleted 180 days later, and with it the hint that keeps a lookup at one or two calls.
+  const anchor = newestFirst.find((r) => r.revision === ANCHOR_REVISION);
+  if (anchor !== undefined) reasons.set(anchor.arn, (reasons.get(anchor.arn) ?? new Set<KeepReason>()).add("anchor"));
   return {
     keep: newestFirst
       .filter((r) => reasons.has(r.arn))

@@ -29,7 +29,19 @@ export const TAG = {
   replaces: "batchship:replaces",
   /** GitOps: the ledger commit whose release record this production revision was registered from. */
   recordCommit: "batchship:record-commit",
+  /**
+   * On revision ANCHOR_REVISION of a name only (AWS backend): a recent newest revision number of
+   * the name, so that a lookup in a process that has none in memory describes the newest
+   * revisions in its second call (src/aws/newest-revisions.ts). A hint: never relied on.
+   */
+  newestRevision: "batchship:newest-revision",
 } as const;
+
+/**
+ * The revision of every name that carries TAG.newestRevision. Revision 1: the search for the
+ * newest revisions describes it in its first call anyway. Retention keeps it (retention-plan.ts).
+ */
+export const ANCHOR_REVISION = 1;
 
 export type CanaryVerdict = "passed" | "failed" | "cancelled";
 

@@ -1,13 +1,17 @@
+import { TAG } from "../../src/release/tags.js";
+
 /**
  * A long history of job definition revisions, registered straight in moto so that set-up never
  * shows up among the recorded calls: `count` revisions of `name`, all but the newest `active`
  * deregistered (as retention leaves a name), each with the tags `tags` gives its number. Batch
- * numbers them 1..count. moto fails registrations that run concurrently: seed one name at a time.
+ * numbers them 1..count. With `anchor`, revision 1 carries batchship:newest-revision (the number
+ * given, or `count`), as the AWS backend leaves a name it registers to. moto fails registrations
+ * that run concurrently: seed one name at a time.
  */
 export async function seedJobDefinitionHistory(
   motoEndpoint: string,
   name: string,
-  options: { count: number; active: number; tags?: (revision: number) => Record<string, string> },
+  options: { count: number; active: number; tags?: (revision: number) => Record<string, string>; anchor?: true | number },
 ): Promise<void> {
   const send = async (path: string, body: unknown) => {
     const response = await fetch(`${motoEndpoint}${path}`, {
@@ -37,4 +41,20 @@ export async function seedJobDefinitionHistory(
   for (const arn of arns.slice(0, Math.max(0, options.count - options.active))) {
     await send("/v1/deregisterjobdefinition", { jobDefinition: arn });
   }
+  if (options.anchor !== undefined && arns[0] !== undefined) {
+    await tagSeeded(motoEndpoint, arns[0], { [TAG.newestRevision]: String(options.anchor === true ? options.count : options.anchor) });
+  }
+}
+
+/** TagResource straight in moto (set-up, not among the recorded calls). */
+export async function tagSeeded(motoEndpoint: string, arn: string, tags: Record<string, string>): Promise<void> {
+  const response = await fetch(`${motoEndpoint}/v1/tags/${encodeURIComponent(arn)}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      authorization: "AWS4-HMAC-SHA256 Credential=emulator/20240101/us-east-1/batch/aws4_request, SignedHeaders=host, Signature=0",
+    },
+    body: JSON.stringify({ tags }),
+  });
+  if (!response.ok) throw new Error(`tagging ${arn}: answered ${response.status}: ${await response.text()}`);
 }

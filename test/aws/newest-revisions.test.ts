@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAwsBackend } from "../../src/aws/index.js";
+import { NEWEST_WINDOW, type JobDefinitionRevision, type JobPlatform } from "../../src/release/ports.js";
+import { TAG } from "../../src/release/tags.js";
+import { EMULATOR_ACCOUNT_ID, EMULATOR_REGION, startEmulator, testClientConfig, type Emulator } from "../emulator/index.js";
+import { seedJobDefinitionHistory, tagSeeded } from "../emulator/job-definition-history.js";
+
+// More than one call's worth (100) of numbers, so that without a hint the newest is searched for.
+const HISTORY = 120;
+// Revisions 1..AGED_INACTIVE of "aged" are deregistered (revision 1, the anchor, among them).
+const AGED = 110;
+const AGED_INACTIVE = 20;
+
+let emulator: Emulator;
+beforeAll(async () => {
+  emulator = await startEmulator();
+  // One at a time: moto fails registrations that run concurrently.
+  await seedJobDefinitionHistory(emulator.motoEndpoint, "hist", { count: HISTORY, active: HISTORY, anchor: true });
+  await seedJobDefinitionHistory(emulator.motoEndpoint, "aged", { count: AGED, active: AGED - AGED_INACTIVE, anchor: 7 });
+}, 60_000);
+afterAll(async () => {
+  await emulator?.close();
+});
+
+const arnOf = (name: string, revision: number) => `arn:aws:batch:${EMULATOR_REGION}:${EMULATOR_ACCOUNT_ID}:job-definition/${name}:${revision}`;
+const setAnchor = (name: string, value: string) => tagSeeded(emulator.motoEndpoint, arnOf(name, 1), { [TAG.newestRevision]: value });
+
+/** A platform as a new process has it: nothing seen yet. */
+function freshPlatform(debug?: (message: string) => void): JobPlatform {
+  return createAwsBackend(testClientConfig(emulator), debug === undefined ? {} : { debug }).platform;
+}
+
+/** The newest revisions, and how many DescribeJobDefinitions calls finding them took. */
+async function lookup(platform: JobPlatform, name: string) {
+  const start = emulator.calls.length;
+  const found = await platform.newestJobDefinitionRevisions(name);
+  const calls = emulator.calls.slice(start).filter((c) => c.operation === "DescribeJobDefinitions");
+  // Never a listing of the name: its pages grow with the history.
+  for (const call of calls) expect(call.input).not.toHaveProperty("jobDefinitionName");
+  return { found, calls: calls.length };
+}
+
+/** The newest NEWEST_WINDOW ACTIVE revisions, read the long way (every page of the name). */
+async function newestByListing(name: string): Promise<number[]> {
+  const all = await freshPlatform().listJobDefinitionRevisions(name);
+  return all.slice(0, NEWEST_WINDOW).map((r) => r.revision);
+}
+
+const numbers = (revisions: JobDefinitionRevision[]) => revisions.slice(0, NEWEST_WINDOW).map((r) => r.revision);
+
+describe("the newest revisions with a hint of the newest number", () => {
+  it("a new process reads the anchor's hint in its first call and the newest in its second; after that one call", async () => {
+    const platform = freshPlatform();
+    const first = await lookup(platform, "hist");
+    const second = await lookup(platform, "hist");
+
+    expect(first.calls).toBe(2);
+    expect(second.calls).toBe(1);
+    for (const { found } of [first, second]) {
+      expect(found.revisions[0]?.revision).toBe(HISTORY);
+      expect(numbers(found.revisions)).toEqual(await newestByListing("hist"));
+      expect(found.complete).toBe(false);
+    }
+  });
+
+  it.each([
+    // Two calls, as with an exact anchor: the hint's call reaches 10 above it.
+    ["two behind, as racing registrations may leave it", HISTORY - 2, 2],
+    // At most what the search without a hint takes on this history.
+    ["above the newest", HISTORY + 40, 4],
+    ["far below the newest", 3, 4],
+  ])("an anchor %s costs calls, never the answer", async (_, anchor, calls) => {
+    await setAnchor("hist", String(anchor));
+    const result = await lookup(freshPlatform(), "hist");
+
+    expect(result.found.revisions[0]?.revision).toBe(HISTORY);
+    expect(numbers(result.found.revisions)).toEqual(await newestByListing("hist"));
+    expect(result.calls).toBeLessThanOrEqual(calls);
+  });
+
+  it("an anchor that names an INACTIVE revision, on an INACTIVE anchor, still finds the newest ACTIVE", async () => {
+    const result = await lookup(freshPlatform(), "aged");
+
+    expect(result.found.revisions[0]?.revision).toBe(AGED);
+    expect(result.found.revisions.every((r) => r.revision > AGED_INACTIVE)).toBe(true);
+    expect(numbers(result.found.revisions)).toEqual(await newestByListing("aged"));
+  });
+
+  it("without a usable anchor the search runs without a hint and says so", async () => {
+    await setAnchor("hist", "not-a-number");
+    const said: string[] = [];
+    const result = await lookup(freshPlatform((m) => said.push(m)), "hist");
+
+    expect(result.found.revisions[0]?.revision).toBe(HISTORY);
+    expect(numbers(result.found.revisions)).toEqual(await newestByListing("hist"));
+    expect(said.join("\n")).toContain(`hist:1 carries no ${TAG.newestRevision} tag`);
+  });
+
+  it("a registration moves the anchor, and a process whose memory is stale still finds the newest", async () => {
+    const before = freshPlatform();
+    await lookup(before, "hist");
+    const other = freshPlatform();
+    const body = (await before.listJobDefinitionRevisions("hist"))[0]?.body;
+    if (body === undefined) throw new Error("hist has no revision");
+    // Another process registers more than the 10 numbers a hint's call reaches above it.
+    const start = emulator.calls.length;
+    let newest = 0;
+    for (let i = 0; i < 15; i++) newest = (await other.registerJobDefinition("hist", body, { [TAG.newestRevision]: "999" })).revision;
+    const tagged = emulator.calls.slice(start).filter((c) => c.operation === "TagResource");
+
+    expect(newest).toBe(HISTORY + 15);
+    expect(tagged).toHaveLength(15);
+    const registered = await other.listJobDefinitionRevisions("hist");
+    // A tag copied from another revision is not written: only the anchor holds a hint.
+    expect(registered[0]?.tags[TAG.newestRevision]).toBeUndefined();
+    expect(registered.find((r) => r.revision === 1)?.tags[TAG.newestRevision]).toBe(String(newest));
+
+    const stale = await lookup(before, "hist");
+    expect(stale.found.revisions[0]?.revision).toBe(newest);
+    expect(stale.calls).toBe(2);
+    const anchored = await lookup(freshPlatform(), "hist");
+    expect(anchored.found.revisions[0]?.revision).toBe(newest);
+    expect(anchored.calls).toBe(2);
+    expect(numbers(anchored.found.revisions)).toEqual(await newestByListing("hist"));
+  });
+});
