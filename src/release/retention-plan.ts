@@ -16,7 +16,7 @@ export type KeepReason =
   | "production-candidate"
   | "awaiting-promotion"
   | "in-flight"
-  /** Revision ANCHOR_REVISION: the AWS backend keeps a hint of the newest revision there. */
+  /** A candidate name's revision ANCHOR_REVISION: the AWS backend keeps a hint of the newest revision there. */
   | "anchor";
 
 export interface KeptRevision {
@@ -84,6 +84,11 @@ export function planCandidates(
   const mark = (arn: string, reason: KeepReason) => reasons.set(arn, (reasons.get(arn) ?? new Set<KeepReason>()).add(reason));
   const newestFirst = [...candidates].sort((a, b) => b.revision - a.revision);
   newestFirst.slice(0, keep).forEach((r) => mark(r.arn, "newest"));
+  // The anchor holds the hint that keeps a lookup of the name at one or two calls; deregistered,
+  // Batch would delete it 180 days later. Only candidates: a production anchor kept ACTIVE would
+  // become a rollback target once retention took what lies between (architecture.md).
+  const anchor = newestFirst.find((r) => r.revision === ANCHOR_REVISION);
+  if (anchor !== undefined) mark(anchor.arn, "anchor");
   const live = production.reduce<JobDefinitionRevision | undefined>((n, r) => (n === undefined || r.revision > n.revision ? r : n), undefined);
   const liveCandidate = live?.tags[TAG.candidate];
   if (liveCandidate !== undefined && newestFirst.some((c) => c.arn === liveCandidate)) mark(liveCandidate, "production-candidate");
@@ -99,11 +104,7 @@ export function planCandidates(
   return planFrom(newestFirst, reasons);
 }
 
-function planFrom(newestFirst: readonly JobDefinitionRevision[], reasons: Map<string, Set<KeepReason>>): RetentionPlan {
-  // Every name keeps its anchor revision, whatever else the plan decides: deregistered, it would
-  // be deleted 180 days later, and with it the hint that keeps a lookup at one or two calls.
-  const anchor = newestFirst.find((r) => r.revision === ANCHOR_REVISION);
-  if (anchor !== undefined) reasons.set(anchor.arn, (reasons.get(anchor.arn) ?? new Set<KeepReason>()).add("anchor"));
+function planFrom(newestFirst: readonly JobDefinitionRevision[], reasons: ReadonlyMap<string, Set<KeepReason>>): RetentionPlan {
   return {
     keep: newestFirst
       .filter((r) => reasons.has(r.arn))

@@ -116,4 +116,14 @@ describe("candidate retention", () => {
     expect(plan.keep.find((k) => k.arn === retrying.arn)?.reasons).toEqual(["in-flight"]);
     expect(plan.deregister).toEqual([]);
   });
+
+  it("keeps a name's anchor revision, however old and whatever its verdict", () => {
+    const candidates = [8, 7, 6, 5, 4, 3, 2, 1].map((n) => candidate(n, { [TAG.canary]: "failed" }));
+
+    const plan = planCandidates(candidates, [], 2);
+    expect(plan.keep.map((k) => [k.revision, k.reasons])).toEqual([[8, ["newest"]], [7, ["newest"]], [1, ["anchor"]]]);
+    expect(plan.deregister.map((r) => r.revision)).toEqual([2, 3, 4, 5, 6]);
+    // Planned again on what is left: nothing more goes, the anchor included.
+    expect(planCandidates(candidates.filter((c) => !plan.deregister.includes(c)), [], 2).deregister).toEqual([]);
+  });
 });

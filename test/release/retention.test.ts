@@ -100,7 +100,7 @@ describe("retention", () => {
     const name = "ret-candidates";
     const spec = makeSpec({ name, jobDefinition: { name }, promotion: { mode: "manual" }, retention: { candidates: 1, production: 2 } });
     const h = new History(ctx.backend.platform, name);
-    await h.candidate("old", "failed"); // 1: overtaken, goes
+    await h.candidate("old", "failed"); // 1: overtaken, but the name's anchor: stays
     await h.promote("live"); // 2: production's candidate, stays
     await h.candidate("waiting", "passed"); // 3: awaiting promotion, stays
     await h.candidate("broken", "failed"); // 4: failed, goes
@@ -108,11 +108,12 @@ describe("retention", () => {
     await h.candidate("newest", "failed"); // 6: newest, stays
 
     const dry = await applyRetention(ctx, spec, { dryRun: true });
-    expect(dry.candidates.deregistered.map((r) => r.revision)).toEqual([1, 4]);
+    expect(dry.candidates.deregistered.map((r) => r.revision)).toEqual([4]);
+    expect(dry.candidates.kept.find((k) => k.revision === 1)?.reasons).toEqual(["anchor"]);
     expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 2, 3, 4, 5, 6]);
 
     await applyRetention(ctx, spec);
-    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([2, 3, 5, 6]);
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 2, 3, 5, 6]);
     const status = await pipelineStatus(ctx, spec);
     expect(status.awaitingPromotion.map((c) => c.revision)).toEqual([3]);
   });
@@ -140,15 +141,15 @@ describe("retention", () => {
       { clock: ctx.clock, sleep: ctx.sleep, polling: ctx.polling },
     );
     await expect(applyRetention(crashing, spec)).rejects.toThrow("process killed");
-    // Candidates go first, oldest first: the two oldest candidates went; everything else is there.
-    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([3, 4, 5, 6, 7, 8]);
+    // Candidates go first, oldest first: the two oldest candidates after the anchor went; everything else is there.
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 4, 5, 6, 7, 8]);
     expect(await active(ctx.backend.platform, name)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     // The next run (a lost answer on its first deregistration included) finishes.
     harness.emulator.faults.failAfterForwarding("DeregisterJobDefinition", 1);
     const finished = await applyRetention(ctx, spec);
-    expect(finished.candidates.deregistered.map((r) => r.revision)).toEqual([3, 4, 5, 6]);
-    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([7, 8]);
+    expect(finished.candidates.deregistered.map((r) => r.revision)).toEqual([4, 5, 6]);
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 7, 8]);
     expect(await active(ctx.backend.platform, name)).toEqual([7, 8]);
     const rerun = await applyRetention(ctx, spec);
     expect([...rerun.candidates.deregistered, ...rerun.production.deregistered]).toEqual([]);
@@ -163,7 +164,7 @@ describe("retention", () => {
 
     const released = await runRelease(ctx, { spec, commit: randomSha(), branch: "main" });
     expect(released.status).toBe("promoted");
-    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([4]);
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 4]);
     expect(await active(ctx.backend.platform, name)).toEqual([3, 4]);
 
     // Batch refuses every deregistration (throttled past every retry): the release is unharmed.
@@ -175,7 +176,7 @@ describe("retention", () => {
     } finally {
       harness.emulator.faults.clear();
     }
-    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([4, 5]);
+    expect(await active(ctx.backend.platform, `${name}-canary`)).toEqual([1, 4, 5]);
     expect(await active(ctx.backend.platform, name)).toEqual([3, 4, 5]);
   });
 });
