@@ -6,6 +6,7 @@ import type { EngineContext } from "./context.js";
 import { candidateName } from "./job-definition.js";
 import type { JobState, LogReader } from "./ports.js";
 import { canaryJobName } from "./release-id.js";
+import { findRevision } from "./revision-lookup.js";
 import { TAG } from "./tags.js";
 
 /** One line of a canary child's output. */
@@ -77,8 +78,8 @@ export async function readCanaryLogs(
 /** The release's newest canary job: its candidate's current attempt, the fallback queue's job when there is one. */
 export async function findCanaryJob(ctx: EngineContext, spec: PipelineSpec, releaseId: string): Promise<{ job: JobState; attempt: number }> {
   const { platform } = ctx.backend;
-  const candidates = await platform.listJobDefinitionRevisions(candidateName(spec));
-  const candidate = candidates.find((revision) => revision.tags[TAG.release] === releaseId);
+  // Among the newest candidates, where a recent release's is; the whole history only for an older one.
+  const { found: candidate } = await findRevision(platform, candidateName(spec), (revision) => revision.tags[TAG.release] === releaseId, true);
   const hint = `see where it stands with \`batchship status --pipeline <file>\``;
   if (candidate === undefined) {
     throw new BatchshipError("NO_CANARY", `No canary output for ${releaseId}: it has no candidate ${candidateName(spec)} revision (not built yet, its build failed, or retention removed it)`, { hint });

@@ -40,21 +40,27 @@ export interface PipelineStatus {
 
 const CANDIDATES_SHOWN = 5;
 
-/** `batchship status`: read entirely from job definition tags, so it works from anywhere. */
+/**
+ * `batchship status`: read entirely from job definition tags, so it works from anywhere. It reads
+ * the newest revisions of each name (revision-lookup.ts), so its cost does not grow with the
+ * history: a candidate counts as promoted when its promotion is among production's newest.
+ */
 export async function pipelineStatus(ctx: EngineContext, spec: PipelineSpec): Promise<PipelineStatus> {
   const { platform } = ctx.backend;
-  const [production, candidates] = await Promise.all([
-    platform.listJobDefinitionRevisions(spec.jobDefinition.name),
-    platform.listJobDefinitionRevisions(candidateName(spec)),
-  ]);
+  const newestOf = async (name: string) => {
+    const newest = await platform.newestJobDefinitionRevisions(name);
+    // Every revision in the window deregistered: only the whole history can say what is ACTIVE.
+    return newest.revisions.length > 0 || newest.complete ? newest.revisions : platform.listJobDefinitionRevisions(name);
+  };
+  const [production, candidates] = await Promise.all([newestOf(spec.jobDefinition.name), newestOf(candidateName(spec))]);
   const withPromotion = candidates.map((c) => {
     const releaseId = c.tags[TAG.release];
     return { ...summarize(c), promoted: releaseId !== undefined && promotionOf(production, releaseId) !== undefined };
   });
   // Only candidates newer than the one production runs await promotion: an older one that passed
   // was overtaken, and promoting it would move production backwards.
-  const live = production[0]?.tags[TAG.candidate];
-  const liveRevision = candidates.find((c) => c.arn === live)?.revision ?? 0;
+  // The live candidate's number from its ARN: it may be older than the candidates read.
+  const liveRevision = Number(/:(\d+)$/.exec(production[0]?.tags[TAG.candidate] ?? "")?.[1] ?? 0);
   const status: PipelineStatus = {
     pipeline: spec.name,
     production: production[0] ? summarize(production[0]) : null,

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findCanaryJob } from "../../src/release/canary-logs.js";
+import { applyRecord } from "../../src/release/gitops/apply-record.js";
+import type { ReleaseRecord } from "../../src/release/gitops/record.js";
+import type { ReleaseResult } from "../../src/release/result.js";
 import { runRelease } from "../../src/release/run-release.js";
+import { pipelineStatus } from "../../src/release/status.js";
 import { TAG } from "../../src/release/tags.js";
 import { seedJobDefinitionHistory } from "../emulator/job-definition-history.js";
 import { makeSpec } from "../support/spec.js";
@@ -20,6 +25,17 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
+
+let earlierLong: ReleaseResult | undefined;
+
+/** DescribeJobDefinitions calls of `work`, each checked to be no listing of a name. */
+async function describesOf<T>(work: () => Promise<T>): Promise<{ value: T; describes: number }> {
+  const start = h.emulator.calls.length;
+  const value = await work();
+  const describes = h.emulator.calls.slice(start).filter((c) => c.operation === "DescribeJobDefinitions");
+  for (const call of describes) expect(call.input).not.toHaveProperty("jobDefinitionName");
+  return { value, describes: describes.length };
+}
 
 // Retention at its most keeps what the lookups look at.
 const pipeline = (name: string) =>
@@ -42,6 +58,7 @@ describe("lookups that do not grow with history", () => {
     // The first release of each name in this process: no memory of either name yet.
     const short = await describeCallsOf("short", randomSha());
     const long = await describeCallsOf("long", randomSha());
+    earlierLong = long.result;
     // The next: the process remembers each name's newest number.
     const shortAgain = await describeCallsOf("short", randomSha());
     const longAgain = await describeCallsOf("long", randomSha());
@@ -73,5 +90,43 @@ describe("lookups that do not grow with history", () => {
     expect(again.result).toMatchObject({ status: "promoted", candidate: first.result.candidate, production: first.result.production });
     expect(again.registrations).toBe(0);
     for (const input of again.describes) expect(input).not.toHaveProperty("jobDefinitionName");
+  });
+
+  it("status, a canary's logs and a release record read the newest revisions, not the history", async () => {
+    const { ctx } = h.engine();
+    const spec = pipeline("long");
+    const earlier = earlierLong;
+    if (earlier?.production == null || earlier.image === null) throw new Error("the first test's release on long did not run");
+
+    const status = await describesOf(() => pipelineStatus(ctx, spec));
+    expect(status.value.production?.revision).toBeGreaterThan(earlier.production.revision);
+    expect(status.value.candidates[0]?.promoted).toBe(true);
+    expect(status.describes).toBe(2);
+
+    const canary = await describesOf(() => findCanaryJob(ctx, spec, earlier.releaseId));
+    expect(canary.value.job.jobId).toBe(earlier.canary?.jobId);
+    expect(canary.describes).toBe(1);
+
+    // A record going back to the earlier release: a rollback, judged on the newest revisions alone.
+    const promoted = (await ctx.backend.platform.newestJobDefinitionRevisions("long")).revisions.find((r) => r.revision === earlier.production?.revision);
+    if (promoted === undefined) throw new Error("the earlier promotion is not among the newest");
+    const record = {
+      apiVersion: "batchship/v1",
+      kind: "ReleaseRecord",
+      pipeline: "long",
+      releaseId: earlier.releaseId,
+      commit: earlier.commit,
+      image: { uri: earlier.image.uri, digest: earlier.image.digest },
+      candidate: earlier.candidate,
+      canary: null,
+      jobDefinition: { name: "long", body: promoted.body, tags: {} },
+      promotedBy: "test",
+      promotedAt: new Date(0).toISOString(),
+      rollbackOf: null,
+    } as unknown as ReleaseRecord;
+    const applied = await describesOf(() => applyRecord(ctx, spec, record, null));
+    expect(applied.value).toMatchObject({ kind: "rollback", created: true });
+    expect(applied.value.revision.tags[TAG.rollbackOf]).toBe(status.value.production?.arn);
+    expect(applied.describes).toBe(2);
   });
 });

@@ -43,8 +43,9 @@ export function classifyRecord(revisions: readonly JobDefinitionRevision[], reco
 }
 
 /**
- * `classifyRecord`, and where Batch has no earlier promotion of the record's release (retention
- * deregistered it), git: a commit production's commit already contains is going back.
+ * `classifyRecord`, and where Batch has no earlier promotion of the record's release among the
+ * revisions read (retention deregistered it, or it is older than the newest), git: a commit
+ * production's commit already contains is going back.
  */
 async function recordKind(ctx: EngineContext, revisions: readonly JobDefinitionRevision[], record: ReleaseRecord): Promise<RecordKind> {
   const kind = classifyRecord(revisions, record);
@@ -71,7 +72,10 @@ export async function applyRecord(
   }
   const name = spec.jobDefinition.name;
   const { platform } = ctx.backend;
-  const revisions = await platform.listJobDefinitionRevisions(name);
+  // The newest revisions: production, and the record's release's earlier promotion when it is
+  // recent. One older than they reach is judged by git, as one retention deregistered.
+  const newest = await platform.newestJobDefinitionRevisions(name);
+  const revisions = newest.revisions.length > 0 || newest.complete ? newest.revisions : await platform.listJobDefinitionRevisions(name);
   const kind = await recordKind(ctx, revisions, record);
   const body = recordBody(record);
   const current = revisions[0];
