@@ -2,8 +2,10 @@
  * AWS calls of one release (build to promotion, retention included) on a pipeline whose job
  * definition names have 3 revisions of history, beside one whose names have 10,000 (or
  * BENCH_HISTORY), in one run against the emulator (moto behind the test layer, which pages
- * DescribeJobDefinitions 100 at a time, oldest first). Also what reading a name's whole ACTIVE
- * history costs, which is what every lookup of a release cost before.
+ * DescribeJobDefinitions 100 at a time, oldest first). Twice: in a new process (the Action on a
+ * fresh runner, a CLI run), which knows no name yet and reads the hint revision 1 carries, and in
+ * a process that has seen the names (the service, the next release). Also what reading a name's
+ * whole ACTIVE history costs, which is what every lookup of a release cost before.
  * Run with `npm run bench:history`.
  */
 import { createAwsBackend } from "../src/aws/index.js";
@@ -23,9 +25,10 @@ const SHORT = 3;
 async function seed(emulator: Emulator, name: string, count: number): Promise<void> {
   // Every revision a release of its own, all ACTIVE: a name as it grows without retention.
   const tags = (n: number) => ({ [TAG.release]: `${name}-${n}`, [TAG.canary]: "passed" });
-  // One at a time: moto fails registrations that run concurrently.
-  await seedJobDefinitionHistory(emulator.motoEndpoint, `${name}-canary`, { count, active: count, tags });
-  await seedJobDefinitionHistory(emulator.motoEndpoint, name, { count, active: count, tags });
+  // One at a time: moto fails registrations that run concurrently. Revision 1 holds the newest
+  // number, as the AWS backend leaves a name it registers to.
+  await seedJobDefinitionHistory(emulator.motoEndpoint, `${name}-canary`, { count, active: count, tags, anchor: true });
+  await seedJobDefinitionHistory(emulator.motoEndpoint, name, { count, active: count, tags, anchor: true });
 }
 
 async function main(): Promise<void> {
@@ -37,8 +40,7 @@ async function main(): Promise<void> {
     await seed(emulator, "long", LONG);
     console.log(`seeded ${SHORT} and ${LONG} revisions per name in ${((performance.now() - seeding) / 1000).toFixed(0)} s`);
 
-    const backend = createAwsBackend(testClientConfig(emulator));
-    const release = async (name: string) => {
+    const release = async (backend: ReturnType<typeof createAwsBackend>, name: string) => {
       const time = virtualTime();
       const ctx = createEngineContext(backend, { clock: time.clock, sleep: time.sleep, polling: { buildIntervalMs: 10_000, canaryIntervalMs: 15_000, retryDelayMs: 1_000 } });
       const spec = makeSpec({ name, image: { repository: name }, jobDefinition: { name }, canary: { jobQueue: name }, retention: { candidates: 90, production: 90 } });
@@ -47,21 +49,30 @@ async function main(): Promise<void> {
       if (result.status !== "promoted") throw new Error(`the release on ${name} ended ${result.status}: ${result.error?.message ?? ""}`);
       return byOperation(emulator.calls.slice(start).filter((c) => c.forwarded && c.service === "batch"));
     };
-    const listing = async (name: string) => {
-      const start = emulator.calls.length;
-      await backend.platform.listJobDefinitionRevisions(name);
-      return emulator.calls.slice(start).filter((c) => c.forwarded).length;
-    };
-
-    const short = await release("short");
-    const long = await release("long");
-    const operations = [...new Set([...Object.keys(short), ...Object.keys(long)])].sort();
     const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
     const row = (label: string, a: number | string, b: number | string) => `  ${label.padEnd(26)}${String(a).padStart(14)}${String(b).padStart(16)}`;
-    console.log("\nBatch calls of one release (build, candidate, canary, promotion, retention)");
-    console.log(row("", `${SHORT} revisions`, `${LONG} revisions`));
-    for (const operation of operations) console.log(row(operation, short[operation] ?? 0, long[operation] ?? 0));
-    console.log(row("total", total(short), total(long)));
+    const table = (title: string, short: Record<string, number>, long: Record<string, number>) => {
+      console.log(`\n${title}`);
+      console.log(row("", `${SHORT} revisions`, `${LONG} revisions`));
+      for (const operation of [...new Set([...Object.keys(short), ...Object.keys(long)])].sort()) console.log(row(operation, short[operation] ?? 0, long[operation] ?? 0));
+      console.log(row("total", total(short), total(long)));
+    };
+
+    // A new process for each name: nothing seen yet. Then the next release in the same process.
+    const shortProcess = createAwsBackend(testClientConfig(emulator));
+    const longProcess = createAwsBackend(testClientConfig(emulator));
+    const firstShort = await release(shortProcess, "short");
+    const firstLong = await release(longProcess, "long");
+    const nextShort = await release(shortProcess, "short");
+    const nextLong = await release(longProcess, "long");
+    table("Batch calls of one release in a new process (build, candidate, canary, promotion, retention)", firstShort, firstLong);
+    table("Batch calls of the next release in the same process", nextShort, nextLong);
+
+    const listing = async (name: string) => {
+      const start = emulator.calls.length;
+      await createAwsBackend(testClientConfig(emulator)).platform.listJobDefinitionRevisions(name);
+      return emulator.calls.slice(start).filter((c) => c.forwarded).length;
+    };
     console.log("\nReading a name's whole ACTIVE history (every lookup, before), DescribeJobDefinitions calls");
     console.log(row("<name>-canary", await listing("short-canary"), await listing("long-canary")));
   } finally {
