@@ -171,6 +171,10 @@ describe("docs/iam-policy.json", () => {
     expect(allowed(promote, "batch:SubmitJob", arn("batch:us-east-1:123456789012:job-queue/etl-canary"))).toBe(false);
 
     expect(allowed(autoRelease, "batch:RegisterJobDefinition", production)).toBe(true);
+    // Whoever registers to a name also writes the newest-revision hint on its revision 1.
+    expect(allowed(manualRelease, "batch:TagResource", `${candidate}:1`)).toBe(true);
+    expect(allowed(promote, "batch:TagResource", `${production}:1`)).toBe(true);
+    expect(allowed(promote, "batch:TagResource", `${candidate}:1`)).toBe(false);
   });
 
   it("lets the CodeBuild service role push to the pipeline's repository only", () => {
