@@ -38,15 +38,16 @@ describe("batchship prune", () => {
     expect(dry.code, dry.stderr).toBe(0);
     const planned = JSON.parse(dry.stdout);
     expect(planned).toMatchObject({ pipeline: "pruned", dryRun: true });
-    expect(planned.candidates.deregistered.map((r: { revision: number }) => r.revision)).toEqual([1, 2, 3]);
+    // Candidate revision 1 stays: the name's anchor.
+    expect(planned.candidates.deregistered.map((r: { revision: number }) => r.revision)).toEqual([2, 3]);
     expect(planned.production.deregistered.map((r: { revision: number }) => r.revision)).toEqual([1, 2]);
     expect(await revisions("pruned")).toEqual([4, 3, 2, 1]);
 
     const run = await runCli(["prune", "-p", file], emulatorEnv(emu));
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain("pruned-canary: 4 ACTIVE, kept 1, deregistered 3 (revisions 1, 2, 3)");
+    expect(run.stderr).toContain("pruned-canary: 4 ACTIVE, kept 2, deregistered 2 (revisions 2, 3)");
     expect(run.stderr).toContain("pruned: 4 ACTIVE, kept 2, deregistered 2 (revisions 1, 2)");
-    expect(await revisions("pruned-canary")).toEqual([4]);
+    expect(await revisions("pruned-canary")).toEqual([4, 1]);
     expect(await revisions("pruned")).toEqual([4, 3]);
   });
 });
