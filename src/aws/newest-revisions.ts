@@ -86,11 +86,12 @@ export async function newestRevisions(
     return found.size;
   };
   const around = async (hint: number) => {
-    const window = range(Math.max(1, hint - NEWEST_WINDOW + 1), Math.max(1, hint - NEWEST_WINDOW + 1) + DESCRIBE_PAGE - 1);
+    const from = Math.max(1, hint - NEWEST_WINDOW + 1);
+    const window = range(from, Math.min(HIGHEST_REVISION, from + DESCRIBE_PAGE - 1));
     // Numbers that all read as never registered say nothing sure (deleted ones look the same).
     const before = { lo, hi };
     if ((await learn(window)) === 0) ({ lo, hi } = before);
-    else if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, lo + DESCRIBE_PAGE).filter((n) => n < (hi ?? Infinity)));
+    else if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, Math.min(HIGHEST_REVISION, lo + DESCRIBE_PAGE)).filter((n) => n < (hi ?? Infinity)));
   };
 
   if (search.hint !== undefined && search.hint >= 1) await around(Math.min(search.hint, HIGHEST_REVISION));
