@@ -83,6 +83,7 @@ export async function newestRevisions(
     lo = Math.max(lo, ...found);
     const missing = numbers.find((n) => n > lo && !found.has(n));
     if (missing !== undefined) hi = Math.min(hi ?? missing, missing);
+    else if (lo === HIGHEST_REVISION) hi = HIGHEST_REVISION + 1;
     return found.size;
   };
   const around = async (hint: number) => {
