@@ -123,4 +123,22 @@ describe("the newest revisions with a hint of the newest number", () => {
     expect(anchored.calls).toBe(2);
     expect(numbers(anchored.found.revisions)).toEqual(await newestByListing("hist"));
   });
+
+  it("a registration whose hint Batch refuses still registers, and says why lookups will cost more", async () => {
+    const said: string[] = [];
+    const platform = freshPlatform((m) => said.push(m));
+    const body = (await platform.listJobDefinitionRevisions("aged"))[0]?.body;
+    if (body === undefined) throw new Error("aged has no revision");
+    // Every attempt of the anchor's TagResource fails (the SDK retries a 500).
+    emulator.faults.throttle("TagResource", 10, "500");
+    try {
+      const registered = await platform.registerJobDefinition("aged", body, {});
+      expect(registered.revision).toBe(AGED + 1);
+    } finally {
+      emulator.faults.clear();
+    }
+    expect(said.join("\n")).toContain(`could not tag ${arnOf("aged", 1)} with ${TAG.newestRevision}=${AGED + 1}`);
+    // The stale hint (7) still gives the right answer.
+    expect((await lookup(freshPlatform(), "aged")).found.revisions[0]?.revision).toBe(AGED + 1);
+  });
 });
