@@ -38,16 +38,16 @@ export interface NewestFound extends NewestRevisions {
  * The hint comes from the caller's memory, or else from the tag TAG.newestRevision on revision
  * ANCHOR_REVISION, which the search's first call describes anyway. Without a usable hint:
  *
- * 1. numbers growing geometrically from 1 to the 32-bit limit: the newest revision lies between
- *    the highest that exists and the next;
+ * 1. the numbers 1 to 90, then numbers growing geometrically to the 32-bit limit: the newest
+ *    revision lies between the highest that exists and the next;
  * 2. numbers spread evenly across that bracket, each call narrowing it a hundredfold, until it is
  *    at most DESCRIBE_PAGE - NEWEST_WINDOW wide;
  * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
  * A hint never decides the answer, only which numbers are asked: a wrong one costs calls. With a
  * hint within 10 of the newest a search takes one call; with the anchor's, two (one for a name
- * with up to 99 revisions); with none, one for a few revisions, three for hundreds, four for
- * 10,000; a name never registered two (the second, a listing, proves it empty).
+ * with up to 90 revisions); with none, one up to 90 revisions, three to four for hundreds to
+ * 10,000, five for a million; a name never registered two (the second, a listing, proves it empty).
  * Batch deletes a revision 180 days after it is deregistered, so numbers of long-deregistered
  * revisions read as never registered: the search assumes those all lie below a number it finds,
  * and a hint's call that finds nothing is ignored. When the newest revision it finds is not
@@ -98,7 +98,9 @@ export async function newestRevisions(
   if (search.hint !== undefined && search.hint >= 1) await around(Math.min(search.hint, HIGHEST_REVISION));
   let anchorRead = false;
   while (!settled()) {
-    await learn(hi === undefined ? gallop(lo) : spread(lo, hi));
+    // The first call: every number a short history has, so it answers alone, and revision 1,
+    // whose hint answers a long one in the next call.
+    await learn(hi === undefined ? gallop(lo, lo === 0 ? NEWEST_WINDOW : 0) : spread(lo, hi));
     if (!anchorRead && probed.has(ANCHOR_REVISION)) {
       anchorRead = true;
       if (settled()) break;
@@ -131,11 +133,16 @@ function newestFirst(revisions: JobDefinitionRevision[]): JobDefinitionRevision[
   return revisions.sort((a, b) => b.revision - a.revision);
 }
 
-/** Up to 100 numbers above `lo`, growing geometrically to the highest revision number. */
-function gallop(lo: number): number[] {
-  const ratio = Math.pow(HIGHEST_REVISION - lo, 1 / (DESCRIBE_PAGE - 1));
-  const numbers = new Set<number>();
-  for (let k = 0; k < DESCRIBE_PAGE; k++) numbers.add(Math.min(HIGHEST_REVISION, lo + Math.max(k + 1, Math.ceil(Math.pow(ratio, k)))));
+/**
+ * Up to 100 numbers above `lo`: the first `contiguous` of them, then numbers growing
+ * geometrically to the highest revision number.
+ */
+function gallop(lo: number, contiguous = 0): number[] {
+  const numbers = new Set<number>(range(lo + 1, Math.min(HIGHEST_REVISION, lo + contiguous)));
+  const base = lo + contiguous;
+  const rest = DESCRIBE_PAGE - contiguous;
+  const ratio = Math.pow(Math.max(1, HIGHEST_REVISION - base), 1 / (rest - 1));
+  for (let k = 0; k < rest; k++) numbers.add(Math.min(HIGHEST_REVISION, base + Math.max(k + 1, Math.ceil(Math.pow(ratio, k)))));
   return [...numbers].sort((a, b) => a - b);
 }
 
