@@ -42,7 +42,7 @@ const CANDIDATES_SHOWN = 5;
 
 /**
  * `batchship status`: read entirely from job definition tags, so it works from anywhere. It reads
- * the newest revisions of each name (revision-lookup.ts), so its cost does not grow with the
+ * the newest revisions of each name (`newestJobDefinitionRevisions`), so its cost does not grow with the
  * history: a candidate counts as promoted when its promotion is among production's newest.
  */
 export async function pipelineStatus(ctx: EngineContext, spec: PipelineSpec): Promise<PipelineStatus> {

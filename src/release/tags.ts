@@ -39,7 +39,8 @@ export const TAG = {
 
 /**
  * The revision of every name that carries TAG.newestRevision. Revision 1: the search for the
- * newest revisions describes it in its first call anyway. Retention keeps it (retention-plan.ts).
+ * newest revisions describes it in its first call anyway. Retention keeps a candidate name's
+ * (retention-plan.ts).
  */
 export const ANCHOR_REVISION = 1;
 
