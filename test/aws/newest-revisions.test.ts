@@ -10,6 +10,7 @@ const HISTORY = 120;
 // Revisions 1..AGED_INACTIVE of "aged" are deregistered (revision 1, the anchor, among them).
 const AGED = 110;
 const AGED_INACTIVE = 20;
+const CROWDED = 110;
 
 let emulator: Emulator;
 beforeAll(async () => {
@@ -17,6 +18,9 @@ beforeAll(async () => {
   // One at a time: moto fails registrations that run concurrently.
   await seedJobDefinitionHistory(emulator.motoEndpoint, "hist", { count: HISTORY, active: HISTORY, anchor: true });
   await seedJobDefinitionHistory(emulator.motoEndpoint, "aged", { count: AGED, active: AGED - AGED_INACTIVE, anchor: 7 });
+  // Revision 1 already carries Batch's 50 tags: it cannot take the hint.
+  const fifty = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`team-${i}`, "x"]));
+  await seedJobDefinitionHistory(emulator.motoEndpoint, "crowded", { count: CROWDED, active: CROWDED, tags: (n) => (n === 1 ? fifty : {}) });
 }, 60_000);
 afterAll(async () => {
   await emulator?.close();
@@ -140,5 +144,23 @@ describe("the newest revisions with a hint of the newest number", () => {
     expect(said.join("\n")).toContain(`could not tag ${arnOf("aged", 1)} with ${TAG.newestRevision}=${AGED + 1}`);
     // The stale hint (7) still gives the right answer.
     expect((await lookup(freshPlatform(), "aged")).found.revisions[0]?.revision).toBe(AGED + 1);
+  });
+
+  it("a name whose revision 1 has 50 tags gets no hint: registrations go on, lookups search without one", async () => {
+    const said: string[] = [];
+    const platform = freshPlatform((m) => said.push(m));
+    const body = (await platform.listJobDefinitionRevisions("crowded"))[0]?.body;
+    if (body === undefined) throw new Error("crowded has no revision");
+
+    const registered = await platform.registerJobDefinition("crowded", body, {});
+    expect(registered.revision).toBe(CROWDED + 1);
+    expect(said.join("\n")).toContain(`could not tag ${arnOf("crowded", 1)}`);
+    const [anchor] = emulator.calls.filter((c) => c.operation === "TagResource" && c.input.resourceArn === arnOf("crowded", 1));
+    expect(anchor?.status).toBe(400);
+
+    const result = await lookup(freshPlatform((m) => said.push(m)), "crowded");
+    expect(result.found.revisions[0]?.revision).toBe(CROWDED + 1);
+    expect(numbers(result.found.revisions)).toEqual(await newestByListing("crowded"));
+    expect(said.join("\n")).toContain(`crowded:1 carries no ${TAG.newestRevision} tag`);
   });
 });

@@ -4,6 +4,7 @@
  * fixes where moto's wire format differs from AWS's. The SDK clients send real HTTP to it.
  */
 import { batchInterceptors } from "./batch-interceptors.js";
+import { batchTagLimitInterceptors } from "./batch-tag-limit.js";
 import { buildListingInterceptors } from "./build-listing.js";
 import { ChildLogs, logsInterceptors } from "./child-logs.js";
 import { chain } from "./interceptor.js";
@@ -69,7 +70,10 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     layer = await startLayer({
       motoEndpoint: moto.endpoint,
       interceptors: {
-        ...chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events))),
+        ...chain(
+          batchTagLimitInterceptors(moto.endpoint),
+          chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events))),
+        ),
         ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
         ...buildListingInterceptors(),
