@@ -192,7 +192,15 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => readiness({ store: store.health(), pipelines: pipelines.current(), accepting, configPull: reloads.failing(), eventsFailingSince: events?.failingSince() }),
+      ready: () =>
+        readiness({
+          store: store.health(),
+          pipelines: pipelines.current(),
+          accepting,
+          configPull: reloads.failing(),
+          eventsFailingSince: events?.failingSince(),
+          unrecordedReconciles: reconciler.unrecorded(),
+        }),
     }),
     ...apiRoutes(createApiActions({ ...state, ...wakeups }, links), config.apiToken, config.readToken),
   ];
