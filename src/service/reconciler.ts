@@ -32,7 +32,6 @@ export interface UnrecordedReconcile {
   /** When writing it first failed (epoch ms). */
   since: number;
   failures: number;
-  error: string;
 }
 
 /** How a run of a job ended, as it is written to the store. */
@@ -128,7 +127,6 @@ export function createReconciler(
         ending: ending.kind,
         since: pending?.since ?? state.clock(),
         failures: failures + 1,
-        error: describe(error),
         job,
         write: again,
         timer: setTimeout(again, retryInMs).unref(),
@@ -193,7 +191,7 @@ export function createReconciler(
     },
     wake,
     busy: () => running,
-    unrecorded: () => [...unrecorded.values()].map(({ id, pipeline, ending, since, failures, error }) => ({ id, pipeline, ending, since, failures, error })),
+    unrecorded: () => [...unrecorded.values()].map(({ id, pipeline, ending, since, failures }) => ({ id, pipeline, ending, since, failures })),
     async stop(graceMs) {
       stopped = true;
       clearTimeout(timer);
