@@ -137,8 +137,12 @@ describe("the service's retention loop", () => {
     expect(reconcile && s.reconciles.markDone(reconcile, "{}", old)).toBe(true);
 
     // The mirrors: of the pipeline's source, of the running release's, of nothing any more, and one used lately.
-    const kept = [await mirrorOf(mirrors, source, old), await mirrorOf(mirrors, runningSource, old), await mirrorOf(mirrors, recentlyUsed, recent)];
-    const gone = await mirrorOf(mirrors, unused, old);
+    const [gone, ...kept] = await Promise.all([
+      mirrorOf(mirrors, unused, old),
+      mirrorOf(mirrors, source, old),
+      mirrorOf(mirrors, runningSource, old),
+      mirrorOf(mirrors, recentlyUsed, recent),
+    ]);
 
     // The local backend's logs: of a build and a job that ended long ago, and of the running release's build and job.
     const local = openStateStore(stateDir);
@@ -189,11 +193,12 @@ describe("the service's retention loop", () => {
   it("leaves a mirror a release is fetching into, and the fetch ends with the commit in it", async () => {
     const now = Date.now();
     const old = now - 40 * DAY;
-    const [source, fetched] = await Promise.all([appRepo(), appRepo()]);
-    const parts = await serviceParts(now, source.url);
+    const fetched = await appRepo();
+    // The loaded pipeline's source is another repository, never fetched here.
+    const parts = await serviceParts(now, "file:///srv/git/acme/hello.git");
     // A mirror nothing uses (no pipeline names its URL, no open release), last used long ago.
     await mirrorOf(parts.mirrors, fetched, old);
-    const next = await repos[1]?.commit({ "app.sh": "echo newer\n" });
+    const next = await repos[0]?.commit({ "app.sh": "echo newer\n" });
 
     // A release claimed after the pass read what is in use fetches its newer commit, as the pass runs.
     const fetching = parts.mirrors.fetchCommit({ url: fetched.url, branch: "main", commit: next ?? "" });
