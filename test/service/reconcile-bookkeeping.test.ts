@@ -21,15 +21,17 @@ import { randomSha, startEngineHarness, type EngineHarness } from "../release/ha
 
 const STALLED = "g-stalled-store";
 const STOPPED = "g-stopped-between";
+const LOST = "g-lost-end";
 
 let h: EngineHarness;
 let remotes: BareRemote[] = [];
 let stalled: Reverted;
 let stopped: Reverted;
+let lost: Reverted;
 beforeAll(async () => {
   // A records repository each, so the two are made at once.
-  [h, ...remotes] = await Promise.all([startEngineHarness([STALLED, STOPPED]), createBareRemote(), createBareRemote()]);
-  [stalled, stopped] = await Promise.all([revertedPipeline(STALLED, remotes[0]), revertedPipeline(STOPPED, remotes[1])]);
+  [h, ...remotes] = await Promise.all([startEngineHarness([STALLED, STOPPED, LOST]), createBareRemote(), createBareRemote(), createBareRemote()]);
+  [stalled, stopped, lost] = await Promise.all([revertedPipeline(STALLED, remotes[0]), revertedPipeline(STOPPED, remotes[1]), revertedPipeline(LOST, remotes[2])]);
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -95,6 +97,46 @@ function handWrittenRecord(pipeline: string): ReleaseRecord {
   };
 }
 
+/**
+ * A real store on a data dir of its own, whose writes of a reconcile's end fail while `stall.on`
+ * (the store busy past its timeout), and reconcilers on it as the service makes them.
+ */
+async function stallingService(ctx: EngineContext, ledger: ReleaseLedger) {
+  dataDir = await mkdtemp(join(tmpdir(), "batchship-reconcile-bookkeeping-"));
+  const real = openStore(join(dataDir, "batchship.sqlite"));
+  store = real;
+  const stall = { on: true };
+  const busy = () => Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+  const flaky: Store = {
+    ...real,
+    reconciles: {
+      ...real.reconciles,
+      markDone: (...args) => {
+        if (stall.on) throw busy();
+        return real.reconciles.markDone(...args);
+      },
+      retryLater: (...args) => {
+        if (stall.on) throw busy();
+        return real.reconciles.retryLater(...args);
+      },
+      markFailed: (...args) => {
+        if (stall.on) throw busy();
+        return real.reconciles.markFailed(...args);
+      },
+    },
+  };
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger({ write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: "debug" });
+  const config = readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" });
+  const backends = createBackends(() => ctx.backend);
+  const startReconciler = (wakeWorkers: () => void, start = true): Reconciler => {
+    const made = createReconciler({ config, clock: () => Date.now(), logger, store: flaky, backends, ledgerFor: async () => ledger }, { retryMs: 10, tickMs: 10, wakeWorkers });
+    if (start) made.start();
+    return made;
+  };
+  return { real, stall, logs, startReconciler };
+}
+
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -111,38 +153,9 @@ const productionRegistrations = (name: string, since: number) =>
 describe("a reconcile whose own bookkeeping fails", () => {
   it("holds its pipeline, and readiness names it, until its end is written; it ends as the reconcile said, registering once, and the next release is claimed", async () => {
     const { spec, ledger, ctx, a, remote } = stalled;
-    dataDir = await mkdtemp(join(tmpdir(), "batchship-reconcile-bookkeeping-"));
-    const real = openStore(join(dataDir, "batchship.sqlite"));
-    store = real;
-    // The store's own interface, refusing every write of a reconcile's end while "stalled" (busy past its timeout).
-    let stalling = true;
-    const busy = () => Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
-    const flaky: Store = {
-      ...real,
-      reconciles: {
-        ...real.reconciles,
-        markDone: (...args) => {
-          if (stalling) throw busy();
-          return real.reconciles.markDone(...args);
-        },
-        retryLater: (...args) => {
-          if (stalling) throw busy();
-          return real.reconciles.retryLater(...args);
-        },
-        markFailed: (...args) => {
-          if (stalling) throw busy();
-          return real.reconciles.markFailed(...args);
-        },
-      },
-    };
-    const logs: Array<Record<string, unknown>> = [];
-    const logger = createLogger({ write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: "debug" });
-    const config = readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" });
+    const { real, stall, logs, startReconciler } = await stallingService(ctx, ledger);
     let wakes = 0;
-    reconciler = createReconciler(
-      { config, clock: () => Date.now(), logger, store: flaky, backends: createBackends(() => ctx.backend), ledgerFor: async () => ledger },
-      { retryMs: 10, tickMs: 10, wakeWorkers: () => wakes++ },
-    );
+    reconciler = startReconciler(() => wakes++, false);
 
     const specJson = JSON.stringify(spec);
     const id = real.reconciles.enqueue({ pipeline: STALLED, specJson, deliveryId: "d-revert" }, Date.now());
@@ -167,7 +180,7 @@ describe("a reconcile whose own bookkeeping fails", () => {
     expect(ready.warnings.join("\n")).not.toContain(dataDir);
 
     const wakesBefore = wakes;
-    stalling = false;
+    stall.on = false;
     const ended = await until("the reconcile's end to be written", () => {
       const row = real.reconciles.get(id);
       return row?.status === "running" ? undefined : row;
@@ -188,6 +201,35 @@ describe("a reconcile whose own bookkeeping fails", () => {
     expect(real.holds.blocking("release").has(STALLED)).toBe(false);
     expect(real.releases.claimNext(Date.now())?.release.id).toBe(next);
     expect(reconciler.unrecorded()).toEqual([]);
+  }, 60_000);
+  it("stopped while its end is not written, it runs again on the next start, registering nothing more, and ends in sync", async () => {
+    const { spec, ledger, ctx, a, remote } = lost;
+    const { real, stall, logs, startReconciler } = await stallingService(ctx, ledger);
+    const id = real.reconciles.enqueue({ pipeline: LOST, specJson: JSON.stringify(spec), deliveryId: "d-revert" }, Date.now());
+    const since = h.emulator.calls.length;
+    const first = startReconciler(() => undefined);
+    await until("a failed write of the reconcile's end", () => logs.find((l) => l.msg === "could not record the reconcile's end; trying again shortly"));
+
+    // The service stops: one last try, refused too; its end is lost with the process, its row left running.
+    await first.stop(1_000);
+    expect(logs.find((l) => l.msg === "could not record the reconcile's end; it runs again on the next start")).toMatchObject({ level: "warn", reconcileId: id, ending: "done" });
+    expect(first.unrecorded()).toEqual([]);
+    const linesAtStop = logs.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(logs.length).toBe(linesAtStop);
+    expect(real.reconciles.get(id)).toMatchObject({ status: "running", attempts: 1 });
+
+    stall.on = false;
+    reconciler = startReconciler(() => undefined);
+    const ended = await until("the reconcile to end", () => {
+      const row = real.reconciles.get(id);
+      return row?.status === "done" ? row : undefined;
+    });
+    expect(ended).toMatchObject({ attempts: 2 });
+    expect(JSON.parse(ended.resultJson ?? "{}")).toMatchObject({ action: "in-sync", record: { releaseId: a.releaseId }, hold: { by: expect.stringContaining("batchship serve") } });
+    expect(productionRegistrations(LOST, since)).toBe(1);
+    expect(await remote.log(`releases/${LOST}.hold.json`)).toHaveLength(1);
+    expect(real.holds.blocking("release").has(LOST)).toBe(false);
   }, 60_000);
 });
 
