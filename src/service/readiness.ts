@@ -1,6 +1,7 @@
 import { basename } from "node:path";
 import type { StoreHealth } from "../store/index.js";
 import type { PipelineSet } from "./pipeline-set.js";
+import type { UnrecordedReconcile } from "./reconciler.js";
 
 export interface Readiness {
   ok: boolean;
@@ -22,6 +23,8 @@ export function readiness(input: {
   configPull?: { since: number; attempts: number } | undefined;
   /** Since when reading an events queue has failed (undefined: they work, or there are none). */
   eventsFailingSince?: number | undefined;
+  /** Reconciles that ended but whose end the store has not taken yet: each holds its pipeline. */
+  unrecordedReconciles?: readonly UnrecordedReconcile[];
 }): Readiness {
   const { store, pipelines } = input;
   const checks = {
@@ -42,6 +45,11 @@ export function readiness(input: {
     ...(input.eventsFailingSince === undefined
       ? []
       : [`reading an events queue has failed since ${new Date(input.eventsFailingSince).toISOString()}; retrying, and polling builds and canaries at the poll interval meanwhile`]),
+    ...(input.unrecordedReconciles ?? []).map(
+      (r) =>
+        // The store's error stays in the log ("could not record the reconcile's end"): it may name a path.
+        `reconcile ${r.id} of pipeline ${r.pipeline} ended (${r.ending}) but recording its end has failed ${r.failures} times since ${new Date(r.since).toISOString()}; retrying, and pipeline ${r.pipeline} waits for it`,
+    ),
   ];
   return { ok: Object.values(checks).every(Boolean), checks, warnings };
 }

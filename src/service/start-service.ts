@@ -27,7 +27,7 @@ import type { ServiceConfig } from "./config.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { createLedgers, readConfigOrigin } from "./ledgers.js";
 import { createLoadedPipelines } from "./loaded-pipelines.js";
-import { loadPipelineSet, sourceUrlOf, type PipelineSet } from "./pipeline-set.js";
+import { loadPipelineSet, type PipelineSet } from "./pipeline-set.js";
 import { createReconciler } from "./reconciler.js";
 import { readiness } from "./readiness.js";
 import { startRetentionLoop } from "./retention-loop.js";
@@ -192,7 +192,15 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     }),
     ...healthRoutes({
       registry: metrics.registry,
-      ready: () => readiness({ store: store.health(), pipelines: pipelines.current(), accepting, configPull: reloads.failing(), eventsFailingSince: events?.failingSince() }),
+      ready: () =>
+        readiness({
+          store: store.health(),
+          pipelines: pipelines.current(),
+          accepting,
+          configPull: reloads.failing(),
+          eventsFailingSince: events?.failingSince(),
+          unrecordedReconciles: reconciler.unrecorded(),
+        }),
     }),
     ...apiRoutes(createApiActions({ ...state, ...wakeups }, links), config.apiToken, config.readToken),
   ];
@@ -217,18 +225,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   reconciler.start();
   catchUp.start();
   reports?.start();
-  const retention = startRetentionLoop({
-    store,
-    logger,
-    clock,
-    days: config.retentionDays,
-    async files(cutoff) {
-      // In use: every loaded pipeline's source, and every release's not over yet (resumed, promoted later).
-      const sources = [...pipelines.current().specs.values()].map((spec) => sourceUrlOf(spec, config.githubUrl));
-      const mirrors = await state.mirrors.prune(cutoff, [...sources, ...store.releases.openCloneUrls()]);
-      return { mirrors, ...state.backends.pruneLogs(cutoff) };
-    },
-  });
+  const retention = startRetentionLoop(state);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -246,7 +243,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         await events?.close();
         await reports?.stop();
         await reloads.stop();
-        retention.stop();
+        // A pass deleting files ends before the store closes and the data dir is let go.
+        await retention.stop();
         server.closeAllConnections();
         await closed;
         state.backends.destroy();

@@ -133,3 +133,10 @@ export interface ReconcileJob extends NewReconcile {
   createdAt: number;
   nextAttemptAt: number;
 }
+
+/** A reconcile as stored, with how it ended (or why it is to run again). */
+export interface StoredReconcile extends ReconcileJob {
+  finishedAt: number | null;
+  lastError: string | null;
+  resultJson: string | null;
+}

@@ -36,14 +36,24 @@ describe("the store's reconcile jobs", () => {
     // One reconcile per pipeline at a time.
     const other = reconciles.claimNext(30);
     expect(other?.pipeline).toBe("api");
-    reconciles.markDone(other?.id ?? 0, "{}", 31);
-    reconciles.retryLater(again?.id ?? 0, "AWS throttled", 100);
+    const none = { id: 0, attempts: 0 };
+    expect(reconciles.markDone(other ?? none, "{}", 31)).toBe(true);
+    expect(reconciles.retryLater(again ?? none, "AWS throttled", 100)).toBe(true);
     const last = reconciles.claimNext(40);
     expect(last).toMatchObject({ pipeline: "etl" });
     expect(last?.id).not.toBe(again?.id);
-    reconciles.markFailed(last?.id ?? 0, "spec", 41);
+    expect(reconciles.markFailed(last ?? none, "spec", 41)).toBe(true);
     expect(reconciles.claimNext(99)).toBeUndefined();
-    expect(reconciles.claimNext(100)).toMatchObject({ id: again?.id, attempts: 2 });
+    const rerun = reconciles.claimNext(100);
+    expect(rerun).toMatchObject({ id: again?.id, attempts: 2 });
+
+    // An end written again (a write that failed after taking effect) changes nothing: the job is
+    // queued and claimed again meanwhile, and the older run's end does not put it back to queued.
+    expect(reconciles.retryLater(again ?? none, "AWS throttled", 500)).toBe(false);
+    expect(reconciles.markDone(again ?? none, "{}", 101)).toBe(false);
+    expect(reconciles.get(again?.id ?? 0)).toMatchObject({ status: "running", attempts: 2, resultJson: null });
+    expect(reconciles.markDone(rerun ?? none, "{\"action\":\"in-sync\"}", 102)).toBe(true);
+    expect(reconciles.get(again?.id ?? 0)).toMatchObject({ status: "done", finishedAt: 102, resultJson: "{\"action\":\"in-sync\"}", lastError: null });
   });
 
   it("counts a queued job's attempts afresh when a new push refreshes it", () => {
@@ -53,7 +63,7 @@ describe("the store's reconcile jobs", () => {
     const id = reconciles.enqueue({ pipeline: "etl", specJson: "{}", deliveryId: "d1" }, 10);
     for (let attempt = 1; attempt <= 3; attempt++) {
       expect(reconciles.claimNext(10 + attempt * 100)).toMatchObject({ id, attempts: attempt });
-      reconciles.retryLater(id, "AWS throttled", 10 + (attempt + 1) * 100);
+      reconciles.retryLater({ id, attempts: attempt }, "AWS throttled", 10 + (attempt + 1) * 100);
     }
     // The new push's reconcile is due now and starts at its first attempt, not its fourth.
     expect(reconciles.enqueue({ pipeline: "etl", specJson: "{\"v\":2}", deliveryId: "d2" }, 350)).toBe(id);

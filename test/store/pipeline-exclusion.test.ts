@@ -34,7 +34,7 @@ describe("releases and reconciles of one pipeline never run at once", () => {
     // etl waited longer, but its reconcile is running: api goes first, etl waits.
     expect(store.releases.claimNext(5)?.release.pipeline).toBe("api");
     expect(store.releases.claimNext(5)).toBeUndefined();
-    store.reconciles.markDone(reconcile?.id ?? 0, "{}", 6);
+    expect(store.reconciles.markDone(reconcile ?? { id: 0, attempts: 0 }, "{}", 6)).toBe(true);
     expect(store.releases.claimNext(7)?.release).toMatchObject({ pipeline: "etl", status: "running" });
   });
 

@@ -58,12 +58,15 @@ async function recordKind(ctx: EngineContext, revisions: readonly JobDefinitionR
  * Makes production run a release record: registers the record's body under the production name
  * unless the newest revision already runs it. Idempotent by content, so it is safe to call after
  * every ledger write, on every push to the releases branch, and after a lost response.
+ * `beforeRegister` runs only when a registration is about to be made (again, after a retryable
+ * failure), so what must hold before production moves is written first.
  */
 export async function applyRecord(
   ctx: EngineContext,
   spec: PipelineSpec,
   record: ReleaseRecord,
   recordCommit: string | null,
+  beforeRegister?: (kind: RecordKind) => Promise<void>,
 ): Promise<AppliedRecord> {
   if (record.pipeline !== spec.name) {
     throw new BatchshipError("USAGE", `Cannot apply the release record of ${record.pipeline} to pipeline ${spec.name}`, {
@@ -97,7 +100,10 @@ export async function applyRecord(
       const newest = await newestRevision(platform, name);
       return runsRecord(newest, record) ? newest : undefined;
     },
-    async (): Promise<JobDefinitionRevision> => ({ name, ...(await platform.registerJobDefinition(name, body, tags)), body, tags }),
+    async (): Promise<JobDefinitionRevision> => {
+      await beforeRegister?.(kind);
+      return { name, ...(await platform.registerJobDefinition(name, body, tags)), body, tags };
+    },
   );
   return { revision: value, created, kind };
 }

@@ -30,19 +30,23 @@ export async function reconcilePipeline(ctx: EngineContext, spec: PipelineSpec, 
   if (record === null) {
     return { pipeline: spec.name, record: null, action: "no-record", kind: null, production: null, hold: state.hold };
   }
-  const applied = await applyRecord(ctx, spec, record, state.recordCommit);
+  // The hold is committed before production goes back, not after: a reconcile stopped in between
+  // (a crash, a failed push, its bookkeeping) and run again finds production already running the
+  // record and registers nothing, so a hold left for after the registration would never be set,
+  // and the next passing canary would move production forward again over the rollback.
   let hold = state.hold;
-  if (applied.created && applied.kind === "rollback" && hold === null) {
+  const applied = await applyRecord(ctx, spec, record, state.recordCommit, async (kind) => {
+    if (kind !== "rollback" || hold !== null) return;
     const set = holdFor(spec.name, `production went back to ${record.releaseId} (${state.recordCommit?.slice(0, 12) ?? "record"})`, by, ctx.clock.now());
     const { state: after, commit } = await ledger.update(spec.name, async (tip) =>
-      // Only while the record still names what was applied, and nobody has held it meanwhile.
+      // Only while the record still names what is being applied, and nobody has held it meanwhile.
       tip.hold !== null || tip.record?.releaseId !== record.releaseId
         ? null
         : { hold: set, subject: `Hold ${spec.name} after going back to ${record.releaseId}` },
     );
     observeCommit(ctx, ledger, spec.name, commit, "held automatic promotion");
     hold = after.hold;
-  }
+  });
   const { revision } = applied;
   return {
     pipeline: spec.name,
