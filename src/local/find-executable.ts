@@ -1,0 +1,23 @@
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+
+/**
+ * Where `name` is on the PATH of `env`, found as the shell would find it. A tool is started by
+ * this path whenever its environment also carries values of a job or build (container-tool.ts):
+ * a `PATH` among them must not change which program runs. undefined when it is not there.
+ */
+export function findExecutable(name: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (isAbsolute(name)) return name;
+  for (const dir of (env["PATH"] ?? "").split(delimiter)) {
+    if (dir === "" || !isAbsolute(dir)) continue;
+    const candidate = join(dir, name);
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
