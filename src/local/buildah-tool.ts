@@ -123,9 +123,11 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
    * 1.28 has no environment file, and `buildah run --env NAME` without a value sets nothing).
    * The configuration is buildah's storage under the state dir (mode 0700), gone with the
    * container. Set after the image's ENV, so a variable of both has the job's value, as on Batch.
+   * buildah refuses a name whose value is empty ("no value given"): that one is `NAME=`, with
+   * nothing to hide.
    */
   function configureEnvironment(input: ContainerRun) {
-    const names = Object.keys(input.environment).flatMap((name) => ["--env", name]);
+    const names = Object.entries(input.environment).flatMap(([name, value]) => ["--env", value === "" ? `${name}=` : name]);
     return runWithValues("buildah", [...global, "config", ...names, "--", input.name], input.environment, {
       env: settings.env,
       signal: input.signal,

@@ -33,7 +33,7 @@ const SHELL_IMAGE = [
 // child 0's index as buildah's argv carries it (a pattern that does not match itself), and
 // counts the processes it sees. Both print the values they were given.
 const PROBE = [
-  'echo "child-secret=$CHILD_SECRET build-secret=$(cat /build-secret)"',
+  'echo "child-secret=$CHILD_SECRET build-secret=$(cat /build-secret) empty=[${EMPTY-unset}]"',
   'if [ "$AWS_BATCH_JOB_ARRAY_INDEX" = 0 ]; then sleep 6; else sleep 2; fi',
   'seen=$(cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\\0" " " | grep -c "AWS_BATCH_JOB_ARRAY_INDEX[=]0")',
   'echo "other-child-argv-seen=$seen"',
@@ -68,13 +68,17 @@ describe("isolation of canary children on buildah", () => {
     { timeout: SLOW },
     async () => {
       const buildSecret = `build-${randomUUID()}`;
-      const childSecret = `child-${randomUUID()}`;
+      // buildah must hand it over as it is, not expand it.
+      const childSecret = `child-$HOME-${randomUUID()}`;
       const base = h.spec("isolated", {
         canary: { arraySize: 2 },
         jobDefinition: {
           containerProperties: {
             command: ["sh", "-c", PROBE],
-            environment: [{ name: "CHILD_SECRET", value: childSecret }],
+            environment: [
+              { name: "CHILD_SECRET", value: childSecret },
+              { name: "EMPTY", value: "" },
+            ],
             resourceRequirements: [
               { type: "VCPU", value: "1" },
               { type: "MEMORY", value: "512" },
@@ -102,7 +106,7 @@ describe("isolation of canary children on buildah", () => {
         [0, 1].map(async (index) => readFile((await h.backend.platform.describeJob(`${result.canary?.jobId}:${index}`))?.logStreamName ?? "", "utf8")),
       );
       for (const log of logs) {
-        expect(log).toContain(`child-secret=${childSecret} build-secret=${buildSecret}`);
+        expect(log).toContain(`child-secret=${childSecret} build-secret=${buildSecret} empty=[]`);
         expect(log.split("\n")[0]).toBe(
           "batchship: not applied to this child: the job definition's 1 vCPU and 512 MiB of memory (buildah's chroot isolation sets no cgroup limits)",
         );
