@@ -107,4 +107,18 @@ describe("docker and podman builds", () => {
     expect(argv).toEqual(["build", "--file", "/src/Dockerfile", "--tag", "127.0.0.1:5000/etl:abc", "--build-arg", "NPM_TOKEN", "--build-arg", "PATH", "--", "/src"]);
     expect(await docker.token()).toBe("npm_s3cret");
   });
+
+  it("reports a tool missing from its own PATH as missing, never looking for it on a PATH among the values", async () => {
+    const docker = await recordingDocker();
+    const tool = createDockerTool("docker", { PATH: "/nonexistent" });
+    const outcome = await tool.build({
+      contextDir: "/src",
+      dockerfile: "/src/Dockerfile",
+      tags: ["127.0.0.1:5000/etl:abc"],
+      buildArgs: { PATH: docker.env["PATH"] ?? "" },
+      logFile: join(await scratch(), "log"),
+      timeoutMs: 10_000,
+    });
+    expect(outcome).toMatchObject({ missing: true, code: undefined });
+  });
 });
