@@ -54,16 +54,22 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   const buildah = (args: string[], options: Partial<Parameters<typeof runCommand>[2]> = {}) =>
     runCommand("buildah", [...global, ...args], { env: settings.env, ...options });
   const tls = (insecure: boolean) => (insecure ? ["--tls-verify=false"] : []);
-  // Asked once: whether `unshare` exists and may make a PID namespace here.
-  let privatePids: Promise<boolean> | undefined;
-  const canUsePrivatePids = () =>
-    (privatePids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 10_000, tailLines: 1 }).then(
-      (probe) => probe.code === 0,
+  // Asked once: whether `unshare` exists and may make a PID namespace here; if not, why not.
+  let sharedPids: Promise<string | undefined> | undefined;
+  const sharedPidsReason = () =>
+    (sharedPids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 10_000, tailLines: 1 }).then(
+      (probe) =>
+        probe.code === 0
+          ? undefined
+          : probe.missing
+            ? "unshare (util-linux) is not installed"
+            : `unshare --pid cannot run here${probe.tail[0] === undefined ? "" : ` (${probe.tail[0]})`}`,
     ));
 
   return {
     name: "buildah",
     limitsNotApplied: LIMITS_NOT_APPLIED,
+    sharedPidsReason,
 
     build(input) {
       const tags = input.tags.flatMap((tag) => ["--tag", tag]);
@@ -82,7 +88,8 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
     async run(input) {
       // Before `from`: a process killed while it pulls may leave the named working container.
       input.onStart?.({ container: input.name });
-      await noteUnappliedLimits(input.logFile, input.resources);
+      const pidsShared = await sharedPidsReason();
+      await noteIsolationGaps(input.logFile, input.resources, pidsShared);
       const from = await buildah(
         ["from", "--pull=missing", ...tls(input.insecure), "--name", input.name, "--", input.image],
         { signal: input.signal },
@@ -101,9 +108,10 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
           onStart: ({ group }: { group: ProcessGroup | undefined }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
           ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
         };
-        const ran = (await canUsePrivatePids())
-          ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
-          : await runCommand("buildah", runArgs, options);
+        const ran =
+          pidsShared === undefined
+            ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
+            : await runCommand("buildah", runArgs, options);
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input.name]);
@@ -143,15 +151,19 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   }
 }
 
-/** One line at the top of the child's log, so whoever reads it knows the limits did not hold. */
-async function noteUnappliedLimits(logFile: string, resources: ChildResources): Promise<void> {
+/** Lines at the top of the child's log, so whoever reads it knows what isolation did not hold. */
+async function noteIsolationGaps(logFile: string, resources: ChildResources, pidsShared: string | undefined): Promise<void> {
   const limits = [
     ...(resources.vcpus === undefined ? [] : [`${resources.vcpus} vCPU`]),
     ...(resources.memoryMiB === undefined ? [] : [`${resources.memoryMiB} MiB of memory`]),
   ];
-  if (limits.length === 0) return;
+  const notes = [
+    ...(limits.length === 0 ? [] : [`batchship: not applied to this child: the job definition's ${limits.join(" and ")} (${LIMITS_NOT_APPLIED})`]),
+    ...(pidsShared === undefined ? [] : [`batchship: this child shares the host's PID namespace: ${pidsShared}`]),
+  ];
+  if (notes.length === 0) return;
   try {
-    await appendFile(logFile, `batchship: not applied to this child: the job definition's ${limits.join(" and ")} (${LIMITS_NOT_APPLIED})\n`);
+    await appendFile(logFile, notes.map((note) => `${note}\n`).join(""));
   } catch {
     // The run writes its own output there and says so if it cannot.
   }

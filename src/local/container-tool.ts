@@ -52,6 +52,8 @@ export interface ContainerTool {
    * said in `doctor` and at the top of the log of every child that asks for them.
    */
   limitsNotApplied?: string;
+  /** Why children share the host's PID namespace, where they do; undefined where each has its own. */
+  sharedPidsReason?(): Promise<string | undefined>;
   build(input: BuildInput): Promise<CommandOutcome>;
   push(reference: string, insecure: boolean, logFile: string): Promise<CommandOutcome>;
   /** Runs one container to its end (or its timeout, or the signal) and removes it. */

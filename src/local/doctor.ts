@@ -20,6 +20,15 @@ export async function checkLocalEnvironment(
         hint: "run the canary with docker or podman where the limits matter (README, Isolation of canary children)",
       });
     }
+    const pidsShared = await tool.sharedPidsReason?.();
+    if (pidsShared !== undefined) {
+      checks.push({
+        level: "warn",
+        subject: "canary processes",
+        message: `children share the host's PID namespace and see its processes: ${pidsShared}`,
+        hint: "install util-linux's unshare and run as root or where user namespaces are allowed, or use docker or podman",
+      });
+    }
   } catch (error) {
     checks.push(failure("container builder", error));
   }
