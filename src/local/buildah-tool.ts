@@ -1,6 +1,9 @@
+import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
-import { buildArgFlags, envFlags, type ContainerRun, type ContainerTool, type RunOutcome } from "./container-tool.js";
+import type { ChildResources } from "./child-command.js";
+import type { ContainerRun, ContainerTool, RunOutcome } from "./container-tool.js";
 import { killOrphanedGroup, runCommand, type ProcessGroup } from "./run-command.js";
+import { buildArgFlags, runWithValues } from "./values-in-environment.js";
 
 export interface BuildahSettings {
   env: NodeJS.ProcessEnv;
@@ -25,9 +28,19 @@ interface InspectOutput {
 const PRIVATE_PIDS = ["--pid", "--fork", "--kill-child", "--mount-proc"];
 
 /**
+ * Measured with buildah 1.28: `buildah from --memory/--cpu-quota` change nothing under chroot
+ * isolation (the child stays in batchship's cgroup), and rlimits are no sound stand-in:
+ * RLIMIT_DATA bounds each process apart, not the child's processes together, and at small limits
+ * it kills buildah's own chroot helper (a Go program) before the child starts; RLIMIT_NPROC
+ * counts every process of the user, and root is exempt from it.
+ */
+const LIMITS_NOT_APPLIED = "buildah's chroot isolation sets no cgroup limits";
+
+/**
  * buildah with chroot isolation: needs no daemon, no user namespaces and no overlay support, so
  * it works inside containers and CI machines where docker and podman cannot run. It applies no
- * cgroup limits (memory, CPU) and has no environment file: README, "Isolation of canary children".
+ * cgroup limits (memory, CPU): README, "Isolation of canary children". Values (build arguments,
+ * a child's environment) reach buildah through its environment, never its argv.
  */
 export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   const global = [
@@ -41,21 +54,30 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   const buildah = (args: string[], options: Partial<Parameters<typeof runCommand>[2]> = {}) =>
     runCommand("buildah", [...global, ...args], { env: settings.env, ...options });
   const tls = (insecure: boolean) => (insecure ? ["--tls-verify=false"] : []);
-  // Asked once: whether `unshare` exists and may make a PID namespace here.
-  let privatePids: Promise<boolean> | undefined;
-  const canUsePrivatePids = () =>
-    (privatePids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 10_000, tailLines: 1 }).then(
-      (probe) => probe.code === 0,
+  // Asked once: whether `unshare` exists and may make a PID namespace here; if not, why not.
+  let sharedPids: Promise<string | undefined> | undefined;
+  const sharedPidsReason = () =>
+    (sharedPids ??= runCommand("unshare", [...PRIVATE_PIDS, "--", "true"], { env: settings.env, timeoutMs: 10_000, tailLines: 1 }).then(
+      (probe) =>
+        probe.code === 0
+          ? undefined
+          : probe.missing
+            ? "unshare (util-linux) is not installed"
+            : `unshare --pid cannot run here${probe.tail[0] === undefined ? "" : ` (${probe.tail[0]})`}`,
     ));
 
   return {
     name: "buildah",
+    limitsNotApplied: LIMITS_NOT_APPLIED,
+    sharedPidsReason,
 
     build(input) {
       const tags = input.tags.flatMap((tag) => ["--tag", tag]);
-      return buildah(
-        ["bud", "--isolation", "chroot", "--layers", "--file", input.dockerfile, ...tags, ...buildArgFlags(input.buildArgs), "--", input.contextDir],
-        { logFile: input.logFile, timeoutMs: input.timeoutMs },
+      return runWithValues(
+        "buildah",
+        [...global, "bud", "--isolation", "chroot", "--layers", "--file", input.dockerfile, ...tags, ...buildArgFlags(input.buildArgs), "--", input.contextDir],
+        input.buildArgs,
+        { env: settings.env, logFile: input.logFile, timeoutMs: input.timeoutMs },
       );
     },
 
@@ -66,6 +88,8 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
     async run(input) {
       // Before `from`: a process killed while it pulls may leave the named working container.
       input.onStart?.({ container: input.name });
+      const pidsShared = await sharedPidsReason();
+      await noteIsolationGaps(input.logFile, input.resources, pidsShared);
       const from = await buildah(
         ["from", "--pull=missing", ...tls(input.insecure), "--name", input.name, "--", input.image],
         { signal: input.signal },
@@ -74,7 +98,9 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
       try {
         const argv = await commandLine(input);
         if (argv.length === 0) return noCommand(input.image);
-        const runArgs = [...global, "run", "--isolation", "chroot", ...envFlags(input.environment), "--", input.name, ...argv];
+        const configured = await configureEnvironment(input);
+        if (configured.code !== 0) return { ...configured, started: false };
+        const runArgs = [...global, "run", "--isolation", "chroot", "--", input.name, ...argv];
         const options = {
           env: settings.env,
           logFile: input.logFile,
@@ -82,9 +108,10 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
           onStart: ({ group }: { group: ProcessGroup | undefined }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
           ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
         };
-        const ran = (await canUsePrivatePids())
-          ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
-          : await runCommand("buildah", runArgs, options);
+        const ran =
+          pidsShared === undefined
+            ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
+            : await runCommand("buildah", runArgs, options);
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input.name]);
@@ -98,12 +125,47 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
     },
   };
 
+  /**
+   * The child's environment goes into the working container's configuration, from which `buildah
+   * run` sets it: `buildah config --env NAME` takes the value from its own environment (buildah
+   * 1.28 has no environment file, and `buildah run --env NAME` without a value sets nothing).
+   * The configuration is buildah's storage under the state dir (mode 0700), gone with the
+   * container. Set after the image's ENV, so a variable of both has the job's value, as on Batch.
+   * buildah refuses a name whose value is empty ("no value given"): that one is `NAME=`, with
+   * nothing to hide.
+   */
+  function configureEnvironment(input: ContainerRun) {
+    const names = Object.entries(input.environment).flatMap(([name, value]) => ["--env", value === "" ? `${name}=` : name]);
+    return runWithValues("buildah", [...global, "config", ...names, "--", input.name], input.environment, {
+      env: settings.env,
+      signal: input.signal,
+    });
+  }
+
   /** `buildah run` ignores ENTRYPOINT and CMD: put them together as a container runtime would. */
   async function commandLine(input: ContainerRun): Promise<string[]> {
     // Older buildah has no `json` template function: read the whole document.
     const inspected = await buildah(["inspect", "--type", "container", "--", input.name], { tailLines: 1 });
     const config = inspected.code === 0 ? ((JSON.parse(inspected.stdout) as InspectOutput).OCIv1?.config ?? {}) : {};
     return [...(config.Entrypoint ?? []), ...(input.command ?? config.Cmd ?? [])];
+  }
+}
+
+/** Lines at the top of the child's log, so whoever reads it knows what isolation did not hold. */
+async function noteIsolationGaps(logFile: string, resources: ChildResources, pidsShared: string | undefined): Promise<void> {
+  const limits = [
+    ...(resources.vcpus === undefined ? [] : [`${resources.vcpus} vCPU`]),
+    ...(resources.memoryMiB === undefined ? [] : [`${resources.memoryMiB} MiB of memory`]),
+  ];
+  const notes = [
+    ...(limits.length === 0 ? [] : [`batchship: not applied to this child: the job definition's ${limits.join(" and ")} (${LIMITS_NOT_APPLIED})`]),
+    ...(pidsShared === undefined ? [] : [`batchship: this child shares the host's PID namespace: ${pidsShared}`]),
+  ];
+  if (notes.length === 0) return;
+  try {
+    await appendFile(logFile, notes.map((note) => `${note}\n`).join(""));
+  } catch {
+    // The run writes its own output there and says so if it cannot.
   }
 }
 

@@ -47,6 +47,13 @@ export interface RunHandle {
 /** One way of building and running OCI images on this machine. Every call is argv, no shell. */
 export interface ContainerTool {
   name: ContainerToolName;
+  /**
+   * Why the job definition's vCPUs and memory are not applied to children, where they are not:
+   * said in `doctor` and at the top of the log of every child that asks for them.
+   */
+  limitsNotApplied?: string;
+  /** Why children share the host's PID namespace, where they do; undefined where each has its own. */
+  sharedPidsReason?(): Promise<string | undefined>;
   build(input: BuildInput): Promise<CommandOutcome>;
   push(reference: string, insecure: boolean, logFile: string): Promise<CommandOutcome>;
   /** Runs one container to its end (or its timeout, or the signal) and removes it. */
@@ -61,12 +68,3 @@ export interface ContainerTool {
 
 /** `started: false` — the container never ran (pull failed, no command): the tail says why. */
 export type RunOutcome = CommandOutcome & { started: boolean };
-
-export function buildArgFlags(buildArgs: Readonly<Record<string, string>>): string[] {
-  return Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]);
-}
-
-/** `--env K=V` flags: the values are in the tool's argv, for tools with no other way. */
-export function envFlags(environment: Readonly<Record<string, string>>): string[] {
-  return Object.entries(environment).flatMap(([key, value]) => ["--env", `${key}=${value}`]);
-}

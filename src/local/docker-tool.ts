@@ -2,8 +2,9 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { BatchshipError } from "../errors.js";
 import type { ChildResources } from "./child-command.js";
-import { buildArgFlags, type ContainerTool } from "./container-tool.js";
+import type { ContainerTool } from "./container-tool.js";
 import { runCommand } from "./run-command.js";
+import { buildArgFlags, runWithValues } from "./values-in-environment.js";
 
 /**
  * docker and podman share their command line. Their containers belong to a daemon (or conmon),
@@ -20,7 +21,8 @@ export function createDockerTool(name: "docker" | "podman", env: NodeJS.ProcessE
 
     build(input) {
       const tags = input.tags.flatMap((tag) => ["--tag", tag]);
-      return cli(["build", "--file", input.dockerfile, ...tags, ...buildArgFlags(input.buildArgs), "--", input.contextDir], {
+      return runWithValues(name, ["build", "--file", input.dockerfile, ...tags, ...buildArgFlags(input.buildArgs), "--", input.contextDir], input.buildArgs, {
+        env,
         logFile: input.logFile,
         timeoutMs: input.timeoutMs,
       });

@@ -11,7 +11,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function recordingDocker(): Promise<{ env: NodeJS.ProcessEnv; argv: () => Promise<string[]>; envFile: () => Promise<string> }> {
+async function recordingDocker(): Promise<{
+  env: NodeJS.ProcessEnv;
+  argv: () => Promise<string[]>;
+  envFile: () => Promise<string>;
+  /** The value of NPM_TOKEN in the stand-in's own environment. */
+  token: () => Promise<string>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), "batchship-docker-"));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   await writeFile(
@@ -19,6 +25,7 @@ async function recordingDocker(): Promise<{ env: NodeJS.ProcessEnv; argv: () => 
     [
       "#!/bin/sh",
       `printf '%s\\n' "$@" > ${JSON.stringify(join(dir, "argv"))}`,
+      `printf '%s' "$NPM_TOKEN" > ${JSON.stringify(join(dir, "token"))}`,
       'while [ $# -gt 0 ]; do if [ "$1" = --env-file ]; then cat "$2" > ' + JSON.stringify(join(dir, "env-file")) + "; fi; shift; done",
       "",
     ].join("\n"),
@@ -28,6 +35,7 @@ async function recordingDocker(): Promise<{ env: NodeJS.ProcessEnv; argv: () => 
     env: { PATH: `${dir}:${process.env["PATH"] ?? ""}` },
     argv: async () => (await readFile(join(dir, "argv"), "utf8")).trimEnd().split("\n"),
     envFile: () => readFile(join(dir, "env-file"), "utf8"),
+    token: () => readFile(join(dir, "token"), "utf8"),
   };
 }
 
@@ -75,5 +83,42 @@ describe("docker and podman runs", () => {
       signal: new AbortController().signal,
     });
     await expect(run).rejects.toMatchObject({ code: "SPEC_INVALID", message: expect.stringContaining("environment variable CERT spans several lines") });
+  });
+});
+
+describe("docker and podman builds", () => {
+  it("name build arguments in argv and hand their values over in the tool's environment, even a PATH", async () => {
+    const docker = await recordingDocker();
+    const tool = createDockerTool("docker", docker.env);
+    const outcome = await tool.build({
+      contextDir: "/src",
+      dockerfile: "/src/Dockerfile",
+      tags: ["127.0.0.1:5000/etl:abc"],
+      // A build argument named PATH must not change which docker runs.
+      buildArgs: { NPM_TOKEN: "npm_s3cret", PATH: "/nowhere" },
+      logFile: join(await scratch(), "log"),
+      timeoutMs: 10_000,
+    });
+
+    expect(outcome.code).toBe(0);
+    const argv = await docker.argv();
+    expect(argv.join(" ")).not.toContain("npm_s3cret");
+    expect(argv.join(" ")).not.toContain("/nowhere");
+    expect(argv).toEqual(["build", "--file", "/src/Dockerfile", "--tag", "127.0.0.1:5000/etl:abc", "--build-arg", "NPM_TOKEN", "--build-arg", "PATH", "--", "/src"]);
+    expect(await docker.token()).toBe("npm_s3cret");
+  });
+
+  it("reports a tool missing from its own PATH as missing, never looking for it on a PATH among the values", async () => {
+    const docker = await recordingDocker();
+    const tool = createDockerTool("docker", { PATH: "/nonexistent" });
+    const outcome = await tool.build({
+      contextDir: "/src",
+      dockerfile: "/src/Dockerfile",
+      tags: ["127.0.0.1:5000/etl:abc"],
+      buildArgs: { PATH: docker.env["PATH"] ?? "" },
+      logFile: join(await scratch(), "log"),
+      timeoutMs: 10_000,
+    });
+    expect(outcome).toMatchObject({ missing: true, code: undefined });
   });
 });
