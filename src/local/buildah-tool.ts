@@ -155,7 +155,9 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
           const outOfMemory = ran !== undefined && ran.code !== 0 && (await groups?.outOfMemory()) === true;
           await groups?.remove();
           if (outOfMemory && ran !== undefined && groups?.resources.memoryMiB !== undefined) {
-            ran = { ...ran, outOfMemoryMiB: groups.resources.memoryMiB };
+            // 128 + SIGKILL, as Batch reports a container the OOM killer ended, whichever of the
+            // processes between batchship and the child passed the kill on as its own.
+            ran = { ...ran, code: ran.code ?? 137, signal: undefined, outOfMemoryMiB: groups.resources.memoryMiB };
             await note(input.logFile, [`batchship: killed for its memory usage: the memory limit of ${groups.resources.memoryMiB} MiB`]);
           }
         }

@@ -102,7 +102,8 @@ describe.skipIf(!writable)(`memory and vCPU limits of buildah's canary children$
       expect(small.status).not.toBe("promoted");
       const killed = await h.backend.platform.describeJob(`${small.canary?.jobId}:0`);
       expect(killed?.status).toBe("FAILED");
-      expect(killed?.statusReason).toMatch(/^OutOfMemoryError: Container killed due to memory usage: the memory limit of 100 MiB; /);
+      expect(killed?.statusReason).toMatch(/^OutOfMemoryError: Container killed due to memory usage: the memory limit of 100 MiB; exit code 137; /);
+      expect(killed?.exitCode).toBe(137);
       const killedLog = await readFile(killed?.logStreamName ?? "", "utf8");
       expect(killedLog).not.toContain("allocated");
       expect(killedLog).toContain("batchship: killed for its memory usage: the memory limit of 100 MiB");
