@@ -79,7 +79,7 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
       if (cgroupLauncherArgs() === undefined) {
         return { memory: undefined, cpu: undefined, applied: undefined, notApplied: "batchship's cgroup launcher is not installed beside it" };
       }
-      await removeLeftGroups(support);
+      await removeLeftGroups(support, 1_000);
       return support;
     })());
 

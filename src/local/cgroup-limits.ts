@@ -32,7 +32,7 @@ export interface ChildGroups {
   resources: ChildResources;
   /** True when the kernel's OOM killer ended a process of the child for the memory limit. */
   outOfMemory(): Promise<boolean>;
-  /** Removes the groups; waits a little for the child's last processes to leave them. Never rejects. */
+  /** Kills what is left in the groups and removes them; waits a little for those processes to leave. Never rejects. */
   remove(): Promise<void>;
 }
 
@@ -162,8 +162,9 @@ export async function createChildGroups(support: CgroupSupport, resources: Child
 
 /**
  * Removes the groups that batchship processes which have since died left in this process's own
- * groups (a crash between a child's start and its clean-up). A group still holding processes is
- * left for the next time; `waitMs` gives the processes of a group just killed time to leave.
+ * groups (a crash between a child's start and its clean-up), with what still runs in them: their
+ * runs are over, and are made again by whoever adopts their jobs. A group whose processes do not
+ * leave within `waitMs` is left for the next time.
  */
 export async function removeLeftGroups(support: CgroupSupport, waitMs = 0): Promise<void> {
   const parents = new Set([support.memory?.dir, support.cpu?.dir].filter((dir): dir is string => dir !== undefined));
@@ -182,9 +183,22 @@ export async function removeLeftGroups(support: CgroupSupport, waitMs = 0): Prom
   }
 }
 
-/** rmdir, again every 50 ms up to `waitMs` while processes are still leaving the group. */
+/**
+ * Kills what is still in the group and removes it, again every 50 ms up to `waitMs` while the
+ * killed processes are still leaving. Whatever is in a child's group once the child has ended (or
+ * its maker has died) is the child's own: a process that left the child's process group, which
+ * the kill of that group missed.
+ */
 async function removeGroup(dir: string, waitMs: number): Promise<void> {
   for (let waited = 0; ; waited += 50) {
+    const members = await readFile(join(dir, "cgroup.procs"), "utf8").catch(() => "");
+    for (const pid of members.split("\n").filter((line) => /^\d+$/.test(line))) {
+      try {
+        process.kill(Number(pid), "SIGKILL");
+      } catch {
+        // gone meanwhile
+      }
+    }
     try {
       await rmdir(dir);
       return;

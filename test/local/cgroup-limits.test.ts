@@ -1,5 +1,7 @@
-import { mkdir, readdir, readFile, rmdir } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { detectCgroups } from "../../src/local/cgroup-limits.js";
 import { runRelease } from "../../src/release/run-release.js";
@@ -61,12 +63,18 @@ afterAll(async () => h?.close());
 
 describe.skipIf(!writable)(`memory and vCPU limits of buildah's canary children${why}`, () => {
   it(
-    "kills a child over its memory limit and fails it for that, lets the same child run with enough, holds the vCPUs in its cpu quota, and leaves no group",
+    "kills a child over its memory limit and fails it for that, lets the same child run with enough, holds the vCPUs in its cpu quota, and leaves no group, nor one a crash left",
     { timeout: SLOW },
     async () => {
-      // A group a crashed batchship left behind: its maker's pid is beyond any the kernel gives.
+      // A group a crashed batchship left behind (its maker's pid is beyond any the kernel gives),
+      // with a process of its child still in it.
       const left = join(memoryDir ?? "", "batchship-999999999-1-left-by-a-crash");
       await mkdir(left, { recursive: true });
+      const leftOver = spawn(process.execPath, [join(import.meta.dirname, "..", "..", "build", "local", "cgroup-launcher.js"), join(left, "cgroup.procs"), "--", "sleep", "60"], {
+        stdio: "ignore",
+      });
+      const leftOverEnded = new Promise((resolve) => leftOver.on("exit", (_code, signal) => resolve(signal)));
+      while ((await readFile(join(left, "cgroup.procs"), "utf8")).trim() === "") await delay(20);
       const spec = (name: string, memoryMiB: number) =>
         h.spec(name, {
           canary: { arraySize: 1 },
@@ -114,7 +122,7 @@ describe.skipIf(!writable)(`memory and vCPU limits of buildah's canary children$
       expect(await readdir(memoryDir ?? "")).not.toContain("batchship-999999999-1-left-by-a-crash");
       expect(await ownGroups(memoryDir ?? "")).toEqual([]);
       expect(await ownGroups(cpuDir ?? "")).toEqual([]);
-      await rmdir(left).catch(() => undefined);
+      expect(await leftOverEnded).toBe("SIGKILL");
     },
   );
 });
