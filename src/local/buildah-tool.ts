@@ -4,7 +4,7 @@ import type { ChildResources } from "./child-command.js";
 import { cgroupLauncherArgs } from "./cgroup-launcher-command.js";
 import { createChildGroups, detectCgroups, limitsNotApplied, removeLeftGroups, type CgroupSupport, type ChildGroups, type LimitName } from "./cgroup-limits.js";
 import type { ChildLimits, ContainerRun, ContainerTool, RunOutcome } from "./container-tool.js";
-import { killOrphanedGroup, runCommand, type ProcessGroup } from "./run-command.js";
+import { killOrphanedGroup, runCommand, type CommandOutcome, type ProcessGroup, type RunOptions } from "./run-command.js";
 import { buildArgFlags, runWithValues } from "./values-in-environment.js";
 
 export interface BuildahSettings {
@@ -143,23 +143,18 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
         } catch (error) {
           return cannotStart(`could not make the child's cgroup for its limits: ${error instanceof Error ? error.message : String(error)}`);
         }
-        const launcher = cgroupLauncherArgs();
-        let ran;
+        let ran = await launch(command, groups, options);
         try {
-          ran =
-            groups === undefined || launcher === undefined
-              ? await runCommand(command[0] ?? "buildah", command.slice(1), options)
-              : await runCommand(process.execPath, [...launcher, ...groups.procsFiles, "--", ...command], options);
-        } finally {
           // Read before the groups go: whether the kernel killed the child for its memory limit.
-          const outOfMemory = ran !== undefined && ran.code !== 0 && (await groups?.outOfMemory()) === true;
-          await groups?.remove();
-          if (outOfMemory && ran !== undefined && groups?.resources.memoryMiB !== undefined) {
+          const limitMiB = groups?.resources.memoryMiB;
+          if (ran.code !== 0 && limitMiB !== undefined && (await groups?.outOfMemory()) === true) {
             // 128 + SIGKILL, as Batch reports a container the OOM killer ended, whichever of the
             // processes between batchship and the child passed the kill on as its own.
-            ran = { ...ran, code: ran.code ?? 137, signal: undefined, outOfMemoryMiB: groups.resources.memoryMiB };
-            await note(input.logFile, [`batchship: killed for its memory usage: the memory limit of ${groups.resources.memoryMiB} MiB`]);
+            ran = { ...ran, code: ran.code ?? 137, signal: undefined, outOfMemoryMiB: limitMiB };
+            await note(input.logFile, [`batchship: killed for its memory usage: the memory limit of ${limitMiB} MiB`]);
           }
+        } finally {
+          await groups?.remove();
         }
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
@@ -227,6 +222,15 @@ async function note(logFile: string, notes: string[]): Promise<void> {
   } catch {
     // The run writes its own output there and says so if it cannot.
   }
+}
+
+/** Runs `command` inside the child's groups, through the launcher that joins them first; as it is without groups. */
+function launch(command: readonly string[], groups: ChildGroups | undefined, options: RunOptions): Promise<CommandOutcome & { outOfMemoryMiB?: number }> {
+  const launcher = cgroupLauncherArgs();
+  const [file = "buildah", ...args] = command;
+  return groups === undefined || launcher === undefined
+    ? runCommand(file, args, options)
+    : runCommand(process.execPath, [...launcher, ...groups.procsFiles, "--", ...command], options);
 }
 
 function noCommand(image: string): RunOutcome {
