@@ -18,7 +18,7 @@ interface Controller {
 export interface CgroupSupport {
   memory: Controller | undefined;
   cpu: Controller | undefined;
-  /** How the applied limits are set, for doctor and the child's log: "cgroup v1 (memory, cpu)". */
+  /** How the applied limits are set, for doctor and the child's log: "memory (cgroup v1), cpu (cgroup v1)". */
   applied: string | undefined;
   /** Why a limit is not applied, when one is not. */
   notApplied: string | undefined;
@@ -39,7 +39,6 @@ export interface ChildGroups {
 const PERIOD_US = 100_000;
 // Names carry their maker's pid and start (clock ticks): a group whose maker is gone is left from a crash.
 const GROUP_NAME = /^batchship-(\d+)-(\d+)-[a-z0-9-]+$/;
-const PROBE_SUFFIX = "probe";
 
 /**
  * Finds the cgroup controllers this process could give a child of its own: the memory and cpu
@@ -224,7 +223,8 @@ async function probe(controller: Controller, name: "memory" | "cpu", limitFile: 
     const problem = await enableInSubtree(controller.dir, name);
     if (problem !== undefined) return problem;
   }
-  const dir = join(controller.dir, `batchship-${ownTag()}-${PROBE_SUFFIX}-${name}`);
+  // Two tools of one process may probe at once: each its own group.
+  const dir = join(controller.dir, `batchship-${ownTag()}-probe-${name}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     await mkdir(dir);
   } catch (error) {
