@@ -28,6 +28,8 @@ describe("the npm package", () => {
     expect(pkg.bin).toEqual({ batchship: "bin/batchship.js" });
     expect(files.has("bin/batchship.js")).toBe(true);
     expect(files.has("build/cli/main.js")).toBe(true);
+    // Started as a file of its own, never imported: the import scan below would not see it missing.
+    expect(files.has("build/local/cgroup-launcher.js")).toBe(true);
     expect([...files].filter((f) => /^(src|test|bench|dist)\//.test(f))).toEqual([]);
 
     const builtins = new Set(builtinModules);

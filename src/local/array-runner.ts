@@ -25,6 +25,7 @@ export const CHILD_REASON = {
   timeout: "Job attempt duration exceeded timeout",
   exited: "Essential container in task exited",
   cannotStart: "CannotStartContainerError",
+  outOfMemory: "OutOfMemoryError: Container killed due to memory usage",
 } as const;
 
 const REASON_OUTPUT_LIMIT = 400;
@@ -213,6 +214,9 @@ function failureReason(outcome: RunOutcome): string {
   const last = output.length > REASON_OUTPUT_LIMIT ? `…${output.slice(-REASON_OUTPUT_LIMIT)}` : output;
   if (!outcome.started) return `${CHILD_REASON.cannotStart}: ${last || "the container did not start"}`;
   const how = outcome.code !== undefined ? `exit code ${outcome.code}` : `killed by ${outcome.signal ?? "a signal"}`;
+  if (outcome.outOfMemoryMiB !== undefined) {
+    return `${CHILD_REASON.outOfMemory}: the memory limit of ${outcome.outOfMemoryMiB} MiB; ${how}${last ? `; last output: ${last}` : ""}`;
+  }
   return `${CHILD_REASON.exited}: ${how}${last ? `; last output: ${last}` : ""}`;
 }
 

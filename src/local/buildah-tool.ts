@@ -1,8 +1,10 @@
 import { appendFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChildResources } from "./child-command.js";
-import type { ContainerRun, ContainerTool, RunOutcome } from "./container-tool.js";
-import { killOrphanedGroup, runCommand, type ProcessGroup } from "./run-command.js";
+import { cgroupLauncherArgs } from "./cgroup-launcher-command.js";
+import { createChildGroups, detectCgroups, limitsNotApplied, removeLeftGroups, type CgroupSupport, type ChildGroups, type LimitName } from "./cgroup-limits.js";
+import type { ChildLimits, ContainerRun, ContainerTool, RunOutcome } from "./container-tool.js";
+import { killOrphanedGroup, runCommand, type CommandOutcome, type ProcessGroup, type RunOptions } from "./run-command.js";
 import { buildArgFlags, runWithValues } from "./values-in-environment.js";
 
 export interface BuildahSettings {
@@ -10,6 +12,8 @@ export interface BuildahSettings {
   /** buildah's storage lives under the state dir, apart from the user's own images. */
   stateDir: string;
   storageDriver: string;
+  /** Where this process's cgroups are read (`cgroup`, `mountinfo`); /proc/self unless a test says otherwise. */
+  procSelf?: string;
 }
 
 // buildah's own report of the container's exit status, which the outcome already carries.
@@ -32,7 +36,8 @@ const PRIVATE_PIDS = ["--pid", "--fork", "--kill-child", "--mount-proc"];
  * isolation (the child stays in batchship's cgroup), and rlimits are no sound stand-in:
  * RLIMIT_DATA bounds each process apart, not the child's processes together, and at small limits
  * it kills buildah's own chroot helper (a Go program) before the child starts; RLIMIT_NPROC
- * counts every process of the user, and root is exempt from it.
+ * counts every process of the user, and root is exempt from it. So batchship makes each child's
+ * cgroups itself, where it may, and starts `buildah run` inside them (cgroup-launcher.ts).
  */
 const LIMITS_NOT_APPLIED = "buildah's chroot isolation sets no cgroup limits";
 
@@ -66,10 +71,32 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
             : `unshare --pid cannot run here${probe.tail[0] === undefined ? "" : ` (${probe.tail[0]})`}`,
     ));
 
+  // Found once, with the launcher that joins them; groups a crashed batchship left are removed then.
+  let cgroupSupport: Promise<CgroupSupport> | undefined;
+  const cgroups = () =>
+    (cgroupSupport ??= (async () => {
+      const support = await detectCgroups(settings.procSelf);
+      if (cgroupLauncherArgs() === undefined) {
+        return { memory: undefined, cpu: undefined, applied: undefined, notApplied: "batchship's cgroup launcher is not installed beside it" };
+      }
+      await removeLeftGroups(support, 1_000);
+      return support;
+    })());
+
   return {
     name: "buildah",
-    limitsNotApplied: LIMITS_NOT_APPLIED,
     sharedPidsReason,
+
+    async childLimits(): Promise<ChildLimits> {
+      const support = await cgroups();
+      const all = { vcpus: 1, memoryMiB: 1 };
+      const missing = limitsNotApplied(support, all);
+      const applied = (["vcpus", "memory"] as const).filter((limit) => !missing.includes(limit));
+      return {
+        applied: applied.length === 0 ? undefined : { limits: applied, how: `batchship's own cgroups: ${support.applied ?? ""}` },
+        notApplied: missing.length === 0 ? undefined : { limits: missing, why: `${LIMITS_NOT_APPLIED}, and batchship cannot make its own: ${support.notApplied ?? "unknown"}` },
+      };
+    },
 
     build(input) {
       const tags = input.tags.flatMap((tag) => ["--tag", tag]);
@@ -89,7 +116,8 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
       // Before `from`: a process killed while it pulls may leave the named working container.
       input.onStart?.({ container: input.name });
       const pidsShared = await sharedPidsReason();
-      await noteIsolationGaps(input.logFile, input.resources, pidsShared);
+      const support = await cgroups();
+      await noteIsolation(input.logFile, input.resources, support, pidsShared);
       const from = await buildah(
         ["from", "--pull=missing", ...tls(input.insecure), "--name", input.name, "--", input.image],
         { signal: input.signal },
@@ -108,10 +136,26 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
           onStart: ({ group }: { group: ProcessGroup | undefined }) => input.onStart?.({ container: input.name, ...(group === undefined ? {} : { group }) }),
           ...(input.timeoutMs === undefined ? {} : { timeoutMs: input.timeoutMs }),
         };
-        const ran =
-          pidsShared === undefined
-            ? await runCommand("unshare", [...PRIVATE_PIDS, "--", "buildah", ...runArgs], options)
-            : await runCommand("buildah", runArgs, options);
+        const command = pidsShared === undefined ? ["unshare", ...PRIVATE_PIDS, "--", "buildah", ...runArgs] : ["buildah", ...runArgs];
+        let groups: ChildGroups | undefined;
+        try {
+          groups = await createChildGroups(support, input.resources, input.name);
+        } catch (error) {
+          return cannotStart(`could not make the child's cgroup for its limits: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        let ran = await launch(command, groups, options);
+        try {
+          // Read before the groups go: whether the kernel killed the child for its memory limit.
+          const limitMiB = groups?.resources.memoryMiB;
+          if (ran.code !== 0 && limitMiB !== undefined && (await groups?.outOfMemory()) === true) {
+            // 128 + SIGKILL, as Batch reports a container the OOM killer ended, whichever of the
+            // processes between batchship and the child passed the kill on as its own.
+            ran = { ...ran, code: ran.code ?? 137, signal: undefined, outOfMemoryMiB: limitMiB };
+            await note(input.logFile, [`batchship: killed for its memory usage: the memory limit of ${limitMiB} MiB`]);
+          }
+        } finally {
+          await groups?.remove();
+        }
         return { ...ran, tail: ran.tail.filter((line) => !BUILDAH_EXIT_NOISE.test(line)), started: true };
       } finally {
         await buildah(["rm", "--", input.name]);
@@ -121,6 +165,8 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
     async reap(handle) {
       // The group first, so nothing runs in the working container any more when it is removed.
       if (handle.group !== undefined) killOrphanedGroup(handle.group);
+      // The dead run's cgroups, once its processes have left them.
+      await removeLeftGroups(await cgroups(), 2_000);
       if (handle.container !== undefined) await buildah(["rm", "--", handle.container]);
     },
   };
@@ -151,16 +197,25 @@ export function createBuildahTool(settings: BuildahSettings): ContainerTool {
   }
 }
 
-/** Lines at the top of the child's log, so whoever reads it knows what isolation did not hold. */
-async function noteIsolationGaps(logFile: string, resources: ChildResources, pidsShared: string | undefined): Promise<void> {
-  const limits = [
-    ...(resources.vcpus === undefined ? [] : [`${resources.vcpus} vCPU`]),
-    ...(resources.memoryMiB === undefined ? [] : [`${resources.memoryMiB} MiB of memory`]),
-  ];
-  const notes = [
-    ...(limits.length === 0 ? [] : [`batchship: not applied to this child: the job definition's ${limits.join(" and ")} (${LIMITS_NOT_APPLIED})`]),
+/**
+ * Lines at the top of the child's log, so whoever reads it knows which limits hold and what
+ * isolation does not.
+ */
+async function noteIsolation(logFile: string, resources: ChildResources, support: CgroupSupport, pidsShared: string | undefined): Promise<void> {
+  const missing = limitsNotApplied(support, resources);
+  const describe = (limits: LimitName[]) =>
+    limits.map((limit) => (limit === "vcpus" ? `${resources.vcpus} vCPU` : `${resources.memoryMiB} MiB of memory`)).join(" and ");
+  const applied = (["vcpus", "memory"] as const).filter((limit) => (limit === "vcpus" ? resources.vcpus : resources.memoryMiB) !== undefined && !missing.includes(limit));
+  await note(logFile, [
+    ...(applied.length === 0 ? [] : [`batchship: this child's limits: the job definition's ${describe(applied)} (${support.applied ?? ""})`]),
+    ...(missing.length === 0
+      ? []
+      : [`batchship: not applied to this child: the job definition's ${describe(missing)} (${LIMITS_NOT_APPLIED}, and batchship cannot make its own: ${support.notApplied ?? "unknown"})`]),
     ...(pidsShared === undefined ? [] : [`batchship: this child shares the host's PID namespace: ${pidsShared}`]),
-  ];
+  ]);
+}
+
+async function note(logFile: string, notes: string[]): Promise<void> {
   if (notes.length === 0) return;
   try {
     await appendFile(logFile, notes.map((note) => `${note}\n`).join(""));
@@ -169,7 +224,20 @@ async function noteIsolationGaps(logFile: string, resources: ChildResources, pid
   }
 }
 
+/** Runs `command` inside the child's groups, through the launcher that joins them first; as it is without groups. */
+function launch(command: readonly string[], groups: ChildGroups | undefined, options: RunOptions): Promise<CommandOutcome & { outOfMemoryMiB?: number }> {
+  const launcher = cgroupLauncherArgs();
+  const [file = "buildah", ...args] = command;
+  return groups === undefined || launcher === undefined
+    ? runCommand(file, args, options)
+    : runCommand(process.execPath, [...launcher, ...groups.procsFiles, "--", ...command], options);
+}
+
 function noCommand(image: string): RunOutcome {
+  return cannotStart(`${image} has no ENTRYPOINT or CMD and the job definition sets no command`);
+}
+
+function cannotStart(reason: string): RunOutcome {
   return {
     started: false,
     code: undefined,
@@ -177,6 +245,6 @@ function noCommand(image: string): RunOutcome {
     timedOut: false,
     missing: false,
     stdout: "",
-    tail: [`${image} has no ENTRYPOINT or CMD and the job definition sets no command`],
+    tail: [reason],
   };
 }

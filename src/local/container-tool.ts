@@ -1,4 +1,5 @@
 import type { ChildResources } from "./child-command.js";
+import type { LimitName } from "./cgroup-limits.js";
 import type { CommandOutcome, ProcessGroup } from "./run-command.js";
 
 export type ContainerToolName = "docker" | "podman" | "buildah";
@@ -48,10 +49,11 @@ export interface RunHandle {
 export interface ContainerTool {
   name: ContainerToolName;
   /**
-   * Why the job definition's vCPUs and memory are not applied to children, where they are not:
-   * said in `doctor` and at the top of the log of every child that asks for them.
+   * Which of the job definition's limits children get, where the tool finds out on the machine
+   * (buildah: only through cgroups batchship makes itself). What is not applied, and why, is said
+   * in `doctor` and at the top of the log of every child that asks for it. undefined: all of them.
    */
-  limitsNotApplied?: string;
+  childLimits?(): Promise<ChildLimits>;
   /** Why children share the host's PID namespace, where they do; undefined where each has its own. */
   sharedPidsReason?(): Promise<string | undefined>;
   build(input: BuildInput): Promise<CommandOutcome>;
@@ -66,5 +68,14 @@ export interface ContainerTool {
   reap(handle: RunHandle): Promise<void>;
 }
 
-/** `started: false` — the container never ran (pull failed, no command): the tail says why. */
-export type RunOutcome = CommandOutcome & { started: boolean };
+/** What children get of the definition's limits on this machine. */
+export interface ChildLimits {
+  applied: { limits: LimitName[]; how: string } | undefined;
+  notApplied: { limits: LimitName[]; why: string } | undefined;
+}
+
+/**
+ * `started: false` — the container never ran (pull failed, no command): the tail says why.
+ * `outOfMemoryMiB` — the kernel killed it for using more than this memory limit.
+ */
+export type RunOutcome = CommandOutcome & { started: boolean; outOfMemoryMiB?: number };

@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBuildahTool } from "../../src/local/buildah-tool.js";
+import { detectCgroups } from "../../src/local/cgroup-limits.js";
 import { createDockerTool } from "../../src/local/docker-tool.js";
 import { checkLocalEnvironment } from "../../src/local/doctor.js";
 import { findExecutable } from "../../src/local/find-executable.js";
@@ -48,23 +49,66 @@ async function doctorChecks(tool: ReturnType<typeof createBuildahTool>, containe
 const canaryLimits = (tool: ReturnType<typeof createBuildahTool>, containerProperties: Record<string, unknown>) =>
   doctorChecks(tool, containerProperties, "canary limits");
 
-describe("local doctor: the canary's limits", () => {
-  const buildah = () => createBuildahTool({ env, stateDir, storageDriver: "vfs" });
+/** A /proc/self of a process in `cgroup`'s groups and `mountinfo`'s mounts. */
+async function procSelf(name: string, cgroup: string, mountinfo: string): Promise<string> {
+  const dir = join(stateDir, name);
+  await mkdir(dir);
+  await writeFile(join(dir, "cgroup"), cgroup);
+  await writeFile(join(dir, "mountinfo"), mountinfo);
+  return dir;
+}
 
-  it("warns that buildah runs children without the vCPUs and memory the definition asks for", async () => {
-    expect(await canaryLimits(buildah(), limited)).toEqual([
+// Whether this machine lets batchship make cgroups (root, or a delegated subtree).
+const cgroups = await detectCgroups();
+const writable = cgroups.memory !== undefined && cgroups.cpu !== undefined;
+
+describe("local doctor: the canary's limits", () => {
+  it("warns that buildah runs children without the vCPUs and memory the definition asks for where no cgroup can be made", async () => {
+    const buildah = createBuildahTool({ env, stateDir, storageDriver: "vfs", procSelf: await procSelf("no-cgroups", "", "") });
+    expect(await canaryLimits(buildah, limited)).toEqual([
       {
         level: "warn",
         subject: "canary limits",
-        message: "children run without the job definition's vCPUs and memory: buildah's chroot isolation sets no cgroup limits",
+        message:
+          "children run without the job definition's memory: buildah's chroot isolation sets no cgroup limits, and batchship cannot make its own: no cgroup memory controller (neither v1 nor v2) is mounted; no cgroup cpu controller (neither v1 nor v2) is mounted",
         hint: expect.stringContaining("docker or podman"),
       },
     ]);
-    expect(await canaryLimits(buildah(), { vcpus: 2 })).toHaveLength(1);
+    expect((await canaryLimits(buildah, { vcpus: 2 }))[0]?.message).toMatch(/^children run without the job definition's vCPUs: /);
   });
 
-  it("says nothing when the definition asks for no limits, or the tool applies them", async () => {
-    expect(await canaryLimits(buildah(), {})).toEqual([]);
+  it("warns where a hierarchy shows no limit file in the groups batchship makes", async () => {
+    // A plain folder mounted as the memory hierarchy: groups can be made, but hold no limits.
+    const fake = join(stateDir, "fake-memory");
+    await mkdir(fake);
+    const buildah = createBuildahTool({
+      env,
+      stateDir,
+      storageDriver: "vfs",
+      procSelf: await procSelf("plain-folder", "4:memory:/\n", `34 30 0:31 / ${fake} rw,relatime - cgroup cgroup rw,memory\n`),
+    });
+    expect((await canaryLimits(buildah, limited))[0]?.message).toContain(`the memory controller does not reach cgroups made in ${fake} (no memory.limit_in_bytes)`);
+  });
+
+  it.skipIf(!writable)(`says which limits children get through batchship's own cgroups, and warns of the others${writable ? "" : ` (skipped: ${cgroups.notApplied ?? ""})`}`, async () => {
+    expect(await canaryLimits(createBuildahTool({ env, stateDir, storageDriver: "vfs" }), { vcpus: 1, memory: 256 })).toEqual([
+      { level: "ok", subject: "canary limits", message: expect.stringMatching(/^children get the job definition's vCPUs and memory through batchship's own cgroups: memory \(cgroup v\d\), cpu \(cgroup v\d\)$/) },
+    ]);
+    // A process whose memory group is known and whose cpu group is not.
+    const memoryOnly = (await readFile("/proc/self/cgroup", "utf8"))
+      .split("\n")
+      .filter((line) => /^\d+:[^:]*\bmemory\b/.test(line) || (cgroups.memory?.version === 2 && line.startsWith("0::")))
+      .join("\n");
+    const mounts = (await readFile("/proc/self/mountinfo", "utf8")).split("\n").filter((line) => !/ - cgroup2? .*\bcpu\b/.test(line)).join("\n");
+    const partial = createBuildahTool({ env, stateDir, storageDriver: "vfs", procSelf: await procSelf("memory-only", memoryOnly, mounts) });
+    expect(await canaryLimits(partial, { vcpus: 1, memory: 256 })).toEqual([
+      { level: "ok", subject: "canary limits", message: expect.stringMatching(/^children get the job definition's memory through /) },
+      { level: "warn", subject: "canary limits", message: expect.stringMatching(/^children run without the job definition's vCPUs: .*cpu/), hint: expect.any(String) },
+    ]);
+  });
+
+  it("says nothing when the definition asks for no limits, or the tool applies them itself", async () => {
+    expect(await canaryLimits(createBuildahTool({ env, stateDir, storageDriver: "vfs" }), {})).toEqual([]);
     expect(await canaryLimits(createDockerTool("docker", env), limited)).toEqual([]);
   });
 });

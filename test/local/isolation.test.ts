@@ -64,7 +64,7 @@ function watchCommandLines(): { stop: () => string[] } {
 
 describe("isolation of canary children on buildah", () => {
   it(
-    "keeps build arguments and environment values out of every command line, runs each child in a PID namespace of its own, and says its limits were not applied",
+    "keeps build arguments and environment values out of every command line, runs each child in a PID namespace of its own, and says what became of its limits",
     { timeout: SLOW },
     async () => {
       const buildSecret = `build-${randomUUID()}`;
@@ -107,9 +107,8 @@ describe("isolation of canary children on buildah", () => {
       );
       for (const log of logs) {
         expect(log).toContain(`child-secret=${childSecret} build-secret=${buildSecret} empty=[]`);
-        expect(log.split("\n")[0]).toBe(
-          "batchship: not applied to this child: the job definition's 1 vCPU and 512 MiB of memory (buildah's chroot isolation sets no cgroup limits)",
-        );
+        // Held through batchship's own cgroups where the machine lets it make them, else said not to be.
+        expect(log.split("\n")[0]).toMatch(/^batchship: (this child's limits|not applied to this child): the job definition's 1 vCPU and 512 MiB of memory \(/);
       }
       const prober = logs[1] ?? "";
       expect(prober).toContain("other-child-argv-seen=0");
