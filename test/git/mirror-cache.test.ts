@@ -69,6 +69,95 @@ describe("the mirror cache", () => {
     expect((await simpleGit(mirrors[1] ?? "").raw(["cat-file", "-t", shas[1] ?? ""])).trim()).toBe("commit");
   });
 
+  it("serves many releases of one repository with one fetch, and fetches again only for a commit it has not seen", async () => {
+    const repo = await appRepo();
+    const first = await repo.commit({ "app.py": "print(1)\n" });
+    const second = await repo.commit({ "app.py": "print(2)\n" });
+    const calls: string[] = [];
+    const dir = await cacheDir();
+    const cache = createMirrorCache({ dir, allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    // Twenty releases of two commits at once, as a push to twenty pipelines of one repository starts them.
+    const asked = Array.from({ length: 20 }, (_, i) => cache.fetchCommit({ url, branch: "main", commit: i % 2 === 0 ? first : second }));
+    const mirrors = await Promise.all(asked);
+    expect(new Set(mirrors).size).toBe(1);
+    expect(calls).toEqual(["fetch"]);
+    const mirror = simpleGit(mirrors[0] ?? "");
+    for (const sha of [first, second]) expect((await mirror.raw(["cat-file", "-t", sha])).trim()).toBe("commit");
+
+    // A commit pushed since: fetched, once, however many ask; the known ones cost nothing more.
+    const third = await repo.commit({ "app.py": "print(3)\n" });
+    await Promise.all([third, third, first].map((commit) => cache.fetchCommit({ url, branch: "main", commit })));
+    expect(calls).toEqual(["fetch", "fetch"]);
+    expect((await mirror.raw(["cat-file", "-t", third])).trim()).toBe("commit");
+
+    // Retention deletes the mirror: the commits it held are no longer known, and the next release fetches them again.
+    const day = 24 * 60 * 60 * 1000;
+    await utimes(mirrors[0] ?? "", new Date(Date.now() - 10 * day), new Date(Date.now() - 10 * day));
+    expect(await cache.prune(Date.now() - 7 * day, [])).toBe(1);
+    await expect(cache.fetchCommit({ url, branch: "main", commit: first })).resolves.toBe(mirrors[0]);
+    expect(calls).toEqual(["fetch", "fetch", "fetch"]);
+    expect((await simpleGit(mirrors[0] ?? "").raw(["cat-file", "-t", first])).trim()).toBe("commit");
+  });
+
+  it("fetches the commits of several branches asked for together in one fetch, and one whose branch is gone by sha", async () => {
+    const repo = await appRepo();
+    await repo.commit({ "app.py": "print(1)\n" });
+    const git = simpleGit(repo.dir);
+    await git.checkoutLocalBranch("release/1");
+    const onRelease = await repo.commit({ "app.py": "print(2)\n" });
+    await git.checkout("main");
+    const onMain = await repo.commit({ "app.py": "print(3)\n" });
+    // A branch pushed, then deleted before its release started: its commit is still reachable by sha here.
+    await git.checkoutLocalBranch("gone");
+    const onGone = await repo.commit({ "app.py": "print(4)\n" });
+    await git.checkout("main");
+    await git.raw(["update-ref", "refs/keep/gone", onGone]);
+    await git.deleteLocalBranch("gone", true);
+    const calls: string[] = [];
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    const [mirror] = await Promise.all([
+      cache.fetchCommit({ url, branch: "main", commit: onMain }),
+      cache.fetchCommit({ url, branch: "release/1", commit: onRelease }),
+    ]);
+    expect(calls).toEqual(["fetch"]);
+    for (const sha of [onMain, onRelease]) expect((await simpleGit(mirror).raw(["cat-file", "-t", sha])).trim()).toBe("commit");
+
+    calls.length = 0;
+    const missing = "0".repeat(40);
+    const outcomes = await Promise.allSettled([
+      cache.fetchCommit({ url, branch: "gone", commit: onGone }),
+      cache.fetchCommit({ url, branch: "main", commit: missing }),
+    ]);
+    expect(outcomes[0]).toEqual({ status: "fulfilled", value: mirror });
+    expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "GIT", message: expect.stringContaining(`Could not fetch ${missing.slice(0, 12)}`) } });
+    // Both branches at once (refused: one is gone), each on its own, then each commit by sha.
+    expect(calls).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch"]);
+  });
+
+  it("answers the branch heads asked for at once with one ls-remote that started after the question", async () => {
+    const repo = await appRepo();
+    const first = await repo.commit({ "app.py": "print(1)\n" });
+    const calls: string[] = [];
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    const history = cache.history(url);
+    const heads = await Promise.all([cache.remoteHeads(url), ...Array.from({ length: 10 }, () => history.headOf("main"))]);
+    expect(heads[0]?.get("main")).toBe(first);
+    expect(heads.slice(1)).toEqual(Array(10).fill(first));
+    expect(calls).toEqual(["ls-remote"]);
+
+    // Asked while one runs: answered by the next, which sees the push made meanwhile.
+    const running = cache.remoteHeads(url);
+    const second = await repo.commit({ "app.py": "print(2)\n" });
+    const asked = [history.headOf("main"), history.headOf("main")];
+    await running;
+    expect(await Promise.all(asked)).toEqual([second, second]);
+    expect(calls).toEqual(["ls-remote", "ls-remote", "ls-remote"]);
+    expect(await history.headOf("deleted")).toBeNull();
+  });
+
   it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {
     const port = await silentServer();
     // Plain http only under the configured GitHub URL (an Enterprise server, here a silent one).
