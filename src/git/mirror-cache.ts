@@ -10,6 +10,9 @@ import { hasCommit, listRemoteHeads, sourceHistory } from "./source-history.js";
 import { stalledTransferEnv } from "./stalled-transfer.js";
 import { coalescedRuns } from "./coalesced-runs.js";
 import { createKnownCommits } from "./known-commits.js";
+import { createBuildSourcesMemo } from "./build-sources-memo.js";
+import { createAncestryMemo } from "./ancestry-memo.js";
+import type { BuildSources } from "../release/content-key.js";
 
 export interface MirrorCache {
   /**
@@ -20,6 +23,12 @@ export interface MirrorCache {
    * branches).
    */
   fetchCommit(request: { url: string; branch: string; commit: string }): Promise<string>;
+  /**
+   * The object ids an image is built from at `commit` of the mirror at `path` (readBuildSources).
+   * A commit's trees never change, so the releases of one commit with the same context and
+   * Dockerfile share one read.
+   */
+  buildSources(path: string, commit: string, image: { context: string; dockerfile: string }): Promise<BuildSources>;
   /** The history of `url`: branch heads by `git ls-remote`, ancestry in its mirror (a missing commit is fetched by sha). */
   history(url: string): SourceHistory;
   /**
@@ -75,6 +84,8 @@ export function createMirrorCache(options: {
   /** Per mirror, the fetch round that has not started yet: every release asking meanwhile joins it. */
   const rounds = new Map<string, FetchRound>();
   const counted = (call: GitSourceCall) => options.onGitCall?.(call);
+  const sources = createBuildSourcesMemo();
+  const ancestry = createAncestryMemo();
 
   /** The mirror's git, made bare once per process (again after retention deleted it), and marked used now. */
   const mirrorAt = async (key: string): Promise<SimpleGit> => {
@@ -216,6 +227,7 @@ export function createMirrorCache(options: {
     prune,
     fetchCommit,
     remoteHeads,
+    buildSources: sources.read,
     history(url) {
       const key = mirrorName(url);
       const fetchSha = (commit: string) =>
@@ -237,7 +249,8 @@ export function createMirrorCache(options: {
             return undefined;
           }
         },
-        contains: async (descendant, ancestor) => (await inMirror()).contains(descendant, ancestor),
+        // Ancestry never changes: the releases of one commit judged against one production commit share the answer.
+        contains: (descendant, ancestor) => ancestry.ask(key, descendant, ancestor, async () => (await inMirror()).contains(descendant, ancestor)),
       };
     },
   };

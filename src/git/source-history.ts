@@ -49,7 +49,8 @@ export function sourceHistory(
       try {
         return (await git.raw(["merge-base", ancestor, descendant])).trim() === ancestor;
       } catch {
-        return false;
+        // Git failed to answer (it could not start, say): unknown, not "no".
+        return undefined;
       }
     },
   };

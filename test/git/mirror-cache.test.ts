@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it } from "vitest";
+import { readBuildSources } from "../../src/git/build-sources.js";
 import { createMirrorCache } from "../../src/git/mirror-cache.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 
@@ -100,6 +101,21 @@ describe("the mirror cache", () => {
     expect((await simpleGit(mirrors[0] ?? "").raw(["cat-file", "-t", first])).trim()).toBe("commit");
   });
 
+  it("reads the build's sources of a commit once for all its releases, and a failed read again", async () => {
+    const repo = await appRepo();
+    const sha = await repo.commit({ "Dockerfile": "FROM scratch\n", "app/main.py": "print(1)\n" });
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true });
+    const mirror = await cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha });
+    const image = { context: "app", dockerfile: "Dockerfile" };
+    const expected = await readBuildSources(mirror, sha, image);
+    const read = await Promise.all(Array.from({ length: 10 }, () => cache.buildSources(mirror, sha, image)));
+    expect(read).toEqual(Array(10).fill(expected));
+    // Kept, not read again: the answer holds with git unable to read the mirror.
+    await rm(join(mirror, "objects"), { recursive: true, force: true });
+    await expect(cache.buildSources(mirror, sha, image)).resolves.toEqual(expected);
+    await expect(cache.buildSources(mirror, sha, { context: ".", dockerfile: "Dockerfile" })).rejects.toMatchObject({ code: "GIT" });
+  });
+
   it("fetches the commits of several branches asked for together in one fetch, and one whose branch is gone by sha", async () => {
     const repo = await appRepo();
     await repo.commit({ "app.py": "print(1)\n" });
@@ -156,6 +172,12 @@ describe("the mirror cache", () => {
     expect(await Promise.all(asked)).toEqual([second, second]);
     expect(calls).toEqual(["ls-remote", "ls-remote", "ls-remote"]);
     expect(await history.headOf("deleted")).toBeNull();
+
+    // Ancestry is asked of git once per pair: kept, it holds with the mirror's objects gone.
+    const mirror = await cache.fetchCommit({ url, branch: "main", commit: second });
+    expect(await Promise.all([history.contains(second, first), cache.history(url).contains(second, first), history.contains(first, second)])).toEqual([true, true, false]);
+    await rm(join(mirror, "objects"), { recursive: true, force: true });
+    expect(await history.contains(second, first)).toBe(true);
   });
 
   it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {
