@@ -14,7 +14,8 @@
  * Run with `npm run bench:scale` (builds first). Flags: --pipelines N (default 1000),
  * --poll-interval SECONDS (default 5), --intervals K (poll intervals measured per phase,
  * default 3), --storm-share S (share of every AWS call refused from the push to the last
- * verdict, default 0.3), --event-run SECONDS (how long each event-driven canary runs, default
+ * verdict, default 0.3), --storm-seconds S (the storm ends S seconds after the push; default 0:
+ * at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
  * 20), --skip PHASES (comma-separated: storm, events), --cpu-prof DIR (the service writes V8
  * CPU profiles there). See docs/benchmarks.md.
  */
@@ -38,6 +39,7 @@ const { values: flags } = parseArgs({
     intervals: { type: "string", default: "3" },
     "storm-share": { type: "string", default: "0.3" },
     "event-run": { type: "string", default: "20" },
+    "storm-seconds": { type: "string", default: "0" },
     skip: { type: "string", default: "" },
     "cpu-prof": { type: "string" },
   },
@@ -47,6 +49,8 @@ const POLL_S = Number(flags["poll-interval"]);
 const INTERVALS = Number(flags.intervals);
 const STORM_SHARE = Number(flags["storm-share"]);
 const EVENT_RUN_S = Number(flags["event-run"]);
+/** 0: the storm lasts from the push to the last verdict. */
+const STORM_S = Number(flags["storm-seconds"]);
 const SKIP = new Set(flags.skip.split(",").map((phase) => phase.trim()).filter(Boolean));
 const SECRET = "bench-scale-webhook-secret";
 const API_TOKEN = "bench-scale-api-token-0123456789";
@@ -311,7 +315,7 @@ async function timedRelease(emu: Emulator, app: TestRepo, service: Service, labe
   emu.jobs.runFor(QUEUE, 2);
   const mark = emu.calls.length;
   // The storm lasts the whole release: from the push to the last verdict.
-  if (label === "storm") emu.faults.storm("*", { share: STORM_SHARE, forMs: 24 * 3_600_000 });
+  if (label === "storm") emu.faults.storm("*", { share: STORM_SHARE, forMs: STORM_S > 0 ? STORM_S * 1000 : 24 * 3_600_000 });
   const commit = await app.commit({ "README.md": `${label} ${Date.now()}\n` }, label);
   const endedBefore = await endedReleases(service);
   const pushed = Date.now();
@@ -488,7 +492,8 @@ function printReport({ held, samples, idleRssMb, calm, storm, events }: Report):
     if (run === undefined) continue;
     const slower = run === storm && calm !== undefined ? `, ${fmt(((run.durationMs - calm.durationMs) / calm.durationMs) * 100)} % longer than calm` : "";
     const target = run === storm ? ` | failed = 0: ${met(run.failed === 0)} |` : " | |";
-    const what = run === storm ? `storm (${Math.round(STORM_SHARE * 100)} % of every AWS call refused as throttled)` : "calm";
+    const lasting = STORM_S > 0 ? `for the first ${STORM_S} s` : "until the last verdict";
+    const what = run === storm ? `storm (${Math.round(STORM_SHARE * 100)} % of every AWS call refused as throttled, ${lasting})` : "calm";
     lines.push(`| next commit, ${what}: promoted / failed / calls refused / push to all verdicts | ${run.promoted} / ${run.failed} / ${run.refused} / ${seconds(run.durationMs)} s${slower}${target}`);
   }
   console.log(`${lines.join("\n")}\n`);
