@@ -87,8 +87,11 @@ export function createMirrorCache(options: {
   const sources = createBuildSourcesMemo();
   const ancestry = createAncestryMemo();
 
-  /** The mirror's git, made bare once per process (again after retention deleted it), and marked used now. */
-  const mirrorAt = async (key: string): Promise<SimpleGit> => {
+  /**
+   * The mirror's git, made bare once per process (again after retention deleted it, or when its
+   * folder is gone for any other reason), and marked used now.
+   */
+  const mirrorAt = async (key: string, reopened = false): Promise<SimpleGit> => {
     const path = join(options.dir, `${key}.git`);
     let git = opened.get(key);
     if (git === undefined) {
@@ -97,8 +100,14 @@ export function createMirrorCache(options: {
       git.catch(() => opened.delete(key));
     }
     const ready = await git;
-    await markUsed(path);
-    return ready;
+    if (reopened) {
+      await markUsed(path);
+      return ready;
+    }
+    if (await markUsed(path).then(() => true, () => false)) return ready;
+    opened.delete(key);
+    known.forget(key);
+    return mirrorAt(key, true);
   };
 
   const fetchCommit = async ({ url, branch, commit }: { url: string; branch: string; commit: string }): Promise<string> => {

@@ -99,6 +99,11 @@ describe("the mirror cache", () => {
     await expect(cache.fetchCommit({ url, branch: "main", commit: first })).resolves.toBe(mirrors[0]);
     expect(calls).toEqual(["fetch", "fetch", "fetch"]);
     expect((await simpleGit(mirrors[0] ?? "").raw(["cat-file", "-t", first])).trim()).toBe("commit");
+
+    // Deleted behind the cache's back: made again and fetched, not a crash.
+    await rm(mirrors[0] ?? "", { recursive: true, force: true });
+    await expect(cache.fetchCommit({ url, branch: "main", commit: first })).resolves.toBe(mirrors[0]);
+    expect(calls).toEqual(["fetch", "fetch", "fetch", "fetch"]);
   });
 
   it("reads the build's sources of a commit once for all its releases, and a failed read again", async () => {
