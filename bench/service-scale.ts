@@ -1,24 +1,34 @@
 /**
  * One `batchship serve` process with many pipelines and as many releases in flight, against the
- * emulator over real HTTP: AWS calls per poll interval while every build is held IN_PROGRESS and
- * then every canary RUNNING, peak RSS, event-loop lag p99 (the service's own
- * nodejs_eventloop_lag_p99_seconds), and the delay between the canaries' end and their verdicts.
- * Then the same service releases the next commit twice — calm, and under a throttling storm
- * scripted by the emulator — and both are printed side by side: releases that failed and how long
- * they took.
+ * emulator over real HTTP: how long a push to every pipeline takes to start every release (and
+ * how much git it runs), AWS calls per poll interval while every build is held IN_PROGRESS and
+ * then every canary RUNNING, memory (idle with N pipelines, peak with N releases in flight),
+ * event-loop lag p99 (the service's own nodejs_eventloop_lag_p99_seconds, beside the machine's
+ * load average), and the delay between the canaries' end and their verdicts. Then the same
+ * service releases the next commit twice — calm, and under a throttling storm scripted by the
+ * emulator — side by side: releases that failed and how long they took. Last, the service is
+ * restarted with an events queue (the emulator plays EventBridge into moto's SQS) and releases
+ * one more commit: the delay from each canary's end to its verdict, event-driven. Everything is
+ * printed at the end as one table.
  *
  * Run with `npm run bench:scale` (builds first). Flags: --pipelines N (default 1000),
  * --poll-interval SECONDS (default 5), --intervals K (poll intervals measured per phase,
  * default 3), --storm-share S (share of every AWS call refused from the push to the last
- * verdict, default 0.3). See docs/benchmarks.md.
+ * verdict, default 0.3), --storm-seconds S (the storm ends S seconds after the push; default 0:
+ * at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
+ * 20), --skip PHASES (comma-separated: calm, storm, events; no calm run, no storm run), --cpu-prof DIR (the service writes V8
+ * CPU profiles there). See docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
+import { availableParallelism, loadavg } from "node:os";
+import { CreateQueueCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { simpleGit } from "simple-git";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { post, pushPayload, signDelivery } from "../test/service/deliveries.js";
 import { createServiceDirs, type ServiceDirs } from "../test/service/service-fixture.js";
-import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../test/emulator/index.js";
+import { createFixtures, emulatorEnv, startEmulator, testClientConfig, type Emulator } from "../test/emulator/index.js";
 import { createTestRepo, type TestRepo } from "../test/support/git-repo.js";
 import { describeEnvironment } from "./versions.js";
 
@@ -28,12 +38,20 @@ const { values: flags } = parseArgs({
     "poll-interval": { type: "string", default: "5" },
     intervals: { type: "string", default: "3" },
     "storm-share": { type: "string", default: "0.3" },
+    "event-run": { type: "string", default: "20" },
+    "storm-seconds": { type: "string", default: "0" },
+    skip: { type: "string", default: "" },
+    "cpu-prof": { type: "string" },
   },
 });
 const N = Number(flags.pipelines);
 const POLL_S = Number(flags["poll-interval"]);
 const INTERVALS = Number(flags.intervals);
 const STORM_SHARE = Number(flags["storm-share"]);
+const EVENT_RUN_S = Number(flags["event-run"]);
+/** 0: the storm lasts from the push to the last verdict. */
+const STORM_S = Number(flags["storm-seconds"]);
+const SKIP = new Set(flags.skip.split(",").map((phase) => phase.trim()).filter(Boolean));
 const SECRET = "bench-scale-webhook-secret";
 const API_TOKEN = "bench-scale-api-token-0123456789";
 const QUEUE = "scale";
@@ -54,19 +72,50 @@ async function main(): Promise<void> {
   let service: Service | undefined;
   try {
     await setUp(emu, app, dirs);
-    console.error(`set up ${N} pipelines in ${seconds(Date.now() - started)} s`);
+    progress(`set up ${N} pipelines in ${seconds(Date.now() - started)} s`);
     service = await startService(emu, dirs);
+    // Idle with N pipelines loaded: the base the releases in flight add to.
+    await sleep(2 * POLL_S * 1000);
+    const idleRssMb = await rssMb(service.child.pid ?? 0);
     const sampler = startSampler(service);
     const held = await heldRelease(emu, app, service);
-    // Printed at once: on a slow machine the runs after it take long.
-    printHeld(held, await sampler.stop());
-    const calm = await timedRelease(emu, app, service, "calm");
-    const storm = await timedRelease(emu, app, service, "storm");
-    printTimed(calm, storm);
+    const samples = await sampler.stop();
+    const report: Report = { held, samples, idleRssMb };
+    // Printed at once as well: on a slow machine the runs after it take long.
+    printReport(report);
+    // The storm is judged against the calm run of the same service.
+    if (!SKIP.has("calm")) report.calm = await timedRelease(emu, app, service, "calm");
+    if (!SKIP.has("calm") && !SKIP.has("storm")) report.storm = await timedRelease(emu, app, service, "storm");
+    if (!SKIP.has("events")) {
+      await stopService(service);
+      const queueUrl = await eventsQueue(emu);
+      service = await startService(emu, dirs, ["--events-queue-url", queueUrl]);
+      report.events = await eventRelease(emu, app, service, queueUrl);
+    }
+    printReport(report);
+  } catch (error) {
+    if (service) progress(`service output (last lines):\n${service.output().slice(-4000)}`);
+    throw error;
   } finally {
-    service?.child.kill("SIGTERM");
-    if (service && service.child.exitCode === null) await new Promise((resolve) => service?.child.once("exit", resolve));
+    if (service) await stopService(service);
     await Promise.all([emu.close(), app.remove(), dirs.remove()]);
+  }
+}
+
+async function stopService(service: Service): Promise<void> {
+  if (service.child.exitCode !== null) return;
+  const exited = new Promise((resolve) => service.child.once("exit", resolve));
+  service.child.kill("SIGTERM");
+  await exited;
+}
+
+/** The queue an EventBridge rule would feed (infra/batchship-pipeline.yml), made in moto's SQS. */
+async function eventsQueue(emu: Emulator): Promise<string> {
+  const sqs = new SQSClient(testClientConfig({ endpoint: emu.motoEndpoint, region: emu.region }));
+  try {
+    return (await sqs.send(new CreateQueueCommand({ QueueName: "scale-events" }))).QueueUrl ?? "";
+  } finally {
+    sqs.destroy();
   }
 }
 
@@ -113,7 +162,7 @@ promotion:
 `;
 }
 
-async function startService(emu: Emulator, dirs: ServiceDirs): Promise<Service> {
+async function startService(emu: Emulator, dirs: ServiceDirs, extraArgs: string[] = []): Promise<Service> {
   const env: Record<string, string> = {
     ...emulatorEnv(emu),
     BATCHSHIP_WEBHOOK_SECRET: SECRET,
@@ -125,8 +174,10 @@ async function startService(emu: Emulator, dirs: ServiceDirs): Promise<Service> 
   };
   // The SDK's default here, as for a user: the adaptive retry mode batchship picks when unset.
   delete env.AWS_RETRY_MODE;
-  const args = [BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--pipelines", dirs.pipelines, "--data-dir", dirs.data];
-  args.push("--poll-interval", String(POLL_S), "--concurrency", String(N), "--store-sync", "normal");
+  // --cpu-prof DIR: the service writes a V8 CPU profile there when it exits (open it in Chrome's DevTools).
+  const profile = flags["cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", flags["cpu-prof"]];
+  const args = [...profile, BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--pipelines", dirs.pipelines, "--data-dir", dirs.data];
+  args.push("--poll-interval", String(POLL_S), "--concurrency", String(N), "--store-sync", "normal", ...extraArgs);
   const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let raw = "";
   const port = await new Promise<number>((resolve, reject) => {
@@ -147,11 +198,14 @@ interface Samples {
   peakRssMb: number;
   /** The service's event-loop lag p99 of each scrape window (its histogram resets at each scrape). */
   lagP99Ms: number[];
+  /** The machine's 1-minute load average at each scrape. */
+  load: number[];
 }
 
 /** Scrapes /metrics every second: the lag histogram of each window, and the process's peak RSS. */
 function startSampler(service: Service): { stop(): Promise<Samples> } {
   const lag: number[] = [];
+  const load: number[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -159,6 +213,7 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
         const text = await (await fetch(`${service.url}/metrics`)).text();
         const p99 = /^batchship_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
         if (p99) lag.push(Number(p99[1]) * 1000);
+        load.push(loadavg()[0] ?? NaN);
       } catch {
         // a scrape that fails is a missing sample
       }
@@ -169,15 +224,23 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
     async stop() {
       running = false;
       await loop;
-      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), lagP99Ms: lag };
+      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), lagP99Ms: lag, load };
     },
   };
 }
 
 /** VmHWM: the most resident memory the process ever had. */
 async function peakRssMb(pid: number): Promise<number> {
+  return procStatusMb(pid, "VmHWM");
+}
+
+async function rssMb(pid: number): Promise<number> {
+  return procStatusMb(pid, "VmRSS");
+}
+
+async function procStatusMb(pid: number, field: string): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, "utf8");
-  const kb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? NaN);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m").exec(status)?.[1] ?? NaN);
   return kb / 1024;
 }
 
@@ -188,7 +251,9 @@ interface Held {
   canaryCallsByOperation: Record<string, number>;
   verdictDelayMs: number[];
   failed: number;
-  setupToAllBuildsMs: number;
+  pushToAllBuildsMs: number;
+  /** Git runs against the app repository from the push until every build ran, by call. */
+  gitCalls: Record<string, number>;
 }
 
 /**
@@ -200,15 +265,18 @@ async function heldRelease(emu: Emulator, app: TestRepo, service: Service): Prom
   const openBuilds = emu.builds.hold();
   const openCanaries = emu.jobs.holdRunning(QUEUE);
   const commit = await app.commit({ "README.md": `held ${Date.now()}\n` }, "held");
+  const gitBefore = await gitCalls(service);
   const pushed = Date.now();
   await push(service, commit);
-  await until(`${N} builds started`, () => forwarded(emu, "StartBuild", 0) >= N, 30 * 60_000);
-  const setupToAllBuildsMs = Date.now() - pushed;
+  await until(`${N} builds started`, () => forwarded(emu, "StartBuild", 0) >= N, 30 * 60_000, 500, () => `${forwarded(emu, "StartBuild", 0)} of ${N} builds started`);
+  const pushToAllBuildsMs = Date.now() - pushed;
+  const gitAfter = await gitCalls(service);
+  progress(`all ${N} builds started ${seconds(pushToAllBuildsMs)} s after the push`);
   const build = await callsOver(emu, "codebuild");
 
   const beforeSubmit = emu.calls.length;
   openBuilds();
-  await until(`${N} canaries submitted`, () => forwarded(emu, "SubmitJob", beforeSubmit) >= N, 30 * 60_000);
+  await until(`${N} canaries submitted`, () => forwarded(emu, "SubmitJob", beforeSubmit) >= N, 30 * 60_000, 500, () => `${forwarded(emu, "SubmitJob", beforeSubmit)} of ${N} canaries submitted`);
   // The followers' first looks are over after one interval.
   await sleep(POLL_S * 1000);
   const canary = await callsOver(emu, "batch");
@@ -228,7 +296,8 @@ async function heldRelease(emu: Emulator, app: TestRepo, service: Service): Prom
     canaryCallsByOperation: canary.byOperation,
     verdictDelayMs,
     failed: releases.filter((r) => r.status !== "promoted").length,
-    setupToAllBuildsMs,
+    pushToAllBuildsMs,
+    gitCalls: Object.fromEntries(Object.entries(gitAfter).map(([call, n]) => [call, n - (gitBefore[call] ?? 0)])),
   };
 }
 
@@ -247,19 +316,66 @@ async function timedRelease(emu: Emulator, app: TestRepo, service: Service, labe
   emu.jobs.runFor(QUEUE, 2);
   const mark = emu.calls.length;
   // The storm lasts the whole release: from the push to the last verdict.
-  if (label === "storm") emu.faults.storm("*", { share: STORM_SHARE, forMs: 24 * 3_600_000 });
+  if (label === "storm") emu.faults.storm("*", { share: STORM_SHARE, forMs: STORM_S > 0 ? STORM_S * 1000 : 24 * 3_600_000 });
   const commit = await app.commit({ "README.md": `${label} ${Date.now()}\n` }, label);
   const endedBefore = await endedReleases(service);
   const pushed = Date.now();
   await push(service, commit);
   const releases = await allDone(service, commit, endedBefore);
   emu.faults.clear();
-  return {
+  const timed = {
     label,
     durationMs: Date.now() - pushed,
     failed: releases.filter((r) => r.status === "failed").length,
     promoted: releases.filter((r) => r.status === "promoted").length,
     refused: emu.calls.slice(mark).filter((c) => c.faulted).length,
+  };
+  progress(`${label} run: ${timed.promoted} promoted, ${timed.failed} failed in ${seconds(timed.durationMs)} s`);
+  return timed;
+}
+
+interface Evented {
+  verdictDelayMs: number[];
+  failed: number;
+  builds: number;
+  describeJobs: number;
+  durationMs: number;
+}
+
+/**
+ * The service restarted with an events queue, and a commit that changes nothing the image is
+ * built from (so every release reuses the image and goes straight to its canary): each canary
+ * runs --event-run seconds from its submission, and its end reaches the queue as EventBridge
+ * would send it. The delay is each release's verdict minus its own canary's end.
+ */
+async function eventRelease(emu: Emulator, app: TestRepo, service: Service, queueUrl: string): Promise<Evented> {
+  emu.builds.clear();
+  emu.jobs.clear();
+  emu.jobs.runForMs(QUEUE, EVENT_RUN_S * 1000);
+  emu.events.deliverTo(queueUrl);
+  const git = simpleGit(app.dir);
+  await git.commit("events", ["--allow-empty"]);
+  const commit = (await git.revparse(["HEAD"])).trim();
+  const mark = emu.calls.length;
+  const endedBefore = await endedReleases(service);
+  const pushed = Date.now();
+  await push(service, commit);
+  const releases = await allDone(service, commit, endedBefore);
+  const durationMs = Date.now() - pushed;
+  emu.events.clear();
+  const verdictDelayMs: number[] = [];
+  for (const release of releases) {
+    const finishedAt = release.stages?.find((s) => s.stage === "canary")?.finishedAt;
+    const end = release.canary?.jobId === undefined ? undefined : emu.jobs.endOf(release.canary.jobId);
+    if (typeof finishedAt === "string" && end !== undefined) verdictDelayMs.push(Date.parse(finishedAt) - end);
+  }
+  const calls = emu.calls.slice(mark);
+  return {
+    verdictDelayMs,
+    failed: releases.filter((r) => r.status !== "promoted").length,
+    builds: calls.filter((c) => c.operation === "StartBuild" && c.forwarded).length,
+    describeJobs: calls.filter((c) => c.operation === "DescribeJobs" && c.forwarded).length,
+    durationMs,
   };
 }
 
@@ -272,7 +388,12 @@ async function callsOver(emu: Emulator, service: "batch" | "codebuild"): Promise
 }
 
 function forwarded(emu: Emulator, operation: string, from: number): number {
-  return emu.calls.slice(from).filter((c) => c.operation === operation && c.forwarded).length;
+  let count = 0;
+  for (let i = from; i < emu.calls.length; i++) {
+    const call = emu.calls[i];
+    if (call?.operation === operation && call.forwarded) count++;
+  }
+  return count;
 }
 
 async function push(service: Service, commit: string): Promise<void> {
@@ -283,12 +404,13 @@ async function push(service: Service, commit: string): Promise<void> {
 interface ReleaseSummary {
   id: string;
   status: string;
+  canary?: { jobId?: string } | null;
   stages?: Array<{ stage: string; finishedAt: string | null }>;
 }
 
 /** Waits for the service to count N more ended releases (its batchship_releases_total), then reads each of this commit's. */
 async function allDone(service: Service, commit: string, endedBefore: number): Promise<ReleaseSummary[]> {
-  await until(`${N} releases of ${commit.slice(0, 12)} to end`, async () => (await endedReleases(service)) - endedBefore >= N, 60 * 60_000, 1_000);
+  await until(`${N} releases of ${commit.slice(0, 12)} to end`, async () => (await endedReleases(service)) - endedBefore >= N, 60 * 60_000, 1_000, async () => `${(await endedReleases(service)) - endedBefore} of ${N} releases ended`);
   // The counter is only a cheap first sign: each of this commit's releases must have ended.
   const ids = Array.from({ length: N }, (_, i) => `${name(i)}-${commit.slice(0, 12)}`);
   for (;;) {
@@ -304,6 +426,13 @@ async function endedReleases(service: Service): Promise<number> {
   let total = 0;
   for (const match of text.matchAll(/^batchship_releases_total\{[^}]*\} (\S+)$/gm)) total += Number(match[1]);
   return total;
+}
+
+async function gitCalls(service: Service): Promise<Record<string, number>> {
+  const text = await (await fetch(`${service.url}/metrics`)).text();
+  const calls: Record<string, number> = {};
+  for (const match of text.matchAll(/^batchship_git_source_calls_total\{call="([^"]+)"\} (\S+)$/gm)) calls[match[1] ?? ""] = Number(match[2]);
+  return calls;
 }
 
 async function api(service: Service, path: string, attempt = 1): Promise<any> {
@@ -322,36 +451,61 @@ async function api(service: Service, path: string, attempt = 1): Promise<any> {
 
 // ------------------------------------------------------------------------------- reporting
 
-function printHeld(held: Held, samples: Samples): void {
+interface Report {
+  held: Held;
+  samples: Samples;
+  idleRssMb: number;
+  calm?: Timed;
+  storm?: Timed;
+  events?: Evented;
+}
+
+function printReport({ held, samples, idleRssMb, calm, storm, events }: Report): void {
   const lag = [...samples.lagP99Ms].sort((a, b) => a - b);
+  const load = [...samples.load].sort((a, b) => a - b);
   const delays = [...held.verdictDelayMs].sort((a, b) => a - b);
-  console.log(`# batchship serve at scale: ${N} pipelines, ${N} releases in flight, poll interval ${POLL_S} s`);
-  console.log(describeEnvironment());
-  console.log("");
-  console.log("| figure | measured | target |");
-  console.log("| --- | --- | --- |");
-  console.log(`| Batch calls per poll interval (canaries held RUNNING) | ${fmt(held.canaryCallsPerInterval)} (${ops(held.canaryCallsByOperation)}) | ≤ 10 |`);
-  console.log(`| CodeBuild calls per poll interval (builds held IN_PROGRESS) | ${fmt(held.buildCallsPerInterval)} (${ops(held.buildCallsByOperation)}) | ≤ 10 |`);
-  console.log(`| peak RSS of the service | ${fmt(samples.peakRssMb)} MB | ≤ 300 MB |`);
-  console.log(`| event-loop lag p99, worst 1 s window / median window | ${fmt(lag.at(-1) ?? NaN)} ms / ${fmt(pick(lag, 0.5))} ms | ≤ 50 ms |`);
-  console.log(`| verdict delay after the canaries end, polled: p50 / p99 / max | ${seconds(pick(delays, 0.5))} / ${seconds(pick(delays, 0.99))} / ${seconds(delays.at(-1) ?? NaN)} s (${delays.length} verdicts) | |`);
-  console.log(`| verdict delay, event-driven | (not measured yet) | |`);
-  console.log(`| releases not promoted (held run) | ${held.failed} | 0 |`);
-  console.log(`| push to all ${N} builds running | ${seconds(held.setupToAllBuildsMs)} s | |`);
-  console.log("");
+  const met = (ok: boolean) => (ok ? "met" : "missed");
+  const lagWorst = lag.at(-1) ?? NaN;
+  const lagMedian = pick(lag, 0.5);
+  const lines = [
+    `## Service scale: ${N} pipelines, ${N} releases in flight, poll interval ${POLL_S} s`,
+    describeEnvironment(),
+    "",
+    "| figure | measured | target |",
+    "| --- | --- | --- |",
+    `| push to all ${N} builds started | ${seconds(held.pushToAllBuildsMs)} s (git: ${ops(held.gitCalls, 1) || "none"}) | |`,
+    `| Batch calls per poll interval (canaries held RUNNING) | ${fmt(held.canaryCallsPerInterval)} (${ops(held.canaryCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.canaryCallsPerInterval <= 10)} |`,
+    `| CodeBuild calls per poll interval (builds held IN_PROGRESS) | ${fmt(held.buildCallsPerInterval)} (${ops(held.buildCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.buildCallsPerInterval <= 10)} |`,
+    `| RSS: idle with ${N} pipelines / peak with ${N} releases in flight | ${fmt(idleRssMb)} MB / ${fmt(samples.peakRssMb)} MB (${fmt(((samples.peakRssMb - idleRssMb) * 1024) / N)} kB per release) | peak ≤ 300 MB: ${met(samples.peakRssMb <= 300)} |`,
+    `| event-loop lag p99: worst 1 s window / median window (load average: median / max) | ${fmt(lagWorst)} ms / ${fmt(lagMedian)} ms (load ${fmt(pick(load, 0.5))} / ${fmt(load.at(-1) ?? NaN)} on ${cores()} cores) | ≤ 50 ms: worst ${met(lagWorst <= 50)}, median ${met(lagMedian <= 50)} |`,
+    `| verdict delay after the canaries end, polled: p50 / p99 / max | ${seconds(pick(delays, 0.5))} / ${seconds(pick(delays, 0.99))} / ${seconds(delays.at(-1) ?? NaN)} s (${delays.length} verdicts) | |`,
+  ];
+  if (events !== undefined) {
+    const evented = [...events.verdictDelayMs].sort((a, b) => a - b);
+    lines.push(
+      `| verdict delay after each canary's end, event-driven (5 min safety net): p50 / p99 / max | ${seconds(pick(evented, 0.5))} / ${seconds(pick(evented, 0.99))} / ${seconds(evented.at(-1) ?? NaN)} s (${evented.length} verdicts; ${fmt(events.describeJobs / N)} DescribeJobs per release, ${events.builds} builds) | |`,
+    );
+  } else {
+    lines.push("| verdict delay, event-driven | (not run) | |");
+  }
+  lines.push(`| releases not promoted (held run${events ? ", event-driven run" : ""}) | ${held.failed}${events ? `, ${events.failed}` : ""} | 0 |`);
+  for (const run of [calm, storm]) {
+    if (run === undefined) continue;
+    const slower = run === storm && calm !== undefined ? `, ${fmt(((run.durationMs - calm.durationMs) / calm.durationMs) * 100)} % longer than calm` : "";
+    const target = run === storm ? ` | failed = 0: ${met(run.failed === 0)} |` : " | |";
+    const lasting = STORM_S > 0 ? `for the first ${STORM_S} s` : "until the last verdict";
+    const what = run === storm ? `storm (${Math.round(STORM_SHARE * 100)} % of every AWS call refused as throttled, ${lasting})` : "calm";
+    lines.push(`| next commit, ${what}: promoted / failed / calls refused / push to all verdicts | ${run.promoted} / ${run.failed} / ${run.refused} / ${seconds(run.durationMs)} s${slower}${target}`);
+  }
+  console.log(`${lines.join("\n")}\n`);
 }
 
-function printTimed(calm: Timed, storm: Timed): void {
-  console.log(`Next commit, every pipeline, side by side (storm: ${Math.round(STORM_SHARE * 100)} % of every AWS call refused as the service throttles, from the push to the last verdict):`);
-  console.log("");
-  console.log("| run | promoted | failed | calls refused | push to all verdicts |");
-  console.log("| --- | --- | --- | --- | --- |");
-  for (const run of [calm, storm]) console.log(`| ${run.label} | ${run.promoted} | ${run.failed} | ${run.refused} | ${seconds(run.durationMs)} s |`);
-  console.log(`\nThe storm made the release ${fmt(((storm.durationMs - calm.durationMs) / calm.durationMs) * 100)} % longer; target: no failed release.`);
+function ops(byOperation: Record<string, number>, per: number): string {
+  return Object.entries(byOperation).map(([op, n]) => `${op} ${fmt(n / per)}`).join(", ");
 }
 
-function ops(byOperation: Record<string, number>): string {
-  return Object.entries(byOperation).map(([op, n]) => `${op} ${fmt(n / INTERVALS)}`).join(", ") || "none";
+function cores(): number {
+  return availableParallelism();
 }
 
 function pick(sorted: number[], q: number): number {
@@ -371,11 +525,20 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<void> {
+function progress(message: string): void {
+  process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 500, status?: () => string | Promise<string>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let toldAt = Date.now();
   // A check that fails (a connection reset by a busy service) is asked again.
   while (!(await Promise.resolve().then(check).catch(() => false))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (status !== undefined && Date.now() - toldAt >= 15_000) {
+      toldAt = Date.now();
+      progress(await Promise.resolve().then(status).catch(() => `waiting for ${what}`));
+    }
     await sleep(everyMs);
   }
 }

@@ -1,4 +1,4 @@
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from "@aws-sdk/client-sqs";
 import type { Change } from "../release/change-feed.js";
 import type { Sleep } from "../release/ports.js";
 import type { AwsClientOptions } from "./clients.js";
@@ -89,7 +89,8 @@ export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
       }
-      for (const message of messages) await handle(deps, message, stopping.signal);
+      for (const message of messages) handle(deps, message);
+      await deleteAll(deps, messages, stopping.signal);
     }
   })();
   return {
@@ -101,16 +102,28 @@ export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
   };
 }
 
-async function handle(deps: ChangeListenerDeps, message: Message, signal: AbortSignal): Promise<void> {
+function handle(deps: ChangeListenerDeps, message: Message): void {
   const parsed = parseChangeEvent(message.Body ?? "");
   deps.onMessage(parsed.kind);
   if (parsed.kind === "job" || parsed.kind === "build") deps.publish(parsed.change);
   else if (parsed.kind === "malformed") deps.warn("dropped a message of the events queue that is not an event", { reason: parsed.reason, messageId: message.MessageId ?? null });
-  if (message.ReceiptHandle === undefined) return;
+}
+
+/**
+ * One DeleteMessageBatch for the messages of one receive (at most 10, SQS's batch limit), not
+ * one DeleteMessage each: with a thousand canaries ending at once, deleting one by one made the
+ * queue's backlog, and so the verdicts, wait on round trips.
+ */
+async function deleteAll(deps: ChangeListenerDeps, messages: Message[], signal: AbortSignal): Promise<void> {
+  const entries = messages.flatMap((message, index) => (message.ReceiptHandle === undefined ? [] : [{ Id: String(index), ReceiptHandle: message.ReceiptHandle }]));
+  if (entries.length === 0) return;
   try {
-    await deps.client.send(new DeleteMessageCommand({ QueueUrl: deps.queueUrl, ReceiptHandle: message.ReceiptHandle }), { abortSignal: signal });
+    const answer = await deps.client.send(new DeleteMessageBatchCommand({ QueueUrl: deps.queueUrl, Entries: entries }), { abortSignal: signal });
+    for (const failed of answer.Failed ?? []) {
+      // It comes back after the visibility timeout: one more poll, nothing worse.
+      deps.warn("deleting a message of the events queue failed; it will be received again", { error: `${failed.Code ?? "error"}: ${failed.Message ?? ""}`, messageId: messages[Number(failed.Id)]?.MessageId ?? null });
+    }
   } catch (error) {
-    // It comes back after the visibility timeout: one more poll, nothing worse.
-    if (!signal.aborted) deps.warn("deleting a message of the events queue failed; it will be received again", { error: toBatchshipError("delete an events queue message", error).message });
+    if (!signal.aborted) deps.warn("deleting messages of the events queue failed; they will be received again", { error: toBatchshipError("delete events queue messages", error).message });
   }
 }

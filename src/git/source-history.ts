@@ -14,6 +14,8 @@ export function sourceHistory(
   remote: string,
   options: {
     ensure?: (commit: string) => Promise<void>;
+    /** Commits known to be in `git` already: no `cat-file` for them. */
+    known?: (commit: string) => boolean;
     /** A branch the remote lacks: gone (the service: its source is the truth) or unknown (a checkout's branch may not be pushed yet). */
     missingBranch?: "gone" | "unknown";
   } = {},
@@ -38,7 +40,7 @@ export function sourceHistory(
       if (!SHA.test(descendant) || !SHA.test(ancestor)) return undefined;
       if (descendant === ancestor) return true;
       for (const commit of [descendant, ancestor]) {
-        if (await hasCommit(git, commit)) continue;
+        if (options.known?.(commit) === true || (await hasCommit(git, commit))) continue;
         await ensure(commit).catch(() => undefined);
         if (!(await hasCommit(git, commit))) return undefined;
       }
@@ -47,7 +49,8 @@ export function sourceHistory(
       try {
         return (await git.raw(["merge-base", ancestor, descendant])).trim() === ancestor;
       } catch {
-        return false;
+        // Git failed to answer (it could not start, say): unknown, not "no".
+        return undefined;
       }
     },
   };

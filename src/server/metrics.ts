@@ -6,6 +6,7 @@ export interface ServiceMetrics {
   releases: Counter<"status">;
   stageDuration: Histogram<"stage" | "outcome">;
   statusReports: Counter<"result">;
+  gitSourceCalls: Counter<"call">;
 }
 
 /**
@@ -41,6 +42,12 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
     labelNames: ["result"] as const,
     registers: [registry],
   });
+  const gitSourceCalls = new Counter({
+    name: "batchship_git_source_calls_total",
+    help: "Git runs against the app repositories by call (fetch, ls-remote); releases of a commit already fetched run none",
+    labelNames: ["call"] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: "batchship_release_queue_depth",
     help: "Releases queued and not yet running",
@@ -65,5 +72,5 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
       this.set(read.pendingReports());
     },
   });
-  return { registry, deliveries, releases, stageDuration, statusReports };
+  return { registry, deliveries, releases, stageDuration, statusReports, gitSourceCalls };
 }

@@ -32,9 +32,7 @@ export function createCatchUp(
   let round: Promise<void> = Promise.resolve();
   let stopped = false;
 
-  const catchUpPipeline = async (spec: PipelineSpec): Promise<{ queued: string[]; baselines: string[] }> => {
-    const cloneUrl = sourceUrlOf(spec, state.config.githubUrl);
-    const heads = await mirrors.remoteHeads(cloneUrl);
+  const catchUpPipeline = (spec: PipelineSpec, cloneUrl: string, heads: ReadonlyMap<string, string>): { queued: string[]; baselines: string[] } => {
     const queued: string[] = [];
     const baselines: string[] = [];
     for (const [branch, head] of heads) {
@@ -70,19 +68,37 @@ export function createCatchUp(
   };
 
   const runRound = async (): Promise<void> => {
+    // One ls-remote per source, however many pipelines track it.
+    const bySource = new Map<string, PipelineSpec[]>();
     for (const spec of state.pipelines.current().specs.values()) {
+      const cloneUrl = sourceUrlOf(spec, state.config.githubUrl);
+      bySource.set(cloneUrl, [...(bySource.get(cloneUrl) ?? []), spec]);
+    }
+    for (const [cloneUrl, specs] of bySource) {
       if (stopped) return;
+      let heads: ReadonlyMap<string, string>;
       try {
-        const { queued, baselines } = await catchUpPipeline(spec);
-        if (baselines.length > 0) logger.info("branches seen for the first time; their next move is released", { pipeline: spec.name, branches: baselines });
-        if (queued.length === 0) continue;
-        state.metrics.deliveries.inc({ outcome: "caught-up" });
-        logger.info("branch moved without a delivery; release queued", { pipeline: spec.name, releases: queued });
-        options.wakeWorkers();
+        heads = await mirrors.remoteHeads(cloneUrl);
       } catch (error) {
         // The next round tries again; the webhook path is unaffected.
-        logger.warn("could not compare the branch heads of a pipeline", { pipeline: spec.name, ...errorFields(error) });
+        for (const spec of specs) logger.warn("could not compare the branch heads of a pipeline", { pipeline: spec.name, ...errorFields(error) });
+        continue;
       }
+      for (const spec of specs) catchUpSource(spec, cloneUrl, heads);
+    }
+  };
+
+  const catchUpSource = (spec: PipelineSpec, cloneUrl: string, heads: ReadonlyMap<string, string>): void => {
+    try {
+      const { queued, baselines } = catchUpPipeline(spec, cloneUrl, heads);
+      if (baselines.length > 0) logger.info("branches seen for the first time; their next move is released", { pipeline: spec.name, branches: baselines });
+      if (queued.length === 0) return;
+      state.metrics.deliveries.inc({ outcome: "caught-up" });
+      logger.info("branch moved without a delivery; release queued", { pipeline: spec.name, releases: queued });
+      options.wakeWorkers();
+    } catch (error) {
+      // The store failed for this pipeline (busy past its timeout): the next round tries again.
+      logger.warn("could not compare the branch heads of a pipeline", { pipeline: spec.name, ...errorFields(error) });
     }
   };
 

@@ -1,5 +1,4 @@
 import { BatchshipError, isBatchshipError } from "../errors.js";
-import { readBuildSources } from "../git/build-sources.js";
 import type { MirrorCache } from "../git/mirror-cache.js";
 import type { BuildSources } from "../release/content-key.js";
 import type { ReleaseEvent } from "../release/events.js";
@@ -98,7 +97,7 @@ async function attemptRelease(
   try {
     repositoryDir = await fetchCommit(state, mirrors, release, signal, log);
     // Tree ids from the mirror: the image is reused when its content did not change.
-    sources = await readBuildSources(repositoryDir, release.commit, spec.image);
+    sources = await mirrors.buildSources(repositoryDir, release.commit, spec.image);
   } catch (error) {
     if (isBatchshipError(error)) return failedResult(release, error);
     throw error;

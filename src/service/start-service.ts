@@ -125,15 +125,16 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   // Without --public-url the service knows itself only as localhost (its port is known once it listens).
   let publicUrl = config.publicUrl ?? "";
   const links = (id: string): string => `${publicUrl}/api/releases/${encodeURIComponent(id)}`;
+  const metrics = createMetrics({
+    queueDepth: () => store.releases.countByStatus().queued ?? 0,
+    running: () => store.releases.countByStatus().running ?? 0,
+    pendingReports: () => store.statusReports.pendingCount(),
+  });
   const state: ServiceState = {
     config,
     clock,
     logger,
-    metrics: createMetrics({
-      queueDepth: () => store.releases.countByStatus().queued ?? 0,
-      running: () => store.releases.countByStatus().running ?? 0,
-      pendingReports: () => store.statusReports.pendingCount(),
-    }),
+    metrics,
     store,
     // Without --public-url a commit status would link to localhost: it links nowhere instead.
     statuses: createStatusOutbox(store, {
@@ -146,6 +147,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
       tokenScope: `${config.githubUrl}/`,
       allowFileSources: config.allowFileSources,
       ambientEnv: deps.env ?? process.env,
+      onGitCall: (call) => metrics.gitSourceCalls.inc({ call }),
     }),
     pipelines,
     ...(events === undefined ? {} : { changes: events.hub }),
@@ -154,7 +156,6 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     backends: createBackends(deps.createBackend ?? ((spec) => createBackendFor(spec, {}, process.env, { batchWindowMs: batchWindowFor(config.pollIntervalMs), debug: (message) => logger.debug(message) }))),
     ledgerFor: createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: pipelines.configOrigin }),
   };
-  const { metrics } = state;
 
   const reloads = createConfigReloads({
     logger,

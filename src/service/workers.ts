@@ -5,6 +5,12 @@ import { runOneRelease, type ReleaseRunnerParts } from "./run-one-release.js";
 
 /** Resuming a release whose bookkeeping failed waits a poll interval, doubling up to 64×. */
 const MAX_RESUME_BACKOFF_STEPS = 6;
+/**
+ * Releases claimed in one turn of the event loop; the rest in the next turns. A push to a
+ * thousand pipelines would otherwise claim and start all of them in one turn, while no
+ * webhook, API call or poll is answered.
+ */
+const CLAIMS_PER_TURN = 16;
 
 export interface Workers {
   /** Resumes every release that was in flight when the service last stopped, then takes queued ones. */
@@ -70,7 +76,8 @@ export function createWorkers(state: ReleaseRunnerParts, mirrors: MirrorCache, o
 
   const pump = (): void => {
     scheduled = false;
-    while (!stopping && running.size < options.concurrency) {
+    for (let claimed = 0; !stopping && running.size < options.concurrency; claimed++) {
+      if (claimed === CLAIMS_PER_TURN) return wake();
       const now = state.clock();
       let claim: Claim | undefined;
       try {

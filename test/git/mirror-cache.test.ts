@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { simpleGit } from "simple-git";
 import { afterEach, describe, expect, it } from "vitest";
+import { readBuildSources } from "../../src/git/build-sources.js";
 import { createMirrorCache } from "../../src/git/mirror-cache.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 
@@ -67,6 +68,121 @@ describe("the mirror cache", () => {
 
     await expect(cache.fetchCommit({ url: urls[1] ?? "", branch: "main", commit: shas[1] ?? "" })).resolves.toBe(mirrors[1]);
     expect((await simpleGit(mirrors[1] ?? "").raw(["cat-file", "-t", shas[1] ?? ""])).trim()).toBe("commit");
+  });
+
+  it("serves many releases of one repository with one fetch, and fetches again only for a commit it has not seen", async () => {
+    const repo = await appRepo();
+    const first = await repo.commit({ "app.py": "print(1)\n" });
+    const second = await repo.commit({ "app.py": "print(2)\n" });
+    const calls: string[] = [];
+    const dir = await cacheDir();
+    const cache = createMirrorCache({ dir, allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    // Twenty releases of two commits at once, as a push to twenty pipelines of one repository starts them.
+    const asked = Array.from({ length: 20 }, (_, i) => cache.fetchCommit({ url, branch: "main", commit: i % 2 === 0 ? first : second }));
+    const mirrors = await Promise.all(asked);
+    expect(new Set(mirrors).size).toBe(1);
+    expect(calls).toEqual(["fetch"]);
+    const mirror = simpleGit(mirrors[0] ?? "");
+    for (const sha of [first, second]) expect((await mirror.raw(["cat-file", "-t", sha])).trim()).toBe("commit");
+
+    // A commit pushed since: fetched, once, however many ask; the known ones cost nothing more.
+    const third = await repo.commit({ "app.py": "print(3)\n" });
+    await Promise.all([third, third, first].map((commit) => cache.fetchCommit({ url, branch: "main", commit })));
+    expect(calls).toEqual(["fetch", "fetch"]);
+    expect((await mirror.raw(["cat-file", "-t", third])).trim()).toBe("commit");
+
+    // Retention deletes the mirror: the commits it held are no longer known, and the next release fetches them again.
+    const day = 24 * 60 * 60 * 1000;
+    await utimes(mirrors[0] ?? "", new Date(Date.now() - 10 * day), new Date(Date.now() - 10 * day));
+    expect(await cache.prune(Date.now() - 7 * day, [])).toBe(1);
+    await expect(cache.fetchCommit({ url, branch: "main", commit: first })).resolves.toBe(mirrors[0]);
+    expect(calls).toEqual(["fetch", "fetch", "fetch"]);
+    expect((await simpleGit(mirrors[0] ?? "").raw(["cat-file", "-t", first])).trim()).toBe("commit");
+
+    // Deleted behind the cache's back: made again and fetched, not a crash.
+    await rm(mirrors[0] ?? "", { recursive: true, force: true });
+    await expect(cache.fetchCommit({ url, branch: "main", commit: first })).resolves.toBe(mirrors[0]);
+    expect(calls).toEqual(["fetch", "fetch", "fetch", "fetch"]);
+  });
+
+  it("reads the build's sources of a commit once for all its releases, and a failed read again", async () => {
+    const repo = await appRepo();
+    const sha = await repo.commit({ "Dockerfile": "FROM scratch\n", "app/main.py": "print(1)\n" });
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true });
+    const mirror = await cache.fetchCommit({ url: `file://${repo.dir}`, branch: "main", commit: sha });
+    const image = { context: "app", dockerfile: "Dockerfile" };
+    const expected = await readBuildSources(mirror, sha, image);
+    const read = await Promise.all(Array.from({ length: 10 }, () => cache.buildSources(mirror, sha, image)));
+    expect(read).toEqual(Array(10).fill(expected));
+    // Kept, not read again: the answer holds with git unable to read the mirror.
+    await rm(join(mirror, "objects"), { recursive: true, force: true });
+    await expect(cache.buildSources(mirror, sha, image)).resolves.toEqual(expected);
+    await expect(cache.buildSources(mirror, sha, { context: ".", dockerfile: "Dockerfile" })).rejects.toMatchObject({ code: "GIT" });
+  });
+
+  it("fetches the commits of several branches asked for together in one fetch, and one whose branch is gone by sha", async () => {
+    const repo = await appRepo();
+    await repo.commit({ "app.py": "print(1)\n" });
+    const git = simpleGit(repo.dir);
+    await git.checkoutLocalBranch("release/1");
+    const onRelease = await repo.commit({ "app.py": "print(2)\n" });
+    await git.checkout("main");
+    const onMain = await repo.commit({ "app.py": "print(3)\n" });
+    // A branch pushed, then deleted before its release started: its commit is still reachable by sha here.
+    await git.checkoutLocalBranch("gone");
+    const onGone = await repo.commit({ "app.py": "print(4)\n" });
+    await git.checkout("main");
+    await git.raw(["update-ref", "refs/keep/gone", onGone]);
+    await git.deleteLocalBranch("gone", true);
+    const calls: string[] = [];
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    const [mirror] = await Promise.all([
+      cache.fetchCommit({ url, branch: "main", commit: onMain }),
+      cache.fetchCommit({ url, branch: "release/1", commit: onRelease }),
+    ]);
+    expect(calls).toEqual(["fetch"]);
+    for (const sha of [onMain, onRelease]) expect((await simpleGit(mirror).raw(["cat-file", "-t", sha])).trim()).toBe("commit");
+
+    calls.length = 0;
+    const missing = "0".repeat(40);
+    const outcomes = await Promise.allSettled([
+      cache.fetchCommit({ url, branch: "gone", commit: onGone }),
+      cache.fetchCommit({ url, branch: "main", commit: missing }),
+    ]);
+    expect(outcomes[0]).toEqual({ status: "fulfilled", value: mirror });
+    expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "GIT", message: expect.stringContaining(`Could not fetch ${missing.slice(0, 12)}`) } });
+    // Both branches at once (refused: one is gone), each on its own, then each commit by sha.
+    expect(calls).toEqual(["fetch", "fetch", "fetch", "fetch", "fetch"]);
+  });
+
+  it("answers the branch heads asked for at once with one ls-remote that started after the question", async () => {
+    const repo = await appRepo();
+    const first = await repo.commit({ "app.py": "print(1)\n" });
+    const calls: string[] = [];
+    const cache = createMirrorCache({ dir: await cacheDir(), allowFileSources: true, onGitCall: (call) => calls.push(call) });
+    const url = `file://${repo.dir}`;
+    const history = cache.history(url);
+    const heads = await Promise.all([cache.remoteHeads(url), ...Array.from({ length: 10 }, () => history.headOf("main"))]);
+    expect(heads[0]?.get("main")).toBe(first);
+    expect(heads.slice(1)).toEqual(Array(10).fill(first));
+    expect(calls).toEqual(["ls-remote"]);
+
+    // Asked while one runs: answered by the next, which sees the push made meanwhile.
+    const running = cache.remoteHeads(url);
+    const second = await repo.commit({ "app.py": "print(2)\n" });
+    const asked = [history.headOf("main"), history.headOf("main")];
+    await running;
+    expect(await Promise.all(asked)).toEqual([second, second]);
+    expect(calls).toEqual(["ls-remote", "ls-remote", "ls-remote"]);
+    expect(await history.headOf("deleted")).toBeNull();
+
+    // Ancestry is asked of git once per pair: kept, it holds with the mirror's objects gone.
+    const mirror = await cache.fetchCommit({ url, branch: "main", commit: second });
+    expect(await Promise.all([history.contains(second, first), cache.history(url).contains(second, first), history.contains(first, second)])).toEqual([true, true, false]);
+    await rm(join(mirror, "objects"), { recursive: true, force: true });
+    expect(await history.contains(second, first)).toBe(true);
   });
 
   it("gives up on a git host that accepts the connection and never answers, with a retryable error", async () => {

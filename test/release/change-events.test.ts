@@ -1,4 +1,4 @@
-import { CreateQueueCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createAwsBackend } from "../../src/aws/index.js";
 import { createSqsClient, startChangeListener, type ChangeListener } from "../../src/aws/sqs-change-listener.js";
@@ -120,9 +120,12 @@ describe("events instead of polls", () => {
     expect(canaryEnd(events) - started).toBeGreaterThanOrEqual(safetyNetMs);
     expect(received.filter((kind) => kind === "malformed")).toHaveLength(2);
     expect(warnings.filter((w) => w.startsWith("dropped a message"))).toHaveLength(2);
-    // Garbage is deleted, not received again and again.
+    // Garbage is deleted, not received again and again: the queue is empty, nothing in flight either.
     await realSleep(200);
-    expect(emu.count("DeleteMessage")).toBe(2);
+    const left = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"] }));
+    expect(left.Attributes).toEqual({ ApproximateNumberOfMessages: "0", ApproximateNumberOfMessagesNotVisible: "0" });
+    expect(emu.count("DeleteMessage")).toBe(0);
+    expect(emu.count("DeleteMessageBatch")).toBeGreaterThanOrEqual(1);
   }, 30_000);
 
   it("a build's end, heard of, ends the build stage without waiting for the safety net", async () => {

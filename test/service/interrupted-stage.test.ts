@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
+import { readBuildSources } from "../../src/git/build-sources.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
 import { createLogger } from "../../src/server/logger.js";
 import { createMetrics } from "../../src/server/metrics.js";
@@ -62,6 +63,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
   // No history: the head and order rules cannot judge, and stay out of this test's way.
   const mirrors: MirrorCache = { fetchCommit: async () => (repo as TestRepo).dir, history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
     remoteHeads: async () => new Map(),
+    buildSources: readBuildSources,
     prune: async () => 0,
   };
   const state: ServiceState = {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
+import { readBuildSources } from "../../src/git/build-sources.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
 import { createLogger } from "../../src/server/logger.js";
 import { createMetrics } from "../../src/server/metrics.js";
@@ -78,6 +79,7 @@ describe("a release whose own bookkeeping fails", () => {
       fetchCommit: async () => (repo as TestRepo).dir,
       history: () => ({ headOf: async () => undefined, contains: async () => undefined }),
       remoteHeads: async () => new Map(),
+      buildSources: readBuildSources,
       prune: async () => 0,
     };
     const config = readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" });
