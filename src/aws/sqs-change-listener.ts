@@ -8,6 +8,12 @@ import { parseChangeEvent, type ParsedEvent } from "./change-events.js";
 /** The longest ReceiveMessage wait SQS allows: one call per 20 s while nothing happens. */
 const WAIT_SECONDS = 20;
 const BATCH = 10;
+/**
+ * Receives in flight at once. One at a time, a backlog (a thousand canaries ending together)
+ * drains one round trip per 10 messages; several loops drain it several times as fast, and while
+ * the queue is empty each costs one call per 20 s.
+ */
+const RECEIVERS = 4;
 const FIRST_BACKOFF_MS = 1_000;
 const MAX_BACKOFF_MS = 60_000;
 
@@ -61,12 +67,13 @@ export async function checkEventsQueue(client: SQSClient, queueUrl: string): Pro
  * Long-polls the queue until stopped. Each message is parsed, published, and deleted — garbage
  * too (logged first): a message that can never be understood must not come back forever. A
  * failed receive is retried with a growing pause; meanwhile the engine's safety-net polls carry
- * on, so events only ever make things faster. At most one batch of messages is held at a time.
+ * on, so events only ever make things faster. RECEIVERS loops receive at once, each holding at
+ * most one batch of messages.
  */
 export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
   const stopping = new AbortController();
   let failingSince: number | undefined;
-  const loop = (async () => {
+  const receiveLoop = async (index: number) => {
     let backoff = FIRST_BACKOFF_MS;
     while (!stopping.signal.aborted) {
       let messages: Message[];
@@ -81,10 +88,12 @@ export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
         backoff = FIRST_BACKOFF_MS;
       } catch (error) {
         if (stopping.signal.aborted) break;
-        if (failingSince === undefined) deps.onHealth?.(false);
+        const first = failingSince === undefined;
+        if (first) deps.onHealth?.(false);
         failingSince ??= Date.now();
         const failure = toBatchshipError(`receive from the events queue ${deps.queueUrl}`, error);
-        deps.warn("receiving events failed; polling carries on, retrying", { error: failure.message, hint: failure.hint ?? null, retryInMs: backoff });
+        // The loops fail together: one of them speaks for all.
+        if (first || index === 0) deps.warn("receiving events failed; polling carries on, retrying", { error: failure.message, hint: failure.hint ?? null, retryInMs: backoff });
         await deps.sleep(backoff, stopping.signal);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         continue;
@@ -92,12 +101,13 @@ export function startChangeListener(deps: ChangeListenerDeps): ChangeListener {
       for (const message of messages) handle(deps, message);
       await deleteAll(deps, messages, stopping.signal);
     }
-  })();
+  };
+  const loops = Promise.all(Array.from({ length: RECEIVERS }, (_, index) => receiveLoop(index)));
   return {
     failingSince: () => failingSince,
     async stop() {
       stopping.abort();
-      await loop;
+      await loops;
     },
   };
 }
