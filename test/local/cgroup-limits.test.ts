@@ -36,6 +36,10 @@ function watchCpuQuotas(dir: string): { stop: () => Promise<string[]> } {
   const look = async () => {
     for (const entry of await readdir(dir).catch(() => [])) {
       if (!entry.startsWith(`batchship-${process.pid}-`)) continue;
+      // Only what a running child is under: between the group's mkdir and its limits' writes
+      // the file still holds the kernel's default, and nothing has joined the group yet.
+      const members = await readFile(join(dir, entry, "cgroup.procs"), "utf8").catch(() => "");
+      if (members.trim() === "") continue;
       const quota = await readFile(join(dir, entry, support.cpu?.version === 2 ? "cpu.max" : "cpu.cfs_quota_us"), "utf8").catch(() => undefined);
       if (quota !== undefined) seen.add(quota.trim());
     }
