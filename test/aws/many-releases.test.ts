@@ -149,6 +149,7 @@ describe("one DescribeJobs for many followed canaries", () => {
   });
 });
 
+let stormAttempt = 0;
 describe("a throttling storm over many releases", () => {
   // Known open bug: once, on a loaded machine, a throttled DescribeRepositories of one release
   // escaped the throttling wait and failed it ("Could not describe ECR repository …: Rate
@@ -157,7 +158,9 @@ describe("a throttling storm over many releases", () => {
   it("slows every release and fails none, each built, submitted and promoted once", { retry: 1 }, async () => {
     // One attempt per SDK call: the engine itself sees every refusal.
     const once = createAwsBackend(testClientConfig(emu, { maxAttempts: 1 }), { batchWindowMs: 20 });
-    const names = ["storm-a", "storm-b", "storm-c", "storm-d"];
+    // Fresh names on each attempt: a retry must build, submit and register everything again.
+    stormAttempt++;
+    const names = ["a", "b", "c", "d"].map((x) => `storm${stormAttempt}-${x}`);
     const spec = (name: string) =>
       makeSpec({ name, image: { repository: name }, build: { project: "follow-build" }, jobDefinition: { name }, canary: { jobQueue: "storm", arraySize: 2 } });
     emu.jobs.runFor("storm", 2);
