@@ -18,6 +18,7 @@ import { openStore, type Store } from "../../src/store/index.js";
 import { createBareRemote, RELEASES, type BareRemote } from "../gitops/git-remote.js";
 import { gitopsEngine, gitopsPipeline } from "../gitops/gitops-harness.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "../release/harness.js";
+import { until } from "../support/until.js";
 
 const STALLED = "g-stalled-store";
 const STOPPED = "g-stopped-between";
@@ -137,15 +138,6 @@ async function stallingService(ctx: EngineContext, ledger: ReleaseLedger) {
   return { real, stall, logs, startReconciler };
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const productionRegistrations = (name: string, since: number) =>
   h.emulator.calls.slice(since).filter((c) => c.forwarded && c.operation === "RegisterJobDefinition" && c.input.jobDefinitionName === name).length;

@@ -15,6 +15,7 @@ import { openStore, type Store } from "../../src/store/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { makeSpec } from "../support/spec.js";
 import { unreachablePlatform } from "../support/unreachable-platform.js";
+import { until } from "../support/until.js";
 
 let repo: TestRepo | undefined;
 let store: Store | undefined;
@@ -27,15 +28,6 @@ afterEach(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("a release whose own bookkeeping fails", () => {
   it("stays running, holding its pipeline, and is resumed: it ends as the engine says, without a second build", async () => {

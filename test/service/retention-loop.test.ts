@@ -15,6 +15,7 @@ import { loadPipelineSet } from "../../src/service/pipeline-set.js";
 import { startRetentionLoop, type RetentionLoop } from "../../src/service/retention-loop.js";
 import { openStore, type Store } from "../../src/store/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
+import { until } from "../support/until.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -96,15 +97,6 @@ async function mirrorOf(mirrors: MirrorCache, repo: { url: string; sha: string }
   return path;
 }
 
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe("the service's retention loop", () => {
   it("prunes, in its first pass, what is older than the retention days and done with; it keeps what a pipeline or a running release still uses", async () => {
