@@ -8,12 +8,22 @@ export interface Faults {
   /**
    * A throttling storm: for `forMs` from now, or for the next `calls` calls of `operation` ("*"
    * for any), a `share` (0 to 1) of them, spread evenly, is refused the way the service throttles
-   * (`rate`: Batch HTTP 429, CodeBuild ThrottlingException), without reaching moto.
+   * (`rate`: Batch HTTP 429, CodeBuild ThrottlingException), without reaching moto. `forMs` is
+   * measured on `now` (default: real time); a test on a virtual clock passes that clock, so the
+   * storm ends as the callers' pauses add up, the way AWS's rate limit lets a caller through
+   * once it has waited.
    */
-  storm(operation: string, options: { share: number; forMs?: number; calls?: number }): void;
+  storm(operation: string, options: StormOptions): void;
   /** Delays every reply by `ms`. */
   latency(ms: number): void;
   clear(): void;
+}
+
+export interface StormOptions {
+  share: number;
+  forMs?: number;
+  calls?: number;
+  now?: () => number;
 }
 
 interface Rule {
@@ -26,6 +36,7 @@ interface Storm {
   operation: string;
   share: number;
   until: number;
+  now: () => number;
   callsLeft: number;
   seen: number;
 }
@@ -45,13 +56,15 @@ export class FaultPlan implements Faults {
     this.after.push({ operation, remaining: times, kind: "500" });
   }
 
-  storm(operation: string, options: { share: number; forMs?: number; calls?: number }): void {
+  storm(operation: string, options: StormOptions): void {
     if (!(options.share >= 0 && options.share <= 1)) throw new RangeError("share must be between 0 and 1");
     if (options.forMs === undefined && options.calls === undefined) throw new Error("a storm needs forMs or calls");
+    const now = options.now ?? Date.now;
     this.storms.push({
       operation,
       share: options.share,
-      until: options.forMs === undefined ? Infinity : Date.now() + options.forMs,
+      until: options.forMs === undefined ? Infinity : now() + options.forMs,
+      now,
       callsLeft: options.calls ?? Infinity,
       seen: 0,
     });
@@ -74,8 +87,7 @@ export class FaultPlan implements Faults {
   }
 
   private stormFault(operation: string): FaultKind | undefined {
-    const now = Date.now();
-    this.storms = this.storms.filter((s) => s.until > now && s.callsLeft > 0);
+    this.storms = this.storms.filter((s) => s.until > s.now() && s.callsLeft > 0);
     const storm = this.storms.find((s) => s.operation === operation || s.operation === "*");
     if (!storm) return undefined;
     storm.callsLeft--;
