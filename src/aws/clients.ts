@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { CodeBuildClient } from "@aws-sdk/client-codebuild";
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { BatchshipError } from "../errors.js";
+import { limitCallsInFlight, REQUEST_HANDLER_OPTIONS } from "./calls-in-flight.js";
 
 export interface AwsClientOptions {
   region?: string;
@@ -37,10 +38,12 @@ export const MISSING_REGION_MESSAGE =
  * The retry mode is `adaptive` unless AWS_RETRY_MODE is set: each client keeps a token bucket
  * that, once AWS throttles any of its calls, slows every call the client sends and speeds up
  * again as calls succeed. The service makes one backend, so one client per AWS API, for all its
- * releases: a storm slows them all evenly instead of failing them one by one.
+ * releases: a storm slows them all evenly instead of failing them one by one. Each client has at
+ * most MAX_CALLS_IN_FLIGHT calls in flight; the others wait before the SDK builds them.
  */
 export function createAwsClients(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const base = {
+    requestHandler: REQUEST_HANDLER_OPTIONS,
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
@@ -52,16 +55,16 @@ export function createAwsClients(options: AwsClientOptions = {}, env: NodeJS.Pro
     ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
     ...mode,
   };
-  const batch = new BatchClient({ ...base, ...retries });
+  const batch = limitCallsInFlight(new BatchClient({ ...base, ...retries }));
   // A retry strategy would override maxAttempts, so batchOnce gets none.
-  const batchOnce = new BatchClient({ ...base, maxAttempts: 1, ...mode });
+  const batchOnce = limitCallsInFlight(new BatchClient({ ...base, maxAttempts: 1, ...mode }));
   let resolved: Promise<string> | undefined;
   return {
     batch,
     batchOnce,
-    ecr: new ECRClient({ ...base, ...retries }),
-    codebuild: new CodeBuildClient({ ...base, ...retries }),
-    logs: new CloudWatchLogsClient({ ...base, ...retries }),
+    ecr: limitCallsInFlight(new ECRClient({ ...base, ...retries })),
+    codebuild: limitCallsInFlight(new CodeBuildClient({ ...base, ...retries })),
+    logs: limitCallsInFlight(new CloudWatchLogsClient({ ...base, ...retries })),
     region: () => (resolved ??= resolveRegion(batch)),
   };
 }
