@@ -34,7 +34,8 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
   const log = state.logger.child({ releaseId: release.id, pipeline: release.pipeline });
   const { store, statuses } = state;
   log.info(release.attempts > 1 ? "release resumed" : "release started", { commit: release.commit, branch: release.branch, attempt: release.attempts });
-  store.transaction(() => statuses.queue(release, { kind: "running", attempt: release.attempts }, state.clock()));
+  const startedAt = state.clock();
+  await store.batched(() => statuses.queue(release, { kind: "running", attempt: release.attempts }, startedAt));
   // The stage this run is in (`release.stage` is where the previous run was when this one was claimed).
   let stage = release.stage;
   const record = recordEvents(state, release.id, log);
@@ -71,6 +72,8 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
     // batchship_releases_total until the resumed release ends.
     if (error instanceof ShutdownError) {
       log.info("release paused for shutdown; it resumes on the next start", { stage });
+      // Units commit in order: once this empty one has, so have the events recorded before it.
+      await store.batched(() => undefined);
       return;
     }
     if (!isBatchshipError(error)) log.error("release crashed", errorFields(error));
@@ -78,7 +81,7 @@ export async function runOneRelease(state: ReleaseRunnerParts, mirrors: MirrorCa
   }
   // Outside the try: a store that fails here (busy past its timeout) is the release's own
   // bookkeeping failing, not the release. It stays `running`, and the worker resumes it.
-  finish(state, release, ended.result, ended.jobDefinition, log, ended.internal);
+  await finish(state, release, ended.result, ended.jobDefinition, log, ended.internal);
 }
 
 /** One run of the release; a failure the engine reports, or a failed fetch, is a failed result. */
@@ -127,9 +130,10 @@ async function fetchCommit(state: ReleaseRunnerParts, mirrors: MirrorCache, rele
   }
 }
 
-function finish(state: ReleaseRunnerParts, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): void {
+/** Batched like the release's events, and after them: the row ends with the timeline complete. */
+async function finish(state: ReleaseRunnerParts, release: ReleaseRecord, result: ReleaseResult, jobDefinition: string, log: Logger, internal = false): Promise<void> {
   const now = state.clock();
-  state.store.transaction(() => {
+  await state.store.batched(() => {
     const image = imageOutcome(state, result.image);
     state.store.releases.finish(
       release.id,

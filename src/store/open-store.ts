@@ -5,6 +5,7 @@ import { BatchshipError } from "../errors.js";
 import { createBranchHeadTable, type BranchHeadTable } from "./branch-heads.js";
 import { openConnection, type StoreSync } from "./connection.js";
 import { createDeliveryTable, type DeliveryTable } from "./deliveries.js";
+import { createGroupCommit } from "./group-commit.js";
 import { startIngestWriter, type StartThread } from "./ingest-writer.js";
 import { migrate } from "./migrations.js";
 import { createPipelineHolds, type PipelineHolds } from "./pipeline-holds.js";
@@ -33,6 +34,13 @@ export interface Store {
   recordDelivery(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** Runs `unit` in its own transaction, now. */
   transaction<T>(unit: () => T): T;
+  /**
+   * Runs `unit` at the end of this turn of the event loop, in one transaction with every other
+   * unit queued meanwhile: one commit (and, with sync full, one fsync) for the bookkeeping of
+   * many releases at once. Resolves once committed; a failing unit alone is undone. Units run in
+   * the order they were queued; a `transaction` in between commits before them.
+   */
+  batched<T>(unit: () => T): Promise<T>;
   /**
    * What is known of the store's threads, without waiting: the writer runs, the checkpointer
    * runs, and whether the writer could last take the write lock (asked on its own thread, at
@@ -89,6 +97,7 @@ export function openStore(
   let writable = true;
   let probedAt = -Infinity;
   const holds = createPipelineHolds(db);
+  const group = createGroupCommit(db);
   return {
     deliveries: createDeliveryTable(db),
     releases: createReleaseTable(db, holds),
@@ -99,6 +108,7 @@ export function openStore(
     branchHeads: createBranchHeadTable(db),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
+    batched: (unit) => group.run(unit),
     prune: createPrune(db),
     health() {
       const now = performance.now();
@@ -108,7 +118,9 @@ export function openStore(
       }
       return { writer: writer.alive(), writable: writer.alive() && writable, checkpointer: writer.checkpointing() };
     },
-    close() {
+    async close() {
+      // What was queued this turn is committed first: it is queued before this empty unit.
+      await group.run(() => undefined).catch(() => undefined);
       db.close();
       return writer.close();
     },
