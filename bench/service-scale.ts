@@ -17,7 +17,7 @@
  * verdict, default 0.3), --storm-seconds S (the storm ends S seconds after the push; default 0:
  * at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
  * 20), --skip PHASES (comma-separated: calm, storm, events; no calm run, no storm run), --cpu-prof DIR (the service writes V8
- * CPU profiles there). See docs/benchmarks.md.
+ * CPU profiles there), --node-flags "FLAGS" (V8/Node flags for the service process, to compare settings). See docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -42,6 +42,7 @@ const { values: flags } = parseArgs({
     "storm-seconds": { type: "string", default: "0" },
     skip: { type: "string", default: "" },
     "cpu-prof": { type: "string" },
+    "node-flags": { type: "string", default: "" },
   },
 });
 const N = Number(flags.pipelines);
@@ -176,7 +177,8 @@ async function startService(emu: Emulator, dirs: ServiceDirs, extraArgs: string[
   delete env.AWS_RETRY_MODE;
   // --cpu-prof DIR: the service writes a V8 CPU profile there when it exits (open it in Chrome's DevTools).
   const profile = flags["cpu-prof"] === undefined ? [] : ["--cpu-prof", "--cpu-prof-dir", flags["cpu-prof"]];
-  const args = [...profile, BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--pipelines", dirs.pipelines, "--data-dir", dirs.data];
+  const nodeFlags = flags["node-flags"].split(" ").filter(Boolean);
+  const args = [...nodeFlags, ...profile, BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--pipelines", dirs.pipelines, "--data-dir", dirs.data];
   args.push("--poll-interval", String(POLL_S), "--concurrency", String(N), "--store-sync", "normal", ...extraArgs);
   const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let raw = "";
@@ -196,16 +198,30 @@ async function startService(emu: Emulator, dirs: ServiceDirs, extraArgs: string[
 
 interface Samples {
   peakRssMb: number;
+  /** The scrape with the most resident memory: what the heap held then, and in which phase. */
+  atPeak?: MemorySample;
   /** The service's event-loop lag p99 of each scrape window (its histogram resets at each scrape). */
   lagP99Ms: number[];
   /** The machine's 1-minute load average at each scrape. */
   load: number[];
 }
 
+interface MemorySample {
+  phase: string;
+  rssMb: number;
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+}
+
+/** What the held run is doing, for the memory samples. */
+let phase = "idle";
+
 /** Scrapes /metrics every second: the lag histogram of each window, and the process's peak RSS. */
 function startSampler(service: Service): { stop(): Promise<Samples> } {
   const lag: number[] = [];
   const load: number[] = [];
+  let atPeak: MemorySample | undefined;
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -214,6 +230,9 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
         const p99 = /^batchship_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
         if (p99) lag.push(Number(p99[1]) * 1000);
         load.push(loadavg()[0] ?? NaN);
+        const mb = (metric: string) => Number(new RegExp(`^batchship_${metric} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
+        const memory = { phase, rssMb: mb("process_resident_memory_bytes"), heapTotalMb: mb("nodejs_heap_size_total_bytes"), heapUsedMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
+        if (atPeak === undefined || memory.rssMb > atPeak.rssMb) atPeak = memory;
       } catch {
         // a scrape that fails is a missing sample
       }
@@ -224,7 +243,7 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
     async stop() {
       running = false;
       await loop;
-      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), lagP99Ms: lag, load };
+      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), ...(atPeak === undefined ? {} : { atPeak }), lagP99Ms: lag, load };
     },
   };
 }
@@ -267,22 +286,27 @@ async function heldRelease(emu: Emulator, app: TestRepo, service: Service): Prom
   const commit = await app.commit({ "README.md": `held ${Date.now()}\n` }, "held");
   const gitBefore = await gitCalls(service);
   const pushed = Date.now();
+  phase = "starting releases";
   await push(service, commit);
   await until(`${N} builds started`, () => forwarded(emu, "StartBuild", 0) >= N, 30 * 60_000, 500, () => `${forwarded(emu, "StartBuild", 0)} of ${N} builds started`);
   const pushToAllBuildsMs = Date.now() - pushed;
   const gitAfter = await gitCalls(service);
   progress(`all ${N} builds started ${seconds(pushToAllBuildsMs)} s after the push`);
+  phase = "builds held";
   const build = await callsOver(emu, "codebuild");
 
   const beforeSubmit = emu.calls.length;
+  phase = "submitting canaries";
   openBuilds();
   await until(`${N} canaries submitted`, () => forwarded(emu, "SubmitJob", beforeSubmit) >= N, 30 * 60_000, 500, () => `${forwarded(emu, "SubmitJob", beforeSubmit)} of ${N} canaries submitted`);
   // The followers' first looks are over after one interval.
   await sleep(POLL_S * 1000);
+  phase = "canaries held";
   const canary = await callsOver(emu, "batch");
 
   const endedBefore = await endedReleases(service);
   const ended = Date.now();
+  phase = "verdicts and promotions";
   openCanaries();
   const releases = await allDone(service, commit, endedBefore);
   const verdictDelayMs = releases
@@ -477,6 +501,7 @@ function printReport({ held, samples, idleRssMb, calm, storm, events }: Report):
     `| Batch calls per poll interval (canaries held RUNNING) | ${fmt(held.canaryCallsPerInterval)} (${ops(held.canaryCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.canaryCallsPerInterval <= 10)} |`,
     `| CodeBuild calls per poll interval (builds held IN_PROGRESS) | ${fmt(held.buildCallsPerInterval)} (${ops(held.buildCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.buildCallsPerInterval <= 10)} |`,
     `| RSS: idle with ${N} pipelines / peak with ${N} releases in flight | ${fmt(idleRssMb)} MB / ${fmt(samples.peakRssMb)} MB (${fmt(((samples.peakRssMb - idleRssMb) * 1024) / N)} kB per release) | peak ≤ 300 MB: ${met(samples.peakRssMb <= 300)} |`,
+    `| RSS at its peak: phase / heap total / heap used / external (scraped each second) | ${samples.atPeak === undefined ? "n/a" : `${samples.atPeak.phase} / ${fmt(samples.atPeak.heapTotalMb)} / ${fmt(samples.atPeak.heapUsedMb)} / ${fmt(samples.atPeak.externalMb)} MB (RSS ${fmt(samples.atPeak.rssMb)} MB)`} | |`,
     `| event-loop lag p99: worst 1 s window / median window (load average: median / max) | ${fmt(lagWorst)} ms / ${fmt(lagMedian)} ms (load ${fmt(pick(load, 0.5))} / ${fmt(load.at(-1) ?? NaN)} on ${cores()} cores) | ≤ 50 ms: worst ${met(lagWorst <= 50)}, median ${met(lagMedian <= 50)} |`,
     `| verdict delay after the canaries end, polled: p50 / p99 / max | ${seconds(pick(delays, 0.5))} / ${seconds(pick(delays, 0.99))} / ${seconds(delays.at(-1) ?? NaN)} s (${delays.length} verdicts) | |`,
   ];
