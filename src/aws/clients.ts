@@ -44,6 +44,10 @@ export const MISSING_REGION_MESSAGE =
 export function createAwsClients(options: AwsClientOptions = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const base = {
     requestHandler: REQUEST_HANDLER_OPTIONS,
+    // The middleware stack is resolved once per command class instead of on every call (sorting
+    // it was a tenth of the service's CPU while 1,000 releases started); nothing here changes a
+    // stack after the first call.
+    cacheMiddleware: true,
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
