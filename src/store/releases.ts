@@ -140,6 +140,9 @@ export function createReleaseTable(db: Database, holds: PipelineHolds): ReleaseT
 
   const claim = db.transaction((now: number): Claim | undefined => {
     const candidates = nextPipelines.all() as Array<{ pipeline: string; newest: number }>;
+    // Every release that ends asks for the next: with nothing queued, that costs no look at the
+    // holds (a thousand running releases each).
+    if (candidates.length === 0) return undefined;
     const held = holds.blocking("release");
     const next = candidates.find((c) => !held.has(c.pipeline));
     if (next === undefined) return undefined;
