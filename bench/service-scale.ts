@@ -202,6 +202,8 @@ interface Samples {
   atPeak?: MemorySample;
   /** The service's event-loop lag p99 of each scrape window (its histogram resets at each scrape). */
   lagP99Ms: number[];
+  /** The phase of the held run in which the worst window fell. */
+  worstLagPhase?: string;
   /** The machine's 1-minute load average at each scrape. */
   load: number[];
 }
@@ -209,6 +211,8 @@ interface Samples {
 interface MemorySample {
   phase: string;
   rssMb: number;
+  /** Of the RSS, pages mapped from files (the node binary, native modules): not the service's data. */
+  rssFileMb: number;
   heapTotalMb: number;
   heapUsedMb: number;
   externalMb: number;
@@ -222,16 +226,22 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
   const lag: number[] = [];
   const load: number[] = [];
   let atPeak: MemorySample | undefined;
+  let worstLagPhase: string | undefined;
   let running = true;
   const loop = (async () => {
     while (running) {
       try {
         const text = await (await fetch(`${service.url}/metrics`)).text();
         const p99 = /^batchship_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
-        if (p99) lag.push(Number(p99[1]) * 1000);
+        if (p99) {
+          const ms = Number(p99[1]) * 1000;
+          if (ms > Math.max(...lag, -1)) worstLagPhase = phase;
+          lag.push(ms);
+        }
         load.push(loadavg()[0] ?? NaN);
         const mb = (metric: string) => Number(new RegExp(`^batchship_${metric} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
-        const memory = { phase, rssMb: mb("process_resident_memory_bytes"), heapTotalMb: mb("nodejs_heap_size_total_bytes"), heapUsedMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
+        const rssFileMb = await procStatusMb(service.child.pid ?? 0, "RssFile").catch(() => NaN);
+        const memory = { phase, rssMb: mb("process_resident_memory_bytes"), rssFileMb, heapTotalMb: mb("nodejs_heap_size_total_bytes"), heapUsedMb: mb("nodejs_heap_size_used_bytes"), externalMb: mb("nodejs_external_memory_bytes") };
         if (atPeak === undefined || memory.rssMb > atPeak.rssMb) atPeak = memory;
       } catch {
         // a scrape that fails is a missing sample
@@ -243,7 +253,7 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
     async stop() {
       running = false;
       await loop;
-      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), ...(atPeak === undefined ? {} : { atPeak }), lagP99Ms: lag, load };
+      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), ...(atPeak === undefined ? {} : { atPeak }), lagP99Ms: lag, ...(worstLagPhase === undefined ? {} : { worstLagPhase }), load };
     },
   };
 }
@@ -404,10 +414,21 @@ async function eventRelease(emu: Emulator, app: TestRepo, service: Service, queu
 }
 
 async function callsOver(emu: Emulator, service: "batch" | "codebuild"): Promise<{ total: number; byOperation: Record<string, number> }> {
+  // The service polls on a beat, at the multiples of the interval on the clock (poll-beat.ts):
+  // counting from midway between two beats, K intervals hold K beats exactly.
+  const interval = POLL_S * 1000;
+  await sleep(interval / 2 - (Date.now() % interval) + (Date.now() % interval < interval / 2 ? 0 : interval));
   const from = emu.calls.length;
   await sleep(INTERVALS * POLL_S * 1000);
   const byOperation: Record<string, number> = {};
-  for (const call of emu.calls.slice(from)) if (call.service === service) byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1;
+  const idsPerCall: number[] = [];
+  for (const call of emu.calls.slice(from)) {
+    if (call.service !== service) continue;
+    byOperation[call.operation] = (byOperation[call.operation] ?? 0) + 1;
+    const ids = call.input?.ids ?? call.input?.jobs;
+    if (Array.isArray(ids)) idsPerCall.push(ids.length);
+  }
+  progress(`${service} calls over ${INTERVALS} intervals, ids per call: ${idsPerCall.join(" ")}`);
   return { total: Object.values(byOperation).reduce((a, b) => a + b, 0), byOperation };
 }
 
@@ -501,8 +522,8 @@ function printReport({ held, samples, idleRssMb, calm, storm, events }: Report):
     `| Batch calls per poll interval (canaries held RUNNING) | ${fmt(held.canaryCallsPerInterval)} (${ops(held.canaryCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.canaryCallsPerInterval <= 10)} |`,
     `| CodeBuild calls per poll interval (builds held IN_PROGRESS) | ${fmt(held.buildCallsPerInterval)} (${ops(held.buildCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.buildCallsPerInterval <= 10)} |`,
     `| RSS: idle with ${N} pipelines / peak with ${N} releases in flight | ${fmt(idleRssMb)} MB / ${fmt(samples.peakRssMb)} MB (${fmt(((samples.peakRssMb - idleRssMb) * 1024) / N)} kB per release) | peak ≤ 300 MB: ${met(samples.peakRssMb <= 300)} |`,
-    `| RSS at its peak: phase / heap total / heap used / external (scraped each second) | ${samples.atPeak === undefined ? "n/a" : `${samples.atPeak.phase} / ${fmt(samples.atPeak.heapTotalMb)} / ${fmt(samples.atPeak.heapUsedMb)} / ${fmt(samples.atPeak.externalMb)} MB (RSS ${fmt(samples.atPeak.rssMb)} MB)`} | |`,
-    `| event-loop lag p99: worst 1 s window / median window (load average: median / max) | ${fmt(lagWorst)} ms / ${fmt(lagMedian)} ms (load ${fmt(pick(load, 0.5))} / ${fmt(load.at(-1) ?? NaN)} on ${cores()} cores) | ≤ 50 ms: worst ${met(lagWorst <= 50)}, median ${met(lagMedian <= 50)} |`,
+    `| RSS at its peak: phase / V8 heap total / heap used / external / mapped from files (scraped each second) | ${samples.atPeak === undefined ? "n/a" : `${samples.atPeak.phase} / ${fmt(samples.atPeak.heapTotalMb)} / ${fmt(samples.atPeak.heapUsedMb)} / ${fmt(samples.atPeak.externalMb)} / ${fmt(samples.atPeak.rssFileMb)} MB (RSS ${fmt(samples.atPeak.rssMb)} MB)`} | |`,
+    `| event-loop lag p99: worst 1 s window / median window (load average: median / max) | ${fmt(lagWorst)} ms / ${fmt(lagMedian)} ms (load ${fmt(pick(load, 0.5))} / ${fmt(load.at(-1) ?? NaN)} on ${cores()} cores; worst while ${samples.worstLagPhase ?? "n/a"}) | ≤ 50 ms: worst ${met(lagWorst <= 50)}, median ${met(lagMedian <= 50)} |`,
     `| verdict delay after the canaries end, polled: p50 / p99 / max | ${seconds(pick(delays, 0.5))} / ${seconds(pick(delays, 0.99))} / ${seconds(delays.at(-1) ?? NaN)} s (${delays.length} verdicts) | |`,
   ];
   if (events !== undefined) {
