@@ -59,18 +59,29 @@ export function createAwsClients(options: AwsClientOptions = {}, env: NodeJS.Pro
     ...(options.retryStrategy === undefined ? {} : { retryStrategy: options.retryStrategy }),
     ...mode,
   };
-  const batch = limitCallsInFlight(new BatchClient({ ...base, ...retries }));
+  const batch = prepared(new BatchClient({ ...base, ...retries }));
   // A retry strategy would override maxAttempts, so batchOnce gets none.
-  const batchOnce = limitCallsInFlight(new BatchClient({ ...base, maxAttempts: 1, ...mode }));
+  const batchOnce = prepared(new BatchClient({ ...base, maxAttempts: 1, ...mode }));
   let resolved: Promise<string> | undefined;
   return {
     batch,
     batchOnce,
-    ecr: limitCallsInFlight(new ECRClient({ ...base, ...retries })),
-    codebuild: limitCallsInFlight(new CodeBuildClient({ ...base, ...retries })),
-    logs: limitCallsInFlight(new CloudWatchLogsClient({ ...base, ...retries })),
+    ecr: prepared(new ECRClient({ ...base, ...retries })),
+    codebuild: prepared(new CodeBuildClient({ ...base, ...retries })),
+    logs: prepared(new CloudWatchLogsClient({ ...base, ...retries })),
     region: () => (resolved ??= resolveRegion(batch)),
   };
+}
+
+/**
+ * Each client: at most MAX_CALLS_IN_FLIGHT calls in flight, and without the SDK's logger
+ * middleware. batchship gives the SDK no logger, but that middleware still copied every call's
+ * input and output (filtering sensitive fields) for the SDK's no-op default logger: an eighth
+ * of the service's garbage with 1,000 releases in flight.
+ */
+function prepared<C extends Parameters<typeof limitCallsInFlight>[0] & { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
+  client.middlewareStack.remove("loggerMiddleware");
+  return limitCallsInFlight(client);
 }
 
 async function resolveRegion(client: BatchClient): Promise<string> {

@@ -61,8 +61,11 @@ export function createReconcileTable(db: Database, holds: PipelineHolds): Reconc
   const pending = db.prepare(`SELECT COUNT(*) AS n FROM reconciles WHERE status IN ('queued', 'running')`);
 
   const claim = db.transaction((now: number) => {
+    const dueRows = due.all(now) as ReconcileRow[];
+    // The reconciler asks every poll: with nothing due, no look at the holds (every running release).
+    if (dueRows.length === 0) return undefined;
     const held = holds.blocking("reconcile");
-    const row = (due.all(now) as ReconcileRow[]).find((r) => !held.has(r.pipeline));
+    const row = dueRows.find((r) => !held.has(r.pipeline));
     if (row === undefined) return undefined;
     start.run(row.id);
     return { ...row, status: "running" as const, attempts: row.attempts + 1 };
