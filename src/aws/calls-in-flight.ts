@@ -5,9 +5,9 @@ import pLimit from "p-limit";
  * them, holding only their command. A call built early would wait for a socket holding its
  * serialized, signed request and its response handlers: with 1,000 releases in one service,
  * such calls lived long enough to be promoted to V8's old generation and died there, and the
- * heap grew with them. 16 is more than AWS lets an account use: Batch allows 50 calls a second
- * across its APIs, and 16 calls of 50 to 200 ms each are 80 to 320 a second. The HTTP agent
- * gets as many sockets.
+ * heap grew with them. 16 is more than AWS lets an account use: Batch allows 50 SubmitJob calls
+ * a second and throttles its other calls at like rates, and 16 calls of 50 to 200 ms each are 80
+ * to 320 a second. The HTTP agent gets as many sockets.
  */
 export const MAX_CALLS_IN_FLIGHT = 16;
 
