@@ -16,8 +16,9 @@
  * default 3), --storm-share S (share of every AWS call refused from the push to the last
  * verdict, default 0.3), --storm-seconds S (the storm ends S seconds after the push; default 0:
  * at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
- * 20), --skip PHASES (comma-separated: calm, storm, events; no calm run, no storm run), --cpu-prof DIR (the service writes V8
- * CPU profiles there), --node-flags "FLAGS" (V8/Node flags for the service process, to compare settings). See docs/benchmarks.md.
+ * 20), --skip PHASES (comma-separated: calm, storm, events; no calm run, no storm run),
+ * --cpu-prof DIR (the service writes V8 CPU profiles there), --node-flags=FLAGS (Node or V8 flags
+ * for the service process, space-separated, to compare settings). See docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -227,6 +228,7 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
   const load: number[] = [];
   let atPeak: MemorySample | undefined;
   let worstLagPhase: string | undefined;
+  let worstLagMs = -1;
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -235,7 +237,10 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
         const p99 = /^batchship_nodejs_eventloop_lag_p99_seconds (\S+)$/m.exec(text);
         if (p99) {
           const ms = Number(p99[1]) * 1000;
-          if (ms > Math.max(...lag, -1)) worstLagPhase = phase;
+          if (ms > worstLagMs) {
+            worstLagMs = ms;
+            worstLagPhase = phase;
+          }
           lag.push(ms);
         }
         load.push(loadavg()[0] ?? NaN);
@@ -417,7 +422,8 @@ async function callsOver(emu: Emulator, service: "batch" | "codebuild"): Promise
   // The service polls on a beat, at the multiples of the interval on the clock (poll-beat.ts):
   // counting from midway between two beats, K intervals hold K beats exactly.
   const interval = POLL_S * 1000;
-  await sleep(interval / 2 - (Date.now() % interval) + (Date.now() % interval < interval / 2 ? 0 : interval));
+  const intoBeat = Date.now() % interval;
+  await sleep((intoBeat < interval / 2 ? interval / 2 : interval * 1.5) - intoBeat);
   const from = emu.calls.length;
   await sleep(INTERVALS * POLL_S * 1000);
   const byOperation: Record<string, number> = {};
