@@ -156,6 +156,10 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
     const newerId = `retry-newer-${newer.slice(0, 12)}`;
     expect((await post(service.url, await signDelivery(SECRET, "push", pushPayload("acme/retry-newer", newer)))).status).toBe(202);
     await service.waitForLog((l) => l.msg === "not running the release again: a newer commit of the pipeline is queued" && l.releaseId === olderId);
+    // The release's row is written with its other bookkeeping at the end of the event loop's
+    // turn; "release finished" is logged once it is.
+    const finished = await service.waitForLog((l) => l.msg === "release finished" && l.releaseId === olderId);
+    expect(finished).toMatchObject({ status: "failed", errorCode: "AWS" });
     emu.faults.clear();
 
     const status = async (id: string) => ((await (await fetch(`${service.url}/api/releases/${id}`)).json()) as any).status as string;
