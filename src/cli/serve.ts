@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { describeError } from "../errors.js";
+import { limitHeapGrowth } from "../server/heap-growth.js";
 import { createLogger } from "../server/logger.js";
 import { readServiceConfig, secretsOf, type ServeFlags } from "../service/config.js";
 import { startService } from "../service/start-service.js";
@@ -47,6 +48,8 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     return 2;
   }
   const logger = createLogger({ write: (line) => process.stdout.write(`${line}\n`), level: config.logLevel, secrets: secretsOf(config) });
+  const heapGrowth = limitHeapGrowth();
+  logger.info("V8 heap growth set", { heapGrowingPercent: heapGrowth.percent, setBy: heapGrowth.setBy });
   // Until the service is up a SIGHUP has nothing to reload; without a handler it would end the
   // process (Node's default), so one is in place from the start.
   let reload = (): void => logger.info("SIGHUP before the service was up; pipelines are being loaded anyway");

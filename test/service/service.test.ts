@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HEAP_GROWING_PERCENT } from "../../src/server/heap-growth.js";
 import { createFixtures, startEmulator, type Emulator } from "../emulator/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { releaseCalls } from "./aws-calls.js";
@@ -184,7 +185,7 @@ describe("batchship serve: releasing", () => {
     expect(list.body.releases.map((r: any) => r.id)).toEqual([id]);
   });
 
-  it("serves health, readiness and Prometheus metrics; never logs a secret; exits 0 on SIGTERM", async () => {
+  it("serves health, readiness and Prometheus metrics; bounds its heap; never logs a secret; exits 0 on SIGTERM", async () => {
     expect((await json("/healthz")).status).toBe(200);
     expect(await json("/readyz")).toMatchObject({ status: 200, body: { checks: { storeWritable: true, pipelinesLoaded: true } } });
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
@@ -192,6 +193,8 @@ describe("batchship serve: releasing", () => {
     expect(metrics).toMatch(/batchship_stage_duration_seconds_bucket\{le="[^"]+",stage="canary",outcome="done"\}/);
     expect(metrics).toMatch(/batchship_release_queue_depth 0/);
     expect(metrics).toMatch(/batchship_webhook_deliveries_total\{outcome="duplicate"\} 1/);
+    // Started with no V8 flags: the service bounds its heap's growth itself.
+    expect(service.logs.find((l) => l.msg === "V8 heap growth set")).toMatchObject({ heapGrowingPercent: HEAP_GROWING_PERCENT, setBy: "service" });
 
     const output = service.output();
     for (const secret of [SECRET, OLD_SECRET, GITHUB_TOKEN, API_TOKEN]) expect(output).not.toContain(secret);
