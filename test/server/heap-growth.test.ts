@@ -41,25 +41,32 @@ describe("the service's heap follows its live data", () => {
   });
   afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-  const measure = async (node: string, limit: boolean): Promise<{ peakMb: number; liveMb: number }> => {
-    const { stdout } = await run(node, ["--expose-gc", script], { env: { ...process.env, LIMIT: limit ? "1" : "0" } });
-    return JSON.parse(stdout) as { peakMb: number; liveMb: number };
+  // Without the limit, V8 at the largest factor it picks by itself for a program that allocates
+  // fast, 4: set on the command line, so the comparison does not hang on how V8 judges the
+  // machine's load. Marking on the main thread, in steps paced by the allocation: with helper
+  // threads waiting for a busy machine's cores, the program allocates on past any limit while
+  // V8 marks, and the peak says more about the machine than about the limit.
+  const measure = async (node: string, limit: boolean): Promise<{ peakMb: number; liveMb: number; stderr: string }> => {
+    const flags = ["--expose-gc", "--single-threaded-gc", ...(limit ? [] : ["--heap-growing-percent=300"])];
+    const { stdout, stderr } = await run(node, [...flags, script], { env: { ...process.env, LIMIT: limit ? "1" : "0" } });
+    return { ...(JSON.parse(stdout) as { peakMb: number; liveMb: number }), stderr };
   };
 
-  for (const [runtime, node] of [
-    ["this Node", () => process.execPath],
-    ["Node 24", runnerNodeBinary],
-  ] as const) {
-    it(`on ${runtime}, a heap V8 would grow to several times the live data stays near it`, async () => {
-      const free = await measure(node(), false);
-      const limited = await measure(node(), true);
-      // V8 alone: about 4.5 (Node 20) and 5.5 (Node 24) times the live data here; limited, about
-      // half that. Not 1.5 times: V8 starts collecting at the limit and the program allocates
-      // on while it marks.
-      expect(free.peakMb).toBeGreaterThan(3 * free.liveMb);
-      expect(limited.peakMb).toBeLessThan(0.7 * free.peakMb);
-    });
-  }
+  it("a heap V8 would grow to four times the live data stays near it", async () => {
+    const free = await measure(process.execPath, false);
+    const limited = await measure(process.execPath, true);
+    // Unlimited: about 4 times the live data here; limited, about 2 (not 1.5: V8 starts
+    // collecting at the limit, and the program allocates on while it marks).
+    expect(free.peakMb).toBeGreaterThan(3 * free.liveMb);
+    expect(limited.peakMb).toBeLessThan(0.7 * free.peakMb);
+  });
+
+  it("Node 24 takes the flag while running", async () => {
+    // V8 answers a flag it does not know with "unrecognized flag" on stderr, and goes on.
+    const limited = await measure(runnerNodeBinary(), true);
+    expect(limited.stderr).toBe("");
+    expect(limited.peakMb).toBeGreaterThan(limited.liveMb);
+  });
 });
 
 describe("limitHeapGrowth", () => {
