@@ -262,6 +262,35 @@ describe("faults", () => {
     expect(emulator.count("DescribeRepositories")).toBe(1);
   });
 
+  it("throttles by rate per service, as AWS does, and lets a caller through once the rate allows", async () => {
+    let now = 1_000_000;
+    emulator.faults.rateLimit(["batch"], { perSecond: 2, now: () => now, forMs: 10_000 });
+    const once = new BatchClient(testClientConfig(emulator, { maxAttempts: 1 }));
+    const describe = () => once.send(new DescribeJobsCommand({ jobs: ["x"] })).then(() => "ok", (error: { name?: string; $metadata?: { httpStatusCode?: number } }) => `${error.name} ${error.$metadata?.httpStatusCode}`);
+    // A burst of the rate passes, whatever the operation; the excess is refused as Batch refuses it.
+    expect(await describe()).toBe("ok");
+    await once.send(new ListJobsCommand({ jobQueue: CANARY }));
+    expect(await describe()).toBe("TooManyRequestsException 429");
+    // Another service of the same account is not limited.
+    await expect(ecr.send(new DescribeRepositoriesCommand({}))).resolves.toMatchObject({ $metadata: { attempts: 1 } });
+    // Half a second refills one call's worth, no more.
+    now += 500;
+    expect(await describe()).toBe("ok");
+    expect(await describe()).toBe("TooManyRequestsException 429");
+    // A caller slower than the rate is never refused.
+    const results: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      now += 600;
+      results.push(await describe());
+    }
+    expect(results).toEqual(["ok", "ok", "ok", "ok"]);
+    // After forMs the limit is gone.
+    now += 10_000;
+    expect([await describe(), await describe(), await describe()]).toEqual(["ok", "ok", "ok"]);
+    once.destroy();
+    expect(emulator.calls.filter((c) => c.faulted).map((c) => c.operation)).toEqual(["DescribeJobs", "DescribeJobs"]);
+  });
+
   it("loses the reply after moto made the change", async () => {
     emulator.faults.failAfterForwarding("RegisterJobDefinition", 1);
     const once = new BatchClient(testClientConfig(emulator, { maxAttempts: 1 }));

@@ -14,6 +14,16 @@ export interface Faults {
    * once it has waited.
    */
   storm(operation: string, options: StormOptions): void;
+  /**
+   * A storm by rate: each of `services` ("batch", "codebuild", "ecr"…) accepts `perSecond`
+   * calls a second for the account, whatever the operation, and refuses the rest as the service
+   * throttles (`rate`), without reaching moto. Batch documents its limit per account and Region
+   * (50 SubmitJob a second); EC2 and ECS document the algorithm, a token bucket: here one of
+   * `burst` calls (default `perSecond`) refilled at `perSecond`, so a caller sending slower than
+   * the rate is never refused and one sending faster is refused for the excess only. Lasts
+   * `forMs` on `now` (default: until cleared).
+   */
+  rateLimit(services: readonly string[], options: RateLimitOptions): void;
   /** Delays every reply by `ms`. */
   latency(ms: number): void;
   clear(): void;
@@ -23,6 +33,13 @@ export interface StormOptions {
   share: number;
   forMs?: number;
   calls?: number;
+  now?: () => number;
+}
+
+export interface RateLimitOptions {
+  perSecond: number;
+  burst?: number;
+  forMs?: number;
   now?: () => number;
 }
 
@@ -41,11 +58,22 @@ interface Storm {
   seen: number;
 }
 
+interface RateLimit {
+  service: string;
+  perMs: number;
+  burst: number;
+  tokens: number;
+  refilledAt: number;
+  until: number;
+  now: () => number;
+}
+
 /** Fault rules, consumed in the order they were added. */
 export class FaultPlan implements Faults {
   private before: Rule[] = [];
   private after: Rule[] = [];
   private storms: Storm[] = [];
+  private rateLimits: RateLimit[] = [];
   delayMs = 0;
 
   throttle(operation: string, times: number, kind: FaultKind = "throttling"): void {
@@ -70,6 +98,25 @@ export class FaultPlan implements Faults {
     });
   }
 
+  rateLimit(services: readonly string[], options: RateLimitOptions): void {
+    if (!(options.perSecond > 0)) throw new RangeError("perSecond must be above 0");
+    const burst = options.burst ?? options.perSecond;
+    if (!(burst >= 1)) throw new RangeError("burst must be at least 1");
+    const now = options.now ?? Date.now;
+    const start = now();
+    for (const service of services) {
+      this.rateLimits.push({
+        service,
+        perMs: options.perSecond / 1000,
+        burst,
+        tokens: burst,
+        refilledAt: start,
+        until: options.forMs === undefined ? Infinity : start + options.forMs,
+        now,
+      });
+    }
+  }
+
   latency(ms: number): void {
     this.delayMs = ms;
   }
@@ -78,12 +125,25 @@ export class FaultPlan implements Faults {
     this.before = [];
     this.after = [];
     this.storms = [];
+    this.rateLimits = [];
     this.delayMs = 0;
   }
 
   /** The fault to answer with instead of forwarding, if one is due (and uses it up). */
-  takeBeforeForwarding(operation: string): FaultKind | undefined {
-    return take(this.before, operation) ?? this.stormFault(operation);
+  takeBeforeForwarding(service: string, operation: string): FaultKind | undefined {
+    return take(this.before, operation) ?? this.stormFault(operation) ?? this.rateFault(service);
+  }
+
+  private rateFault(service: string): FaultKind | undefined {
+    this.rateLimits = this.rateLimits.filter((limit) => limit.until > limit.now());
+    const limit = this.rateLimits.find((l) => l.service === service);
+    if (!limit) return undefined;
+    const now = limit.now();
+    limit.tokens = Math.min(limit.burst, limit.tokens + (now - limit.refilledAt) * limit.perMs);
+    limit.refilledAt = now;
+    if (limit.tokens < 1) return "rate";
+    limit.tokens -= 1;
+    return undefined;
   }
 
   private stormFault(operation: string): FaultKind | undefined {

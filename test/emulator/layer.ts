@@ -66,7 +66,7 @@ async function handle(options: LayerOptions, request: IncomingMessage, response:
   options.calls.push(record);
 
   let reply: Reply;
-  const fault = options.faults.takeBeforeForwarding(call.operation);
+  const fault = options.faults.takeBeforeForwarding(call.service, call.operation);
   if (fault) {
     record.faulted = true;
     reply = faultReply(call.protocol, fault);
