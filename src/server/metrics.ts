@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { recordEventLoopDelay } from "./event-loop-delay.js";
 
 export interface ServiceMetrics {
   registry: Registry;
@@ -7,6 +8,8 @@ export interface ServiceMetrics {
   stageDuration: Histogram<"stage" | "outcome">;
   statusReports: Counter<"result">;
   gitSourceCalls: Counter<"call">;
+  /** Stops sampling the event loop. */
+  stop(): void;
 }
 
 /**
@@ -17,6 +20,7 @@ export interface ServiceMetrics {
 export function createMetrics(read: { queueDepth: () => number; running: () => number; pendingReports: () => number }): ServiceMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "batchship_" });
+  const eventLoopDelay = recordEventLoopDelay(registry);
   const deliveries = new Counter({
     name: "batchship_webhook_deliveries_total",
     help: "Webhook deliveries by outcome (accepted, ignored, ping, duplicate, rejected); caught-up: a branch moved without a delivery",
@@ -72,5 +76,5 @@ export function createMetrics(read: { queueDepth: () => number; running: () => n
       this.set(read.pendingReports());
     },
   });
-  return { registry, deliveries, releases, stageDuration, statusReports, gitSourceCalls };
+  return { registry, deliveries, releases, stageDuration, statusReports, gitSourceCalls, stop: eventLoopDelay.stop };
 }

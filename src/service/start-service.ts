@@ -209,6 +209,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
   // A port already taken: the pull asked for above is the one thing started so far.
   await listen(server, config).catch(async (error: unknown) => {
     await reloads.stop();
+    metrics.stop();
     throw error;
   });
   const port = (server.address() as AddressInfo).port;
@@ -249,6 +250,7 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
         server.closeAllConnections();
         await closed;
         state.backends.destroy();
+        metrics.stop();
         await store.close();
         logger.info("service stopped");
       })();

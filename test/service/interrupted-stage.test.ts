@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import { readBuildSources } from "../../src/git/build-sources.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
@@ -41,6 +41,7 @@ async function stopDuringBuild(polled: BuildState["status"]) {
   const releaseId = `etl-${commit.slice(0, 12)}`;
   store = openStore(join(dataDir, "batchship.sqlite"));
   const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
+  onTestFinished(() => metrics.stop());
   const logs: string[] = [];
   const logger = createLogger({ write: (line) => logs.push(line), level: "debug" });
   const shutdown = new AbortController();

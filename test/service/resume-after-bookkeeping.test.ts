@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import type { MirrorCache } from "../../src/git/mirror-cache.js";
 import { readBuildSources } from "../../src/git/build-sources.js";
 import type { Backend, BuildState, ImageRepository } from "../../src/release/ports.js";
@@ -78,6 +78,7 @@ describe("a release whose own bookkeeping fails", () => {
     };
     const config = readServiceConfig({ pipelines: "pipelines", pollInterval: "0.01" }, { BATCHSHIP_WEBHOOK_SECRET: "test-secret", BATCHSHIP_ALLOW_SHORT_INTERVALS: "1" });
     const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
+    onTestFinished(() => metrics.stop());
     workers = createWorkers(
       {
         config,

@@ -192,6 +192,9 @@ describe("batchship serve: releasing", () => {
     expect(metrics).toMatch(/batchship_releases_total\{status="promoted"\} 2/);
     expect(metrics).toMatch(/batchship_stage_duration_seconds_bucket\{le="[^"]+",stage="canary",outcome="done"\}/);
     expect(metrics).toMatch(/batchship_release_queue_depth 0/);
+    // The loop is sampled from the start: a running service has counted turns, each in a bucket.
+    expect(Number(/^batchship_event_loop_delay_seconds_count (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^batchship_event_loop_delay_seconds_bucket\{le="0\.05"\} \d+$/m);
     expect(metrics).toMatch(/batchship_webhook_deliveries_total\{outcome="duplicate"\} 1/);
     // Started with no V8 flags: the service bounds its heap's growth itself.
     expect(service.logs.find((l) => l.msg === "V8 heap growth set")).toMatchObject({ heapGrowingPercent: HEAP_GROWING_PERCENT, setBy: "service" });

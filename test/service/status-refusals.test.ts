@@ -3,7 +3,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { createCommitStatusClient } from "../../src/github/commit-status-client.js";
 import { createLogger } from "../../src/server/logger.js";
 import { createMetrics } from "../../src/server/metrics.js";
@@ -68,6 +68,7 @@ describe("commit statuses GitHub refuses", () => {
     const logs: Array<Record<string, unknown>> = [];
     const logger = createLogger({ write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>), level: "debug" });
     const metrics = createMetrics({ queueDepth: () => 0, running: () => 0, pendingReports: () => 0 });
+    onTestFinished(() => metrics.stop());
     const post = createCommitStatusClient({ token: "t0ken", baseUrl, timeoutMs: 5_000, userAgent: "batchship-test" });
     loop = createReportLoop({ store: opened, logger, metrics, clock: () => Date.now() }, post, { retryMs: 10, tickMs: 10 });
     loop.start();
