@@ -14,11 +14,14 @@
  * Run with `npm run bench:scale` (builds first). Flags: --pipelines N (default 1000),
  * --poll-interval SECONDS (default 5), --intervals K (poll intervals measured per phase,
  * default 3), --storm-share S (share of every AWS call refused from the push to the last
- * verdict, default 0.3), --storm-seconds S (the storm ends S seconds after the push; default 0:
- * at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
+ * verdict, default 0.3), --storm-rate R (instead of a share: Batch, CodeBuild and ECR each
+ * accept R calls a second and refuse the rest, as AWS throttles by rate), --storm-seconds S (the
+ * storm ends S seconds after the push; default 0: at the last verdict), --event-run SECONDS (how long each event-driven canary runs, default
  * 20), --skip PHASES (comma-separated: calm, storm, events; no calm run, no storm run),
  * --cpu-prof DIR (the service writes V8 CPU profiles there), --node-flags=FLAGS (Node or V8 flags
- * for the service process, space-separated, to compare settings). See docs/benchmarks.md.
+ * for the service process, space-separated, to compare settings), --service-nice=N (the service
+ * runs under `nice -n N`; below 0, ahead of the emulator on a shared machine, needs root). See
+ * docs/benchmarks.md.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -41,9 +44,11 @@ const { values: flags } = parseArgs({
     "storm-share": { type: "string", default: "0.3" },
     "event-run": { type: "string", default: "20" },
     "storm-seconds": { type: "string", default: "0" },
+    "storm-rate": { type: "string", default: "0" },
     skip: { type: "string", default: "" },
     "cpu-prof": { type: "string" },
     "node-flags": { type: "string", default: "" },
+    "service-nice": { type: "string" },
   },
 });
 const N = Number(flags.pipelines);
@@ -53,6 +58,9 @@ const STORM_SHARE = Number(flags["storm-share"]);
 const EVENT_RUN_S = Number(flags["event-run"]);
 /** 0: the storm lasts from the push to the last verdict. */
 const STORM_S = Number(flags["storm-seconds"]);
+/** 0: the storm refuses a share of calls; above 0, each AWS API the releases use accepts this many calls a second. */
+const STORM_RATE = Number(flags["storm-rate"]);
+const STORM_SERVICES = ["batch", "codebuild", "ecr"] as const;
 const SKIP = new Set(flags.skip.split(",").map((phase) => phase.trim()).filter(Boolean));
 const SECRET = "bench-scale-webhook-secret";
 const API_TOKEN = "bench-scale-api-token-0123456789";
@@ -69,6 +77,9 @@ interface Service {
 
 async function main(): Promise<void> {
   if (!(N >= 1 && N <= 2048)) throw new Error("--pipelines must be between 1 and 2048 (the service's concurrency limit)");
+  if (!(STORM_RATE >= 0)) throw new Error("--storm-rate must be 0 (a share) or calls a second above 0");
+  const nice = flags["service-nice"];
+  if (nice !== undefined && !(/^-?\d+$/.test(nice) && Number(nice) >= -20 && Number(nice) <= 19)) throw new Error("--service-nice must be a whole number from -20 to 19");
   const started = Date.now();
   const [emu, app, dirs] = await Promise.all([startEmulator(), createTestRepo(), createServiceDirs()]);
   let service: Service | undefined;
@@ -181,7 +192,10 @@ async function startService(emu: Emulator, dirs: ServiceDirs, extraArgs: string[
   const nodeFlags = flags["node-flags"].split(" ").filter(Boolean);
   const args = [...nodeFlags, ...profile, BIN, "serve", "--port", "0", "--host", "127.0.0.1", "--pipelines", dirs.pipelines, "--data-dir", dirs.data];
   args.push("--poll-interval", String(POLL_S), "--concurrency", String(N), "--store-sync", "normal", ...extraArgs);
-  const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  // nice runs node in its own place (exec), so the child's pid is the service's.
+  const niced = flags["service-nice"] === undefined ? undefined : ["-n", flags["service-nice"]];
+  const [command, commandArgs] = niced === undefined ? [process.execPath, args] : ["nice", [...niced, process.execPath, ...args]];
+  const child = spawn(command, commandArgs, { env, stdio: ["ignore", "pipe", "pipe"] });
   let raw = "";
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
@@ -205,6 +219,8 @@ interface Samples {
   lagP99Ms: number[];
   /** The phase of the held run in which the worst window fell. */
   worstLagPhase?: string;
+  /** The event-loop delay histogram's samples taken during the held run, by bucket bound (s; not cumulative). */
+  delayBuckets: Map<number, number>;
   /** The machine's 1-minute load average at each scrape. */
   load: number[];
 }
@@ -229,6 +245,8 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
   let atPeak: MemorySample | undefined;
   let worstLagPhase: string | undefined;
   let worstLagMs = -1;
+  let firstBuckets: Map<number, number> | undefined;
+  let lastBuckets: Map<number, number> | undefined;
   let running = true;
   const loop = (async () => {
     while (running) {
@@ -242,6 +260,11 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
             worstLagPhase = phase;
           }
           lag.push(ms);
+        }
+        const buckets = cumulativeBuckets(text);
+        if (buckets.size > 0) {
+          firstBuckets ??= buckets;
+          lastBuckets = buckets;
         }
         load.push(loadavg()[0] ?? NaN);
         const mb = (metric: string) => Number(new RegExp(`^batchship_${metric} (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
@@ -258,9 +281,49 @@ function startSampler(service: Service): { stop(): Promise<Samples> } {
     async stop() {
       running = false;
       await loop;
-      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), ...(atPeak === undefined ? {} : { atPeak }), lagP99Ms: lag, ...(worstLagPhase === undefined ? {} : { worstLagPhase }), load };
+      const delayBuckets = bucketCounts(firstBuckets ?? new Map(), lastBuckets ?? new Map());
+      return { peakRssMb: await peakRssMb(service.child.pid ?? 0), ...(atPeak === undefined ? {} : { atPeak }), lagP99Ms: lag, ...(worstLagPhase === undefined ? {} : { worstLagPhase }), delayBuckets, load };
     },
   };
+}
+
+/** The service's batchship_event_loop_delay_seconds buckets in one scrape: bound (s, Infinity for +Inf) → cumulative count. */
+function cumulativeBuckets(text: string): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const match of text.matchAll(/^batchship_event_loop_delay_seconds_bucket\{le="([^"]+)"\} (\S+)$/gm)) {
+    buckets.set(match[1] === "+Inf" ? Infinity : Number(match[1]), Number(match[2]));
+  }
+  return buckets;
+}
+
+/** The samples taken between two scrapes, per bucket (not cumulative), bounds ascending. */
+function bucketCounts(first: Map<number, number>, last: Map<number, number>): Map<number, number> {
+  const counts = new Map<number, number>();
+  let below = 0;
+  for (const bound of [...last.keys()].sort((a, b) => a - b)) {
+    const cumulative = (last.get(bound) ?? 0) - (first.get(bound) ?? 0);
+    counts.set(bound, cumulative - below);
+    below = cumulative;
+  }
+  return counts;
+}
+
+/**
+ * A quantile of bucketed samples as Prometheus' histogram_quantile estimates it: linear within
+ * the bucket it falls in (the highest finite bound when it falls in +Inf).
+ */
+function bucketQuantile(q: number, counts: Map<number, number>): number {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return NaN;
+  const rank = q * total;
+  let below = 0;
+  let lower = 0;
+  for (const [bound, count] of counts) {
+    if (below + count >= rank && count > 0) return bound === Infinity ? lower : lower + ((bound - lower) * (rank - below)) / count;
+    below += count;
+    lower = bound;
+  }
+  return lower;
 }
 
 /** VmHWM: the most resident memory the process ever had. */
@@ -354,8 +417,12 @@ async function timedRelease(emu: Emulator, app: TestRepo, service: Service, labe
   emu.jobs.clear();
   emu.jobs.runFor(QUEUE, 2);
   const mark = emu.calls.length;
-  // The storm lasts the whole release: from the push to the last verdict.
-  if (label === "storm") emu.faults.storm("*", { share: STORM_SHARE, forMs: STORM_S > 0 ? STORM_S * 1000 : 24 * 3_600_000 });
+  // Unless --storm-seconds ends it, the storm lasts the whole release: from the push to the last verdict.
+  if (label === "storm") {
+    const forMs = STORM_S > 0 ? STORM_S * 1000 : 24 * 3_600_000;
+    if (STORM_RATE > 0) emu.faults.rateLimit(STORM_SERVICES, { perSecond: STORM_RATE, forMs });
+    else emu.faults.storm("*", { share: STORM_SHARE, forMs });
+  }
   const commit = await app.commit({ "README.md": `${label} ${Date.now()}\n` }, label);
   const endedBefore = await endedReleases(service);
   const pushed = Date.now();
@@ -529,6 +596,7 @@ function printReport({ held, samples, idleRssMb, calm, storm, events }: Report):
     `| CodeBuild calls per poll interval (builds held IN_PROGRESS) | ${fmt(held.buildCallsPerInterval)} (${ops(held.buildCallsByOperation, INTERVALS) || "none"}) | ≤ 10: ${met(held.buildCallsPerInterval <= 10)} |`,
     `| RSS: idle with ${N} pipelines / peak with ${N} releases in flight | ${fmt(idleRssMb)} MB / ${fmt(samples.peakRssMb)} MB (${fmt(((samples.peakRssMb - idleRssMb) * 1024) / N)} kB per release) | peak ≤ 300 MB: ${met(samples.peakRssMb <= 300)} |`,
     `| RSS at its peak: phase / V8 heap total / heap used / external / mapped from files (scraped each second) | ${samples.atPeak === undefined ? "n/a" : `${samples.atPeak.phase} / ${fmt(samples.atPeak.heapTotalMb)} / ${fmt(samples.atPeak.heapUsedMb)} / ${fmt(samples.atPeak.externalMb)} / ${fmt(samples.atPeak.rssFileMb)} MB (RSS ${fmt(samples.atPeak.rssMb)} MB)`} | |`,
+    delayRow(samples.delayBuckets),
     `| event-loop lag p99: worst 1 s window / median window (load average: median / max) | ${fmt(lagWorst)} ms / ${fmt(lagMedian)} ms (load ${fmt(pick(load, 0.5))} / ${fmt(load.at(-1) ?? NaN)} on ${cores()} cores; worst while ${samples.worstLagPhase ?? "n/a"}) | ≤ 50 ms: worst ${met(lagWorst <= 50)}, median ${met(lagMedian <= 50)} |`,
     `| verdict delay after the canaries end, polled: p50 / p99 / max | ${seconds(pick(delays, 0.5))} / ${seconds(pick(delays, 0.99))} / ${seconds(delays.at(-1) ?? NaN)} s (${delays.length} verdicts) | |`,
   ];
@@ -546,10 +614,21 @@ function printReport({ held, samples, idleRssMb, calm, storm, events }: Report):
     const slower = run === storm && calm !== undefined ? `, ${fmt(((run.durationMs - calm.durationMs) / calm.durationMs) * 100)} % longer than calm` : "";
     const target = run === storm ? ` | failed = 0: ${met(run.failed === 0)} |` : " | |";
     const lasting = STORM_S > 0 ? `for the first ${STORM_S} s` : "until the last verdict";
-    const what = run === storm ? `storm (${Math.round(STORM_SHARE * 100)} % of every AWS call refused as throttled, ${lasting})` : "calm";
+    const refusing = STORM_RATE > 0 ? `Batch, CodeBuild and ECR each accepting ${STORM_RATE} calls a second, the rest refused as throttled` : `${Math.round(STORM_SHARE * 100)} % of every AWS call refused as throttled`;
+    const what = run === storm ? `storm (${refusing}, ${lasting})` : "calm";
     lines.push(`| next commit, ${what}: promoted / failed / calls refused / push to all verdicts | ${run.promoted} / ${run.failed} / ${run.refused} / ${seconds(run.durationMs)} s${slower}${target}`);
   }
   console.log(`${lines.join("\n")}\n`);
+}
+
+/** The held run's event-loop delay from the service's histogram: p99 ≤ 50 ms exactly when at most 1 % of the samples are above the 0.05 s bound. */
+function delayRow(counts: Map<number, number>): string {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const over = [...counts].filter(([bound]) => bound > 0.05).reduce((sum, [, count]) => sum + count, 0);
+  const share = over / total;
+  const p99Ms = bucketQuantile(0.99, counts) * 1000;
+  const met = share <= 0.01 ? "met" : "missed";
+  return `| event-loop delay over the whole held run (${total} samples, batchship_event_loop_delay_seconds): p99 / samples above 50 ms | ${fmt(p99Ms)} ms (within its bucket, as histogram_quantile) / ${fmt(share * 100)} % (${over}) | p99 ≤ 50 ms: ${met} |`;
 }
 
 function ops(byOperation: Record<string, number>, per: number): string {
