@@ -48,8 +48,6 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
     return 2;
   }
   const logger = createLogger({ write: (line) => process.stdout.write(`${line}\n`), level: config.logLevel, secrets: secretsOf(config) });
-  const heapGrowth = limitHeapGrowth();
-  logger.info("V8 heap growth set", { heapGrowingPercent: heapGrowth.percent, setBy: heapGrowth.setBy });
   // Until the service is up a SIGHUP has nothing to reload; without a handler it would end the
   // process (Node's default), so one is in place from the start.
   let reload = (): void => logger.info("SIGHUP before the service was up; pipelines are being loaded anyway");
@@ -66,6 +64,10 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const onInt = (): void => stop("SIGINT");
   process.once("SIGTERM", onTerm);
   process.once("SIGINT", onInt);
+  // Logged once the handlers above are in place: a supervisor or test that signals the service
+  // as soon as it says anything finds it ready to stop cleanly.
+  const heapGrowth = limitHeapGrowth();
+  logger.info("V8 heap growth set", { heapGrowingPercent: heapGrowth.percent, setBy: heapGrowth.setBy });
   // The service stops itself on what it cannot recover from (its store's writer died): exit 3,
   // so a supervisor starts it again.
   let fatal: Error | undefined;
