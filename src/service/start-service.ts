@@ -206,7 +206,8 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     ...apiRoutes(createApiActions({ ...state, ...wakeups }, links), config.apiToken, config.readToken),
   ];
   const server = createHttpServer(createRouter(routes, logger), { maxConnections: config.maxConnections });
-  // A port already taken: the pull asked for above is the one thing started so far.
+  // A port already taken: the pull asked for above and the metrics' event-loop sampler are all
+  // that is started so far.
   await listen(server, config).catch(async (error: unknown) => {
     await reloads.stop();
     metrics.stop();
