@@ -19,8 +19,9 @@ export const EVENT_LOOP_DELAY_METRIC = "batchship_event_loop_delay_seconds";
  * Event-loop delay as a Prometheus histogram. The default metrics give it only as percentiles of
  * the time since the last scrape, which cannot be added up across scrapes or instances: a p99 over
  * an hour, or over a fleet, needs the buckets (`histogram_quantile(0.99,
- * rate(batchship_event_loop_delay_seconds_bucket[1h]))`). Every sample is observed as it is taken,
- * so the counts are exact, not read back from a histogram of percentiles.
+ * rate(batchship_event_loop_delay_seconds_bucket[1h]))`, summed `by (le)` across instances).
+ * Every sample is observed as it is taken, so the counts are exact, not read back from a
+ * histogram of percentiles.
  */
 export function recordEventLoopDelay(registry: Registry, now: () => number = () => performance.now()): { stop(): void } {
   const histogram = new Histogram({

@@ -284,11 +284,14 @@ describe("faults", () => {
       results.push(await describe());
     }
     expect(results).toEqual(["ok", "ok", "ok", "ok"]);
+    // A long quiet spell saves up no more than the burst (here the rate: 2 calls).
+    now += 5_000;
+    expect([await describe(), await describe(), await describe()]).toEqual(["ok", "ok", "TooManyRequestsException 429"]);
     // After forMs the limit is gone.
     now += 10_000;
     expect([await describe(), await describe(), await describe()]).toEqual(["ok", "ok", "ok"]);
     once.destroy();
-    expect(emulator.calls.filter((c) => c.faulted).map((c) => c.operation)).toEqual(["DescribeJobs", "DescribeJobs"]);
+    expect(emulator.calls.filter((c) => c.faulted).map((c) => c.operation)).toEqual(["DescribeJobs", "DescribeJobs", "DescribeJobs"]);
   });
 
   it("loses the reply after moto made the change", async () => {

@@ -16,12 +16,13 @@ export interface Faults {
   storm(operation: string, options: StormOptions): void;
   /**
    * A storm by rate: each of `services` ("batch", "codebuild", "ecr"…) accepts `perSecond`
-   * calls a second for the account, whatever the operation, and refuses the rest as the service
-   * throttles (`rate`), without reaching moto. Batch documents its limit per account and Region
-   * (50 SubmitJob a second); EC2 and ECS document the algorithm, a token bucket: here one of
-   * `burst` calls (default `perSecond`) refilled at `perSecond`, so a caller sending slower than
-   * the rate is never refused and one sending faster is refused for the excess only. Lasts
-   * `forMs` on `now` (default: until cleared).
+   * calls a second, whatever the operation (one moto is one account), and refuses the rest as
+   * the service throttles (`rate`), without reaching moto. AWS limits an account's calls per
+   * Region, some per operation (Batch: 50 SubmitJob a second), and EC2 and ECS document the
+   * algorithm, a token bucket: here one bucket per service, of `burst` calls (default
+   * `perSecond`) refilled at `perSecond`, so a caller sending slower than the rate is never
+   * refused and one sending faster is refused for the excess only. Lasts `forMs` on `now`
+   * (default: until cleared); a later limit on a service replaces the earlier one.
    */
   rateLimit(services: readonly string[], options: RateLimitOptions): void;
   /** Delays every reply by `ms`. */
@@ -104,6 +105,7 @@ export class FaultPlan implements Faults {
     if (!(burst >= 1)) throw new RangeError("burst must be at least 1");
     const now = options.now ?? Date.now;
     const start = now();
+    this.rateLimits = this.rateLimits.filter((limit) => !services.includes(limit.service));
     for (const service of services) {
       this.rateLimits.push({
         service,
