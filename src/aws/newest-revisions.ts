@@ -18,11 +18,18 @@ export interface NewestSearch {
   hint?: number;
   /** Why a search took more calls than it could have (no usable hint on the anchor revision). */
   debug?: (message: string) => void;
+  /**
+   * Another name whose anchor revision the search's first call describes too, in the slot of its
+   * highest number: that name's hint, for a lookup of it that follows.
+   */
+  companion?: string;
 }
 
 export interface NewestFound extends NewestRevisions {
   /** The newest revision number found, in any status; 0 when none. The next search's hint. */
   newestNumber: number;
+  /** The hint the companion's anchor revision carries, when it carries one. */
+  companionHint?: number;
 }
 
 /**
@@ -36,7 +43,9 @@ export interface NewestFound extends NewestRevisions {
  * newest is the highest found when that is below h+10, and the newest 90 are in the same call.
  * When h+10 exists too (the hint is stale), the next 100 numbers follow, then the search below.
  * The hint comes from the caller's memory, or else from the tag TAG.newestRevision on revision
- * ANCHOR_REVISION, which the search's first call describes anyway. Without a usable hint:
+ * ANCHOR_REVISION, which the search's first call describes anyway. A companion name's anchor
+ * takes the first call's last slot (h+10, or the last number of step 1 below), so the lookup of
+ * that name that follows has its hint without a call of its own. Without a usable hint:
  *
  * 1. the numbers 1 to 90, then numbers growing geometrically to the 32-bit limit: the newest
  *    revision lies between the highest that exists and the next;
@@ -65,12 +74,21 @@ export async function newestRevisions(
     (await awsCall(operation, () => batch.send(new DescribeJobDefinitionsCommand(input)))) as { jobDefinitions?: JobDefinition[]; nextToken?: string };
   // Every number described so far, and what it was: a number already described is not asked for again.
   const probed = new Map<number, JobDefinition | undefined>();
+  // The companion's anchor, until the first call has described it: that call asks one number less.
+  let riders = search.companion === undefined || search.companion === name ? [] : [`${search.companion}:${ANCHOR_REVISION}`];
+  let companionHint: number | undefined;
+  const page = () => DESCRIBE_PAGE - riders.length;
   const existing = async (numbers: number[]) => {
     const asked = numbers.filter((n) => !probed.has(n));
     if (asked.length > 0) {
-      const found = (await describe({ jobDefinitions: asked.map((n) => `${name}:${n}`) })).jobDefinitions ?? [];
+      const found = (await describe({ jobDefinitions: [...asked.map((n) => `${name}:${n}`), ...riders] })).jobDefinitions ?? [];
+      const companion = riders.length > 0 ? search.companion : undefined;
+      riders = [];
       for (const n of asked) probed.set(n, undefined);
-      for (const d of found) if (d.jobDefinitionName === name && d.revision !== undefined) probed.set(d.revision, d);
+      for (const d of found) {
+        if (d.jobDefinitionName === name && d.revision !== undefined) probed.set(d.revision, d);
+        else if (d.jobDefinitionName === companion && d.revision === ANCHOR_REVISION) companionHint = anchorHint(d);
+      }
     }
     return numbers.flatMap((n) => probed.get(n) ?? []);
   };
@@ -88,7 +106,7 @@ export async function newestRevisions(
   };
   const around = async (hint: number) => {
     const from = Math.max(1, hint - NEWEST_WINDOW + 1);
-    const window = range(from, Math.min(HIGHEST_REVISION, from + DESCRIBE_PAGE - 1));
+    const window = range(from, Math.min(HIGHEST_REVISION, from + page() - 1));
     // Numbers that all read as never registered say nothing sure (deleted ones look the same).
     const before = { lo, hi };
     if ((await learn(window)) === 0) ({ lo, hi } = before);
@@ -100,7 +118,7 @@ export async function newestRevisions(
   while (!settled()) {
     // The first call: every number a short history has, so it answers alone, and revision 1,
     // whose hint answers a long one in the next call.
-    await learn(hi === undefined ? gallop(lo, lo === 0 ? NEWEST_WINDOW : 0) : spread(lo, hi));
+    await learn(hi === undefined ? gallop(lo, lo === 0 ? NEWEST_WINDOW : 0, page()) : spread(lo, hi));
     if (!anchorRead && probed.has(ANCHOR_REVISION)) {
       anchorRead = true;
       if (settled()) break;
@@ -111,15 +129,16 @@ export async function newestRevisions(
   }
   // No revision found: a name never registered, which one listing call shows, or one whose
   // revisions all fell between the numbers asked, which only the listing finds.
-  if (lo === 0) return { revisions: await listAll(), complete: true, newestNumber: 0 };
+  const companion = companionHint === undefined ? {} : { companionHint };
+  if (lo === 0) return { revisions: await listAll(), complete: true, newestNumber: 0, ...companion };
   const top = hi === lo + 1 ? lo : (hi as number) - 1;
   const window = range(Math.max(1, top - (hi === lo + 1 ? NEWEST_WINDOW : DESCRIBE_PAGE) + 1), top);
   const described = await existing(window);
   const newest = described.reduce<JobDefinition | undefined>((n, d) => (n === undefined || (d.revision ?? 0) > (n.revision ?? 0) ? d : n), undefined);
   // The newest revision of a name batchship keeps is ACTIVE; anything else is not understood here.
-  if (newest?.status !== "ACTIVE") return { revisions: await listAll(), complete: true, newestNumber: newest?.revision ?? lo };
+  if (newest?.status !== "ACTIVE") return { revisions: await listAll(), complete: true, newestNumber: newest?.revision ?? lo, ...companion };
   const revisions = newestFirst(described.filter((d) => d.status === "ACTIVE").map(toJobDefinitionRevision));
-  return { revisions, complete: window[0] === 1, newestNumber: newest.revision ?? lo };
+  return { revisions, complete: window[0] === 1, newestNumber: newest.revision ?? lo, ...companion };
 }
 
 /** The revision number TAG.newestRevision holds on the anchor revision, when it is one. */
@@ -134,13 +153,13 @@ function newestFirst(revisions: JobDefinitionRevision[]): JobDefinitionRevision[
 }
 
 /**
- * Up to 100 numbers above `lo`: the first `contiguous` of them, then numbers growing
+ * Up to `size` numbers above `lo`: the first `contiguous` of them, then numbers growing
  * geometrically to the highest revision number.
  */
-function gallop(lo: number, contiguous = 0): number[] {
+function gallop(lo: number, contiguous: number, size: number): number[] {
   const numbers = new Set<number>(range(lo + 1, Math.min(HIGHEST_REVISION, lo + contiguous)));
   const base = lo + contiguous;
-  const rest = DESCRIBE_PAGE - contiguous;
+  const rest = size - contiguous;
   const ratio = Math.pow(Math.max(1, HIGHEST_REVISION - base), 1 / (rest - 1));
   for (let k = 0; k < rest; k++) numbers.add(Math.min(HIGHEST_REVISION, base + Math.max(k + 1, Math.ceil(Math.pow(ratio, k)))));
   return [...numbers].sort((a, b) => a - b);

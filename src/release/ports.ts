@@ -152,6 +152,15 @@ export interface JobDefinitionRevision {
  */
 export const NEWEST_WINDOW = 90;
 
+export interface NewestLookupOptions {
+  /**
+   * A name the caller looks up next (a release: production, after its candidate). A backend that
+   * finds the newest revisions around a hint may read that name's hint in the same call, so that
+   * its first lookup in a new process costs no more than a later one.
+   */
+  upcoming?: string;
+}
+
 export interface NewestRevisions {
   /** The ACTIVE revisions among (at least) the newest NEWEST_WINDOW revision numbers, newest first. */
   revisions: JobDefinitionRevision[];
@@ -228,7 +237,7 @@ export interface JobPlatform {
    * newest first, in a number of calls that does not grow with the name's history: what a
    * release looks things up in (src/release/revision-lookup.ts).
    */
-  newestJobDefinitionRevisions(name: string): Promise<NewestRevisions>;
+  newestJobDefinitionRevisions(name: string, options?: NewestLookupOptions): Promise<NewestRevisions>;
   registerJobDefinition(
     name: string,
     body: JobDefinitionBody,

@@ -40,7 +40,7 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
   if (addTags !== undefined) retryingRegistry.addTags = retry("tag image", (r, d, t) => addTags.call(registry, r, d, t));
   const retryingPlatform: JobPlatform = {
     listJobDefinitionRevisions: retry("list job definitions", (n) => platform.listJobDefinitionRevisions(n)),
-    newestJobDefinitionRevisions: retry("look up the newest job definitions", (n) => platform.newestJobDefinitionRevisions(n)),
+    newestJobDefinitionRevisions: retry("look up the newest job definitions", (n, o) => platform.newestJobDefinitionRevisions(n, o)),
     registerJobDefinition: (n, b, t) => platform.registerJobDefinition(n, b, t),
     tagJobDefinition: retry("tag job definition", (a, t) => platform.tagJobDefinition(a, t)),
     deregisterJobDefinition: retry("deregister job definition", (a) => platform.deregisterJobDefinition(a)),

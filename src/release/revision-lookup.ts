@@ -1,4 +1,4 @@
-import type { JobDefinitionRevision, JobPlatform, NewestRevisions } from "./ports.js";
+import type { JobDefinitionRevision, JobPlatform, NewestLookupOptions, NewestRevisions } from "./ports.js";
 import { previousLiveRevision } from "./rollback.js";
 import { TAG } from "./tags.js";
 
@@ -26,8 +26,9 @@ export async function findRevision(
   name: string,
   matches: (revision: JobDefinitionRevision) => boolean,
   mayBeOlder: boolean,
+  lookup: NewestLookupOptions = {},
 ): Promise<Lookup<JobDefinitionRevision>> {
-  const newest = await platform.newestJobDefinitionRevisions(name);
+  const newest = await platform.newestJobDefinitionRevisions(name, lookup);
   const found = newest.revisions.find(matches);
   if (found !== undefined || newest.complete || !mayBeOlder) return { found, newest };
   return { found: (await platform.listJobDefinitionRevisions(name)).find(matches), newest };

@@ -82,6 +82,32 @@ describe("the newest revisions with a hint of the newest number", () => {
     expect(result.calls).toBeLessThanOrEqual(calls);
   });
 
+  it("a lookup told of an upcoming name reads that name's hint in its own first call: the next lookup of it is one call", async () => {
+    await setAnchor("hist", String(HISTORY));
+    const platform = freshPlatform();
+    const describedBy = async (work: () => Promise<unknown>) => {
+      const start = emulator.calls.length;
+      await work();
+      return emulator.calls.slice(start).filter((c) => c.operation === "DescribeJobDefinitions").map((c) => (c.input as { jobDefinitions: string[] }).jobDefinitions);
+    };
+    let crowded: JobDefinitionRevision[] = [];
+    const first = await describedBy(async () => ({ revisions: crowded } = await platform.newestJobDefinitionRevisions("crowded", { upcoming: "hist" })));
+    const alone = await lookup(freshPlatform(), "crowded");
+    const hist = await lookup(platform, "hist");
+    const again = await describedBy(() => platform.newestJobDefinitionRevisions("crowded", { upcoming: "hist" }));
+
+    // The upcoming name's anchor takes a slot of the first call, not a call of its own, and
+    // changes no answer.
+    expect(first[0]).toContain("hist:1");
+    for (const names of first) expect(names.length).toBeLessThanOrEqual(100);
+    expect(first.length).toBe(alone.calls);
+    expect(numbers(crowded)).toEqual(await newestByListing("crowded"));
+    expect(hist.calls).toBe(1);
+    expect(numbers(hist.found.revisions)).toEqual(await newestByListing("hist"));
+    // Once the process knows the name, nothing rides along.
+    expect(again.flat().some((entry) => entry.startsWith("hist:"))).toBe(false);
+  });
+
   it("an anchor that names an INACTIVE revision, on an INACTIVE anchor, still finds the newest ACTIVE", async () => {
     const result = await lookup(freshPlatform(), "aged");
 

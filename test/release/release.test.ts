@@ -9,7 +9,7 @@ import { pipelineStatus } from "../../src/release/status.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build", "heartbeat", "rebuild", "history", "same-image", "late-again", "overtaken"];
+const QUEUES = ["pass", "fail", "tolerate", "stuck", "ondemand", "stuck-only", "manual", "twice", "rollback", "slow", "late", "build", "heartbeat", "rebuild", "history", "same-image", "late-again", "overtaken", "followed"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -222,6 +222,22 @@ describe("release", () => {
     expect(reused).toBe(false);
     expect(revision.revision).toBe(2);
     expect(revision.tags[TAG.canary]).toBeUndefined();
+  });
+
+  it("a run that followed a build another run started finds the candidate that run registered", async () => {
+    const spec = pipeline("followed");
+    const commit = randomSha();
+    const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main", wait: false });
+    const { ctx } = h.engine();
+    const calls = h.mark();
+    const input = { spec, releaseId: releaseIdFor("followed", commit), commit, imageUri: first.image?.uri ?? "", digest: first.image?.digest ?? "" };
+
+    // Its image is new to it (a build it followed), but it did not start that build: it looks first.
+    const followed = await registerCandidate(ctx, { ...input, imageIsNew: true });
+
+    expect(followed).toMatchObject({ reused: true, revision: { arn: first.candidate?.arn } });
+    expect(calls()("RegisterJobDefinition")).toBe(0);
+    expect(await ctx.backend.platform.listJobDefinitionRevisions("followed-canary")).toHaveLength(1);
   });
 
   it("a canary stopped at its deadline stays failed when the release runs again", async () => {

@@ -17,6 +17,12 @@ export interface CandidateInput {
    * candidate, so the newest revisions are all there is to look in.
    */
   imageIsNew?: boolean;
+  /**
+   * This run started the image's build: the candidate cannot exist before this run registers it,
+   * so the first look for it is skipped. A run that follows that build instead of starting it
+   * (after a crash, or alongside) still looks first.
+   */
+  buildStartedHere?: boolean;
 }
 
 /**
@@ -36,7 +42,8 @@ export async function findCandidate(
 ): Promise<JobDefinitionRevision | undefined> {
   const hash = specHash(jobDefinitionBody(spec, imageUri));
   const matches = (r: JobDefinitionRevision) => r.tags[TAG.release] === releaseId && r.tags[TAG.specHash] === hash;
-  return (await findRevision(ctx.backend.platform, candidateName(spec), matches, mayBeOlder)).found;
+  // Production is looked up next (the order rules, the promotion).
+  return (await findRevision(ctx.backend.platform, candidateName(spec), matches, mayBeOlder, { upcoming: spec.jobDefinition.name })).found;
 }
 
 /** Stage candidate: register `<name>-canary` — never the production name — once per release. */
@@ -55,9 +62,17 @@ export async function registerCandidate(
     [TAG.specHash]: specHash(body),
     [TAG.imageDigest]: input.digest,
   };
+  // After a failed registration it looks all the same: the failed call may have registered.
+  let skipLook = input.buildStartedHere === true;
   const { value, created } = await findOrCreate(
     ctx,
-    () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
+    async () => {
+      if (skipLook) {
+        skipLook = false;
+        return undefined;
+      }
+      return findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true);
+    },
     async (): Promise<JobDefinitionRevision> => {
       const registered = await platform.registerJobDefinition(name, body, tags);
       return { name, ...registered, body, tags };
