@@ -3,9 +3,9 @@
  * definition names have 3 revisions of history, beside one whose names have 10,000 (or
  * BENCH_HISTORY), in one run against the emulator (moto behind the test layer, which pages
  * DescribeJobDefinitions 100 at a time, oldest first). Twice: in a new process (the Action on a
- * fresh runner, a CLI run), which knows no name yet (its registration gives the candidate name's
- * newest number, the hint on production's revision 1 production's), and in a process that has
- * seen the names (the service, the next release). Also what reading a name's
+ * fresh runner, a CLI run), which knows no name yet and reads the hint revision 1 carries
+ * (production's in the candidate lookup's first call), and in a process that has seen the names
+ * (the service, the next release). Also what reading a name's
  * whole ACTIVE history costs, which is what every lookup of a release cost before.
  * Run with `npm run bench:history`.
  */

@@ -83,11 +83,13 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
   });
 
-  // The newest revision number this process has seen of each name (found by a lookup, registered,
-  // or read from its anchor in another name's lookup): the next lookup's hint, so that it costs
-  // one call. Another process may have registered since; the search copes with a stale hint
-  // (newest-revisions.ts).
+  // The newest revision number this process has seen of each name (found by a lookup, or
+  // registered): the next lookup's hint, so that it costs one call. Another process may have
+  // registered since; the search copes with a stale hint (newest-revisions.ts).
   const newestSeen = new Map<string, number>();
+  // Anchor hints read in another name's lookup (`upcoming`), for the first lookup of their name
+  // only: an anchor far above the newest must not become what the process has seen.
+  const anchorHints = new Map<string, number>();
   const saw = (name: string, revision: number) => {
     if (revision > (newestSeen.get(name) ?? 0)) newestSeen.set(name, revision);
   };
@@ -128,16 +130,18 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
 
     async newestJobDefinitionRevisions(name, lookup = {}) {
-      const hint = newestSeen.get(name);
+      const hint = newestSeen.get(name) ?? anchorHints.get(name);
+      anchorHints.delete(name);
       // The upcoming name's anchor rides along only while this process has no hint of that name.
-      const companion = lookup.upcoming !== undefined && !newestSeen.has(lookup.upcoming) ? lookup.upcoming : undefined;
+      const { upcoming } = lookup;
+      const companion = upcoming !== undefined && !newestSeen.has(upcoming) && !anchorHints.has(upcoming) ? upcoming : undefined;
       const { newestNumber, companionHint, ...found } = await newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name), {
         ...(hint === undefined ? {} : { hint }),
         ...(options.debug === undefined ? {} : { debug: options.debug }),
         ...(companion === undefined ? {} : { companion }),
       });
       saw(name, newestNumber);
-      if (companion !== undefined && companionHint !== undefined) saw(companion, companionHint);
+      if (companion !== undefined && companionHint !== undefined) anchorHints.set(companion, companionHint);
       return found;
     },
 

@@ -30,11 +30,8 @@ export async function beginCanaryRetry(ctx: EngineContext, candidate: JobDefinit
   return { ...candidate, tags: { ...candidate.tags, ...tags } };
 }
 
-/**
- * The candidate's tags as they are now: `batchship cancel` may have marked it while its canary
- * ran. `productionName`: looked up next, when the verdict is a pass.
- */
-export async function currentCandidate(ctx: EngineContext, candidate: JobDefinitionRevision, productionName: string): Promise<JobDefinitionRevision> {
-  const { found } = await findRevision(ctx.backend.platform, candidate.name, (revision) => revision.arn === candidate.arn, true, { upcoming: productionName });
+/** The candidate's tags as they are now: `batchship cancel` may have marked it while its canary ran. */
+export async function currentCandidate(ctx: EngineContext, candidate: JobDefinitionRevision): Promise<JobDefinitionRevision> {
+  const { found } = await findRevision(ctx.backend.platform, candidate.name, (revision) => revision.arn === candidate.arn, true);
   return found ?? candidate;
 }

@@ -97,15 +97,7 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
     let candidateIsNew = false;
     const candidate = await timed(ctx, stages, "candidate", async () => {
       const imageIsNew = image.build !== null || image.reusedFrom !== undefined;
-      const { revision, reused } = await registerCandidate(ctx, {
-        spec,
-        releaseId,
-        commit,
-        imageUri: image.uri,
-        digest: image.digest,
-        imageIsNew,
-        ...(image.buildStartedHere === true ? { buildStartedHere: true } : {}),
-      });
+      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew });
       candidateIsNew = !reused;
       ctx.observe({ type: "candidate-registered", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
@@ -123,7 +115,7 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
       result.status = "canary-running";
       return result;
     }
-    const verdict = await cancelledMeanwhile(ctx, spec, attempting, canary);
+    const verdict = await cancelledMeanwhile(ctx, attempting, canary);
     const judged = await recordVerdict(ctx, attempting, verdict);
     if (verdict.result === "cancelled") {
       result.canary = canarySummary(verdict);
@@ -221,12 +213,12 @@ async function canaryWithoutWaiting(ctx: EngineContext, input: CanaryInput): Pro
  * `batchship cancel` marks the candidate before it stops the job, so a canary that ended while
  * the cancel ran — stopped, hopeless, even passed — is reported as the cancel the person asked for.
  */
-async function cancelledMeanwhile(ctx: EngineContext, spec: PipelineSpec, candidate: JobDefinitionRevision, canary: CanaryResult): Promise<CanaryResult> {
+async function cancelledMeanwhile(ctx: EngineContext, candidate: JobDefinitionRevision, canary: CanaryResult): Promise<CanaryResult> {
   const recorded = candidate.tags[TAG.canary];
   if (canary.result === "cancelled" || (recorded !== undefined && recorded !== CANARY_RETRYING)) {
     return canary;
   }
-  const now = await currentCandidate(ctx, candidate, spec.jobDefinition.name);
+  const now = await currentCandidate(ctx, candidate);
   const marked = now.tags[TAG.canary] === "cancelled" && canaryAttemptOf(now) === canaryAttemptOf(candidate);
   return marked ? { ...canary, result: "cancelled", reason: "cancelled: batchship cancel stopped it" } : canary;
 }

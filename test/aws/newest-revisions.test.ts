@@ -108,6 +108,20 @@ describe("the newest revisions with a hint of the newest number", () => {
     expect(again.flat().some((entry) => entry.startsWith("hist:"))).toBe(false);
   });
 
+  it("an upcoming name's anchor far above its newest costs its first lookup calls, not every lookup after", async () => {
+    await setAnchor("hist", String(HISTORY + 400));
+    const platform = freshPlatform();
+    await platform.newestJobDefinitionRevisions("crowded", { upcoming: "hist" });
+
+    const first = await lookup(platform, "hist");
+    const next = await lookup(platform, "hist");
+
+    expect(first.found.revisions[0]?.revision).toBe(HISTORY);
+    expect(first.calls).toBeGreaterThan(1);
+    expect(next.calls).toBe(1);
+    expect(numbers(next.found.revisions)).toEqual(await newestByListing("hist"));
+  });
+
   it("an anchor that names an INACTIVE revision, on an INACTIVE anchor, still finds the newest ACTIVE", async () => {
     const result = await lookup(freshPlatform(), "aged");
 

@@ -224,7 +224,7 @@ describe("release", () => {
     expect(revision.tags[TAG.canary]).toBeUndefined();
   });
 
-  it("a run that followed a build another run started finds the candidate that run registered", async () => {
+  it("a run whose image is new to it still finds the candidate another run of the release registered meanwhile", async () => {
     const spec = pipeline("followed");
     const commit = randomSha();
     const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main", wait: false });
@@ -232,7 +232,8 @@ describe("release", () => {
     const calls = h.mark();
     const input = { spec, releaseId: releaseIdFor("followed", commit), commit, imageUri: first.image?.uri ?? "", digest: first.image?.digest ?? "" };
 
-    // Its image is new to it (a build it followed), but it did not start that build: it looks first.
+    // Its image is new to it (a build it followed, or started as the other run followed it): it
+    // looks before it registers.
     const followed = await registerCandidate(ctx, { ...input, imageIsNew: true });
 
     expect(followed).toMatchObject({ reused: true, revision: { arn: first.candidate?.arn } });

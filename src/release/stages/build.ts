@@ -16,8 +16,6 @@ export interface BuiltImage {
   key?: string;
   /** Set when no build ran because an image with the same content key existed: the key tag it was found under. */
   reusedFrom?: string;
-  /** This run started the build (it found none of the release's own to follow). */
-  buildStartedHere?: true;
 }
 
 export interface BuildInput {
@@ -139,7 +137,6 @@ async function runBuild(ctx: EngineContext, input: BuildInput, repository: Image
   if (found?.status === "failed" && input.retry !== true) throw buildFailure(found, true);
   const reused = found !== undefined && found.status !== "failed";
   const started = reused ? found : await builder.startBuild(request);
-  const startedHere = reused ? {} : { buildStartedHere: true as const };
   ctx.observe({ type: "build-started", buildId: started.id, reused, ...link(started) });
 
   const finished = await followBuild(ctx, started, input.spec.build.timeoutMinutes);
@@ -153,7 +150,7 @@ async function runBuild(ctx: EngineContext, input: BuildInput, repository: Image
       { hint: "the buildspec must push every tag in IMAGE_TAGS to IMAGE_REPOSITORY_URI (see buildspec.yml)" },
     );
   }
-  return { ...image(repository, digest, { id: finished.id, ...link(finished) }, undefined), ...startedHere };
+  return image(repository, digest, { id: finished.id, ...link(finished) }, undefined);
 }
 
 function link(build: BuildState): { logUrl?: string } {

@@ -17,12 +17,6 @@ export interface CandidateInput {
    * candidate, so the newest revisions are all there is to look in.
    */
   imageIsNew?: boolean;
-  /**
-   * This run started the image's build: the candidate cannot exist before this run registers it,
-   * so the first look for it is skipped. A run that follows that build instead of starting it
-   * (after a crash, or alongside) still looks first.
-   */
-  buildStartedHere?: boolean;
 }
 
 /**
@@ -62,17 +56,9 @@ export async function registerCandidate(
     [TAG.specHash]: specHash(body),
     [TAG.imageDigest]: input.digest,
   };
-  // After a failed registration it looks all the same: the failed call may have registered.
-  let skipLook = input.buildStartedHere === true;
   const { value, created } = await findOrCreate(
     ctx,
-    async () => {
-      if (skipLook) {
-        skipLook = false;
-        return undefined;
-      }
-      return findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true);
-    },
+    () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
     async (): Promise<JobDefinitionRevision> => {
       const registered = await platform.registerJobDefinition(name, body, tags);
       return { name, ...registered, body, tags };
