@@ -5,8 +5,8 @@
  * DescribeJobDefinitions 100 at a time, oldest first). Twice: in a new process (the Action on a
  * fresh runner, a CLI run), which knows no name yet and reads the hint revision 1 carries
  * (production's in the candidate lookup's first call), and in a process that has seen the names
- * (the service, the next release). Also what reading a name's
- * whole ACTIVE history costs, which is what every lookup of a release cost before.
+ * (the service, the next release). Also what reading a name's whole ACTIVE history costs, which
+ * is what every lookup of a release cost before.
  * Run with `npm run bench:history`.
  */
 import { createAwsBackend } from "../src/aws/index.js";

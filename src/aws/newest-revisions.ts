@@ -54,9 +54,10 @@ export interface NewestFound extends NewestRevisions {
  * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
  * A hint never decides the answer, only which numbers are asked: a wrong one costs calls. With a
- * hint within 10 of the newest (9 with a companion) a search takes one call; with the anchor's, two (one for a name
- * with up to 90 revisions); with none, one up to 90 revisions, three to four for hundreds to
- * 10,000, five for a million; a name never registered two (the second, a listing, proves it empty).
+ * hint within 10 of the newest (9 with a companion) a search takes one call; with the anchor's,
+ * two (one for a name with up to 90 revisions); with none, one up to 90 revisions, three to four
+ * for hundreds to 10,000, five for a million; a name never registered two (the second, a listing,
+ * proves it empty).
  * Batch deletes a revision 180 days after it is deregistered, so numbers of long-deregistered
  * revisions read as never registered: the search assumes those all lie below a number it finds,
  * and a hint's call that finds nothing is ignored. When the newest revision it finds is not
