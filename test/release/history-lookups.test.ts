@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCanaryJob } from "../../src/release/canary-logs.js";
+import { createAwsBackend } from "../../src/aws/index.js";
 import { applyRecord } from "../../src/release/gitops/apply-record.js";
 import type { ReleaseRecord } from "../../src/release/gitops/record.js";
 import type { ReleaseResult } from "../../src/release/result.js";
 import { runRelease } from "../../src/release/run-release.js";
 import { pipelineStatus } from "../../src/release/status.js";
 import { TAG } from "../../src/release/tags.js";
+import { testClientConfig } from "../emulator/index.js";
 import { seedJobDefinitionHistory } from "../emulator/job-definition-history.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
@@ -105,6 +107,13 @@ describe("lookups that do not grow with history", () => {
     expect(status.value.production?.revision).toBeGreaterThan(earlier.production.revision);
     expect(status.value.candidates[0]?.promoted).toBe(true);
     expect(status.describes).toBe(2);
+    // A new process (a CLI or Action run): one call more than a short history (the candidate
+    // name's anchor); production's hint comes along in the candidates' first call.
+    const fresh = () => ({ ...ctx, backend: createAwsBackend(testClientConfig(h.emulator)) });
+    const coldLong = await describesOf(() => pipelineStatus(fresh(), spec));
+    const coldShort = await describesOf(() => pipelineStatus(fresh(), pipeline("short")));
+    expect(coldLong.value).toEqual(status.value);
+    expect(coldLong.describes).toBe(coldShort.describes + 1);
 
     const canary = await describesOf(() => findCanaryJob(ctx, spec, earlier.releaseId));
     expect(canary.value.job.jobId).toBe(earlier.canary?.jobId);
