@@ -132,9 +132,10 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     async newestJobDefinitionRevisions(name, lookup = {}) {
       const hint = newestSeen.get(name) ?? anchorHints.get(name);
       anchorHints.delete(name);
-      // The upcoming name's anchor rides along only while this process has no hint of that name.
+      // The upcoming name's anchor rides along while the process has seen nothing of that name
+      // (again when an anchor read earlier is still unused: the newer value replaces it).
       const { upcoming } = lookup;
-      const companion = upcoming !== undefined && !newestSeen.has(upcoming) && !anchorHints.has(upcoming) ? upcoming : undefined;
+      const companion = upcoming !== undefined && !newestSeen.has(upcoming) ? upcoming : undefined;
       const { newestNumber, companionHint, ...found } = await newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name), {
         ...(hint === undefined ? {} : { hint }),
         ...(options.debug === undefined ? {} : { debug: options.debug }),

@@ -19,8 +19,8 @@ export interface NewestSearch {
   /** Why a search took more calls than it could have (no usable hint on the anchor revision). */
   debug?: (message: string) => void;
   /**
-   * Another name whose anchor revision the search's first call describes too, in the slot of its
-   * highest number: that name's hint, for a lookup of it that follows.
+   * Another name whose anchor revision the search's first call describes too, in a slot of its
+   * own numbers: that name's hint, for a lookup of it that follows.
    */
   companion?: string;
 }
@@ -44,8 +44,8 @@ export interface NewestFound extends NewestRevisions {
  * When h+10 exists too (the hint is stale), the next 100 numbers follow, then the search below.
  * The hint comes from the caller's memory, or else from the tag TAG.newestRevision on revision
  * ANCHOR_REVISION, which the search's first call describes anyway. A companion name's anchor
- * takes the first call's last slot (h+10, or the last number of step 1 below), so the lookup of
- * that name that follows has its hint without a call of its own. Without a usable hint:
+ * takes one slot of the first call (h+10, or one of step 1's geometric numbers below), so the
+ * lookup of that name that follows has its hint without a call of its own. Without a usable hint:
  *
  * 1. the numbers 1 to 90, then numbers growing geometrically to the 32-bit limit: the newest
  *    revision lies between the highest that exists and the next;
@@ -54,7 +54,7 @@ export interface NewestFound extends NewestRevisions {
  * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
  * A hint never decides the answer, only which numbers are asked: a wrong one costs calls. With a
- * hint within 10 of the newest (9 with a companion) a search takes one call; with the anchor's,
+ * hint at most 9 below the newest (8 with a companion) a search takes one call; with the anchor's,
  * two (one for a name with up to 90 revisions); with none, one up to 90 revisions, three to four
  * for hundreds to 10,000, five for a million; a name never registered two (the second, a listing,
  * proves it empty).

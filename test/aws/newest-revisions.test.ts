@@ -108,6 +108,23 @@ describe("the newest revisions with a hint of the newest number", () => {
     expect(again.flat().some((entry) => entry.startsWith("hist:"))).toBe(false);
   });
 
+  it("an upcoming name's anchor rides in a lookup that has a hint too: one call of 100, the same answer", async () => {
+    await setAnchor("hist", String(HISTORY));
+    const platform = freshPlatform();
+    await lookup(platform, "crowded");
+
+    const start = emulator.calls.length;
+    const crowded = await platform.newestJobDefinitionRevisions("crowded", { upcoming: "hist" });
+    const calls = emulator.calls.slice(start).filter((c) => c.operation === "DescribeJobDefinitions").map((c) => (c.input as { jobDefinitions: string[] }).jobDefinitions);
+    const hist = await lookup(platform, "hist");
+
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toHaveLength(100);
+    expect(calls[0]).toContain("hist:1");
+    expect(numbers(crowded.revisions)).toEqual(await newestByListing("crowded"));
+    expect(hist.calls).toBe(1);
+  });
+
   it("an upcoming name's anchor far above its newest costs its first lookup calls, not every lookup after", async () => {
     await setAnchor("hist", String(HISTORY + 400));
     const platform = freshPlatform();

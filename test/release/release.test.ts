@@ -224,10 +224,16 @@ describe("release", () => {
     expect(revision.tags[TAG.canary]).toBeUndefined();
   });
 
-  it("a run whose image is new to it still finds the candidate another run of the release registered meanwhile", async () => {
+  it("looks for its candidate before registering it, even for an image it built: another run of the release may have registered one", async () => {
     const spec = pipeline("followed");
     const commit = randomSha();
+    const start = h.emulator.calls.length;
     const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main", wait: false });
+    const batchCalls = h.emulator.calls.slice(start).filter((c) => c.service === "batch").map((c) => c.operation);
+    // The run started the build, and still looked first.
+    expect(first.build).not.toBeNull();
+    expect(batchCalls.indexOf("DescribeJobDefinitions")).toBeGreaterThanOrEqual(0);
+    expect(batchCalls.indexOf("DescribeJobDefinitions")).toBeLessThan(batchCalls.indexOf("RegisterJobDefinition"));
     const { ctx } = h.engine();
     const calls = h.mark();
     const input = { spec, releaseId: releaseIdFor("followed", commit), commit, imageUri: first.image?.uri ?? "", digest: first.image?.digest ?? "" };
