@@ -1,7 +1,5 @@
-import type { PipelineSpec } from "../spec/schema.js";
 import type { EngineContext } from "./context.js";
 import type { JobDefinitionRevision } from "./ports.js";
-import { canaryJobName } from "./release-id.js";
 import { findRevision } from "./revision-lookup.js";
 import { CANARY_RETRYING, TAG } from "./tags.js";
 
@@ -30,18 +28,6 @@ export async function beginCanaryRetry(ctx: EngineContext, candidate: JobDefinit
   await ctx.backend.platform.tagJobDefinition(candidate.arn, tags);
   ctx.observe({ type: "warning", message: `retrying the canary: attempt ${attempt} (the earlier verdict was ${candidate.tags[TAG.canary]})` });
   return { ...candidate, tags: { ...candidate.tags, ...tags } };
-}
-
-/**
- * The tags of a candidate registered again on an explicit retry, after retention deregistered the
- * one that ran the release's earlier canaries (and with it their record): the next attempt is the
- * first whose job Batch does not know. Without them the new candidate would start at attempt 1
- * and take that attempt's failed job, still listed for days, for its own canary.
- */
-export async function retryAttemptTags(ctx: EngineContext, spec: PipelineSpec, releaseId: string): Promise<Record<string, string>> {
-  let attempt = 1;
-  while ((await ctx.backend.platform.findJobs(spec.canary.jobQueue, canaryJobName(releaseId, false, attempt))).length > 0) attempt++;
-  return attempt === 1 ? {} : { [TAG.canaryAttempt]: String(attempt), [TAG.canary]: CANARY_RETRYING };
 }
 
 /** The candidate's tags as they are now: `batchship cancel` may have marked it while its canary ran. */

@@ -97,8 +97,7 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
     let candidateIsNew = false;
     const candidate = await timed(ctx, stages, "candidate", async () => {
       const imageIsNew = image.build !== null || image.reusedFrom !== undefined;
-      const retry = request.retry === true;
-      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew, retry });
+      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew });
       candidateIsNew = !reused;
       ctx.observe({ type: "candidate-registered", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };

@@ -6,7 +6,7 @@ import { TAG } from "../../src/release/tags.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["pruned-retry", "canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done"];
+const QUEUES = ["canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -52,39 +52,6 @@ describe("retry", () => {
     const repeated = await runRelease(h.engine().ctx, { spec, commit, branch: "main", retry: true });
     expect(repeated).toMatchObject({ status: "promoted", canary: { jobId: retried.canary?.jobId }, production: retried.production });
     expect(calls()("SubmitJob")).toBe(1);
-  });
-
-  it("runs a new canary on one --retry when retention has deregistered the failed release's candidate", async () => {
-    const spec = { ...pipeline("pruned-retry"), retention: { candidates: 1, production: 2 } };
-    const release = (commit: string, retry = false) => runRelease(h.engine().ctx, { spec, commit, branch: "main", ...(retry ? { retry } : {}) });
-    expect((await release(randomSha())).status).toBe("promoted"); // candidate revision 1, the anchor retention keeps
-    h.emulator.jobs.failChildren("pruned-retry", [0], { exitCode: 137, reason: "Host EC2 (instance i-0abc) terminated." });
-    const commit = randomSha();
-    const failed = await release(commit);
-    expect(failed.status).toBe("failed");
-    h.emulator.jobs.clear();
-    expect((await release(randomSha())).status).toBe("promoted");
-    const platform = h.engine().ctx.backend.platform;
-    expect((await platform.listJobDefinitionRevisions("pruned-retry-canary")).map((r) => r.arn)).not.toContain(failed.candidate?.arn);
-
-    const calls = h.mark();
-    const retried = await release(commit, true);
-
-    // A new candidate (the old one is INACTIVE), and a new canary on it: the first attempt's
-    // failed job is not taken for this one's.
-    expect(retried.candidate?.arn).not.toBe(failed.candidate?.arn);
-    expect(retried.canary?.jobId).not.toBe(failed.canary?.jobId);
-    expect(retried.canary?.result).toBe("passed");
-    expect(calls()("SubmitJob")).toBe(1);
-    const [job] = await platform.findJobs("pruned-retry", `batchship-${failed.releaseId}-attempt-2`);
-    expect(job?.jobId).toBe(retried.canary?.jobId);
-
-    // Run again, even with --retry: the new candidate's verdict stands, nothing runs twice.
-    const repeated = await release(commit, true);
-    expect(repeated.candidate).toEqual(retried.candidate);
-    expect(repeated.canary?.jobId).toBe(retried.canary?.jobId);
-    expect(calls()("SubmitJob")).toBe(1);
-    expect(calls()("RegisterJobDefinition")).toBe(retried.production === null ? 1 : 2);
   });
 
   it("reports a failed build again, and builds again only when asked", async () => {

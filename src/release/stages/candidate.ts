@@ -1,6 +1,5 @@
 import type { PipelineSpec } from "../../spec/schema.js";
 import type { EngineContext } from "../context.js";
-import { retryAttemptTags } from "../canary-attempt.js";
 import { findOrCreate } from "../find-or-create.js";
 import { candidateName, jobDefinitionBody, specHash } from "../job-definition.js";
 import type { JobDefinitionRevision } from "../ports.js";
@@ -18,8 +17,6 @@ export interface CandidateInput {
    * candidate, so the newest revisions are all there is to look in.
    */
   imageIsNew?: boolean;
-  /** An explicit retry: a candidate registered again continues after the release's earlier canaries. */
-  retry?: boolean;
 }
 
 /**
@@ -63,10 +60,8 @@ export async function registerCandidate(
     ctx,
     () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
     async (): Promise<JobDefinitionRevision> => {
-      // An image from an earlier run: that run may have run canaries on a candidate since deregistered.
-      const again = input.retry === true && input.imageIsNew !== true ? await retryAttemptTags(ctx, input.spec, input.releaseId) : {};
-      const registered = await platform.registerJobDefinition(name, body, { ...tags, ...again });
-      return { name, ...registered, body, tags: { ...tags, ...again } };
+      const registered = await platform.registerJobDefinition(name, body, tags);
+      return { name, ...registered, body, tags };
     },
   );
   return { revision: value, reused: !created };
