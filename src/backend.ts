@@ -1,4 +1,4 @@
-import { createAwsBackend, type AwsBackendOptions } from "./aws/index.js";
+import { createAwsBackend, createRevisionHintFile, revisionHintFilePath, type AwsBackendOptions } from "./aws/index.js";
 import { createLocalBackend, readLocalOptions, type LocalBackend } from "./local/index.js";
 import type { Backend } from "./release/ports.js";
 import type { PipelineSpec } from "./spec/schema.js";
@@ -37,6 +37,14 @@ export function createBackendFor(
         site.detachJobsWith === undefined ? {} : { detachJobsWith: site.detachJobsWith },
       );
   }
+}
+
+/**
+ * The AWS backend's options for a process that runs one command (the CLI, the Action): lookup
+ * hints saved in the cache directory (BATCHSHIP_CACHE_DIR, …), so the next command starts warm.
+ */
+export function oneCommandAwsOptions(env: Readonly<Record<string, string | undefined>>): AwsBackendOptions {
+  return { revisionHints: createRevisionHintFile(revisionHintFilePath(env)) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { dirname } from "node:path";
-import { createBackendFor } from "../backend.js";
+import { createBackendFor, oneCommandAwsOptions } from "../backend.js";
 import { BatchshipError } from "../errors.js";
 import { readBuildSources } from "../git/build-sources.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
@@ -142,7 +142,7 @@ async function engineFor(spec: PipelineSpec, inputs: ActionInputs, deps: Command
     polling.buildIntervalMs = inputs.pollSeconds * 1000;
     polling.canaryIntervalMs = inputs.pollSeconds * 1000;
   }
-  return createEngineContext(createBackendFor(spec, { repositoryDir: dirname(inputs.pipeline) }, { ...deps.env }), {
+  return createEngineContext(createBackendFor(spec, { repositoryDir: dirname(inputs.pipeline) }, { ...deps.env }, oneCommandAwsOptions(deps.env)), {
     polling,
     ...(ledger === undefined ? {} : { ledger }),
     // Which commit is newer, told by the checkout (fetch-depth 0 lets it tell more often).

@@ -21,6 +21,7 @@ import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
 import { newestRevisions } from "./newest-revisions.js";
 import { createBatchLoader } from "./batch-loader.js";
+import type { KeptRevisionHints } from "./revision-hints.js";
 
 // DescribeJobs takes at most 100 ids per call.
 const DESCRIBE_LIMIT = 100;
@@ -35,6 +36,8 @@ export interface BatchPlatformOptions {
   batchWindowMs?: number;
   /** Where the platform says why something cost more calls than it could have; default: nowhere. */
   debug?: (message: string) => void;
+  /** Newest revision numbers saved beyond this process, for its first lookup of a name; default: none. */
+  revisionHints?: KeptRevisionHints;
 }
 
 export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">, options: BatchPlatformOptions = {}): JobPlatform {
@@ -90,8 +93,11 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
   // Anchor hints read in another name's lookup (`upcoming`), for the first lookup of their name
   // only: an anchor far above the newest must not become what the process has seen.
   const anchorHints = new Map<string, number>();
+  const kept = options.revisionHints;
   const saw = (name: string, revision: number) => {
     if (revision > (newestSeen.get(name) ?? 0)) newestSeen.set(name, revision);
+    const newest = newestSeen.get(name);
+    if (newest !== undefined) kept?.write(name, newest);
   };
 
   /**
@@ -130,8 +136,10 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     },
 
     async newestJobDefinitionRevisions(name, lookup = {}) {
-      const hint = newestSeen.get(name) ?? anchorHints.get(name);
+      const anchor = anchorHints.get(name);
       anchorHints.delete(name);
+      // An anchor just read is what AWS says now; a saved number is what a process saw earlier.
+      const hint = newestSeen.get(name) ?? anchor ?? (await kept?.read(name));
       // The upcoming name's anchor rides along while the process has seen nothing of that name
       // (again when an anchor read earlier is still unused: the newer value replaces it).
       const { upcoming } = lookup;

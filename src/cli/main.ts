@@ -4,7 +4,7 @@ import { BatchshipError, describeError, isBatchshipError } from "../errors.js";
 import { createEngineContext, type EngineContext, type PollingOptions } from "../release/context.js";
 import type { Backend, Clock, Sleep } from "../release/ports.js";
 import type { PipelineSpec } from "../spec/schema.js";
-import { createBackendFor, type BackendSite } from "../backend.js";
+import { createBackendFor, oneCommandAwsOptions, type BackendSite } from "../backend.js";
 import { ledgerForSpec } from "../git/ledger-for-spec.js";
 import { LOCAL_POLLING } from "../local/options.js";
 import { checkoutHistory } from "../git/source-history.js";
@@ -55,8 +55,8 @@ const VERSION = "0.1.0";
 
 export async function main(argv: readonly string[], deps: Partial<CliDeps> = {}): Promise<number> {
   const io = deps.io ?? processIo;
-  const createBackend = deps.createBackend ?? createBackendFor;
   const environment = deps.env ?? process.env;
+  const createBackend = deps.createBackend ?? ((spec: PipelineSpec, site: BackendSite) => createBackendFor(spec, site, process.env, oneCommandAwsOptions(environment)));
   const script = argv[1];
   const selfCommand = deps.selfCommand ?? (script !== undefined && isAbsolute(script) ? [process.execPath, ...process.execArgv, script] : undefined);
   const env: CommandEnv = {

@@ -1,5 +1,5 @@
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { cacheDir } from "../cache-dir.js";
 import type { ReleaseLedger } from "../release/gitops/ledger.js";
 import type { PipelineSpec } from "../spec/schema.js";
 import { configRepositoryOf } from "./config-repository.js";
@@ -30,14 +30,8 @@ export async function ledgerForSpec(
     repository,
     branch: gitops.branch,
     path: gitops.path,
-    cacheDir: join(cacheRoot(env), "ledger"),
+    cacheDir: join(cacheDir(env), "ledger"),
     credentials: readGitCredentials(env),
     ambientEnv: env,
   });
-}
-
-function cacheRoot(env: Readonly<Record<string, string | undefined>>): string {
-  if (env.BATCHSHIP_CACHE_DIR) return env.BATCHSHIP_CACHE_DIR;
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, "batchship");
-  return join(env.HOME ?? homedir(), ".cache", "batchship");
 }

@@ -153,7 +153,16 @@ async function startOnLockedDataDir(config: ServiceConfig, deps: ServiceDeps, st
     ...(events === undefined ? {} : { changes: events.hub }),
     // One backend per kind for the whole service: its DescribeJobs and BatchGetBuilds serve every
     // release in flight, and its clients' rate limit is shared by all of them.
-    backends: createBackends(deps.createBackend ?? ((spec) => createBackendFor(spec, {}, process.env, { batchWindowMs: batchWindowFor(config.pollIntervalMs), debug: (message) => logger.debug(message) }))),
+    backends: createBackends(
+      deps.createBackend ??
+        ((spec) =>
+          createBackendFor(spec, {}, process.env, {
+            batchWindowMs: batchWindowFor(config.pollIntervalMs),
+            debug: (message) => logger.debug(message),
+            // A restarted service's first lookups start from what it saw before.
+            revisionHints: store.revisionHints,
+          })),
+    ),
     ledgerFor: createLedgers({ env: deps.env ?? process.env, dataDir: config.dataDir, pipelinesDir: config.pipelinesDir, configOrigin: pipelines.configOrigin }),
   };
 

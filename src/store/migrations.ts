@@ -119,6 +119,14 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE releases ADD COLUMN retry INTEGER NOT NULL DEFAULT 0;
   `,
+  // The newest revision number of each job definition name the service has seen, so that a
+  // restarted service's first lookup of a name costs what a running one's does.
+  `
+  CREATE TABLE revision_hints (
+    key TEXT PRIMARY KEY,
+    revision INTEGER NOT NULL
+  );
+  `,
 ];
 
 export function migrate(db: Database): void {

@@ -13,6 +13,7 @@ import { createPrune, type Pruned } from "./prune.js";
 import { createReconcileTable, type ReconcileTable } from "./reconciles.js";
 import type { DeliveryToRecord, RecordedDelivery } from "./record-delivery.js";
 import { createReleaseTable, type ReleaseTable } from "./releases.js";
+import { createRevisionHintTable, type RevisionHintTable } from "./revision-hints.js";
 import { createStageEventTable, type StageEventTable } from "./stage-events.js";
 import { createStatusReportTable, type StatusReportTable } from "./status-reports.js";
 
@@ -30,6 +31,8 @@ export interface Store {
   holds: PipelineHolds;
   /** What the catch-up controller last saw of each pipeline's branches. */
   branchHeads: BranchHeadTable;
+  /** The newest revision number of each job definition name, for the AWS backend's first lookups after a restart. */
+  revisionHints: RevisionHintTable;
   /** Records a verified delivery and what it queues; resolves once committed (and, with sync full, fsynced). */
   recordDelivery(input: DeliveryToRecord): Promise<RecordedDelivery>;
   /** Runs `unit` in its own transaction, now. */
@@ -106,6 +109,7 @@ export function openStore(
     reconciles: createReconcileTable(db, holds),
     holds,
     branchHeads: createBranchHeadTable(db),
+    revisionHints: createRevisionHintTable(db, (unit) => group.run(unit)),
     recordDelivery: (input) => writer.record(input),
     transaction: (unit) => db.transaction(unit).immediate(),
     batched: (unit) => group.run(unit),

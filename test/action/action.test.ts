@@ -1,4 +1,7 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_CACHE_DIR } from "../support/cache-dir.js";
 import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../emulator/index.js";
 import { pipelineYaml } from "../cli/pipeline-yaml.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
@@ -71,6 +74,9 @@ describe("the Action (dist/action/index.js run as the runner runs it)", () => {
     expect(run.summary).toContain("&lt;script&gt;");
     expect(run.summary).not.toMatch(/<script>|\]\(javascript|\*\*bold/);
     expect(run.summary).not.toContain("body");
+    // The names' newest revisions, saved for the next run (an `actions/cache` step keeps the folder).
+    const saved = JSON.parse(readFileSync(join(TEST_CACHE_DIR, "revision-hints.json"), "utf8")) as { hints: Record<string, { revision: number }> };
+    expect(Object.entries(saved.hints).filter(([key]) => / act-pass(-canary)?$/.test(key)).map(([, hint]) => hint.revision)).toEqual([1, 1]);
   });
 
   it("fails the step for a failed canary, with the failing children in the summary", async () => {

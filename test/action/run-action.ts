@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { runnerNodeBinary } from "./runner-node.js";
+import { TEST_CACHE_DIR } from "../support/cache-dir.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const ACTION_YML = join(ROOT, "action.yml");
@@ -48,6 +49,7 @@ export async function runAction(step: ActionStep): Promise<ActionRun> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",
+      BATCHSHIP_CACHE_DIR: TEST_CACHE_DIR,
       ...step.env,
       ...(await inputVariables(step.with)),
       GITHUB_ACTIONS: "true",

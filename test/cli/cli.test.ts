@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../emulator/index.js";
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
@@ -71,6 +74,36 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
       production: { revision: 1, commit: sha },
       awaitingPromotion: [],
     });
+  });
+
+  it("saves the newest revision numbers in its cache directory, and the next run starts its lookups there", async () => {
+    const cache = mkdtempSync(join(tmpdir(), "batchship-cli-cache-"));
+    try {
+      await repo.commit({ "pipelines/cli-hints.yml": pipelineYaml("cli-hints", { queue: "cli-pass" }) });
+      const file = `${repo.dir}/pipelines/cli-hints.yml`;
+      const withCache = { ...env, BATCHSHIP_CACHE_DIR: cache };
+      const released = await runCli(["release", "-p", file, "--poll-interval", "0.05", "--json"], withCache);
+      expect(released.code, released.stderr).toBe(0);
+      expect(readdirSync(cache)).toContain("revision-hints.json");
+
+      /** The numbers the first lookup of a `status` run asks for. */
+      const firstLookup = async (runEnv: Record<string, string>) => {
+        const start = emu.calls.length;
+        const run = await runCli(["status", "-p", file, "--json"], runEnv);
+        expect(run.code, run.stderr).toBe(0);
+        return emu.calls.slice(start).find((call) => call.operation === "DescribeJobDefinitions")?.input as { jobDefinitions: string[] };
+      };
+      const cold = await firstLookup({ ...env, BATCHSHIP_CACHE_DIR: join(cache, "another") });
+      const warm = await firstLookup(withCache);
+
+      // With nothing saved the search reaches for the highest revision number there can be; from
+      // the saved number it asks only the numbers around it.
+      expect(cold.jobDefinitions).toContain("cli-hints-canary:2147483647");
+      expect(warm.jobDefinitions).toContain("cli-hints-canary:1");
+      expect(warm.jobDefinitions).not.toContain("cli-hints-canary:2147483647");
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   it("exits 3 with the AWS error name and a hint when the canary queue does not exist", async () => {

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { TEST_CACHE_DIR } from "../support/cache-dir.js";
 
 const BIN = fileURLToPath(new URL("../../bin/batchship.js", import.meta.url));
 
@@ -15,7 +16,7 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd?: s
     execFile(
       process.execPath,
       [BIN, ...args],
-      { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, cwd, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", BATCHSHIP_CACHE_DIR: TEST_CACHE_DIR, ...env }, cwd, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error && typeof error.code === "number" ? error.code : error ? 1 : 0;
         resolve({ code, stdout, stderr });

@@ -6,6 +6,7 @@ import { createFixtures, emulatorEnv, startEmulator, type Emulator } from "../em
 import { createTestRepo, type TestRepo } from "../support/git-repo.js";
 import { pipelineYaml } from "./pipeline-yaml.js";
 import { runCli } from "./run-cli.js";
+import { TEST_CACHE_DIR } from "../support/cache-dir.js";
 
 const BIN = fileURLToPath(new URL("../../bin/batchship.js", import.meta.url));
 
@@ -57,7 +58,7 @@ describe("the command line, as documented", () => {
       const file = `${repo.dir}/pipelines/cli-ctrl-c.yml`;
       const sha = await repo.commit({ "pipelines/cli-ctrl-c.yml": pipelineYaml("cli-ctrl-c") });
       const child = spawn(process.execPath, [BIN, "release", "-p", file, "--poll-interval", "0.05"], {
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", BATCHSHIP_CACHE_DIR: TEST_CACHE_DIR, ...env },
       });
       let stderr = "";
       child.stderr.on("data", (chunk) => {

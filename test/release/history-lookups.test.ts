@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findCanaryJob } from "../../src/release/canary-logs.js";
-import { createAwsBackend } from "../../src/aws/index.js";
+import { createAwsBackend, createRevisionHintFile, type RevisionHintStore } from "../../src/aws/index.js";
+import type { Backend } from "../../src/release/ports.js";
+import { openStore } from "../../src/store/index.js";
 import { applyRecord } from "../../src/release/gitops/apply-record.js";
 import type { ReleaseRecord } from "../../src/release/gitops/record.js";
 import type { ReleaseResult } from "../../src/release/result.js";
@@ -43,10 +48,11 @@ async function describesOf<T>(work: () => Promise<T>): Promise<{ value: T; descr
 const pipeline = (name: string) =>
   makeSpec({ name, image: { repository: name }, jobDefinition: { name }, canary: { jobQueue: name }, retention: { candidates: 90, production: 90 } });
 
-/** A release's DescribeJobDefinitions calls, as they reached the emulator. */
-async function describeCallsOf(name: string, commit: string) {
+/** A release's DescribeJobDefinitions calls, as they reached the emulator; with `backend`, a process of its own. */
+async function describeCallsOf(name: string, commit: string, backend?: Backend) {
   const start = h.emulator.calls.length;
-  const result = await runRelease(h.engine().ctx, { spec: pipeline(name), commit, branch: "main" });
+  const { ctx } = h.engine();
+  const result = await runRelease(backend === undefined ? ctx : { ...ctx, backend }, { spec: pipeline(name), commit, branch: "main" });
   const calls = h.emulator.calls.slice(start);
   return {
     result,
@@ -83,6 +89,38 @@ describe("lookups that do not grow with history", () => {
     expect(long.describes.length).toBe(short.describes.length + 1);
     expect(short.describes.length).toBe(shortAgain.describes.length);
     expect(long.describes[0]?.["jobDefinitions"]).toContain("long:1");
+  });
+
+  it("a new process with the hints an earlier one saved (a restarted service, a CLI or Action run with its cache) makes as many calls as a warm one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "batchship-hints-"));
+    const store = openStore(join(dir, "batchship.sqlite"));
+    try {
+      const saved: [string, RevisionHintStore, () => Promise<unknown>][] = [
+        // The service's: saved with the store's next group commit, so the test waits for that.
+        ["the service's store", store.revisionHints, () => store.batched(() => undefined)],
+        ["the CLI's and the Action's cache file", createRevisionHintFile(join(dir, "revision-hints.json")), async () => undefined],
+      ];
+      for (const [where, hints, committed] of saved) {
+        const newProcess = () => createAwsBackend(testClientConfig(h.emulator), { revisionHints: hints });
+        // The process that saves: it has seen both names by the end of its releases.
+        const earlier = newProcess();
+        for (const name of ["short", "long"]) expect((await describeCallsOf(name, randomSha(), earlier)).result.status).toBe("promoted");
+        await committed();
+
+        const short = await describeCallsOf("short", randomSha(), newProcess());
+        const long = await describeCallsOf("long", randomSha(), newProcess());
+        const warm = await describeCallsOf("long", randomSha(), earlier);
+
+        expect(long.result.status, where).toBe("promoted");
+        expect(long.describes.length, where).toBe(short.describes.length);
+        expect(long.describes.length, where).toBe(warm.describes.length);
+        // The candidate lookup starts around the saved number: it does not read revision 1's hint.
+        expect(long.describes[0]?.["jobDefinitions"], where).not.toContain("long-canary:1");
+      }
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("a release run again on a long history finds its candidate and its promotion: nothing is registered twice", async () => {

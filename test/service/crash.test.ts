@@ -34,7 +34,7 @@ afterAll(async () => {
  * Pushes a commit for `pipeline`, kills the service with SIGKILL once `reached` says the release
  * got there, starts it again on the same data dir, and returns the release as it ended.
  */
-async function crashAndResume(pipeline: string, reached: (releaseId: string) => boolean): Promise<{ id: string; release: any; resumed: ServiceProcess }> {
+async function crashAndResume(pipeline: string, reached: (releaseId: string) => boolean): Promise<{ id: string; release: any; resumed: ServiceProcess; restartedAt: number }> {
   // Calls of both runs stay recorded: the counts below are for the release's whole life.
   const sha = await repoOf(pipeline).commit({ [`${pipeline}.txt`]: pipeline });
   const id = `${pipeline}-${sha.slice(0, 12)}`;
@@ -45,13 +45,14 @@ async function crashAndResume(pipeline: string, reached: (releaseId: string) => 
   emu.faults.clear();
   emu.builds.clear();
 
+  const restartedAt = emu.calls.length;
   const resumed = await startServiceProcess(setup.args, setup.env);
   await resumed.waitForLog((l) => l.msg === "release resumed" && l.releaseId === id);
   const release = await waitFor(`${id} to finish`, async () => {
     const body = (await (await fetch(`${resumed.url}/api/releases/${id}`)).json()) as any;
     return ["promoted", "failed", "awaiting-promotion"].includes(body.status) ? body : undefined;
   });
-  return { id, release, resumed };
+  return { id, release, resumed, restartedAt };
 }
 
 describe("batchship serve: kill -9 at any moment loses nothing and repeats nothing", () => {
@@ -71,13 +72,19 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
 
   it("during the canary", async () => {
     emu.jobs.runFor("crash-canary", 40);
-    const { id, release, resumed } = await crashAndResume("crash-canary", (releaseId) =>
+    const { id, release, resumed, restartedAt } = await crashAndResume("crash-canary", (releaseId) =>
       emu.calls.some((c) => c.operation === "SubmitJob" && c.status === 200 && c.input.jobName === `batchship-${releaseId}`),
     );
     expect(release.error).toBeNull();
     expect(release).toMatchObject({ status: "promoted", canary: { result: "passed" } });
     // The canary job was found by name: no second build, candidate or canary job.
     expect(releaseCalls(emu, id, "crash-canary")).toEqual({ startBuild: 1, candidateRegistrations: 1, submitJob: 1, promotions: 1 });
+    // The restarted service looks for the candidate around the newest revision the first one
+    // saved in its store, not by searching up to the highest number a revision can have.
+    const candidateLookup = emu.calls
+      .slice(restartedAt)
+      .find((c) => c.operation === "DescribeJobDefinitions" && (c.input.jobDefinitions ?? []).includes("crash-canary-canary:1"));
+    expect(candidateLookup?.input.jobDefinitions).not.toContain("crash-canary-canary:2147483647");
     await stopGracefully(resumed);
   });
 

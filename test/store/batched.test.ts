@@ -59,4 +59,17 @@ describe("the store's batched writes (a release's bookkeeping)", () => {
     store = openStore(path);
     expect(store.stageEvents.list("etl-1").map((e) => e.data.message)).toEqual(["queued at close"]);
   });
+
+  it("saves a revision hint with the group commit, and a restarted service reads it back", async () => {
+    const { store: s, path } = open();
+    expect(s.revisionHints.read("us-east-1 - - etl-canary")).toBeUndefined();
+    void s.revisionHints.write("us-east-1 - - etl-canary", 41);
+    await s.revisionHints.write("us-east-1 - - etl-canary", 42);
+    await s.close();
+
+    store = openStore(path);
+
+    expect(store.revisionHints.read("us-east-1 - - etl-canary")).toBe(42);
+    expect(store.revisionHints.read("us-east-1 - - etl")).toBeUndefined();
+  });
 });
