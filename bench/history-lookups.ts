@@ -2,17 +2,23 @@
  * AWS calls of one release (build to promotion, retention included) on a pipeline whose job
  * definition names have 3 revisions of history, beside one whose names have 10,000 (or
  * BENCH_HISTORY), in one run against the emulator (moto behind the test layer, which pages
- * DescribeJobDefinitions 100 at a time, oldest first). Twice: in a new process (the Action on a
- * fresh runner, a CLI run), which knows no name yet and reads the hint revision 1 carries
- * (production's in the candidate lookup's first call), and in a process that has seen the names
- * (the service, the next release). Also what reading a name's whole ACTIVE history costs, which
- * is what every lookup of a release cost before.
+ * DescribeJobDefinitions 100 at a time, oldest first). Three times: in a new process with nothing
+ * saved (the Action on a fresh runner without its cache), which knows no name yet and reads the
+ * hint revision 1 carries (production's in the candidate lookup's first call); in a process that
+ * has seen the names (the service, the next release); and in a new process with the numbers an
+ * earlier one saved (the service after a restart; the CLI and the Action with their cache file).
+ * Also what reading a name's whole ACTIVE history costs, which is what every lookup of a release
+ * cost before.
  * Run with `npm run bench:history`.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createAwsBackend } from "../src/aws/index.js";
 import { createEngineContext } from "../src/release/context.js";
 import { runRelease } from "../src/release/run-release.js";
 import { TAG } from "../src/release/tags.js";
+import { openStore } from "../src/store/index.js";
 import { createFixtures, startEmulator, testClientConfig, type Emulator } from "../test/emulator/index.js";
 import { seedJobDefinitionHistory } from "../test/emulator/job-definition-history.js";
 import { randomSha } from "../test/release/harness.js";
@@ -34,6 +40,9 @@ async function seed(emulator: Emulator, name: string, count: number): Promise<vo
 
 async function main(): Promise<void> {
   const emulator = await startEmulator();
+  // The service's store, where the processes save the newest numbers they see.
+  const dir = mkdtempSync(join(tmpdir(), "batchship-bench-history-"));
+  const store = openStore(join(dir, "batchship.sqlite"));
   try {
     await createFixtures(emulator, { jobQueues: ["short", "long"], codebuildProject: "etl-image" });
     const seeding = performance.now();
@@ -59,15 +68,21 @@ async function main(): Promise<void> {
       console.log(row("total", total(short), total(long)));
     };
 
-    // A new process for each name: nothing seen yet. Then the next release in the same process.
-    const shortProcess = createAwsBackend(testClientConfig(emulator));
-    const longProcess = createAwsBackend(testClientConfig(emulator));
+    // A new process for each name: nothing seen or saved yet. Then the next release in the same
+    // process. Then a new process that finds what those saved.
+    const newProcess = () => createAwsBackend(testClientConfig(emulator), { revisionHints: store.revisionHints });
+    const shortProcess = newProcess();
+    const longProcess = newProcess();
     const firstShort = await release(shortProcess, "short");
     const firstLong = await release(longProcess, "long");
     const nextShort = await release(shortProcess, "short");
     const nextLong = await release(longProcess, "long");
-    table("Batch calls of one release in a new process (build, candidate, canary, promotion, retention)", firstShort, firstLong);
+    await store.batched(() => undefined);
+    const restartedShort = await release(newProcess(), "short");
+    const restartedLong = await release(newProcess(), "long");
+    table("Batch calls of one release in a new process with nothing saved (build, candidate, canary, promotion, retention)", firstShort, firstLong);
     table("Batch calls of the next release in the same process", nextShort, nextLong);
+    table("Batch calls of one release in a new process with what an earlier one saved", restartedShort, restartedLong);
 
     const listing = async (name: string) => {
       const start = emulator.calls.length;
@@ -77,6 +92,8 @@ async function main(): Promise<void> {
     console.log("\nReading a name's whole ACTIVE history (every lookup, before), DescribeJobDefinitions calls");
     console.log(row("<name>-canary", await listing("short-canary"), await listing("long-canary")));
   } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
     await emulator.close();
   }
 }
