@@ -138,14 +138,17 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
     async newestJobDefinitionRevisions(name, lookup = {}) {
       const anchor = anchorHints.get(name);
       anchorHints.delete(name);
-      // An anchor just read is what AWS says now; a saved number is what a process saw earlier.
-      const hint = newestSeen.get(name) ?? anchor ?? (await kept?.read(name));
+      // An anchor just read is what AWS says now; a saved number is what a process saw earlier,
+      // checked against the anchor in the same call.
+      const saved = newestSeen.has(name) || anchor !== undefined ? undefined : await kept?.read(name);
+      const hint = newestSeen.get(name) ?? anchor ?? saved;
       // The upcoming name's anchor rides along while the process has seen nothing of that name
       // (again when an anchor read earlier is still unused: the newer value replaces it).
       const { upcoming } = lookup;
       const companion = upcoming !== undefined && !newestSeen.has(upcoming) ? upcoming : undefined;
       const { newestNumber, companionHint, ...found } = await newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name), {
         ...(hint === undefined ? {} : { hint }),
+        ...(saved === undefined ? {} : { checkHint: true }),
         ...(options.debug === undefined ? {} : { debug: options.debug }),
         ...(companion === undefined ? {} : { companion }),
       });

@@ -8,7 +8,7 @@ import { awsCall } from "./errors.js";
 /** DescribeJobDefinitions: at most 100 a page, and at most 100 `jobDefinitions` in one call. */
 export const DESCRIBE_PAGE = 100;
 /** Revision numbers are 32-bit integers. */
-const HIGHEST_REVISION = 2 ** 31 - 1;
+export const HIGHEST_REVISION = 2 ** 31 - 1;
 // The window's call covers the bracket the newest revision is in and the numbers below it, so a
 // bracket this narrow leaves at least NEWEST_WINDOW of the newest numbers in the window.
 const BRACKET = DESCRIBE_PAGE - NEWEST_WINDOW;
@@ -16,6 +16,13 @@ const BRACKET = DESCRIBE_PAGE - NEWEST_WINDOW;
 export interface NewestSearch {
   /** A recent revision number of the name (what this process last saw of it), if any. */
   hint?: number;
+  /**
+   * The hint was saved by an earlier process: the anchor revision rides in the hint's call, and
+   * its hint wins when it is above what the hint's numbers found. A saved number may be older
+   * than revisions Batch has deleted since (180 days after their deregistration), which read as
+   * never registered: numbers found around it could then pass for the newest.
+   */
+  checkHint?: boolean;
   /** Why a search took more calls than it could have (no usable hint on the anchor revision). */
   debug?: (message: string) => void;
   /**
@@ -42,6 +49,8 @@ export interface NewestFound extends NewestRevisions {
  * With a hint h of the newest number, one call describes the 100 numbers from h-89 to h+10: the
  * newest is the highest found when that is below h+10, and the newest 90 are in the same call.
  * When h+10 exists too (the hint is stale), the next 100 numbers follow, then the search below.
+ * A hint an earlier process saved (`checkHint`) gives up h+10 to the anchor, whose own hint is
+ * followed when it is higher than the highest number found.
  * The hint comes from the caller's memory, or else from the tag TAG.newestRevision on revision
  * ANCHOR_REVISION, which the search's first call describes anyway. A companion name's anchor
  * takes one slot of the first call (h+10, or one of step 1's geometric numbers below), so the
@@ -105,17 +114,30 @@ export async function newestRevisions(
     else if (lo === HIGHEST_REVISION) hi = HIGHEST_REVISION + 1;
     return found.size;
   };
-  const around = async (hint: number) => {
+  const around = async (hint: number, withAnchor = false) => {
     const from = Math.max(1, hint - NEWEST_WINDOW + 1);
-    const window = range(from, Math.min(HIGHEST_REVISION, from + page() - 1));
+    const anchor = withAnchor && from > ANCHOR_REVISION ? [ANCHOR_REVISION] : [];
+    const window = range(from, Math.min(HIGHEST_REVISION, from + page() - anchor.length - 1));
+    // The anchor is asked in the window's call, but only the window's numbers are learnt from.
+    if (anchor.length > 0) await existing([...window, ...anchor]);
     // Numbers that all read as never registered say nothing sure (deleted ones look the same).
     const before = { lo, hi };
     if ((await learn(window)) === 0) ({ lo, hi } = before);
     else if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, Math.min(HIGHEST_REVISION, lo + DESCRIBE_PAGE)).filter((n) => n < (hi ?? Infinity)));
   };
 
-  if (search.hint !== undefined && search.hint >= 1) await around(Math.min(search.hint, HIGHEST_REVISION));
   let anchorRead = false;
+  if (search.hint !== undefined && search.hint >= 1) {
+    await around(Math.min(search.hint, HIGHEST_REVISION), search.checkHint === true);
+    const anchor = search.checkHint === true ? anchorHint(probed.get(ANCHOR_REVISION)) : undefined;
+    anchorRead = search.checkHint === true;
+    // Revisions up to the anchor's number were registered: what the window read as missing above
+    // the numbers it found was deleted, not never registered.
+    if (anchor !== undefined && anchor > lo) {
+      hi = undefined;
+      await around(anchor);
+    }
+  }
   while (!settled()) {
     // The first call: every number a short history has, so it answers alone, and revision 1,
     // whose hint answers a long one in the next call.

@@ -1,8 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { cacheDir } from "../cache-dir.js";
-import type { RevisionHintStore } from "./revision-hints.js";
+import type { RevisionHintStore, SavedRevisionHint } from "./revision-hints.js";
 
 /** Names kept in one file; the least recently saved go first. About 150 bytes each. */
 export const MAX_HINTS = 1_000;
@@ -23,11 +24,12 @@ export function revisionHintFilePath(env: Readonly<Record<string, string | undef
 /**
  * Saved revision hints in a JSON file, for processes that live for one command (the CLI, the
  * Action). Each write reads the file again and replaces it whole through a rename, so processes
- * running at once never leave it half written; the last of two writes at once wins, which only
- * makes one hint older. A file that cannot be read or is not one of these reads as an error
- * (the platform goes without hints) and is replaced by the next write.
+ * running at once never leave it half written; of two writes at once the last wins, and what
+ * the other added is saved again by its process's next write. A file that cannot be read or is
+ * not one of these reads as an error (the platform goes without hints) and is replaced by the
+ * next write.
  */
-export function createRevisionHintFile(path: string, now: () => number = Date.now): RevisionHintStore {
+export function createRevisionHintFile(path: string): RevisionHintStore {
   const load = (): HintFile => {
     let text: string;
     try {
@@ -42,25 +44,26 @@ export function createRevisionHintFile(path: string, now: () => number = Date.no
     return parsed.data;
   };
   return {
-    read: (key) => load().hints[key]?.revision,
-    write(key, revision) {
+    read: (key): SavedRevisionHint | undefined => load().hints[key],
+    write(key, hint) {
       let file: HintFile;
       try {
         file = load();
       } catch {
         file = { version: 1, hints: {} };
       }
-      const hints = { ...file.hints, [key]: { revision, savedAt: now() } };
+      const hints = { ...file.hints, [key]: { revision: hint.revision, savedAt: hint.savedAt } };
       const newest = Object.entries(hints)
         .sort(([, a], [, b]) => b.savedAt - a.savedAt)
         .slice(0, MAX_HINTS);
       mkdirSync(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
+      // A name no other process picks, created new (`wx`: never a file or a link already there).
+      const temporary = `${path}.${randomUUID()}.tmp`;
       try {
-        writeFileSync(temporary, `${JSON.stringify({ version: 1, hints: Object.fromEntries(newest) })}\n`, { mode: 0o600 });
+        writeFileSync(temporary, `${JSON.stringify({ version: 1, hints: Object.fromEntries(newest) })}\n`, { mode: 0o600, flag: "wx" });
         renameSync(temporary, path);
       } catch (error) {
-        rmSync(temporary, { force: true });
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") rmSync(temporary, { force: true });
         throw error;
       }
     },

@@ -1,15 +1,34 @@
+import { HIGHEST_REVISION } from "./newest-revisions.js";
+
 /**
  * Where the newest revision number of each job definition name outlives the process that saw it:
  * the service's store, so a restarted service looks up as a warm one; a cache file for the CLI
- * and the Action (revision-hint-file.ts). A saved number is only ever a lookup's hint: a stale or
- * wrong one costs calls (newest-revisions.ts), never a wrong answer.
+ * and the Action (revision-hint-file.ts). A saved number is only a lookup's hint
+ * (newest-revisions.ts): checked against the anchor revision in its first call, and not used
+ * once older than SAVED_HINT_MAX_AGE_MS.
  */
 export interface RevisionHintStore {
-  /** The number saved under `key`, if any. May throw (an unreadable file): the caller goes without. */
-  read(key: string): number | undefined;
-  /** Saves `revision` under `key`. May fail: the caller goes on without it. */
-  write(key: string, revision: number): void | Promise<void>;
+  /** The hint saved under `key`, if any. May throw (an unreadable file): the caller goes without. */
+  read(key: string): SavedRevisionHint | undefined;
+  /** Saves `hint` under `key`. May fail: the caller goes on without it. */
+  write(key: string, hint: SavedRevisionHint): void | Promise<void>;
 }
+
+export interface SavedRevisionHint {
+  revision: number;
+  /** When it was saved, in milliseconds since the epoch. */
+  savedAt: number;
+}
+
+/**
+ * Batch deletes a revision 180 days after it was deregistered, and a deleted number reads as
+ * never registered. A number saved less than 90 days ago is younger than any deletion of a
+ * revision registered after it, so the numbers found around it are the newest even where the
+ * anchor cannot check them (a production name's anchor may be deleted itself).
+ */
+export const SAVED_HINT_MAX_AGE_MS = 90 * 24 * 60 * 60 * 1000;
+/** An unchanged number is saved again after this long, so that it does not age out while right. */
+const RESAVE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 /** One Batch's hints, by job definition name. */
 export interface KeptRevisionHints {
@@ -18,35 +37,44 @@ export interface KeptRevisionHints {
   write(name: string, revision: number): void;
 }
 
-/** Revision numbers are 32-bit integers. */
-const HIGHEST_REVISION = 2 ** 31 - 1;
-
 /**
- * The hints of one Batch in `store`: `scope` tells Batches apart (region, profile, endpoint), so
- * that two accounts used from one machine do not mislead each other's lookups.
+ * The hints of one Batch in `store`. `scope` tells Batches apart as far as the environment can
+ * (region, profile, endpoint); two accounts reached without a profile share a scope, which costs
+ * their lookups calls, never a wrong answer.
  */
-export function keptRevisionHints(store: RevisionHintStore, scope: () => Promise<string>, debug?: (message: string) => void): KeptRevisionHints {
+export function keptRevisionHints(
+  store: RevisionHintStore,
+  scope: () => Promise<string>,
+  debug?: (message: string) => void,
+  now: () => number = Date.now,
+): KeptRevisionHints {
   // What is known to be saved, per name: a write that would not change it is not made.
-  const saved = new Map<string, number>();
+  const saved = new Map<string, SavedRevisionHint>();
   const keyOf = async (name: string) => `${await scope()} ${name}`;
   const report = (what: string, error: unknown) =>
     debug?.(`could not ${what} (${error instanceof Error ? error.message : String(error)}): a new process's first lookup of it may take more calls`);
   return {
     async read(name) {
       try {
-        const value = store.read(await keyOf(name));
-        if (value === undefined || !Number.isSafeInteger(value) || value < 1 || value > HIGHEST_REVISION) return undefined;
-        saved.set(name, value);
-        return value;
+        const hint = store.read(await keyOf(name));
+        if (hint === undefined) return undefined;
+        const { revision, savedAt } = hint;
+        if (!Number.isSafeInteger(revision) || revision < 1 || revision > HIGHEST_REVISION) return undefined;
+        if (!Number.isFinite(savedAt) || now() - savedAt > SAVED_HINT_MAX_AGE_MS) return undefined;
+        saved.set(name, hint);
+        return revision;
       } catch (error) {
         report(`read the saved newest revision of ${name}`, error);
         return undefined;
       }
     },
     write(name, revision) {
-      if (saved.get(name) === revision) return;
-      saved.set(name, revision);
-      void (async () => store.write(await keyOf(name), revision))().catch((error: unknown) => {
+      const known = saved.get(name);
+      const at = now();
+      if (known?.revision === revision && at - known.savedAt < RESAVE_AFTER_MS) return;
+      const hint = { revision, savedAt: at };
+      saved.set(name, hint);
+      void (async () => store.write(await keyOf(name), hint))().catch((error: unknown) => {
         saved.delete(name);
         report(`save the newest revision of ${name}`, error);
       });
@@ -54,7 +82,10 @@ export function keptRevisionHints(store: RevisionHintStore, scope: () => Promise
   };
 }
 
-/** A scope for `keptRevisionHints`: the region, the profile and the endpoint the clients use. */
+/**
+ * A scope for `keptRevisionHints`: the region, the profile and the endpoint the clients use. The
+ * SDK reads them from the process's environment, so `env` is that.
+ */
 export function revisionHintScope(region: () => Promise<string>, env: Readonly<Record<string, string | undefined>>, endpoint?: string): () => Promise<string> {
   const rest = [env.AWS_PROFILE, endpoint ?? env.AWS_ENDPOINT_URL_BATCH ?? env.AWS_ENDPOINT_URL].map((part) => part || "-").join(" ");
   return async () => `${await region()} ${rest}`;

@@ -124,7 +124,8 @@ const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE revision_hints (
     key TEXT PRIMARY KEY,
-    revision INTEGER NOT NULL
+    revision INTEGER NOT NULL,
+    saved_at INTEGER NOT NULL
   );
   `,
 ];

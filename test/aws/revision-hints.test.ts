@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_HINTS, createRevisionHintFile, revisionHintFilePath } from "../../src/aws/revision-hint-file.js";
-import { keptRevisionHints, revisionHintScope, type RevisionHintStore } from "../../src/aws/revision-hints.js";
+import { SAVED_HINT_MAX_AGE_MS, keptRevisionHints, revisionHintScope, type RevisionHintStore, type SavedRevisionHint } from "../../src/aws/revision-hints.js";
 
 let dir: string | undefined;
 afterEach(() => {
@@ -28,25 +28,28 @@ describe("the CLI's and the Action's revision hint file", () => {
     const second = createRevisionHintFile(path);
     expect(first.read("us-east-1 - - etl-canary")).toBeUndefined();
 
-    first.write("us-east-1 - - etl-canary", 10_001);
-    second.write("us-east-1 - - etl", 9_990);
-    first.write("us-east-1 - - etl-canary", 10_002);
+    first.write("us-east-1 - - etl-canary", { revision: 10_001, savedAt: 1 });
+    second.write("us-east-1 - - etl", { revision: 9_990, savedAt: 2 });
+    first.write("us-east-1 - - etl-canary", { revision: 10_002, savedAt: 3 });
 
-    expect(second.read("us-east-1 - - etl-canary")).toBe(10_002);
-    expect(first.read("us-east-1 - - etl")).toBe(9_990);
+    expect(second.read("us-east-1 - - etl-canary")).toEqual({ revision: 10_002, savedAt: 3 });
+    expect(first.read("us-east-1 - - etl")).toEqual({ revision: 9_990, savedAt: 2 });
     // Written whole through a rename: nothing else is left in the folder.
     expect(readdirSync(join(tempDir(), "nested"))).toEqual(["revision-hints.json"]);
   });
 
   it("keeps the most recently saved names when it holds too many", () => {
-    let now = 0;
     const path = join(tempDir(), "revision-hints.json");
-    const hints = createRevisionHintFile(path, () => ++now);
-    for (let n = 0; n <= MAX_HINTS; n++) hints.write(`r - - name-${n}`, n + 1);
+    // Full: name-0 saved first, name-(MAX_HINTS - 1) last.
+    const full = Object.fromEntries(Array.from({ length: MAX_HINTS }, (_, n) => [`r - - name-${n}`, { revision: n + 1, savedAt: n }]));
+    writeFileSync(path, JSON.stringify({ version: 1, hints: full }));
+    const hints = createRevisionHintFile(path);
+
+    hints.write(`r - - name-${MAX_HINTS}`, { revision: MAX_HINTS + 1, savedAt: MAX_HINTS });
 
     expect(hints.read("r - - name-0")).toBeUndefined();
-    expect(hints.read("r - - name-1")).toBe(2);
-    expect(hints.read(`r - - name-${MAX_HINTS}`)).toBe(MAX_HINTS + 1);
+    expect(hints.read("r - - name-1")?.revision).toBe(2);
+    expect(hints.read(`r - - name-${MAX_HINTS}`)?.revision).toBe(MAX_HINTS + 1);
     expect(Object.keys(JSON.parse(readFileSync(path, "utf8")).hints)).toHaveLength(MAX_HINTS);
   });
 
@@ -58,9 +61,9 @@ describe("the CLI's and the Action's revision hint file", () => {
       expect(() => hints.read("k"), text).toThrow(/is not a batchship revision hint file/);
     }
 
-    hints.write("k", 7);
+    hints.write("k", { revision: 7, savedAt: 0 });
 
-    expect(hints.read("k")).toBe(7);
+    expect(hints.read("k")).toEqual({ revision: 7, savedAt: 0 });
   });
 
   it("fails a save it cannot make, and leaves nothing behind", () => {
@@ -69,16 +72,18 @@ describe("the CLI's and the Action's revision hint file", () => {
     mkdirSync(join(path, "in-the-way"), { recursive: true });
     const hints = createRevisionHintFile(path);
 
-    expect(() => hints.write("k", 2)).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
+    expect(() => hints.write("k", { revision: 2, savedAt: 0 })).toThrow(/EISDIR|ENOTEMPTY|EEXIST/);
 
     expect(readdirSync(tempDir())).toEqual(["revision-hints.json"]);
   });
 });
 
 describe("saved revision hints, as the AWS backend keeps them", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
   /** A store in memory that counts its writes and can be made to fail. */
   function memoryStore() {
-    const values = new Map<string, number>();
+    const values = new Map<string, SavedRevisionHint>();
     const store = {
       values,
       writes: 0,
@@ -87,10 +92,10 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
         if (store.failing) throw new Error("disk on fire");
         return values.get(key);
       },
-      write: (key: string, revision: number) => {
+      write: (key: string, hint: SavedRevisionHint) => {
         store.writes++;
         if (store.failing) throw new Error("disk on fire");
-        values.set(key, revision);
+        values.set(key, hint);
       },
     } satisfies RevisionHintStore & Record<string, unknown>;
     return store;
@@ -110,18 +115,42 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
     expect(await keptRevisionHints(store, revisionHintScope(region("eu-west-1"), { AWS_PROFILE: "prod" }, "http://localhost:5000")).read("etl")).toBeUndefined();
   });
 
-  it("saves only what changed, and takes no number a revision cannot have", async () => {
+  it("saves what changed, and an unchanged number once a day so that it does not age out", async () => {
+    let now = 1_000 * DAY;
     const store = memoryStore();
-    const hints = keptRevisionHints(store, async () => "r");
+    const hints = keptRevisionHints(store, async () => "r", undefined, () => now);
     hints.write("etl", 7);
     hints.write("etl", 7);
     await settled();
     expect(store.writes).toBe(1);
-    // A number read back is known saved: writing it again is no write.
-    expect(await keptRevisionHints(store, async () => "r").read("etl")).toBe(7);
+    // A number read back is known saved: another process writing it again makes no write.
+    const another = keptRevisionHints(store, async () => "r", undefined, () => now);
+    expect(await another.read("etl")).toBe(7);
+    another.write("etl", 7);
+    await settled();
+    expect(store.writes).toBe(1);
+
+    now += DAY + 1;
+    another.write("etl", 7);
+    another.write("etl", 8);
+    await settled();
+    expect(store.writes).toBe(3);
+    expect(store.values.get("r etl")).toEqual({ revision: 8, savedAt: now });
+  });
+
+  it("does not use a number saved more than 90 days ago, nor one a revision cannot have", async () => {
+    const now = 1_000 * DAY;
+    const store = memoryStore();
+    const hints = keptRevisionHints(store, async () => "r", undefined, () => now);
+
+    store.values.set("r etl", { revision: 7, savedAt: now - SAVED_HINT_MAX_AGE_MS });
+    expect(await hints.read("etl")).toBe(7);
+    store.values.set("r etl", { revision: 7, savedAt: now - SAVED_HINT_MAX_AGE_MS - 1 });
+    expect(await hints.read("etl")).toBeUndefined();
+    expect(SAVED_HINT_MAX_AGE_MS).toBe(90 * DAY);
 
     for (const bad of [0, -3, 1.5, 2 ** 31]) {
-      store.values.set("r etl", bad);
+      store.values.set("r etl", { revision: bad, savedAt: now });
       expect(await hints.read("etl"), String(bad)).toBeUndefined();
     }
   });
@@ -143,7 +172,7 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
       expect.stringMatching(/^could not read the saved newest revision of etl \(disk on fire\)/),
       expect.stringMatching(/^could not save the newest revision of etl \(disk on fire\)/),
     ]);
-    expect(store.values.get("r etl")).toBe(8);
+    expect(store.values.get("r etl")?.revision).toBe(8);
   });
 
   it("goes without hints when the region cannot be resolved", async () => {

@@ -86,21 +86,23 @@ describe("batchship CLI (the built binary, configured by the standard AWS enviro
       expect(released.code, released.stderr).toBe(0);
       expect(readdirSync(cache)).toContain("revision-hints.json");
 
-      /** The numbers the first lookup of a `status` run asks for. */
-      const firstLookup = async (runEnv: Record<string, string>) => {
+      /** A `status` run's output, and the numbers its first lookup asks for. */
+      const status = async (runEnv: Record<string, string>) => {
         const start = emu.calls.length;
         const run = await runCli(["status", "-p", file, "--json"], runEnv);
         expect(run.code, run.stderr).toBe(0);
-        return emu.calls.slice(start).find((call) => call.operation === "DescribeJobDefinitions")?.input as { jobDefinitions: string[] };
+        const first = emu.calls.slice(start).find((call) => call.operation === "DescribeJobDefinitions")?.input as { jobDefinitions: string[] };
+        return { output: JSON.parse(run.stdout) as unknown, asked: first.jobDefinitions };
       };
-      const cold = await firstLookup({ ...env, BATCHSHIP_CACHE_DIR: join(cache, "another") });
-      const warm = await firstLookup(withCache);
+      const cold = await status({ ...env, BATCHSHIP_CACHE_DIR: join(cache, "another") });
+      const warm = await status(withCache);
 
+      expect(warm.output).toEqual(cold.output);
+      expect(warm.output).toMatchObject({ production: { revision: 1 } });
       // With nothing saved the search reaches for the highest revision number there can be; from
       // the saved number it asks only the numbers around it.
-      expect(cold.jobDefinitions).toContain("cli-hints-canary:2147483647");
-      expect(warm.jobDefinitions).toContain("cli-hints-canary:1");
-      expect(warm.jobDefinitions).not.toContain("cli-hints-canary:2147483647");
+      expect(cold.asked).toContain("cli-hints-canary:2147483647");
+      expect(warm.asked).not.toContain("cli-hints-canary:2147483647");
     } finally {
       rmSync(cache, { recursive: true, force: true });
     }

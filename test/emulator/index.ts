@@ -46,6 +46,13 @@ export interface Emulator {
   faults: Faults;
   /** Plays EventBridge: state changes of scripted jobs, sent to an SQS queue of moto. */
   events: EventBridge;
+  jobDefinitions: {
+    /**
+     * Ages deregistered revisions past Batch's 180 days: from now on they read as never
+     * registered (job-definition-listing.ts). Give only revisions that are INACTIVE.
+     */
+    deleteDeregistered(arns: readonly string[]): void;
+  };
   /** Clears scripts, faults and recorded calls (moto's state stays). */
   reset(): void;
   /** Stops the layer and moto. */
@@ -65,6 +72,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
   const events = new EventBridgeStandIn(moto.endpoint, EMULATOR_REGION, EMULATOR_ACCOUNT_ID);
 
   const childLogs = new ChildLogs(moto.endpoint);
+  const deletedJobDefinitions = new Set<string>();
   let layer;
   try {
     layer = await startLayer({
@@ -72,7 +80,7 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
       interceptors: {
         ...chain(
           batchTagLimitInterceptors(moto.endpoint),
-          chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events))),
+          chain(jobDefinitionListingInterceptors(EMULATOR_REGION, EMULATOR_ACCOUNT_ID, deletedJobDefinitions), chain(jobDefinitionKindInterceptors(), batchInterceptors(jobs, childLogs, events))),
         ),
         ...logsInterceptors(childLogs),
         ...codebuildInterceptors(builds, moto.endpoint),
@@ -99,6 +107,11 @@ export async function startEmulator(options: { motoEnv?: Record<string, string> 
     builds,
     faults,
     events,
+    jobDefinitions: {
+      deleteDeregistered(arns) {
+        for (const arn of arns) deletedJobDefinitions.add(arn);
+      },
+    },
     reset() {
       jobs.clear();
       events.clear();

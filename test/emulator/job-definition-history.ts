@@ -3,15 +3,22 @@ import { TAG } from "../../src/release/tags.js";
 /**
  * A long history of job definition revisions, registered straight in moto so that set-up never
  * shows up among the recorded calls: `count` revisions of `name`, all but the newest `active`
- * deregistered (as retention leaves a name), each with the tags `tags` gives its number. Batch
- * numbers them 1..count. With `anchor`, revision 1 carries batchship:newest-revision (the number
- * given, or `count`), as the AWS backend leaves a name it registers to. moto fails registrations
- * that run concurrently: seed one name at a time.
+ * (and `keptActive`) deregistered (as retention leaves a name), each with the tags `tags` gives
+ * its number. Batch numbers them 1..count. With `anchor`, revision 1 carries
+ * batchship:newest-revision (the number given, or `count`), as the AWS backend leaves a name it
+ * registers to. moto fails registrations that run concurrently: seed one name at a time.
  */
 export async function seedJobDefinitionHistory(
   motoEndpoint: string,
   name: string,
-  options: { count: number; active: number; tags?: (revision: number) => Record<string, string>; anchor?: true | number },
+  options: {
+    count: number;
+    active: number;
+    tags?: (revision: number) => Record<string, string>;
+    anchor?: true | number;
+    /** Older revisions left ACTIVE all the same (retention keeps a candidate name's anchor, a rollback target…). */
+    keptActive?: (revision: number) => boolean;
+  },
 ): Promise<void> {
   const send = async (path: string, body: unknown) => {
     const response = await fetch(`${motoEndpoint}${path}`, {
@@ -38,8 +45,8 @@ export async function seedJobDefinitionHistory(
     });
     arns.push(String(registered.jobDefinitionArn));
   }
-  for (const arn of arns.slice(0, Math.max(0, options.count - options.active))) {
-    await send("/v1/deregisterjobdefinition", { jobDefinition: arn });
+  for (const [index, arn] of arns.slice(0, Math.max(0, options.count - options.active)).entries()) {
+    if (options.keptActive?.(index + 1) !== true) await send("/v1/deregisterjobdefinition", { jobDefinition: arn });
   }
   if (options.anchor !== undefined && arns[0] !== undefined) {
     await tagSeeded(motoEndpoint, arns[0], { [TAG.newestRevision]: String(options.anchor === true ? options.count : options.anchor) });

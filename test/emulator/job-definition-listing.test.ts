@@ -43,4 +43,17 @@ describe("DescribeJobDefinitions as Batch documents it", () => {
     await expect(batch.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ["listed:1"], status: "ACTIVE" }))).rejects.toMatchObject({ name: "ClientException" });
     await expect(batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: "listed", maxResults: 101 }))).rejects.toMatchObject({ name: "ClientException" });
   });
+
+  it("answers nothing of a revision Batch has deleted (180 days after its deregistration), in either form", async () => {
+    await batch.send(new RegisterJobDefinitionCommand({ jobDefinitionName: "aged-out", type: "container", containerProperties: { image: "img:1", resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }] } }));
+    const second = await batch.send(
+      new RegisterJobDefinitionCommand({ jobDefinitionName: "aged-out", type: "container", containerProperties: { image: "img:2", resourceRequirements: [{ type: "VCPU", value: "1" }, { type: "MEMORY", value: "512" }] } }),
+    );
+    await batch.send(new DeregisterJobDefinitionCommand({ jobDefinition: second.jobDefinitionArn }));
+
+    emulator.jobDefinitions.deleteDeregistered([second.jobDefinitionArn ?? ""]);
+
+    expect(revisions(await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitions: ["aged-out:1", "aged-out:2"] })))).toEqual([1]);
+    expect(revisions(await batch.send(new DescribeJobDefinitionsCommand({ jobDefinitionName: "aged-out" })))).toEqual([1]);
+  });
 });

@@ -16,8 +16,11 @@ type Definition = Record<string, unknown>;
  *   in one reply.
  * - `jobDefinitions`: up to 100 `name:revision` or ARNs, any status, alone (no other member).
  *   moto does not resolve `name:revision` at all.
+ * - Batch deletes a revision 180 days after it was deregistered: from then on neither form
+ *   answers it, as if it had never been registered. moto never deletes one; the revisions in
+ *   `deleted` are the ones a test has aged past that.
  */
-export function jobDefinitionListingInterceptors(region: string, accountId: string): Interceptors {
+export function jobDefinitionListingInterceptors(region: string, accountId: string, deleted: ReadonlySet<string> = new Set()): Interceptors {
   const arnOf = (entry: { name: string; revision: number }) => `arn:aws:batch:${region}:${accountId}:job-definition/${entry.name}:${entry.revision}`;
   return {
     "batch.DescribeJobDefinitions": async (exchange) => {
@@ -30,7 +33,8 @@ export function jobDefinitionListingInterceptors(region: string, accountId: stri
         if (entries.length > PAGE_SIZE) return client(`jobDefinitions takes at most ${PAGE_SIZE} entries, got ${entries.length}`);
         // moto resolves ARNs (not name:revision), one by one.
         const parsed = entries.map((entry) => parseEntry(String(entry)));
-        return exchange.forward({ jobDefinitions: parsed.flatMap((entry) => (entry === undefined ? [] : [arnOf(entry)])) });
+        const arns = parsed.flatMap((entry) => (entry === undefined ? [] : [arnOf(entry)])).filter((arn) => !deleted.has(arn));
+        return exchange.forward({ jobDefinitions: arns });
       }
       const name = input["jobDefinitionName"];
       if (typeof name !== "string") return exchange.forward();
@@ -39,7 +43,7 @@ export function jobDefinitionListingInterceptors(region: string, accountId: stri
         return client(`maxResults must be between 1 and ${PAGE_SIZE}`);
       }
       const reply = await exchange.forward({ jobDefinitionName: name });
-      const all = definitionsOf(reply);
+      const all = definitionsOf(reply)?.filter((definition) => !deleted.has(String(definition["jobDefinitionArn"])));
       if (all === undefined) return reply;
       const offset = tokenOffset(input["nextToken"]);
       if (offset === undefined || offset > all.length) return client("Invalid nextToken");

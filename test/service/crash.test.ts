@@ -84,6 +84,7 @@ describe("batchship serve: kill -9 at any moment loses nothing and repeats nothi
     const candidateLookup = emu.calls
       .slice(restartedAt)
       .find((c) => c.operation === "DescribeJobDefinitions" && (c.input.jobDefinitions ?? []).includes("crash-canary-canary:1"));
+    expect(candidateLookup).toBeDefined();
     expect(candidateLookup?.input.jobDefinitions).not.toContain("crash-canary-canary:2147483647");
     await stopGracefully(resumed);
   });

@@ -63,13 +63,13 @@ describe("the store's batched writes (a release's bookkeeping)", () => {
   it("saves a revision hint with the group commit, and a restarted service reads it back", async () => {
     const { store: s, path } = open();
     expect(s.revisionHints.read("us-east-1 - - etl-canary")).toBeUndefined();
-    void s.revisionHints.write("us-east-1 - - etl-canary", 41);
-    await s.revisionHints.write("us-east-1 - - etl-canary", 42);
+    void s.revisionHints.write("us-east-1 - - etl-canary", { revision: 41, savedAt: 1_000 });
+    await s.revisionHints.write("us-east-1 - - etl-canary", { revision: 42, savedAt: 2_000 });
     await s.close();
 
     store = openStore(path);
 
-    expect(store.revisionHints.read("us-east-1 - - etl-canary")).toBe(42);
+    expect(store.revisionHints.read("us-east-1 - - etl-canary")).toEqual({ revision: 42, savedAt: 2_000 });
     expect(store.revisionHints.read("us-east-1 - - etl")).toBeUndefined();
   });
 });
