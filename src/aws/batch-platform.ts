@@ -12,7 +12,7 @@ import {
   type ListJobsCommandInput,
 } from "@aws-sdk/client-batch";
 import { BatchshipError } from "../errors.js";
-import type { JobPlatform, JobStatus } from "../release/ports.js";
+import type { Clock, JobPlatform, JobStatus } from "../release/ports.js";
 import { ANCHOR_REVISION, TAG } from "../release/tags.js";
 import type { AwsClients } from "./clients.js";
 import { newestFirst, normalizeJobDefinitionBody, toJobDefinitionRevision, toJobState } from "./batch-mapping.js";
@@ -21,7 +21,7 @@ import { environmentOverrides } from "./submit-overrides.js";
 import { awsCall } from "./errors.js";
 import { newestRevisions } from "./newest-revisions.js";
 import { createBatchLoader } from "./batch-loader.js";
-import type { KeptRevisionHints } from "./revision-hints.js";
+import { HINT_MAX_AGE_MS, type KeptRevisionHints } from "./revision-hints.js";
 
 // DescribeJobs takes at most 100 ids per call.
 const DESCRIBE_LIMIT = 100;
@@ -38,6 +38,8 @@ export interface BatchPlatformOptions {
   debug?: (message: string) => void;
   /** Newest revision numbers saved beyond this process, for its first lookup of a name; default: none. */
   revisionHints?: KeptRevisionHints;
+  /** How old what the platform remembers is; default: the system clock. */
+  clock?: Clock;
 }
 
 export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOnce">, options: BatchPlatformOptions = {}): JobPlatform {
@@ -87,17 +89,23 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
   });
 
   // The newest revision number this process has seen of each name (found by a lookup, or
-  // registered): the next lookup's hint, so that it costs one call. Another process may have
-  // registered since; the search copes with a stale hint (newest-revisions.ts).
-  const newestSeen = new Map<string, number>();
+  // registered), and when it was last confirmed: the next lookup's hint, so that it costs one
+  // call. Another process may have registered since; the search copes with a stale hint
+  // (newest-revisions.ts), and one older than HINT_MAX_AGE_MS is not used (revision-hints.ts).
+  const newestSeen = new Map<string, { revision: number; at: number }>();
+  const now = () => (options.clock ?? Date).now();
+  const recentlySeen = (name: string) => {
+    const seen = newestSeen.get(name);
+    return seen !== undefined && now() - seen.at <= HINT_MAX_AGE_MS ? seen.revision : undefined;
+  };
   // Anchor hints read in another name's lookup (`upcoming`), for the first lookup of their name
   // only: an anchor far above the newest must not become what the process has seen.
   const anchorHints = new Map<string, number>();
   const kept = options.revisionHints;
   const saw = (name: string, revision: number) => {
-    if (revision > (newestSeen.get(name) ?? 0)) newestSeen.set(name, revision);
-    const newest = newestSeen.get(name);
-    if (newest !== undefined) kept?.write(name, newest);
+    if (revision === 0 || revision < (recentlySeen(name) ?? 0)) return;
+    newestSeen.set(name, { revision, at: now() });
+    kept?.write(name, { revision, savedAt: now() });
   };
 
   /**
@@ -140,12 +148,13 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
       anchorHints.delete(name);
       // An anchor just read is what AWS says now; a saved number is what a process saw earlier,
       // checked against the anchor in the same call.
-      const saved = newestSeen.has(name) || anchor !== undefined ? undefined : await kept?.read(name);
-      const hint = newestSeen.get(name) ?? anchor ?? saved;
+      const seen = recentlySeen(name);
+      const saved = seen !== undefined || anchor !== undefined ? undefined : await kept?.read(name);
+      const hint = seen ?? anchor ?? saved;
       // The upcoming name's anchor rides along while the process has seen nothing of that name
       // (again when an anchor read earlier is still unused: the newer value replaces it).
       const { upcoming } = lookup;
-      const companion = upcoming !== undefined && !newestSeen.has(upcoming) ? upcoming : undefined;
+      const companion = upcoming !== undefined && recentlySeen(upcoming) === undefined ? upcoming : undefined;
       const { newestNumber, companionHint, ...found } = await newestRevisions(batch, name, () => platform.listJobDefinitionRevisions(name), {
         ...(hint === undefined ? {} : { hint }),
         ...(saved === undefined ? {} : { checkHint: true }),

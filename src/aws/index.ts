@@ -1,4 +1,4 @@
-import type { Backend } from "../release/ports.js";
+import type { Backend, Clock } from "../release/ports.js";
 import { createBatchPlatform } from "./batch-platform.js";
 import { createCloudWatchLogReader } from "./cloudwatch-log-reader.js";
 import { createAwsClients, type AwsClientOptions, type AwsClients } from "./clients.js";
@@ -30,6 +30,8 @@ export interface AwsBackendOptions {
    * process's first lookup of a name with a long history takes one call more.
    */
   revisionHints?: RevisionHintStore;
+  /** How old what the backend remembers and saves is (lookup hints); default: the system clock. */
+  clock?: Clock;
 }
 
 /** The AWS implementation of the engine's ports, over clients built from `options`. */
@@ -52,9 +54,10 @@ function createAwsBackendFromClients(clients: AwsClients, options: AwsBackendOpt
     platform: createBatchPlatform(clients, {
       ...batching,
       ...(options.debug === undefined ? {} : { debug: options.debug }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.revisionHints === undefined
         ? {}
-        : { revisionHints: keptRevisionHints(options.revisionHints, revisionHintScope(trackRegion, process.env, endpoint), options.debug) }),
+        : { revisionHints: keptRevisionHints(options.revisionHints, revisionHintScope(trackRegion, process.env, endpoint), options.debug, options.clock) }),
     }),
     logs: createCloudWatchLogReader(clients.logs),
     links: createAwsLinks(() => region),

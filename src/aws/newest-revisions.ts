@@ -63,15 +63,17 @@ export interface NewestFound extends NewestRevisions {
  * 3. the 100 numbers that end at the bracket's top (not asked again when already described).
  *
  * A hint never decides the answer, only which numbers are asked: a wrong one costs calls. With a
- * hint at most 9 below the newest (8 with a companion) a search takes one call; with the anchor's,
- * two (one for a name with up to 90 revisions); with none, one up to 90 revisions, three to four
- * for hundreds to 10,000, five for a million; a name never registered two (the second, a listing,
- * proves it empty).
+ * hint at most 9 below the newest (8 with a companion; 8 and 7 for a saved hint, whose call holds
+ * the anchor) a search takes one call; with the anchor's, two (one for a name with up to 90
+ * revisions); with none, one up to 90 revisions, three to four for hundreds to 10,000, five for
+ * a million; a name never registered two (the second, a listing, proves it empty).
  * Batch deletes a revision 180 days after it is deregistered, so numbers of long-deregistered
- * revisions read as never registered: the search assumes those all lie below a number it finds,
- * and a hint's call that finds nothing is ignored. When the newest revision it finds is not
- * ACTIVE (batchship keeps a name's newest revision ACTIVE) it pages the whole ACTIVE history
- * rather than guess.
+ * revisions read as never registered. Whenever the anchor has been read, its hint overrides
+ * numbers above the highest found that read as missing: they were deleted. Otherwise the search
+ * assumes deleted numbers lie below a number it finds (so a hint older than the 180 days is not
+ * given: revision-hints.ts), and a hint's call that finds nothing is ignored. When the newest
+ * revision it finds is not ACTIVE (batchship keeps a name's newest revision ACTIVE) it pages the
+ * whole ACTIVE history rather than guess.
  */
 export async function newestRevisions(
   batch: AwsClients["batch"],
@@ -114,7 +116,24 @@ export async function newestRevisions(
     else if (lo === HIGHEST_REVISION) hi = HIGHEST_REVISION + 1;
     return found.size;
   };
-  const around = async (hint: number, withAnchor = false) => {
+  let anchorRead = false;
+  /**
+   * Acts on the anchor's hint, read in a call already made. Revisions up to its number were
+   * registered, so numbers above lo that read as missing were deleted (180 days after their
+   * deregistration), not never registered: the search goes on around the hint. Returns the hint.
+   */
+  const followAnchor = async (): Promise<number | undefined> => {
+    anchorRead = true;
+    const anchor = anchorHint(probed.get(ANCHOR_REVISION));
+    if (anchor === undefined) {
+      if (!settled()) search.debug?.(`${name}:${ANCHOR_REVISION} carries no ${TAG.newestRevision} tag (${probed.get(ANCHOR_REVISION) === undefined ? "it does not exist" : "not written yet, or refused"}): the newest revision is searched for without a hint`);
+      return undefined;
+    }
+    if (anchor > lo) hi = undefined;
+    if (!settled()) await around(anchor);
+    return anchor;
+  };
+  const around = async (hint: number, withAnchor = false): Promise<void> => {
     const from = Math.max(1, hint - NEWEST_WINDOW + 1);
     const anchor = withAnchor && from > ANCHOR_REVISION ? [ANCHOR_REVISION] : [];
     const window = range(from, Math.min(HIGHEST_REVISION, from + page() - anchor.length - 1));
@@ -123,32 +142,17 @@ export async function newestRevisions(
     // Numbers that all read as never registered say nothing sure (deleted ones look the same).
     const before = { lo, hi };
     if ((await learn(window)) === 0) ({ lo, hi } = before);
-    else if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, Math.min(HIGHEST_REVISION, lo + DESCRIBE_PAGE)).filter((n) => n < (hi ?? Infinity)));
+    // The anchor's hint first: it may make the numbers above the window needless.
+    if (withAnchor && (await followAnchor()) !== undefined) return;
+    if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, Math.min(HIGHEST_REVISION, lo + DESCRIBE_PAGE)).filter((n) => n < (hi ?? Infinity)));
   };
 
-  let anchorRead = false;
-  if (search.hint !== undefined && search.hint >= 1) {
-    await around(Math.min(search.hint, HIGHEST_REVISION), search.checkHint === true);
-    const anchor = search.checkHint === true ? anchorHint(probed.get(ANCHOR_REVISION)) : undefined;
-    anchorRead = search.checkHint === true;
-    // Revisions up to the anchor's number were registered: what the window read as missing above
-    // the numbers it found was deleted, not never registered.
-    if (anchor !== undefined && anchor > lo) {
-      hi = undefined;
-      await around(anchor);
-    }
-  }
+  if (search.hint !== undefined && search.hint >= 1) await around(Math.min(search.hint, HIGHEST_REVISION), search.checkHint === true);
   while (!settled()) {
     // The first call: every number a short history has, so it answers alone, and revision 1,
     // whose hint answers a long one in the next call.
     await learn(hi === undefined ? gallop(lo, lo === 0 ? NEWEST_WINDOW : 0, page()) : spread(lo, hi));
-    if (!anchorRead && probed.has(ANCHOR_REVISION)) {
-      anchorRead = true;
-      if (settled()) break;
-      const anchor = anchorHint(probed.get(ANCHOR_REVISION));
-      if (anchor === undefined) search.debug?.(`${name}:${ANCHOR_REVISION} carries no ${TAG.newestRevision} tag (${probed.get(ANCHOR_REVISION) === undefined ? "it does not exist" : "not written yet, or refused"}): the newest revision is searched for without a hint`);
-      else await around(anchor);
-    }
+    if (!anchorRead && probed.has(ANCHOR_REVISION)) await followAnchor();
   }
   // No revision found: a name never registered, which one listing call shows, or one whose
   // revisions all fell between the numbers asked, which only the listing finds.

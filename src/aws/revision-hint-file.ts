@@ -25,9 +25,9 @@ export function revisionHintFilePath(env: Readonly<Record<string, string | undef
  * Saved revision hints in a JSON file, for processes that live for one command (the CLI, the
  * Action). Each write reads the file again and replaces it whole through a rename, so processes
  * running at once never leave it half written; of two writes at once the last wins, and what
- * the other added is saved again by its process's next write. A file that cannot be read or is
- * not one of these reads as an error (the platform goes without hints) and is replaced by the
- * next write.
+ * the other added is missing until a later run saves it (a lookup then costs calls, no more). A
+ * file that cannot be read or is not one of these reads as an error (the platform goes without
+ * hints) and is replaced by the next write.
  */
 export function createRevisionHintFile(path: string): RevisionHintStore {
   const load = (): HintFile => {

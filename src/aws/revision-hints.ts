@@ -5,7 +5,7 @@ import { HIGHEST_REVISION } from "./newest-revisions.js";
  * the service's store, so a restarted service looks up as a warm one; a cache file for the CLI
  * and the Action (revision-hint-file.ts). A saved number is only a lookup's hint
  * (newest-revisions.ts): checked against the anchor revision in its first call, and not used
- * once older than SAVED_HINT_MAX_AGE_MS.
+ * once older than HINT_MAX_AGE_MS.
  */
 export interface RevisionHintStore {
   /** The hint saved under `key`, if any. May throw (an unreadable file): the caller goes without. */
@@ -22,19 +22,22 @@ export interface SavedRevisionHint {
 
 /**
  * Batch deletes a revision 180 days after it was deregistered, and a deleted number reads as
- * never registered. A number saved less than 90 days ago is younger than any deletion of a
+ * never registered. A number seen less than 90 days ago is younger than any deletion of a
  * revision registered after it, so the numbers found around it are the newest even where the
- * anchor cannot check them (a production name's anchor may be deleted itself).
+ * anchor cannot check them (a production name's anchor may be deleted itself). An older one,
+ * saved or remembered, is not used.
  */
-export const SAVED_HINT_MAX_AGE_MS = 90 * 24 * 60 * 60 * 1000;
+export const HINT_MAX_AGE_MS = 90 * 24 * 60 * 60 * 1000;
 /** An unchanged number is saved again after this long, so that it does not age out while right. */
 const RESAVE_AFTER_MS = 24 * 60 * 60 * 1000;
+/** A number saved further ahead than this came from a clock that was wrong: not used. */
+const CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 
 /** One Batch's hints, by job definition name. */
 export interface KeptRevisionHints {
   read(name: string): Promise<number | undefined>;
-  /** Saves what this process now knows as the newest number of `name`, when it changed. */
-  write(name: string, revision: number): void;
+  /** Saves the newest number of `name` as this process confirmed it, when it changed or ages. */
+  write(name: string, hint: SavedRevisionHint): void;
 }
 
 /**
@@ -46,8 +49,9 @@ export function keptRevisionHints(
   store: RevisionHintStore,
   scope: () => Promise<string>,
   debug?: (message: string) => void,
-  now: () => number = Date.now,
+  clock: { now(): number } = Date,
 ): KeptRevisionHints {
+  const now = () => clock.now();
   // What is known to be saved, per name: a write that would not change it is not made.
   const saved = new Map<string, SavedRevisionHint>();
   const keyOf = async (name: string) => `${await scope()} ${name}`;
@@ -60,7 +64,8 @@ export function keptRevisionHints(
         if (hint === undefined) return undefined;
         const { revision, savedAt } = hint;
         if (!Number.isSafeInteger(revision) || revision < 1 || revision > HIGHEST_REVISION) return undefined;
-        if (!Number.isFinite(savedAt) || now() - savedAt > SAVED_HINT_MAX_AGE_MS) return undefined;
+        const age = now() - savedAt;
+        if (!Number.isFinite(savedAt) || age > HINT_MAX_AGE_MS || age < -CLOCK_SKEW_MS) return undefined;
         saved.set(name, hint);
         return revision;
       } catch (error) {
@@ -68,11 +73,9 @@ export function keptRevisionHints(
         return undefined;
       }
     },
-    write(name, revision) {
+    write(name, hint) {
       const known = saved.get(name);
-      const at = now();
-      if (known?.revision === revision && at - known.savedAt < RESAVE_AFTER_MS) return;
-      const hint = { revision, savedAt: at };
+      if (known?.revision === hint.revision && Math.abs(hint.savedAt - known.savedAt) < RESAVE_AFTER_MS) return;
       saved.set(name, hint);
       void (async () => store.write(await keyOf(name), hint))().catch((error: unknown) => {
         saved.delete(name);

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { MAX_HINTS, createRevisionHintFile, revisionHintFilePath } from "../../src/aws/revision-hint-file.js";
-import { SAVED_HINT_MAX_AGE_MS, keptRevisionHints, revisionHintScope, type RevisionHintStore, type SavedRevisionHint } from "../../src/aws/revision-hints.js";
+import { HINT_MAX_AGE_MS, keptRevisionHints, revisionHintScope, type RevisionHintStore, type SavedRevisionHint } from "../../src/aws/revision-hints.js";
 
 let dir: string | undefined;
 afterEach(() => {
@@ -105,7 +105,7 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
     const store = memoryStore();
     const region = (name: string) => async () => name;
     const here = keptRevisionHints(store, revisionHintScope(region("eu-west-1"), { AWS_PROFILE: "prod" }));
-    here.write("etl", 500);
+    here.write("etl", { revision: 500, savedAt: Date.now() });
     await settled();
 
     expect(await keptRevisionHints(store, revisionHintScope(region("eu-west-1"), { AWS_PROFILE: "prod" })).read("etl")).toBe(500);
@@ -117,37 +117,41 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
 
   it("saves what changed, and an unchanged number once a day so that it does not age out", async () => {
     let now = 1_000 * DAY;
+    const clock = { now: () => now };
     const store = memoryStore();
-    const hints = keptRevisionHints(store, async () => "r", undefined, () => now);
-    hints.write("etl", 7);
-    hints.write("etl", 7);
+    const hints = keptRevisionHints(store, async () => "r", undefined, clock);
+    hints.write("etl", { revision: 7, savedAt: now });
+    hints.write("etl", { revision: 7, savedAt: now + 1 });
     await settled();
     expect(store.writes).toBe(1);
-    // A number read back is known saved: another process writing it again makes no write.
-    const another = keptRevisionHints(store, async () => "r", undefined, () => now);
+    // A number read back is known saved: another process confirming it makes no write.
+    const another = keptRevisionHints(store, async () => "r", undefined, clock);
     expect(await another.read("etl")).toBe(7);
-    another.write("etl", 7);
+    another.write("etl", { revision: 7, savedAt: now });
     await settled();
     expect(store.writes).toBe(1);
 
     now += DAY + 1;
-    another.write("etl", 7);
-    another.write("etl", 8);
+    another.write("etl", { revision: 7, savedAt: now });
+    another.write("etl", { revision: 8, savedAt: now });
     await settled();
     expect(store.writes).toBe(3);
     expect(store.values.get("r etl")).toEqual({ revision: 8, savedAt: now });
   });
 
-  it("does not use a number saved more than 90 days ago, nor one a revision cannot have", async () => {
+  it("does not use a number saved more than 90 days ago, or ahead of the clock, nor one a revision cannot have", async () => {
     const now = 1_000 * DAY;
     const store = memoryStore();
-    const hints = keptRevisionHints(store, async () => "r", undefined, () => now);
+    const hints = keptRevisionHints(store, async () => "r", undefined, { now: () => now });
 
-    store.values.set("r etl", { revision: 7, savedAt: now - SAVED_HINT_MAX_AGE_MS });
+    store.values.set("r etl", { revision: 7, savedAt: now - HINT_MAX_AGE_MS });
     expect(await hints.read("etl")).toBe(7);
-    store.values.set("r etl", { revision: 7, savedAt: now - SAVED_HINT_MAX_AGE_MS - 1 });
+    store.values.set("r etl", { revision: 7, savedAt: now - HINT_MAX_AGE_MS - 1 });
     expect(await hints.read("etl")).toBeUndefined();
-    expect(SAVED_HINT_MAX_AGE_MS).toBe(90 * DAY);
+    expect(HINT_MAX_AGE_MS).toBe(90 * DAY);
+    // Saved by a clock two days ahead (a cache restored from another machine).
+    store.values.set("r etl", { revision: 7, savedAt: now + 2 * DAY });
+    expect(await hints.read("etl")).toBeUndefined();
 
     for (const bad of [0, -3, 1.5, 2 ** 31]) {
       store.values.set("r etl", { revision: bad, savedAt: now });
@@ -162,10 +166,10 @@ describe("saved revision hints, as the AWS backend keeps them", () => {
     store.failing = true;
 
     expect(await hints.read("etl")).toBeUndefined();
-    hints.write("etl", 8);
+    hints.write("etl", { revision: 8, savedAt: Date.now() });
     await settled();
     store.failing = false;
-    hints.write("etl", 8);
+    hints.write("etl", { revision: 8, savedAt: Date.now() });
     await settled();
 
     expect(said).toEqual([

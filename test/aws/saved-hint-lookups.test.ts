@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAwsBackend, type RevisionHintStore } from "../../src/aws/index.js";
+import { HINT_MAX_AGE_MS } from "../../src/aws/revision-hints.js";
 import type { JobPlatform } from "../../src/release/ports.js";
+import { TAG } from "../../src/release/tags.js";
 import { EMULATOR_ACCOUNT_ID, EMULATOR_REGION, startEmulator, testClientConfig, type Emulator } from "../emulator/index.js";
-import { seedJobDefinitionHistory } from "../emulator/job-definition-history.js";
+import { seedJobDefinitionHistory, tagSeeded } from "../emulator/job-definition-history.js";
 
 // "lived": 150 revisions, the newest 30 ACTIVE and revision 1 (the anchor, as retention keeps a
 // candidate name's) too; 2..120 deregistered, and Batch has since deleted them.
@@ -11,13 +13,16 @@ const LIVED_ACTIVE = 30;
 const DELETED_UP_TO = 120;
 // "plain": 120 revisions, all ACTIVE.
 const PLAIN = 120;
+// "revisited": at first as "lived"; a test registers more and ages them.
+const numbersFrom = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 let emulator: Emulator;
 beforeAll(async () => {
   emulator = await startEmulator();
   await seedJobDefinitionHistory(emulator.motoEndpoint, "lived", { count: LIVED, active: LIVED_ACTIVE, anchor: true, keptActive: (n) => n === 1 });
   await seedJobDefinitionHistory(emulator.motoEndpoint, "plain", { count: PLAIN, active: PLAIN, anchor: true });
-  emulator.jobDefinitions.deleteDeregistered(Array.from({ length: DELETED_UP_TO - 1 }, (_, i) => arnOf("lived", i + 2)));
+  await seedJobDefinitionHistory(emulator.motoEndpoint, "revisited", { count: LIVED, active: LIVED_ACTIVE, anchor: true, keptActive: (n) => n === 1 });
+  for (const name of ["lived", "revisited"]) emulator.jobDefinitions.deleteDeregistered(numbersFrom(2, DELETED_UP_TO).map((n) => arnOf(name, n)));
 }, 60_000);
 afterAll(async () => {
   await emulator?.close();
@@ -47,6 +52,32 @@ async function lookup(platform: JobPlatform, name: string, upcoming?: string) {
 }
 
 const newestNumber = (found: Awaited<ReturnType<typeof lookup>>["found"]) => found.revisions[0]?.revision;
+
+describe("lookups of a name whose older revisions Batch has deleted", () => {
+  it("a new process with nothing saved: the anchor's hint overrides numbers that read as missing", async () => {
+    // The first call finds revision 1 alone below 121 (2..120 deleted): without the anchor's
+    // hint the search would take revision 1 for the newest.
+    const { found, calls } = await lookup(processWithSaved({}), "lived");
+
+    expect(newestNumber(found)).toBe(LIVED);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("a number this process saw more than 90 days ago is not used: what was registered since may be deleted", async () => {
+    let now = Date.now();
+    const platform = createAwsBackend(testClientConfig(emulator), { clock: { now: () => now } }).platform;
+    expect(newestNumber((await lookup(platform, "revisited")).found)).toBe(LIVED);
+    // Since then: 100 more registered, 151..240 deregistered and deleted; revision 1 says 250.
+    await seedJobDefinitionHistory(emulator.motoEndpoint, "revisited", { count: 100, active: 10 });
+    emulator.jobDefinitions.deleteDeregistered(numbersFrom(LIVED + 1, LIVED + 90).map((n) => arnOf("revisited", n)));
+    await tagSeeded(emulator.motoEndpoint, arnOf("revisited", 1), { [TAG.newestRevision]: String(LIVED + 100) });
+    now += HINT_MAX_AGE_MS + 1;
+
+    const { found } = await lookup(platform, "revisited");
+
+    expect(newestNumber(found)).toBe(LIVED + 100);
+  });
+});
 
 describe("lookups from a number an earlier process saved", () => {
   it("a saved number still right: one call, which checks it against the anchor", async () => {
@@ -80,7 +111,7 @@ describe("lookups from a number an earlier process saved", () => {
     // The saved number for "plain" is far behind; the candidate-like lookup of "lived" reads
     // plain's anchor in its first call, and plain's lookup starts from that.
     const platform = processWithSaved({ plain: 20 });
-    await lookup(platform, "lived", "plain");
+    expect(newestNumber((await lookup(platform, "lived", "plain")).found)).toBe(LIVED);
 
     const { found, calls } = await lookup(platform, "plain");
 
