@@ -123,8 +123,8 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
   }
 
   const platform: JobPlatform = {
-    async listJobDefinitionRevisions(name) {
-      const operation = `list job definition revisions of ${name}`;
+    async listJobDefinitionRevisions(name, status = "ACTIVE") {
+      const operation = `list ${status} job definition revisions of ${name}`;
       const revisions = [];
       let nextToken: string | undefined;
       do {
@@ -132,7 +132,7 @@ export function createBatchPlatform(clients: Pick<AwsClients, "batch" | "batchOn
           batch.send(
             new DescribeJobDefinitionsCommand({
               jobDefinitionName: name,
-              status: "ACTIVE",
+              status,
               ...(nextToken === undefined ? {} : { nextToken }),
             }),
           ),

@@ -118,20 +118,21 @@ export async function newestRevisions(
   };
   let anchorRead = false;
   /**
-   * Acts on the anchor's hint, read in a call already made. Revisions up to its number were
-   * registered, so numbers above lo that read as missing were deleted (180 days after their
-   * deregistration), not never registered: the search goes on around the hint. Returns the hint.
+   * Acts on the anchor's hint, read in a call already made, when it is above the highest number
+   * found. Revisions up to it were registered, so numbers above lo that read as missing were
+   * deleted (180 days after their deregistration), not never registered: the search goes on
+   * around the hint. A hint at or below lo (it lags) says nothing new. Returns whether it acted.
    */
-  const followAnchor = async (): Promise<number | undefined> => {
+  const followAnchor = async (): Promise<boolean> => {
     anchorRead = true;
     const anchor = anchorHint(probed.get(ANCHOR_REVISION));
-    if (anchor === undefined) {
-      if (!settled()) search.debug?.(`${name}:${ANCHOR_REVISION} carries no ${TAG.newestRevision} tag (${probed.get(ANCHOR_REVISION) === undefined ? "it does not exist" : "not written yet, or refused"}): the newest revision is searched for without a hint`);
-      return undefined;
+    if (anchor === undefined && !settled()) {
+      search.debug?.(`${name}:${ANCHOR_REVISION} carries no ${TAG.newestRevision} tag (${probed.get(ANCHOR_REVISION) === undefined ? "it does not exist" : "not written yet, or refused"}): the newest revision is searched for without the anchor's hint`);
     }
-    if (anchor > lo) hi = undefined;
-    if (!settled()) await around(anchor);
-    return anchor;
+    if (anchor === undefined || anchor <= lo) return false;
+    hi = undefined;
+    await around(anchor);
+    return true;
   };
   const around = async (hint: number, withAnchor = false): Promise<void> => {
     const from = Math.max(1, hint - NEWEST_WINDOW + 1);
@@ -143,7 +144,7 @@ export async function newestRevisions(
     const before = { lo, hi };
     if ((await learn(window)) === 0) ({ lo, hi } = before);
     // The anchor's hint first: it may make the numbers above the window needless.
-    if (withAnchor && (await followAnchor()) !== undefined) return;
+    if (withAnchor && (await followAnchor())) return;
     if (!settled() && lo === window.at(-1)) await learn(range(lo + 1, Math.min(HIGHEST_REVISION, lo + DESCRIBE_PAGE)).filter((n) => n < (hi ?? Infinity)));
   };
 

@@ -29,8 +29,8 @@ export function localJobDefinitionArn(name: string, revision: number): string {
  * and one never fails because the other wrote between its read and its write.
  */
 export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefinitionStore {
-  const list = db.prepare<[string], DefinitionRow>(
-    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? AND status = 'ACTIVE' ORDER BY revision DESC",
+  const list = db.prepare<[string, string], DefinitionRow>(
+    "SELECT name, revision, arn, body, tags FROM job_definitions WHERE name = ? AND status = ? ORDER BY revision DESC",
   );
   // The newest NEWEST_WINDOW numbers of the name, by the primary key: as cheap with 10,000 revisions as with 3.
   const newest = db.prepare<[string, string, number], DefinitionRow>(
@@ -66,8 +66,8 @@ export function createJobDefinitionStore(db: StateDb, clock: Clock): JobDefiniti
   });
 
   return {
-    async listJobDefinitionRevisions(name) {
-      return list.all(name).map(toRevision);
+    async listJobDefinitionRevisions(name, status = "ACTIVE") {
+      return list.all(name, status).map(toRevision);
     },
     async newestJobDefinitionRevisions(name) {
       const revisions = newest.all(name, name, NEWEST_WINDOW).map(toRevision);

@@ -108,7 +108,7 @@ export function createLocalPlatform(deps: PlatformDeps): JobPlatform {
   }
 
   return {
-    listJobDefinitionRevisions: (name) => definitions.listJobDefinitionRevisions(name),
+    listJobDefinitionRevisions: (name, status) => definitions.listJobDefinitionRevisions(name, status),
     newestJobDefinitionRevisions: (name) => definitions.newestJobDefinitionRevisions(name),
     registerJobDefinition: (name, body, tags) => definitions.registerJobDefinition(name, body, tags),
     tagJobDefinition: (arn, tags) => definitions.tagJobDefinition(arn, tags),

@@ -138,6 +138,8 @@ export const JOB_DEFINITION_BODY_KEYS = [
   "propagateTags",
 ] as const satisfies readonly Exclude<keyof JobDefinitionBody, "type">[];
 
+export type JobDefinitionStatus = "ACTIVE" | "INACTIVE";
+
 export interface JobDefinitionRevision {
   name: string;
   arn: string;
@@ -228,10 +230,11 @@ export interface SubmitJobRequest {
 
 export interface JobPlatform {
   /**
-   * Every ACTIVE revision of a job definition name, newest first. Its cost grows with the name's
+   * Every revision of a job definition name in `status` (default ACTIVE; INACTIVE: deregistered,
+   * which Batch keeps describable for 180 days), newest first. Its cost grows with the name's
    * history (AWS: one call per 100 revisions): for retention and views of the whole history.
    */
-  listJobDefinitionRevisions(name: string): Promise<JobDefinitionRevision[]>;
+  listJobDefinitionRevisions(name: string, status?: JobDefinitionStatus): Promise<JobDefinitionRevision[]>;
   /**
    * The ACTIVE revisions among the newest revision numbers of a name (NEWEST_WINDOW at least),
    * newest first, in a number of calls that does not grow with the name's history: what a

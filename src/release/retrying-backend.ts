@@ -39,7 +39,7 @@ export function withRetries(backend: Backend, policy: RetryPolicy): Backend {
   if (findTags !== undefined) retryingRegistry.findTags = retry("find image tags", (r, t) => findTags.call(registry, r, t));
   if (addTags !== undefined) retryingRegistry.addTags = retry("tag image", (r, d, t) => addTags.call(registry, r, d, t));
   const retryingPlatform: JobPlatform = {
-    listJobDefinitionRevisions: retry("list job definitions", (n) => platform.listJobDefinitionRevisions(n)),
+    listJobDefinitionRevisions: retry("list job definitions", (n, s) => platform.listJobDefinitionRevisions(n, s)),
     newestJobDefinitionRevisions: retry("look up the newest job definitions", (n, o) => platform.newestJobDefinitionRevisions(n, o)),
     registerJobDefinition: (n, b, t) => platform.registerJobDefinition(n, b, t),
     tagJobDefinition: retry("tag job definition", (a, t) => platform.tagJobDefinition(a, t)),

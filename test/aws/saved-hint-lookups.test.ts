@@ -73,9 +73,11 @@ describe("lookups of a name whose older revisions Batch has deleted", () => {
     await tagSeeded(emulator.motoEndpoint, arnOf("revisited", 1), { [TAG.newestRevision]: String(LIVED + 100) });
     now += HINT_MAX_AGE_MS + 1;
 
-    const { found } = await lookup(platform, "revisited");
+    const { found, calls } = await lookup(platform, "revisited");
 
     expect(newestNumber(found)).toBe(LIVED + 100);
+    // The search without a hint: revision 1 alone below 121, then the numbers around its hint.
+    expect(calls).toHaveLength(2);
   });
 });
 
@@ -105,6 +107,20 @@ describe("lookups from a number an earlier process saved", () => {
     expect(newestNumber(found)).toBe(PLAIN);
     expect(calls).toHaveLength(2);
     expect(calls[0]).toContain("plain:1");
+  });
+
+  it("a saved number a little behind, the anchor's tag further behind still (lagging): two calls, as before the check", async () => {
+    // Saved at 50 of "plain" (newest 120) while revision 1 says 40: the numbers above the window
+    // are asked next; the lagging tag leads nowhere.
+    await tagSeeded(emulator.motoEndpoint, arnOf("plain", 1), { [TAG.newestRevision]: "40" });
+    try {
+      const { found, calls } = await lookup(processWithSaved({ plain: 50 }), "plain");
+
+      expect(newestNumber(found)).toBe(PLAIN);
+      expect(calls).toHaveLength(2);
+    } finally {
+      await tagSeeded(emulator.motoEndpoint, arnOf("plain", 1), { [TAG.newestRevision]: String(PLAIN) });
+    }
   });
 
   it("an anchor read in this process comes before a saved number", async () => {

@@ -47,7 +47,7 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
           found.job.observe();
         }
       }
-      const jobs = body.jobs.map((job: unknown) => overlayJobDetail(lifecycle, job));
+      const jobs = body.jobs.filter((job: { jobId?: unknown }) => !lifecycle.expired(String(job.jobId))).map((job: unknown) => overlayJobDetail(lifecycle, job));
       // Their output, as the containers would have written it by now.
       if (childLogs !== undefined) for (const job of jobs) childLogs.observe(job);
       return withJsonBody(reply, { ...body, jobs });
@@ -59,7 +59,7 @@ export function batchInterceptors(lifecycle: JobLifecycle, childLogs?: ChildLogs
       const reply = await forward(rest);
       const body = replyJson(reply);
       if (!isOk(reply) || !Array.isArray(body?.jobSummaryList)) return reply;
-      let items: any[] = body.jobSummaryList.map((summary: unknown) => overlayJobSummary(lifecycle, summary));
+      let items: any[] = body.jobSummaryList.filter((summary: { jobId?: unknown }) => !lifecycle.expired(String(summary.jobId))).map((summary: unknown) => overlayJobSummary(lifecycle, summary));
       // As on AWS, a filters list makes jobStatus ignored.
       const hasFilters = Array.isArray(rest.filters) && rest.filters.length > 0;
       if (jobStatus && !hasFilters) items = items.filter((item) => item.status === jobStatus);

@@ -67,6 +67,22 @@ async function describeJob(jobId: string): Promise<JobDetail> {
 }
 
 describe("Batch job lifecycle", () => {
+  it("forgets a job aged past what Batch keeps: neither DescribeJobs nor ListJobs returns it or its children", async () => {
+    const { jobId, jobName } = await submit(CANARY, 2);
+    const kept = await submit(CANARY, 2);
+    expect((await describeJob(jobId)).status).toBe("SUCCEEDED");
+
+    emulator.jobs.expire(jobId);
+
+    const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: [jobId, `${jobId}:0`, kept.jobId] }));
+    expect(jobs?.map((job) => job.jobId)).toEqual([kept.jobId]);
+    const byName = await batch.send(new ListJobsCommand({ jobQueue: CANARY, filters: [{ name: "JOB_NAME", values: [jobName] }] }));
+    expect(byName.jobSummaryList).toEqual([]);
+    const children = async (parent: string) => (await batch.send(new ListJobsCommand({ arrayJobId: parent, jobStatus: "SUCCEEDED" }))).jobSummaryList;
+    expect(await children(jobId)).toEqual([]);
+    expect(await children(kept.jobId)).toHaveLength(2);
+  });
+
   it("leaves jobs on unscripted queues as moto runs them", async () => {
     const { jobId } = await submit(PRODUCTION, 3);
     const job = await describeJob(jobId);

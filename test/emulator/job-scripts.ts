@@ -46,6 +46,13 @@ export interface JobScripts {
    * test holds a canary with a large `runFor` and lets it end once what it waits for happened.
    */
   finishRunning(jobName: string): void;
+  /**
+   * Ages a job past what Batch keeps: a finished job is kept for about 7 days, after which neither
+   * DescribeJobs nor ListJobs returns it or its children (moto keeps every job).
+   */
+  expire(jobId: string): void;
+  /** Whether the job, or the array job a child belongs to, was aged out by `expire`. */
+  expired(jobId: string): boolean;
 }
 
 /** Queue scripts, and the jobs that were submitted while one applied. */
@@ -53,6 +60,7 @@ export class JobLifecycle implements JobScripts {
   private readonly scripts = new Map<string, JobScript>();
   private readonly jobs = new Map<string, ScriptedJob>();
   private readonly byName = new Map<string, ScriptedJob>();
+  private readonly aged = new Set<string>();
 
   failChildren(queue: string, indexes: number[], options: { exitCode?: number; reason?: string; early?: boolean } = {}): void {
     const script = this.scriptFor(queue);
@@ -111,6 +119,15 @@ export class JobLifecycle implements JobScripts {
     const job = this.byName.get(jobName);
     if (!job) throw new Error(`no scripted job named ${jobName}: wait for scripted() first`);
     job.finishRunning();
+  }
+
+  expire(jobId: string): void {
+    this.aged.add(jobId);
+  }
+
+  expired(jobId: string): boolean {
+    // A child's id is its parent's, then `:index`.
+    return this.aged.has(jobId) || this.aged.has(jobId.split(":")[0] ?? jobId);
   }
 
   /** Called for each accepted SubmitJob; the job is scripted (and returned) if its queue has a script. */

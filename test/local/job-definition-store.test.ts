@@ -99,6 +99,8 @@ describe("deregistering", () => {
     await store.deregisterJobDefinition(second.arn);
     await store.deregisterJobDefinition(second.arn); // a retry after a lost answer is harmless
     expect((await store.listJobDefinitionRevisions("etl")).map((r) => r.revision)).toEqual([first.revision]);
+    // As Batch lists deregistered revisions by status: what a release run again looks for.
+    expect((await store.listJobDefinitionRevisions("etl", "INACTIVE")).map((r) => r.revision)).toEqual([second.revision]);
     expect(store.byArn(second.arn)?.revision).toBe(second.revision);
     expect((await store.registerJobDefinition("etl", body, {})).revision).toBe(second.revision + 1);
   });

@@ -6,7 +6,7 @@ import { TAG } from "../../src/release/tags.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done"];
+const QUEUES = ["canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done", "pruned-failed", "pruned-passed"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -138,3 +138,52 @@ async function until(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
   if (!condition()) throw new Error("condition not reached");
 }
+
+/** Retention deregistered the candidate, and Batch has since let the canary job go (about 7 days). */
+async function pruneCandidateAndJob(candidateArn: string, canaryJobId: string): Promise<void> {
+  await h.engine().ctx.backend.platform.deregisterJobDefinition(candidateArn);
+  h.emulator.jobs.expire(canaryJobId);
+}
+
+describe("a release run again after retention deregistered its candidate", () => {
+  it("a failed one: reported again without a canary, and `--retry` runs the next attempt at once", async () => {
+    h.emulator.jobs.failChildren("pruned-failed", [1]);
+    const spec = pipeline("pruned-failed");
+    const commit = randomSha();
+    const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    expect(first).toMatchObject({ status: "failed", error: { code: "CANARY_FAILED" } });
+    await pruneCandidateAndJob(first.candidate?.arn ?? "", first.canary?.jobId ?? "");
+    h.emulator.jobs.clear();
+
+    const calls = h.mark();
+    const again = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    expect(again).toMatchObject({ status: "failed", error: { code: "CANARY_FAILED", hint: expect.stringMatching(/--retry/) } });
+    expect(calls()("SubmitJob")).toBe(0);
+    // Registered again, with the verdict of the one retention took.
+    expect(again.candidate?.arn).not.toBe(first.candidate?.arn);
+    expect(calls()("RegisterJobDefinition")).toBe(1);
+
+    const retried = await runRelease(h.engine().ctx, { spec, commit, branch: "main", retry: true });
+    expect(retried.status).toBe("promoted");
+    expect(retried.candidate).toEqual(again.candidate);
+    expect(calls()("SubmitJob")).toBe(1);
+    const [attempt2] = await h.engine().ctx.backend.platform.findJobs("pruned-failed", `batchship-${first.releaseId}-attempt-2`);
+    expect(attempt2?.jobId).toBe(retried.canary?.jobId);
+  });
+
+  it("a promoted one: no canary runs again, though Batch no longer has the job", async () => {
+    const spec = pipeline("pruned-passed");
+    const commit = randomSha();
+    const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    expect(first.status).toBe("promoted");
+    await pruneCandidateAndJob(first.candidate?.arn ?? "", first.canary?.jobId ?? "");
+
+    const calls = h.mark();
+    const again = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+
+    expect(again).toMatchObject({ status: "promoted", production: first.production, canary: { result: "passed", jobId: first.canary?.jobId } });
+    expect(calls()("SubmitJob")).toBe(0);
+    const candidates = await h.engine().ctx.backend.platform.listJobDefinitionRevisions("pruned-passed-canary");
+    expect(candidates[0]?.tags).toMatchObject({ [TAG.release]: first.releaseId, [TAG.canary]: "passed", [TAG.canaryJob]: first.canary?.jobId });
+  });
+});

@@ -60,9 +60,34 @@ export async function registerCandidate(
     ctx,
     () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
     async (): Promise<JobDefinitionRevision> => {
-      const registered = await platform.registerJobDefinition(name, body, tags);
-      return { name, ...registered, body, tags };
+      // An image new to this run had no candidate before it: nothing was deregistered.
+      const earlier = input.imageIsNew === true ? undefined : await deregisteredCandidate(ctx, input.spec, input.imageUri, input.releaseId);
+      const registeredTags = { ...tags, ...canaryRecordOf(earlier) };
+      const registered = await platform.registerJobDefinition(name, body, registeredTags);
+      return { name, ...registered, body, tags: registeredTags };
     },
   );
   return { revision: value, reused: !created };
+}
+
+/**
+ * The release's candidate as retention left it, deregistered, when the release runs again (a
+ * re-run, `--retry`). Batch keeps it describable for 180 days; listing the name's INACTIVE
+ * revisions grows with its history, but only such runs pay for it.
+ */
+async function deregisteredCandidate(ctx: EngineContext, spec: PipelineSpec, imageUri: string, releaseId: string): Promise<JobDefinitionRevision | undefined> {
+  const hash = specHash(jobDefinitionBody(spec, imageUri));
+  const revisions = await ctx.backend.platform.listJobDefinitionRevisions(candidateName(spec), "INACTIVE");
+  return revisions.find((r) => r.tags[TAG.release] === releaseId && r.tags[TAG.specHash] === hash);
+}
+
+/**
+ * What a candidate records of its canary: verdict, attempt and job. Carried onto the release's
+ * candidate registered again, it keeps a passed canary from running again (its job may be gone
+ * from Batch, which keeps a finished job about 7 days), and lets `--retry` start the attempt
+ * after the last one instead of finding that attempt's job by its name.
+ */
+function canaryRecordOf(candidate: JobDefinitionRevision | undefined): Record<string, string> {
+  if (candidate === undefined) return {};
+  return Object.fromEntries([TAG.canary, TAG.canaryAttempt, TAG.canaryJob].flatMap((key) => (candidate.tags[key] === undefined ? [] : [[key, candidate.tags[key]]])));
 }
