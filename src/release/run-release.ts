@@ -93,12 +93,13 @@ async function releaseStages(ctx: EngineContext, request: ReleaseRequest): Promi
     };
     ctx.observe({ type: "image-resolved", uri: image.uri, digest: image.digest });
 
-    // A candidate registered by this run belongs to a release that was never promoted.
+    // A candidate first registered by this run belongs to a release that was never promoted (one
+    // registered again over a deregistered one may have been).
     let candidateIsNew = false;
     const candidate = await timed(ctx, stages, "candidate", async () => {
       const imageIsNew = image.build !== null || image.reusedFrom !== undefined;
-      const { revision, reused } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew });
-      candidateIsNew = !reused;
+      const { revision, reused, carried } = await registerCandidate(ctx, { spec, releaseId, commit, imageUri: image.uri, digest: image.digest, imageIsNew });
+      candidateIsNew = !reused && !carried;
       ctx.observe({ type: "candidate-registered", arn: revision.arn, revision: revision.revision, reused });
       return { value: revision, reused, detail: `${revision.name}:${revision.revision}` };
     });

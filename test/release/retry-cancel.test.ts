@@ -6,7 +6,7 @@ import { TAG } from "../../src/release/tags.js";
 import { makeSpec } from "../support/spec.js";
 import { randomSha, startEngineHarness, type EngineHarness } from "./harness.js";
 
-const QUEUES = ["canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done", "pruned-failed", "pruned-passed"];
+const QUEUES = ["canary-retry", "build-retry", "cancel-mid", "cancel-early", "cancel-done", "pruned-failed", "pruned-retry", "pruned-passed"];
 
 let h: EngineHarness;
 beforeAll(async () => {
@@ -171,11 +171,34 @@ describe("a release run again after retention deregistered its candidate", () =>
     expect(attempt2?.jobId).toBe(retried.canary?.jobId);
   });
 
+  it("a failed one whose job Batch still has: the first `--retry` runs attempt 2, not attempt 1's job again", async () => {
+    h.emulator.jobs.failChildren("pruned-retry", [0]);
+    const spec = pipeline("pruned-retry");
+    const commit = randomSha();
+    const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
+    expect(first.status).toBe("failed");
+    await h.engine().ctx.backend.platform.deregisterJobDefinition(first.candidate?.arn ?? "");
+    h.emulator.jobs.clear();
+
+    const calls = h.mark();
+    const retried = await runRelease(h.engine().ctx, { spec, commit, branch: "main", retry: true });
+
+    expect(retried.status).toBe("promoted");
+    expect(retried.canary?.jobId).not.toBe(first.canary?.jobId);
+    expect(calls()("SubmitJob")).toBe(1);
+    const [attempt2] = await h.engine().ctx.backend.platform.findJobs("pruned-retry", `batchship-${first.releaseId}-attempt-2`);
+    expect(attempt2?.jobId).toBe(retried.canary?.jobId);
+  });
+
   it("a promoted one: no canary runs again, though Batch no longer has the job", async () => {
     const spec = pipeline("pruned-passed");
     const commit = randomSha();
+    const start = h.emulator.calls.length;
     const first = await runRelease(h.engine().ctx, { spec, commit, branch: "main" });
     expect(first.status).toBe("promoted");
+    // A release that built its image looks for no deregistered candidate: it had none.
+    const listings = h.emulator.calls.slice(start).filter((c) => c.operation === "DescribeJobDefinitions" && c.input.status === "INACTIVE");
+    expect(listings).toEqual([]);
     await pruneCandidateAndJob(first.candidate?.arn ?? "", first.canary?.jobId ?? "");
 
     const calls = h.mark();

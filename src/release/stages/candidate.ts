@@ -40,11 +40,15 @@ export async function findCandidate(
   return (await findRevision(ctx.backend.platform, candidateName(spec), matches, mayBeOlder, { upcoming: spec.jobDefinition.name })).found;
 }
 
-/** Stage candidate: register `<name>-canary` — never the production name — once per release. */
+/**
+ * Stage candidate: register `<name>-canary` — never the production name — once per release.
+ * `carried`: registered again over the release's candidate that retention deregistered, with its
+ * canary record.
+ */
 export async function registerCandidate(
   ctx: EngineContext,
   input: CandidateInput,
-): Promise<{ revision: JobDefinitionRevision; reused: boolean }> {
+): Promise<{ revision: JobDefinitionRevision; reused: boolean; carried: boolean }> {
   const { platform } = ctx.backend;
   const name = candidateName(input.spec);
   const body = jobDefinitionBody(input.spec, input.imageUri);
@@ -56,24 +60,30 @@ export async function registerCandidate(
     [TAG.specHash]: specHash(body),
     [TAG.imageDigest]: input.digest,
   };
+  // Looked for once, however often the registration is tried. An image new to this run had no
+  // candidate before it: nothing was deregistered.
+  let earlier: Promise<JobDefinitionRevision | undefined> | undefined;
+  let carried = false;
   const { value, created } = await findOrCreate(
     ctx,
     () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
     async (): Promise<JobDefinitionRevision> => {
-      // An image new to this run had no candidate before it: nothing was deregistered.
-      const earlier = input.imageIsNew === true ? undefined : await deregisteredCandidate(ctx, input.spec, input.imageUri, input.releaseId);
-      const registeredTags = { ...tags, ...canaryRecordOf(earlier) };
+      earlier ??= input.imageIsNew === true ? Promise.resolve(undefined) : deregisteredCandidate(ctx, input.spec, input.imageUri, input.releaseId);
+      const record = canaryRecordOf(await earlier);
+      carried = Object.keys(record).length > 0;
+      const registeredTags = { ...tags, ...record };
       const registered = await platform.registerJobDefinition(name, body, registeredTags);
       return { name, ...registered, body, tags: registeredTags };
     },
   );
-  return { revision: value, reused: !created };
+  return { revision: value, reused: !created, carried: created && carried };
 }
 
 /**
  * The release's candidate as retention left it, deregistered, when the release runs again (a
- * re-run, `--retry`). Batch keeps it describable for 180 days; listing the name's INACTIVE
- * revisions grows with its history, but only such runs pay for it.
+ * re-run, `--retry`). Batch keeps a deregistered revision describable for 180 days: the listing
+ * reads those of the name, and is paid only when the image was tagged before this run and no
+ * ACTIVE candidate was found.
  */
 async function deregisteredCandidate(ctx: EngineContext, spec: PipelineSpec, imageUri: string, releaseId: string): Promise<JobDefinitionRevision | undefined> {
   const hash = specHash(jobDefinitionBody(spec, imageUri));
@@ -81,13 +91,16 @@ async function deregisteredCandidate(ctx: EngineContext, spec: PipelineSpec, ima
   return revisions.find((r) => r.tags[TAG.release] === releaseId && r.tags[TAG.specHash] === hash);
 }
 
+/** The tags in which a candidate records its canary: verdict, attempt, job, and the jobs batchship stopped. */
+const CANARY_RECORD = [TAG.canary, TAG.canaryAttempt, TAG.canaryJob, TAG.stoppedPrimary, TAG.stoppedFallback] as const;
+
 /**
- * What a candidate records of its canary: verdict, attempt and job. Carried onto the release's
- * candidate registered again, it keeps a passed canary from running again (its job may be gone
- * from Batch, which keeps a finished job about 7 days), and lets `--retry` start the attempt
- * after the last one instead of finding that attempt's job by its name.
+ * What a candidate records of its canary. Carried onto the release's candidate registered again,
+ * it keeps a passed canary from running again (its job may be gone from Batch, which keeps a
+ * finished job about 7 days), and lets `--retry` start the attempt after the last one instead of
+ * finding that attempt's job by its name.
  */
 function canaryRecordOf(candidate: JobDefinitionRevision | undefined): Record<string, string> {
   if (candidate === undefined) return {};
-  return Object.fromEntries([TAG.canary, TAG.canaryAttempt, TAG.canaryJob].flatMap((key) => (candidate.tags[key] === undefined ? [] : [[key, candidate.tags[key]]])));
+  return Object.fromEntries(CANARY_RECORD.flatMap((key) => (candidate.tags[key] === undefined ? [] : [[key, candidate.tags[key]]])));
 }
