@@ -60,16 +60,16 @@ export async function registerCandidate(
     [TAG.specHash]: specHash(body),
     [TAG.imageDigest]: input.digest,
   };
-  // Looked for once, however often the registration is tried. An image new to this run had no
-  // candidate before it: nothing was deregistered.
-  let earlier: Promise<JobDefinitionRevision | undefined> | undefined;
+  // Looked for once (once found), however often the registration is tried. An image new to this
+  // run had no candidate before it: nothing was deregistered.
+  let earlier: { found: JobDefinitionRevision | undefined } | undefined;
   let carried = false;
   const { value, created } = await findOrCreate(
     ctx,
     () => findCandidate(ctx, input.spec, input.imageUri, input.releaseId, input.imageIsNew !== true),
     async (): Promise<JobDefinitionRevision> => {
-      earlier ??= input.imageIsNew === true ? Promise.resolve(undefined) : deregisteredCandidate(ctx, input.spec, input.imageUri, input.releaseId);
-      const record = canaryRecordOf(await earlier);
+      earlier ??= { found: input.imageIsNew === true ? undefined : await deregisteredCandidate(ctx, input.spec, input.imageUri, input.releaseId) };
+      const record = canaryRecordOf(earlier.found);
       carried = Object.keys(record).length > 0;
       const registeredTags = { ...tags, ...record };
       const registered = await platform.registerJobDefinition(name, body, registeredTags);
